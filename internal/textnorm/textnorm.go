@@ -1,0 +1,88 @@
+// Package textnorm folds the spellings people type into one comparable key.
+//
+// Headers, vocabulary and country names are matched "ignoring case, accents,
+// surrounding and repeated spaces, and punctuation" (spec inputs.md). Key is
+// the one place that rule lives, so the reference tables, the header matcher
+// and the value parsers can never disagree about what counts as the same word.
+package textnorm
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Key returns s lower-cased, with accents removed and every character that is
+// not a letter or a digit dropped: "Côte d’Ivoire" and "COTE D'IVOIRE" both
+// give "cotedivoire". Letters without a decomposition (ß, ø, æ) are folded by
+// hand so that German, Nordic and French ligatures match their ASCII forms.
+func Key(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range norm.NFKD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			// combining accent left by the decomposition
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if folded, ok := ligatures[unicode.ToLower(r)]; ok {
+				b.WriteString(folded)
+				continue
+			}
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// Words returns s as lower-case words without accents, split at anything that
+// is not a letter or a digit. Date and footnote parsing need word boundaries,
+// which Key removes.
+func Words(s string) []string {
+	var words []string
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			words = append(words, b.String())
+			b.Reset()
+		}
+	}
+	for _, r := range norm.NFKD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if folded, ok := ligatures[unicode.ToLower(r)]; ok {
+				b.WriteString(folded)
+				continue
+			}
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			flush()
+		}
+	}
+	flush()
+	return words
+}
+
+// Clean trims s and collapses runs of white space (including non-breaking
+// spaces, which spreadsheets are full of) into one ordinary space.
+func Clean(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || r == '\u00a0' || r == '\u202f' || r == '\u2007'
+	}), " ")
+}
+
+var ligatures = map[rune]string{
+	'ß': "ss",
+	'ø': "o",
+	'æ': "ae",
+	'œ': "oe",
+	'ð': "d",
+	'þ': "th",
+	'ł': "l",
+	'đ': "d",
+	'ı': "i",
+}

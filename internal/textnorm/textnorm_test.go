@@ -1,0 +1,67 @@
+package textnorm
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestKey(t *testing.T) {
+	tests := []struct {
+		in, want string
+	}{
+		{"Date of ratification", "dateofratification"},
+		{"date_of_ratification", "dateofratification"},
+		{"  DATE DE RATIFICATION ", "datederatification"},
+		{"Côte d’Ivoire", "cotedivoire"},
+		{"Cote d'Ivoire", "cotedivoire"},
+		{"Türkiye", "turkiye"},
+		{"Coverage (%)", "coverage"},
+		{"N°", "n"},
+		{"Œuvre", "oeuvre"},
+		{"Straße", "strasse"},
+		{"", ""},
+		{"C.97", "c97"},
+	}
+	for _, tt := range tests {
+		if got := Key(tt.in); got != tt.want {
+			t.Errorf("Key(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestWords(t *testing.T) {
+	got := Words("4 de Marzo, 2019")
+	want := []string{"4", "de", "marzo", "2019"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Words = %q, want %q", got, want)
+	}
+	if got := Words(" -- "); len(got) != 0 {
+		t.Errorf("Words of punctuation = %q, want none", got)
+	}
+}
+
+func TestClean(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"  a  b ", "a b"},
+		{"a\u00a0\u00a0b", "a b"},
+		{"\tx\n", "x"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := Clean(tt.in); got != tt.want {
+			t.Errorf("Clean(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func FuzzKey(f *testing.F) {
+	for _, s := range []string{"Côte d’Ivoire", "N°", "Straße", "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k := Key(s)
+		if Key(k) != k {
+			t.Fatalf("Key is not idempotent on %q: %q then %q", s, k, Key(k))
+		}
+	})
+}

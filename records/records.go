@@ -1,0 +1,228 @@
+// Package records defines the normalised records of the three input domains
+// (ratification, social protection, bilateral labour migration agreements),
+// their record keys, and their Arrow tables.
+//
+// These types are the contract between ingest (which produces them from
+// spreadsheets), store (which keeps them between runs) and transform (which
+// reads their Arrow tables). The package knows nothing about files or
+// indicators.
+package records
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Domain names an input domain; the strings are the file stems of the
+// published domain tables.
+type Domain string
+
+// The three input domains.
+const (
+	DomainRatification     Domain = "ratification"
+	DomainSocialProtection Domain = "social_protection"
+	DomainBLMA             Domain = "blma"
+)
+
+// Domains lists the input domains in their canonical order.
+var Domains = []Domain{DomainRatification, DomainSocialProtection, DomainBLMA}
+
+// Provenance says where a record came from, down to the cell.
+type Provenance struct {
+	File   string // name of the submitted file, relative to inbox/
+	Sheet  string // worksheet name; empty for CSV files
+	Cell   string // A1 reference of the first cell of the record's row
+	SHA256 string // hex SHA-256 of the submitted file's bytes
+}
+
+// Ref renders a cell of the same file and sheet as FILE!SHEET!CELL, the form
+// of the indicators' `sources` column.
+func (p Provenance) Ref(cell string) string {
+	if cell == "" {
+		cell = p.Cell
+	}
+	return p.File + "!" + p.Sheet + "!" + cell
+}
+
+// Date is a calendar date without time zone, stored as days since 1970-01-01
+// (Arrow's date32).
+type Date int32
+
+// DateOf returns the Date of a calendar day.
+func DateOf(year int, month time.Month, day int) Date {
+	return Date(time.Date(year, month, day, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// Time returns midnight UTC of d.
+func (d Date) Time() time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
+
+// Year returns d's calendar year.
+func (d Date) Year() int { return d.Time().Year() }
+
+// String renders d as YYYY-MM-DD.
+func (d Date) String() string { return d.Time().Format("2006-01-02") }
+
+// OptionalDate is a date that may be absent.
+type OptionalDate struct {
+	Date  Date
+	Valid bool
+}
+
+// PartialDate is a date that may be known only to the year, as agreement
+// dates often are. Year is 0 when nothing is known.
+type PartialDate struct {
+	Year   int
+	Date   Date // meaningful only when HasDay
+	HasDay bool
+}
+
+// Known reports whether at least the year is known.
+func (p PartialDate) Known() bool { return p.Year != 0 }
+
+// Before reports whether p is certainly earlier than q, comparing at the
+// precision both have.
+func (p PartialDate) Before(q PartialDate) bool {
+	if !p.Known() || !q.Known() {
+		return false
+	}
+	if p.HasDay && q.HasDay {
+		return p.Date < q.Date
+	}
+	return p.Year < q.Year
+}
+
+// String renders p as YYYY-MM-DD or YYYY.
+func (p PartialDate) String() string {
+	switch {
+	case p.HasDay:
+		return p.Date.String()
+	case p.Known():
+		return fmt.Sprint(p.Year)
+	}
+	return ""
+}
+
+// Ratification of an ILO instrument by a member State.
+type Ratification struct {
+	Country          string // ISO3
+	Instrument       string // "C097", "P029"
+	RatificationDate Date
+	Status           string // in_force, not_in_force, denounced or empty
+	Denunciation     OptionalDate
+	Note             string
+	Source           Provenance
+	DateCell         string // A1 cell of ratification_date
+	DenunciationCell string // A1 cell of denunciation_date, if any
+}
+
+// Key is the record key (country, instrument).
+func (r Ratification) Key() string { return r.Country + "|" + r.Instrument }
+
+// RatifiedAt reports whether the ratification counts at the end of year y:
+// registered on or before 31 December y and not denounced by then.
+func (r Ratification) RatifiedAt(y int) bool {
+	end := DateOf(y, time.December, 31)
+	if r.RatificationDate > end {
+		return false
+	}
+	return !(r.Denunciation.Valid && r.Denunciation.Date <= end)
+}
+
+// CoverageObservation is one social-protection coverage value.
+type CoverageObservation struct {
+	Area       string // ISO3 of a country, or ILOSTAT code X01..X60 of an ILO aggregate
+	Year       int
+	Series     string // SOC_CONTIG_TOTAL, ...
+	Sex        string // T, F, M
+	Population string // total, migrants, non_migrants
+	Value      float64
+	ObsStatus  string
+	SourceNote string
+	Note       string
+	Source     Provenance
+	ValueCell  string // A1 cell of the value
+}
+
+// Key is the record key (country, year, series, sex, population).
+func (o CoverageObservation) Key() string {
+	return fmt.Sprintf("%s|%d|%s|%s|%s", o.Area, o.Year, o.Series, o.Sex, o.Population)
+}
+
+// ProvisionFlags are the BLMA provision columns, in their canonical order.
+var ProvisionFlags = []string{
+	"ilo_standards", "social_dialogue", "monitoring", "fair_recruitment", "skills",
+	"social_protection", "gender", "domestic_care", "climate", "crisis",
+	"return_reintegration", "un_support",
+}
+
+// Flag values of provision columns.
+const (
+	FlagYes     = "yes"
+	FlagNo      = "no"
+	FlagPartial = "partial"
+	FlagUnknown = "unknown"
+)
+
+// Agreement statuses (inputs.md).
+const (
+	StatusNegotiating = "negotiating"
+)
+
+// Agreement is a bilateral or multilateral labour migration agreement.
+type Agreement struct {
+	AgreementID string
+	Title       string
+	Type        string // BLA, MOU, SSA, MULTILATERAL_SSA, REGIONAL_FRAMEWORK, OTHER
+	Origin      string // ISO3 or empty
+	Destination string // ISO3 or empty
+	Parties     []string
+	Signed      PartialDate
+	InForce     PartialDate
+	End         PartialDate
+	Status      string
+	Sectors     string
+	Provisions  []string // aligned with ProvisionFlags
+	Source      Provenance
+}
+
+// Key is the record key: agreement_id where given, else (type, sorted
+// parties, signed year).
+func (a Agreement) Key() string {
+	if a.AgreementID != "" {
+		return "id|" + strings.ToLower(strings.Join(strings.Fields(a.AgreementID), " "))
+	}
+	parties := append([]string(nil), a.Parties...)
+	sort.Strings(parties)
+	year := ""
+	if a.Signed.Known() {
+		year = fmt.Sprint(a.Signed.Year)
+	}
+	return "auto|" + a.Type + "|" + strings.Join(parties, ";") + "|" + year
+}
+
+// Provision returns the value of a provision flag.
+func (a Agreement) Provision(flag string) string {
+	for i, f := range ProvisionFlags {
+		if f == flag && i < len(a.Provisions) {
+			return a.Provisions[i]
+		}
+	}
+	return FlagUnknown
+}
+
+// SortedParties returns parties de-duplicated and sorted, the form records
+// keep.
+func SortedParties(parties []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range parties {
+		if p != "" && !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

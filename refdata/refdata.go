@@ -1,0 +1,151 @@
+// Package refdata owns the reference data pledgestat ships: countries and
+// territories with their codes, names, ILO region and ILO membership; the ILO
+// regions; the ILO instruments; and the indicator catalog.
+//
+// The data are plain files under data/, embedded with go:embed, each opening
+// with its source and as-of date. The package loads them, checks them, and
+// answers look-ups; it knows nothing about spreadsheets or indicators' maths.
+package refdata
+
+import (
+	"embed"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+//go:embed data/countries.csv data/regions.csv data/instruments.csv data/catalog.toml
+var dataFS embed.FS
+
+// Reference is the loaded, immutable reference data. It is safe for
+// concurrent use once Load has returned.
+type Reference struct {
+	countries   *Countries
+	instruments *Instruments
+	catalog     *Catalog
+	sources     []Source
+}
+
+// Source describes where one reference table comes from.
+type Source struct {
+	File   string // file name under data/
+	Source string // the "# source:" line
+	AsOf   string // the "# as_of:" line
+}
+
+// Load parses and checks every embedded table. It fails only if the shipped
+// data are broken, which the package's tests rule out.
+func Load() (*Reference, error) {
+	ref := &Reference{}
+	regionRows, regionSrc, err := readTable("regions.csv")
+	if err != nil {
+		return nil, err
+	}
+	countryRows, countrySrc, err := readTable("countries.csv")
+	if err != nil {
+		return nil, err
+	}
+	if ref.countries, err = newCountries(countryRows, regionRows); err != nil {
+		return nil, fmt.Errorf("countries.csv: %w", err)
+	}
+	instrumentRows, instrumentSrc, err := readTable("instruments.csv")
+	if err != nil {
+		return nil, err
+	}
+	if ref.instruments, err = newInstruments(instrumentRows); err != nil {
+		return nil, fmt.Errorf("instruments.csv: %w", err)
+	}
+	if ref.catalog, err = loadCatalog(ref.instruments); err != nil {
+		return nil, fmt.Errorf("catalog.toml: %w", err)
+	}
+	ref.sources = []Source{countrySrc, regionSrc, instrumentSrc,
+		{File: "catalog.toml", Source: "ILO pledge to the International Migration Review Forum 2022; pledgestat spec indicators.md", AsOf: "catalog version " + ref.catalog.Version}}
+	return ref, nil
+}
+
+// Countries gives the country and territory table.
+func (r *Reference) Countries() *Countries { return r.countries }
+
+// Instruments gives the ILO instruments table.
+func (r *Reference) Instruments() *Instruments { return r.instruments }
+
+// Catalog gives the indicator catalog.
+func (r *Reference) Catalog() *Catalog { return r.catalog }
+
+// Sources lists where each shipped table comes from, for README sheets and
+// manifests.
+func (r *Reference) Sources() []Source { return append([]Source(nil), r.sources...) }
+
+// row is one CSV record addressed by header name.
+type row struct {
+	line   int
+	fields map[string]string
+}
+
+func (r row) get(name string) string { return strings.TrimSpace(r.fields[name]) }
+
+// readTable reads an embedded CSV whose leading '#' lines carry "source:" and
+// "as_of:" metadata.
+func readTable(name string) ([]row, Source, error) {
+	f, err := dataFS.Open("data/" + name)
+	if err != nil {
+		return nil, Source{}, fmt.Errorf("open %s: %w", name, err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(f)
+	if err != nil {
+		return nil, Source{}, fmt.Errorf("read %s: %w", name, err)
+	}
+	src := Source{File: name}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		meta := strings.TrimSpace(strings.TrimPrefix(line, "#"))
+		if v, ok := strings.CutPrefix(meta, "source:"); ok {
+			src.Source = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(meta, "as_of:"); ok {
+			src.AsOf = strings.TrimSpace(v)
+		}
+	}
+	if src.Source == "" || src.AsOf == "" {
+		return nil, src, fmt.Errorf("%s: the table must start with '# source:' and '# as_of:' lines", name)
+	}
+	cr := csv.NewReader(strings.NewReader(string(raw)))
+	cr.Comment = '#'
+	header, err := cr.Read()
+	if err != nil {
+		return nil, src, fmt.Errorf("%s: header: %w", name, err)
+	}
+	var rows []row
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, src, fmt.Errorf("%s: %w", name, err)
+		}
+		line, _ := cr.FieldPos(0)
+		r := row{line: line, fields: make(map[string]string, len(header))}
+		for i, h := range header {
+			r.fields[h] = rec[i]
+		}
+		rows = append(rows, r)
+	}
+	return rows, src, nil
+}
+
+// splitAliases splits a '|'-separated alias cell.
+func splitAliases(s string) []string {
+	var out []string
+	for _, a := range strings.Split(s, "|") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
