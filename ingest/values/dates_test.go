@@ -1,0 +1,133 @@
+package values
+
+import (
+	"testing"
+
+	"github.com/ilo-pledge/pledgestat/ingest/report"
+)
+
+func TestDateText(t *testing.T) {
+	tests := []struct {
+		in        string
+		allowYear bool
+		want      string // YYYY-MM-DD, YYYY for a bare year, "pending" or an error code
+	}{
+		{"2019-03-04", false, "2019-03-04"},
+		{"2019/03/04", false, "2019-03-04"},
+		{"2019-03-04T00:00:00", false, "2019-03-04"},
+		{"2019-03-04 00:00:00", false, "2019-03-04"},
+		{"20190304", false, "2019-03-04"},
+		{"4 Mar 2019", false, "2019-03-04"},
+		{"4 March 2019", false, "2019-03-04"},
+		{"March 4, 2019", false, "2019-03-04"},
+		{"04 mars 2019", false, "2019-03-04"},
+		{"1er mars 2019", false, "2019-03-01"},
+		{"4 de marzo de 2019", false, "2019-03-04"},
+		{"4 févr. 2019", false, "2019-02-04"},
+		{"15 août 2020", false, "2020-08-15"},
+		{"3 dic 2018", false, "2018-12-03"},
+		{"4-Mar-19", false, "2019-03-04"},
+		{"Monday, 4 March 2019", false, "2019-03-04"},
+		{"25/03/2019", false, "2019-03-25"},
+		{"03/25/2019", false, "2019-03-25"},
+		{"25.03.2019", false, "2019-03-25"},
+		{"04/04/2019", false, "2019-04-04"},
+		{"04/03/2019", false, "pending"},
+		{"2019", true, "2019"},
+		{"2019.0", true, "2019"},
+		{"March 2019", true, "2019"},
+		{"2019", false, string(report.BadDate)},
+		{"31/02/2019", false, string(report.BadDate)},
+		{"2019-02-30", false, string(report.BadDate)},
+		{"soon", false, string(report.BadDate)},
+		{"4 Smarch 2019", false, string(report.BadDate)},
+		{"", false, string(report.MissingValue)},
+		{"1850-01-01", false, string(report.BadDate)},
+	}
+	for _, tt := range tests {
+		v, p := DateText(tt.in, tt.allowYear)
+		got := ""
+		switch {
+		case p != nil:
+			got = string(p.Code)
+		case v.Pending:
+			got = "pending"
+		case v.YearOnly:
+			got = v.Partial().String()
+		default:
+			got = v.Date.String()
+		}
+		if got != tt.want {
+			t.Errorf("DateText(%q, %v) = %s (%v), want %s", tt.in, tt.allowYear, got, p, tt.want)
+		}
+	}
+}
+
+func TestDateColumnSettles(t *testing.T) {
+	settle := func(cells ...string) []string {
+		var col DateColumn
+		vals := make([]DateValue, len(cells))
+		for i, c := range cells {
+			v, p := DateText(c, false)
+			if p != nil {
+				t.Fatalf("DateText(%q): %v", c, p)
+			}
+			vals[i] = v
+			col.Observe(v)
+		}
+		var out []string
+		for i, v := range vals {
+			s, p := col.Settle(cells[i], v)
+			if p != nil {
+				out = append(out, string(p.Code))
+				continue
+			}
+			out = append(out, s.Date.String())
+		}
+		return out
+	}
+	got := settle("04/03/2019", "25/12/2019")
+	if got[0] != "2019-03-04" {
+		t.Errorf("day-first column: %v", got)
+	}
+	got = settle("04/03/2019", "12/25/2019")
+	if got[0] != "2019-04-03" {
+		t.Errorf("month-first column: %v", got)
+	}
+	got = settle("04/03/2019", "05/06/2019")
+	if got[0] != string(report.AmbiguousDate) || got[1] != string(report.AmbiguousDate) {
+		t.Errorf("unsettled column: %v", got)
+	}
+	got = settle("04/03/2019", "25/12/2019", "12/25/2019")
+	if got[0] != string(report.AmbiguousDate) || got[1] != "2019-12-25" {
+		t.Errorf("contradicting column: %v", got)
+	}
+}
+
+func TestSerial(t *testing.T) {
+	tests := []struct {
+		serial   float64
+		date1904 bool
+		want     string
+	}{
+		{43528, false, "2019-03-04"},
+		{43528.75, false, "2019-03-04"},
+		{1, false, "1900-01-01"},
+		{59, false, "1900-02-28"},
+		{61, false, "1900-03-01"},
+		{42066, true, "2019-03-04"},
+		{0, true, ""},
+	}
+	for _, tt := range tests {
+		d, p := Serial(tt.serial, tt.date1904)
+		if tt.want == "" {
+			if p == nil {
+				t.Errorf("Serial(%v) = %s, want a problem", tt.serial, d)
+			}
+			continue
+		}
+		if p != nil || d.String() != tt.want {
+			t.Errorf("Serial(%v, %v) = %s, %v; want %s", tt.serial, tt.date1904, d, p, tt.want)
+		}
+	}
+}

@@ -1,0 +1,77 @@
+package values
+
+import (
+	"testing"
+)
+
+// The parsers take arbitrary text from spreadsheets: they must never panic,
+// and what they accept must respect their contracts.
+
+func FuzzPercent(f *testing.F) {
+	for _, s := range []string{"45", "45%", "45,5 %", "0.455", "1e2", "-0", "∞", "1,2,3"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, s string, formatted bool) {
+		v, p := Percent(s, formatted)
+		if p == nil && (v < 0 || v > 100) {
+			t.Fatalf("Percent(%q) accepted %v outside 0..100", s, v)
+		}
+	})
+}
+
+func FuzzDateText(f *testing.F) {
+	for _, s := range []string{"2019-03-04", "4 mars 2019", "04/03/2019", "4 de marzo de 2019", "2019", "31/02/2019", "1er", "March"} {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, s string, allowYear bool) {
+		v, p := DateText(s, allowYear)
+		if p != nil {
+			return
+		}
+		if v.YearOnly && !allowYear {
+			t.Fatalf("DateText(%q) returned a bare year when not allowed", s)
+		}
+		if v.Year < minYear || v.Year > maxYear {
+			t.Fatalf("DateText(%q) year %d out of range", s, v.Year)
+		}
+		if !v.YearOnly && !v.Pending && v.Date.Year() != v.Year {
+			t.Fatalf("DateText(%q): date %s disagrees with year %d", s, v.Date, v.Year)
+		}
+		var col DateColumn
+		col.Observe(v)
+		if _, p := col.Settle(s, v); p != nil && !v.Pending {
+			t.Fatalf("Settle rejected a settled date %q", s)
+		}
+	})
+}
+
+func FuzzFlag(f *testing.F) {
+	for _, s := range []string{"yes", "✓", "oui", "Sí", "0", "partial", "", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, p := Flag(s)
+		if p != nil {
+			return
+		}
+		switch v {
+		case "yes", "no", "partial", "unknown":
+		default:
+			t.Fatalf("Flag(%q) = %q", s, v)
+		}
+	})
+}
+
+func FuzzYear(f *testing.F) {
+	for _, s := range []string{"2021", "2021.0", "1e3", "-5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		y, p := Year(s, 1990, 2100)
+		if p == nil && (y < 1990 || y > 2100) {
+			t.Fatalf("Year(%q) accepted %d", s, y)
+		}
+	})
+}

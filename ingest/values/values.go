@@ -1,0 +1,263 @@
+// Package values parses the cell values statisticians type into typed
+// values: missing-value markers, percents, years, dates, flags and the
+// closed vocabularies of inputs.md (statuses, agreement types, sexes, series,
+// populations).
+//
+// Every parser takes the cell's text and returns either a value or a
+// *Problem that names the code and what was expected; the caller adds the
+// sheet and cell. Nothing here knows about files or domains.
+package values
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/ilo-pledge/pledgestat/ingest/report"
+	"github.com/ilo-pledge/pledgestat/internal/textnorm"
+)
+
+// Problem is why a value could not be read.
+type Problem struct {
+	Code report.Code
+	// Expected says what would have been accepted, completing a message
+	// "VALUE is not ...; expected ...".
+	Message string
+}
+
+func problem(code report.Code, format string, args ...any) *Problem {
+	return &Problem{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// missingMarkers are the spellings of "no observation" (inputs.md).
+var missingMarkers = map[string]bool{
+	"": true, "..": true, "...": true, "-": true, "–": true, "—": true,
+	"n/a": true, "na": true, "nd": true, "s.o.": true, "…": true,
+}
+
+// Missing reports whether s is a missing-value marker. Callers reading a
+// country column must not use it: there "NA" is Namibia.
+func Missing(s string) bool {
+	return missingMarkers[strings.ToLower(textnorm.Clean(s))]
+}
+
+// Percent reads a coverage percentage in 0..100. percentFormatted says the
+// cell is a number shown with a percent format, so it holds a fraction
+// (Excel shows 0.455 as 45.5%). Text "45%", "45 %" and "45,5" are read as
+// written.
+func Percent(text string, percentFormatted bool) (float64, *Problem) {
+	s := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\u00a0' || r == '\u202f' || r == '\t' {
+			return -1
+		}
+		return r
+	}, text)
+	hasSign := strings.HasSuffix(s, "%")
+	s = strings.TrimSuffix(s, "%")
+	if strings.Contains(s, ",") && !strings.Contains(s, ".") && strings.Count(s, ",") == 1 {
+		s = strings.Replace(s, ",", ".", 1)
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, problem(report.BadNumber, "%s is not a number; expected a percentage from 0 to 100 such as 45.5 or 45,5 %%", report.Quote(text))
+	}
+	if percentFormatted && !hasSign {
+		v = roundNoise(v * 100)
+	}
+	if v < 0 || v > 100 {
+		return v, problem(report.OutOfRange, "%s is outside 0 to 100; expected a percentage", report.Quote(text))
+	}
+	return v, nil
+}
+
+// roundNoise removes the binary noise of scaling (0.455*100 =
+// 45.50000000000001) by keeping 15 significant digits.
+func roundNoise(v float64) float64 {
+	r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 15, 64), 64)
+	if err != nil {
+		return v
+	}
+	return r
+}
+
+// Year reads an integer year in [min, max]; "2021", "2021.0" and a numeric
+// cell are accepted.
+func Year(text string, min, max int) (int, *Problem) {
+	s := textnorm.Clean(text)
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v != math.Trunc(v) {
+		return 0, problem(report.BadNumber, "%s is not a year; expected a year such as 2021", report.Quote(text))
+	}
+	if v < float64(min) || v > float64(max) {
+		return int(v), problem(report.OutOfRange, "%s is outside %d to %d; expected a year", report.Quote(text), min, max)
+	}
+	return int(v), nil
+}
+
+// IsYearHeader reports whether a header cell names a year (wide sheets have
+// columns headed 2019, 2020, ...), and which.
+func IsYearHeader(text string) (int, bool) {
+	y, p := Year(text, 1990, 2100)
+	return y, p == nil
+}
+
+// vocabulary maps normalised spellings to a canonical value.
+type vocabulary map[string]string
+
+func newVocabulary(entries map[string][]string) vocabulary {
+	v := vocabulary{}
+	for canonical, spellings := range entries {
+		v[textnorm.Key(canonical)] = canonical
+		for _, s := range spellings {
+			v[textnorm.Key(s)] = canonical
+		}
+	}
+	return v
+}
+
+func (v vocabulary) lookup(text string) (string, bool) {
+	c, ok := v[textnorm.Key(text)]
+	return c, ok
+}
+
+var ratificationStatuses = newVocabulary(map[string][]string{
+	"in_force":     {"In Force", "En vigueur", "En vigor", "In force"},
+	"not_in_force": {"Not in force", "Pas en vigueur", "No está en vigor", "No en vigor", "Not yet in force"},
+	"denounced":    {"Denounced", "Dénoncée", "Dénoncé", "Denunciado", "Denunciada"},
+})
+
+// RatificationStatus reads the status of a ratification.
+func RatificationStatus(text string) (string, *Problem) {
+	if c, ok := ratificationStatuses.lookup(text); ok {
+		return c, nil
+	}
+	return "", problem(report.BadValue, "%s is not a ratification status; expected In Force, Not in force or Denounced (En vigueur, Pas en vigueur, Dénoncée; En vigor, No está en vigor, Denunciado)", report.Quote(text))
+}
+
+var agreementStatuses = newVocabulary(map[string][]string{
+	"negotiating": {"en négociation", "en negociación", "under negotiation", "in negotiation", "negotiation", "négociation", "negociación"},
+	"signed":      {"signé", "signée", "firmado", "firmada"},
+	"in_force":    {"in force", "en vigueur", "en vigor"},
+	"expired":     {"expiré", "expirée", "vencido", "vencida", "expirado"},
+	"terminated":  {"résilié", "résiliée", "terminado", "terminada"},
+	"superseded":  {"remplacé", "remplacée", "sustituido", "sustituida", "reemplazado"},
+})
+
+// AgreementStatus reads the status of an agreement.
+func AgreementStatus(text string) (string, *Problem) {
+	if c, ok := agreementStatuses.lookup(text); ok {
+		return c, nil
+	}
+	return "", problem(report.BadValue, "%s is not an agreement status; expected negotiating, signed, in force, expired, terminated or superseded", report.Quote(text))
+}
+
+// EndedStatuses are the agreement statuses that need a date_end.
+var EndedStatuses = map[string]bool{"expired": true, "terminated": true, "superseded": true}
+
+var agreementTypes = newVocabulary(map[string][]string{
+	"BLA":                {"bilateral labour agreement", "bilateral labor agreement", "accord bilatéral de travail", "acuerdo bilateral de trabajo", "bilateral labour migration agreement", "bilateral labor migration agreement", "bilateral agreement"},
+	"MOU":                {"memorandum of understanding", "MoU", "mémorandum d'entente", "protocole d'accord", "memorando de entendimiento", "memorándum de entendimiento"},
+	"SSA":                {"social security agreement", "bilateral social security agreement", "accord de sécurité sociale", "convenio de seguridad social", "acuerdo de seguridad social"},
+	"MULTILATERAL_SSA":   {"multilateral SSA", "multilateral social security agreement", "convention multilatérale de sécurité sociale", "convenio multilateral de seguridad social"},
+	"REGIONAL_FRAMEWORK": {"regional framework", "regional labour mobility framework", "regional labor mobility framework", "REC framework", "cadre régional", "marco regional"},
+	"OTHER":              {"other", "autre", "otro"},
+})
+
+// AgreementType reads an agreement type to its code.
+func AgreementType(text string) (string, *Problem) {
+	if c, ok := agreementTypes.lookup(text); ok {
+		return c, nil
+	}
+	return "", problem(report.BadValue, "%s is not an agreement type; expected BLA (bilateral labour agreement), MOU, SSA (social security agreement), MULTILATERAL_SSA, REGIONAL_FRAMEWORK or OTHER", report.Quote(text))
+}
+
+var sexes = newVocabulary(map[string][]string{
+	"T": {"Total", "Both sexes", "SEX_T", "Ambos sexos", "Les deux sexes", "Deux sexes"},
+	"F": {"Female", "Women", "Woman", "SEX_F", "Femmes", "Femme", "Féminin", "Mujeres", "Mujer", "Femenino"},
+	"M": {"Male", "Men", "Man", "SEX_M", "Hommes", "Homme", "Masculin", "Hombres", "Hombre", "Masculino"},
+})
+
+// Sex reads a sex code; empty means total.
+func Sex(text string) (string, *Problem) {
+	if strings.TrimSpace(text) == "" {
+		return "T", nil
+	}
+	if c, ok := sexes.lookup(text); ok {
+		return c, nil
+	}
+	return "", problem(report.BadValue, "%s is not a sex; expected T (total), F or M (also Total, Female, Male, SEX_T, SEX_F, SEX_M, Femmes, Hommes, Mujeres, Hombres)", report.Quote(text))
+}
+
+var series = newVocabulary(map[string][]string{
+	"SOC_CONTIG_TOTAL":   {"SI_COV_BENFTS"},
+	"SOC_CONTIG_CHILD":   {"SI_COV_CHLD"},
+	"SOC_CONTIG_MAT":     {"SI_COV_MATNL"},
+	"SOC_CONTIG_DISAB":   {"SI_COV_DISAB"},
+	"SOC_CONTIG_UNE":     {"SI_COV_UEMP"},
+	"SOC_CONTIG_PENSION": {"SI_COV_PENSN"},
+	"SOC_CONTIG_INJ":     {"SI_COV_WKINJRY"},
+	"SOC_CONTIG_POOR":    {"SI_COV_POOR"},
+	"SOC_CONTIG_VULN":    {"SI_COV_VULN"},
+})
+
+// Series reads a social-protection series code; empty means the total.
+func Series(text string) (string, *Problem) {
+	if strings.TrimSpace(text) == "" {
+		return "SOC_CONTIG_TOTAL", nil
+	}
+	if c, ok := series.lookup(text); ok {
+		return c, nil
+	}
+	return "", problem(report.BadValue, "%s is not a social-protection series; expected SOC_CONTIG_TOTAL, SOC_CONTIG_CHILD, SOC_CONTIG_MAT, SOC_CONTIG_DISAB, SOC_CONTIG_UNE, SOC_CONTIG_PENSION, SOC_CONTIG_INJ, SOC_CONTIG_POOR, SOC_CONTIG_VULN or a UN code such as SI_COV_BENFTS", report.Quote(text))
+}
+
+var populations = newVocabulary(map[string][]string{
+	"total":        {"MIG_STATUS_TOTAL", "Total population", "All"},
+	"migrants":     {"MIG_STATUS_MIGRANT", "migrant", "migrantes", "migrante"},
+	"non_migrants": {"MIG_STATUS_NONMIG", "non-migrant", "non migrants", "non-migrants", "no migrantes", "no migrante", "nonmigrants"},
+})
+
+// Population reads a migratory-status population; empty means total.
+func Population(text string) (string, *Problem) {
+	if strings.TrimSpace(text) == "" {
+		return "total", nil
+	}
+	if c, ok := populations.lookup(text); ok {
+		return c, nil
+	}
+	return "", problem(report.BadValue, "%s is not a population; expected total, migrants or non_migrants (also MIG_STATUS_TOTAL, MIG_STATUS_MIGRANT, MIG_STATUS_NONMIG)", report.Quote(text))
+}
+
+var flagSymbols = map[string]string{"✓": "yes", "✔": "yes", "☑": "yes", "✗": "no", "✘": "no"}
+
+var flags = newVocabulary(map[string][]string{
+	"yes":     {"y", "1", "x", "true", "oui", "sí", "si"},
+	"no":      {"n", "0", "false", "non"},
+	"partial": {"partiel", "partielle", "parcial", "partly", "partially"},
+	"unknown": {"inconnu", "desconocido", "unknown"},
+})
+
+// Flag reads a provision flag: yes, no, partial or unknown. Symbols are
+// matched before punctuation is ignored, so "✓" is yes.
+func Flag(text string) (string, *Problem) {
+	s := textnorm.Clean(text)
+	if c, ok := flagSymbols[s]; ok {
+		return c, nil
+	}
+	if s == "" || Missing(s) {
+		return "unknown", nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		switch f {
+		case 1:
+			return "yes", nil
+		case 0:
+			return "no", nil
+		}
+	}
+	if c, ok := flags.lookup(s); ok {
+		return c, nil
+	}
+	return "", problem(report.BadValue, "%s is not a flag; expected yes, no, partial or unknown (also y/n, 1/0, x, ✓, oui/non, sí/no, partiel, parcial)", report.Quote(text))
+}
