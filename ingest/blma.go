@@ -1,0 +1,243 @@
+package ingest
+
+import (
+	"strings"
+
+	"github.com/ilo-pledge/pledgestat/ingest/report"
+	"github.com/ilo-pledge/pledgestat/ingest/values"
+	"github.com/ilo-pledge/pledgestat/ingest/workbook"
+	"github.com/ilo-pledge/pledgestat/records"
+)
+
+// agreementReader reads a table of bilateral and multilateral labour
+// migration agreements.
+type agreementReader struct {
+	rows                    []pendingAgreement
+	signed, inForce, ending values.DateColumn
+}
+
+type pendingAgreement struct {
+	rec                     records.Agreement
+	row                     int
+	ok                      bool
+	signed, inForce, ending dateCell
+	signedF, inForceF, endF field
+	statusF                 field
+}
+
+func newAgreementReader() *agreementReader { return &agreementReader{} }
+
+func (ar *agreementReader) read(t *table, row workbook.Row) {
+	p := pendingAgreement{row: row.Num, ok: true}
+	p.rec.Source = t.provenance(row.Num)
+	fail := func(f field, prob *values.Problem) {
+		t.errorAt(row.Num, f, prob)
+		p.ok = false
+	}
+	if f := t.field(row, "agreement_id"); !values.Missing(f.text) {
+		p.rec.AgreementID = f.text
+	}
+	titleF := t.field(row, "title")
+	if values.Missing(titleF.text) {
+		fail(titleF, &values.Problem{Code: report.MissingValue, Message: "the agreement has no title"})
+	}
+	p.rec.Title = titleF.text
+	typeF := t.field(row, "type")
+	if values.Missing(typeF.text) {
+		fail(typeF, &values.Problem{Code: report.MissingValue, Message: "the agreement type is missing; expected BLA, MOU, SSA, MULTILATERAL_SSA, REGIONAL_FRAMEWORK or OTHER"})
+	} else if ty, prob := values.AgreementType(typeF.text); prob != nil {
+		fail(typeF, prob)
+	} else {
+		p.rec.Type = ty
+	}
+	p.statusF = t.field(row, "status")
+	if p.statusF.present() && !values.Missing(p.statusF.text) {
+		if s, prob := values.AgreementStatus(p.statusF.text); prob != nil {
+			fail(p.statusF, prob)
+		} else {
+			p.rec.Status = s
+		}
+	}
+	var parties []string
+	for _, name := range []string{"origin", "destination"} {
+		f := t.field(row, name)
+		if !f.present() || (values.Missing(f.text) && f.text != "NA") {
+			continue
+		}
+		c, ok := t.country(row.Num, f)
+		if !ok {
+			p.ok = false
+			continue
+		}
+		parties = append(parties, c.ISO3)
+		if name == "origin" {
+			p.rec.Origin = c.ISO3
+		} else {
+			p.rec.Destination = c.ISO3
+		}
+	}
+	if f := t.field(row, "parties"); f.present() && !values.Missing(f.text) {
+		for _, name := range splitParties(f.text) {
+			c, ok := t.r.ref.Countries().Lookup(name)
+			if !ok {
+				fail(f, t.unknownCountry(name))
+				continue
+			}
+			parties = append(parties, c.ISO3)
+		}
+	}
+	p.rec.Parties = records.SortedParties(parties)
+	if p.ok && len(p.rec.Parties) < 2 {
+		f := t.field(row, "parties")
+		if !f.present() {
+			f = t.field(row, "origin")
+		}
+		fail(f, &values.Problem{Code: report.MissingValue, Message: "an agreement needs at least two different parties; give origin and destination, or parties separated by ;"})
+	}
+	p.signedF = t.field(row, "date_signed")
+	p.inForceF = t.field(row, "date_in_force")
+	p.endF = t.field(row, "date_end")
+	for _, d := range []struct {
+		f   field
+		out *dateCell
+		col *values.DateColumn
+	}{{p.signedF, &p.signed, &ar.signed}, {p.inForceF, &p.inForce, &ar.inForce}, {p.endF, &p.ending, &ar.ending}} {
+		if !d.f.present() || values.Missing(d.f.text) {
+			continue
+		}
+		v, prob := t.readDate(row.Num, d.f, true, d.col)
+		if prob != nil {
+			fail(d.f, prob)
+			continue
+		}
+		*d.out = v
+	}
+	for i, flag := range records.ProvisionFlags {
+		if p.rec.Provisions == nil {
+			p.rec.Provisions = make([]string, len(records.ProvisionFlags))
+		}
+		p.rec.Provisions[i] = records.FlagUnknown
+		f := t.field(row, flag)
+		if !f.present() {
+			continue
+		}
+		v, prob := values.Flag(f.text)
+		if prob != nil {
+			fail(f, prob)
+			continue
+		}
+		p.rec.Provisions[i] = v
+	}
+	if f := t.field(row, "sectors"); !values.Missing(f.text) {
+		p.rec.Sectors = f.text
+	}
+	ar.rows = append(ar.rows, p)
+}
+
+// splitParties splits a parties cell at ";" or, when it has none, at ",".
+// Commas inside names such as "Korea, Republic of" survive when the list
+// uses semicolons.
+func splitParties(s string) []string {
+	sep := ";"
+	if !strings.Contains(s, ";") {
+		sep = ","
+	}
+	var out []string
+	for _, part := range strings.Split(s, sep) {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+func (ar *agreementReader) finish(t *table) {
+	byKey := map[string]int{}
+	var out []records.Agreement
+	for i := range ar.rows {
+		p := &ar.rows[i]
+		for _, d := range []struct {
+			cell *dateCell
+			col  *values.DateColumn
+			dst  *records.PartialDate
+		}{{&p.signed, &ar.signed, &p.rec.Signed}, {&p.inForce, &ar.inForce, &p.rec.InForce}, {&p.ending, &ar.ending, &p.rec.End}} {
+			if !d.cell.ok {
+				continue
+			}
+			if !t.settle(d.cell, d.col) {
+				p.ok = false
+				continue
+			}
+			*d.dst = d.cell.value.Partial()
+		}
+		if !p.ok {
+			continue
+		}
+		if !p.rec.Signed.Known() && p.rec.Status != records.StatusNegotiating {
+			f := p.signedF
+			if !f.present() {
+				f = p.statusF
+			}
+			t.errorAt(p.row, f, &values.Problem{Code: report.MissingValue, Message: "the signature date is missing; it is required unless the status is negotiating (a bare year such as 2019 is enough)"})
+			continue
+		}
+		if values.EndedStatuses[p.rec.Status] && !p.rec.End.Known() {
+			f := p.endF
+			if !f.present() {
+				f = p.statusF
+			}
+			t.errorAt(p.row, f, &values.Problem{Code: report.MissingValue, Message: "the agreement is " + p.rec.Status + " but has no end date; give the date or year it ended"})
+			continue
+		}
+		if p.rec.InForce.Before(p.rec.Signed) {
+			t.errorAt(p.row, p.inForceF, &values.Problem{Code: report.Inconsistent, Message: "the entry into force " + p.rec.InForce.String() + " is before the signature " + p.rec.Signed.String()})
+			continue
+		}
+		if p.rec.End.Before(p.rec.Signed) {
+			t.errorAt(p.row, p.endF, &values.Problem{Code: report.Inconsistent, Message: "the end date " + p.rec.End.String() + " is before the signature " + p.rec.Signed.String()})
+			continue
+		}
+		k := p.rec.Key()
+		if j, dup := byKey[k]; dup {
+			first := out[j]
+			if sameAgreement(first, p.rec) {
+				t.rep.Warnf(report.DuplicateRow, t.sheet, 0, p.row, "row %d repeats the agreement of row %d (%s); the repeat was ignored", p.row, rowNum(first.Source.Cell), p.rec.Title)
+				continue
+			}
+			t.duplicate(rowNum(first.Source.Cell), p.row, "agreement "+describeAgreement(p.rec))
+			continue
+		}
+		byKey[k] = len(out)
+		out = append(out, p.rec)
+	}
+	t.records += len(out)
+	t.sub.Agreements = append(t.sub.Agreements, out...)
+}
+
+func describeAgreement(a records.Agreement) string {
+	if a.AgreementID != "" {
+		return a.AgreementID
+	}
+	return a.Type + " " + strings.Join(a.Parties, "-") + " " + a.Signed.String()
+}
+
+func sameAgreement(a, b records.Agreement) bool {
+	a.Source, b.Source = records.Provenance{}, records.Provenance{}
+	if len(a.Parties) != len(b.Parties) || len(a.Provisions) != len(b.Provisions) {
+		return false
+	}
+	for i := range a.Parties {
+		if a.Parties[i] != b.Parties[i] {
+			return false
+		}
+	}
+	for i := range a.Provisions {
+		if a.Provisions[i] != b.Provisions[i] {
+			return false
+		}
+	}
+	a.Parties, b.Parties, a.Provisions, b.Provisions = nil, nil, nil, nil
+	return a.AgreementID == b.AgreementID && a.Title == b.Title && a.Type == b.Type && a.Origin == b.Origin &&
+		a.Destination == b.Destination && a.Signed == b.Signed && a.InForce == b.InForce && a.End == b.End &&
+		a.Status == b.Status && a.Sectors == b.Sectors
+}

@@ -1,0 +1,232 @@
+package ingest
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ilo-pledge/pledgestat/ingest/values"
+	"github.com/ilo-pledge/pledgestat/ingest/workbook"
+	"github.com/ilo-pledge/pledgestat/internal/textnorm"
+	"github.com/ilo-pledge/pledgestat/records"
+)
+
+// column is one canonical column of a domain with the headers that name it
+// (inputs.md), best first: when two header cells name the same column, the
+// one earlier in this list wins.
+type column struct {
+	name    string
+	headers []string
+}
+
+var countryHeaders = []string{"country", "member state", "state", "pays", "país", "ref_area", "iso3", "country code", "ref area", "code pays", "código de país"}
+
+var ratificationColumns = []column{
+	{"country", countryHeaders},
+	{"instrument", []string{"instrument", "convention", "convention no", "c no", "convenio", "n°", "no", "instrument code", "convention number"}},
+	{"ratification_date", []string{"ratification_date", "date", "ratification date", "date of ratification", "registration date", "date de ratification", "date d'enregistrement", "fecha de ratificación", "fecha de registro", "date of registration"}},
+	{"status", []string{"status", "current status", "état actuel", "statut", "estado", "situación", "état"}},
+	{"denunciation_date", []string{"denunciation_date", "denunciation date", "date of denunciation", "date de dénonciation", "fecha de denuncia"}},
+	{"note", []string{"note", "notes", "remarks", "comment", "comments", "observation", "observations", "nota", "notas"}},
+}
+
+var socialProtectionColumns = []column{
+	{"country", countryHeaders},
+	{"year", []string{"year", "time", "année", "año", "periodo", "period", "période", "annee"}},
+	{"value", []string{"value", "obs_value", "coverage", "coverage (%)", "valeur", "valor", "taux de couverture", "coverage rate", "cobertura"}},
+	// classif1 before indicator: in an ILOSTAT bulk file the indicator
+	// column is the dataset code and classif1 the series.
+	{"series", []string{"series", "classif1", "contingency", "série", "serie", "indicator"}},
+	{"sex", []string{"sex", "sexe", "sexo"}},
+	{"population", []string{"population", "classif2", "migratory status", "migrant status", "población", "statut migratoire", "condición migratoria"}},
+	{"obs_status", []string{"obs_status", "flag", "status", "observation status"}},
+	{"source", []string{"source", "source note", "fuente"}},
+	{"note", []string{"note", "notes", "nota", "notas", "remarks", "comment"}},
+}
+
+var blmaColumns = func() []column {
+	cols := []column{
+		{"agreement_id", []string{"agreement_id", "id", "agreement id", "reference", "ref", "référence", "referencia"}},
+		{"title", []string{"title", "agreement", "name", "titre", "título", "agreement title", "intitulé"}},
+		{"type", []string{"type", "agreement type", "instrument type", "tipo", "type d'accord", "tipo de acuerdo"}},
+		{"origin", []string{"origin", "origin country", "country of origin", "sending country", "pays d'origine", "país de origen"}},
+		{"destination", []string{"destination", "destination country", "receiving country", "pays de destination", "país de destino", "country of destination"}},
+		{"parties", []string{"parties", "signatories", "parties signataires", "partes", "countries"}},
+		{"date_signed", []string{"date_signed", "date signed", "signature date", "signed", "date de signature", "fecha de firma", "signing date", "date of signature"}},
+		{"date_in_force", []string{"date_in_force", "entry into force", "date in force", "entrée en vigueur", "entrada en vigor", "date of entry into force"}},
+		{"date_end", []string{"date_end", "end date", "expiry", "terminated", "date de fin", "fecha de término", "expiry date", "end"}},
+		{"status", []string{"status", "statut", "estado"}},
+		{"sectors", []string{"sectors", "sector", "secteurs", "sectores", "secteur"}},
+	}
+	descriptions := map[string][]string{
+		"ilo_standards":        {"references ILO standards", "ILO standards", "international labour standards"},
+		"social_dialogue":      {"social partners involved", "social partners"},
+		"monitoring":           {"joint committee or monitoring mechanism", "joint committee", "monitoring mechanism"},
+		"fair_recruitment":     {"no recruitment fees or costs charged to workers", "fair recruitment"},
+		"skills":               {"skills recognition or development", "skills recognition"},
+		"social_protection":    {"social security provisions", "social security"},
+		"gender":               {"gender-responsive provisions", "gender responsive"},
+		"domestic_care":        {"provisions for domestic or care workers", "domestic or care workers", "domestic workers"},
+		"climate":              {"just transition, climate or green jobs", "just transition", "climate"},
+		"crisis":               {"crisis, emergency or repatriation", "crisis"},
+		"return_reintegration": {"return and reintegration", "return reintegration"},
+		"un_support":           {"concluded with ILO, IOM or other UN technical support", "UN technical support", "UN support"},
+	}
+	for _, flag := range records.ProvisionFlags {
+		cols = append(cols, column{flag, append([]string{flag}, descriptions[flag]...)})
+	}
+	return cols
+}()
+
+// domainSpec says how to recognise and read one domain's table.
+type domainSpec struct {
+	domain  records.Domain
+	columns []column
+	byKey   map[string]headerMatch
+}
+
+type headerMatch struct {
+	column string
+	rank   int
+}
+
+func newSpec(domain records.Domain, cols []column) domainSpec {
+	s := domainSpec{domain: domain, columns: cols, byKey: map[string]headerMatch{}}
+	for _, c := range cols {
+		for rank, h := range append([]string{c.name}, c.headers...) {
+			k := textnorm.Key(h)
+			if prev, ok := s.byKey[k]; ok && prev.column != c.name {
+				panic(fmt.Sprintf("header %q names both %s and %s", h, prev.column, c.name))
+			}
+			if _, ok := s.byKey[k]; !ok {
+				s.byKey[k] = headerMatch{column: c.name, rank: rank}
+			}
+		}
+	}
+	return s
+}
+
+var specs = []domainSpec{
+	newSpec(records.DomainRatification, ratificationColumns),
+	newSpec(records.DomainSocialProtection, socialProtectionColumns),
+	newSpec(records.DomainBLMA, blmaColumns),
+}
+
+// header is a recognised header row.
+type header struct {
+	spec     domainSpec
+	row      int
+	columns  map[string]int // canonical column -> 1-based sheet column
+	years    map[int]int    // wide social-protection sheets: sheet column -> year
+	ignored  map[int]string // header cells that matched nothing or lost to a better header
+	shadowed map[int]string // header cells naming a column another cell already took
+	missing  []string       // required columns absent (partial headers only)
+	firstCol int            // leftmost column of the table
+	// sheetYear is the year a sheet named "2021" gives its rows.
+	sheetYear int
+}
+
+// matchHeader reads a candidate header row for one domain.
+func matchHeader(spec domainSpec, row workbook.Row, sheetYear int) header {
+	h := header{spec: spec, row: row.Num, columns: map[string]int{}, years: map[int]int{},
+		ignored: map[int]string{}, shadowed: map[int]string{}, sheetYear: sheetYear}
+	best := map[string]int{} // column -> rank of the header that holds it
+	for i, c := range row.Cells {
+		col := i + 1
+		text := textnorm.Clean(c.Text)
+		if text == "" {
+			continue
+		}
+		if spec.domain == records.DomainSocialProtection {
+			if y, ok := values.IsYearHeader(text); ok {
+				h.years[col] = y
+				continue
+			}
+		}
+		k := textnorm.Key(text)
+		m, ok := spec.byKey[k]
+		if !ok {
+			if !strings.HasPrefix(k, "note") || spec.domain != records.DomainSocialProtection {
+				h.ignored[col] = text
+			}
+			continue
+		}
+		if prevRank, taken := best[m.column]; taken {
+			if m.rank >= prevRank {
+				h.shadowed[col] = text
+				continue
+			}
+			h.shadowed[h.columns[m.column]] = textnorm.Clean(row.Cell(h.columns[m.column]).Text)
+		}
+		best[m.column] = m.rank
+		h.columns[m.column] = col
+	}
+	h.missing = h.requiredMissing()
+	h.firstCol = 0
+	for _, col := range h.columns {
+		if h.firstCol == 0 || col < h.firstCol {
+			h.firstCol = col
+		}
+	}
+	for col := range h.years {
+		if h.firstCol == 0 || col < h.firstCol {
+			h.firstCol = col
+		}
+	}
+	return h
+}
+
+// wide reports whether a social-protection table has year columns instead
+// of year and value.
+func (h header) wide() bool {
+	_, hasValue := h.columns["value"]
+	return len(h.years) > 0 && !hasValue
+}
+
+// requiredMissing lists the required columns the header lacks, in the
+// words a statistician reads in the spec.
+func (h header) requiredMissing() []string {
+	var missing []string
+	need := func(names ...string) {
+		for _, n := range names {
+			if _, ok := h.columns[n]; !ok {
+				missing = append(missing, n)
+			}
+		}
+	}
+	switch h.spec.domain {
+	case records.DomainRatification:
+		need("country", "instrument", "ratification_date")
+	case records.DomainSocialProtection:
+		need("country")
+		if !h.wide() {
+			if h.sheetYear == 0 {
+				need("year")
+			}
+			need("value")
+		}
+	case records.DomainBLMA:
+		need("title", "type")
+		_, hasParties := h.columns["parties"]
+		_, hasOrigin := h.columns["origin"]
+		_, hasDest := h.columns["destination"]
+		if !hasParties && !(hasOrigin && hasDest) {
+			switch {
+			case hasOrigin:
+				missing = append(missing, "destination")
+			case hasDest:
+				missing = append(missing, "origin")
+			default:
+				missing = append(missing, "origin and destination, or parties")
+			}
+		}
+	}
+	return missing
+}
+
+// requiredFound counts the required columns present, to rank partial
+// headers.
+func (h header) requiredFound() int {
+	total := map[records.Domain]int{records.DomainRatification: 3, records.DomainSocialProtection: 3, records.DomainBLMA: 4}[h.spec.domain]
+	found := total - len(h.missing)
+	return found
+}

@@ -1,0 +1,197 @@
+package ingest
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+
+	"github.com/ilo-pledge/pledgestat/ingest/report"
+	"github.com/ilo-pledge/pledgestat/ingest/values"
+	"github.com/ilo-pledge/pledgestat/ingest/workbook"
+	"github.com/ilo-pledge/pledgestat/internal/textnorm"
+	"github.com/ilo-pledge/pledgestat/records"
+)
+
+// coverageReader reads a social-protection table: long (year and value
+// columns), wide (one column per year) or with the year in the sheet name.
+type coverageReader struct {
+	obs []pendingObservation
+	// scale tracks, per value column, whether every value is within 0..1
+	// (suspect_scale).
+	scale map[int]*scaleCheck
+}
+
+type pendingObservation struct {
+	rec records.CoverageObservation
+	row int
+}
+
+type scaleCheck struct {
+	count      int
+	allUnitary bool
+	anyNonZero bool
+}
+
+func newCoverageReader() *coverageReader {
+	return &coverageReader{scale: map[int]*scaleCheck{}}
+}
+
+var ilostatAggregate = regexp.MustCompile(`^[Xx]\d{2}$`)
+
+func (cr *coverageReader) read(t *table, row workbook.Row) {
+	ok := true
+	fail := func(f field, p *values.Problem) {
+		t.errorAt(row.Num, f, p)
+		ok = false
+	}
+	base := records.CoverageObservation{Source: t.provenance(row.Num)}
+	countryF := t.field(row, "country")
+	area, areaOK := cr.area(t, row.Num, countryF)
+	if !areaOK {
+		if area == "skip" {
+			return
+		}
+		ok = false
+	}
+	base.Area = area
+	var err *values.Problem
+	if base.Series, err = values.Series(t.field(row, "series").text); err != nil {
+		fail(t.field(row, "series"), err)
+	}
+	if base.Sex, err = values.Sex(t.field(row, "sex").text); err != nil {
+		fail(t.field(row, "sex"), err)
+	}
+	if base.Population, err = values.Population(t.field(row, "population").text); err != nil {
+		fail(t.field(row, "population"), err)
+	}
+	base.ObsStatus = t.field(row, "obs_status").text
+	base.SourceNote = t.field(row, "source").text
+	base.Note = t.field(row, "note").text
+
+	if t.h.wide() {
+		for _, col := range sortedYearCols(t.h.years) {
+			c := row.Cell(col)
+			f := field{cell: c, text: textnorm.Clean(c.Text), col: col, header: strconv.Itoa(t.h.years[col])}
+			if f.text == "" {
+				continue
+			}
+			if values.Missing(f.text) {
+				t.rep.Infof(report.RowSkipped, t.sheet, col, row.Num, "%s: %s means no observation; skipped", f.header, report.Quote(f.text))
+				continue
+			}
+			o := base
+			o.Year = t.h.years[col]
+			if cr.value(t, row.Num, f, &o) && ok {
+				cr.obs = append(cr.obs, pendingObservation{rec: o, row: row.Num})
+			}
+		}
+		return
+	}
+	yearF := t.field(row, "year")
+	switch {
+	case yearF.present():
+		if values.Missing(yearF.text) {
+			fail(yearF, &values.Problem{Code: report.MissingValue, Message: "the year is missing; expected a year such as 2021"})
+		} else if y, p := values.Year(yearF.text, 1990, 2100); p != nil {
+			fail(yearF, p)
+		} else {
+			base.Year = y
+		}
+	default:
+		base.Year = t.h.sheetYear
+	}
+	valueF := t.field(row, "value")
+	if values.Missing(valueF.text) {
+		t.rep.Infof(report.RowSkipped, t.sheet, valueF.col, row.Num, "value %s means no observation; row %d skipped", report.Quote(valueF.text), row.Num)
+		return
+	}
+	if cr.value(t, row.Num, valueF, &base) && ok {
+		cr.obs = append(cr.obs, pendingObservation{rec: base, row: row.Num})
+	}
+}
+
+// area reads the country column of a social-protection row, which may also
+// hold an ILOSTAT aggregate code. Aggregates other than the world and the
+// ILO regions (income groups, sub-regions of an ILOSTAT download) are skipped
+// with a note: pledgestat does not publish them.
+func (cr *coverageReader) area(t *table, row int, f field) (string, bool) {
+	if reg, ok := t.r.ref.Countries().LookupRegion(f.text); ok && f.text != "" {
+		return reg.Code, true
+	}
+	if ilostatAggregate.MatchString(f.text) {
+		t.rep.Infof(report.RowSkipped, t.sheet, f.col, row, "%s is an ILOSTAT aggregate that is neither the world nor an ILO region (X01, X06, X21, X36, X40, X60); row skipped", report.Quote(f.text))
+		return "skip", false
+	}
+	c, ok := t.country(row, f)
+	if !ok {
+		return "", false
+	}
+	return c.ISO3, true
+}
+
+// value reads a percentage into o, recording scale evidence.
+func (cr *coverageReader) value(t *table, row int, f field, o *records.CoverageObservation) bool {
+	v, p := values.Percent(f.text, f.cell.PercentFormat)
+	if p != nil {
+		t.errorAt(row, f, p)
+		return false
+	}
+	o.Value = v
+	o.ValueCell = cellRef(f.col, row)
+	key := f.col
+	if t.h.wide() {
+		key = 0 // the year columns of a wide sheet are one value column
+	}
+	sc := cr.scale[key]
+	if sc == nil {
+		sc = &scaleCheck{allUnitary: true}
+		cr.scale[key] = sc
+	}
+	sc.count++
+	if f.cell.PercentFormat || v > 1 {
+		sc.allUnitary = false
+	}
+	if v > 0 {
+		sc.anyNonZero = true
+	}
+	return true
+}
+
+func (cr *coverageReader) finish(t *table) {
+	for key, sc := range cr.scale {
+		if sc.count > 0 && sc.allUnitary && sc.anyNonZero {
+			what := "every value of this column"
+			if key == 0 {
+				what = "every value of the year columns"
+			}
+			t.rep.Warnf(report.SuspectScale, t.sheet, key, t.h.row, "%s is between 0 and 1: if these are fractions (0.45 for 45%%), multiply them by 100 or format the cells as percentages; values are read as percentages from 0 to 100", what)
+		}
+	}
+	byKey := map[string]int{}
+	var out []records.CoverageObservation
+	for _, p := range cr.obs {
+		k := p.rec.Key()
+		if j, dup := byKey[k]; dup {
+			first := out[j]
+			what := fmt.Sprintf("%s %d %s sex %s %s", p.rec.Area, p.rec.Year, p.rec.Series, p.rec.Sex, p.rec.Population)
+			if first.Value == p.rec.Value {
+				t.rep.Warnf(report.DuplicateRow, t.sheet, 0, p.row, "row %d repeats the observation of row %d (%s); the repeat was ignored", p.row, rowNum(first.Source.Cell), what)
+				continue
+			}
+			t.duplicate(rowNum(first.Source.Cell), p.row, what)
+			continue
+		}
+		byKey[k] = len(out)
+		out = append(out, p.rec)
+	}
+	t.records += len(out)
+	t.sub.Coverage = append(t.sub.Coverage, out...)
+}
+
+func sortedYearCols(years map[int]int) []int {
+	m := make(map[int]string, len(years))
+	for col := range years {
+		m[col] = ""
+	}
+	return sortedCols(m)
+}

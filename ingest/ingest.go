@@ -1,0 +1,464 @@
+// Package ingest turns one dropped file into a Submission: the typed records
+// of the domains it holds (ratification, social protection, BLMA) with their
+// provenance, and a report of every problem found in one pass.
+//
+// It finds each sheet's table (a header row in the first 30 rows, headers
+// matched in English, French or Spanish), reads every row with the value
+// parsers, settles what needs the whole column (day/month order, percent
+// scale), and applies the record rules of inputs.md. A file with any error
+// yields no records. ingest knows spreadsheets and domains, nothing about
+// indicators, the store or the workspace.
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/ilo-pledge/pledgestat/ingest/report"
+	"github.com/ilo-pledge/pledgestat/ingest/values"
+	"github.com/ilo-pledge/pledgestat/ingest/workbook"
+	"github.com/ilo-pledge/pledgestat/internal/textnorm"
+	"github.com/ilo-pledge/pledgestat/records"
+	"github.com/ilo-pledge/pledgestat/refdata"
+)
+
+// HeaderSearchRows is how far down a sheet the header row is looked for.
+const HeaderSearchRows = 30
+
+// Reader reads submissions. It is safe for concurrent use.
+type Reader struct {
+	ref    *refdata.Reference
+	limits workbook.Limits
+}
+
+// NewReader returns a Reader that checks values against ref and refuses
+// files over limits.
+func NewReader(ref *refdata.Reference, limits workbook.Limits) *Reader {
+	return &Reader{ref: ref, limits: limits}
+}
+
+// Submission is what one file holds.
+type Submission struct {
+	Name          string // path relative to inbox/, with forward slashes
+	SHA256        string
+	Size          int64
+	Format        workbook.Format
+	Ratifications []records.Ratification
+	Coverage      []records.CoverageObservation
+	Agreements    []records.Agreement
+	Report        *report.Report
+}
+
+// Accepted reports whether the file has no error.
+func (s *Submission) Accepted() bool { return !s.Report.HasErrors() }
+
+// Rows returns the number of records per domain.
+func (s *Submission) Rows() map[records.Domain]int {
+	return map[records.Domain]int{
+		records.DomainRatification:     len(s.Ratifications),
+		records.DomainSocialProtection: len(s.Coverage),
+		records.DomainBLMA:             len(s.Agreements),
+	}
+}
+
+// ReadFile reads the file at path, submitted under name. Problems with the
+// file's content are entries of the returned report; the error is for
+// failures to read the file at all (it vanished, permission denied).
+func (r *Reader) ReadFile(ctx context.Context, path, name string) (*Submission, error) {
+	sub := &Submission{Name: name, Report: report.New(name)}
+	sum, size, err := hashFile(path)
+	if err != nil {
+		return nil, err
+	}
+	sub.SHA256, sub.Size = sum, size
+	if err := r.readContent(ctx, path, sub); err != nil {
+		return nil, err
+	}
+	if sub.Report.HasErrors() {
+		sub.Ratifications, sub.Coverage, sub.Agreements = nil, nil, nil
+	}
+	sub.Report.Sort()
+	return sub, nil
+}
+
+// readContent parses the file under recover: a panic in a parser rejects
+// this file as unreadable and never takes the run down.
+func (r *Reader) readContent(ctx context.Context, path string, sub *Submission) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			sub.Report.Errorf(report.Unreadable, "", 0, 0, "the file could not be read: the reader failed on it (%v); please send it to the pledgestat maintainers", p)
+			err = nil
+		}
+	}()
+	f, err := workbook.Open(path, r.limits)
+	if err != nil {
+		return r.fileProblem(sub, "", err)
+	}
+	defer f.Close()
+	sub.Format = f.Format()
+	tables := 0
+	for _, sheet := range f.Sheets() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if sheet.Hidden {
+			sub.Report.Warnf(report.HiddenSheet, sheet.Name, 0, 0, "sheet %q is hidden, so it was not read; unhide it if it holds data to submit", sheet.Name)
+			continue
+		}
+		found, err := r.readSheet(ctx, f, sheet, sub)
+		if err != nil {
+			return r.fileProblem(sub, sheet.Name, err)
+		}
+		if found {
+			tables++
+		}
+	}
+	if tables == 0 && !sub.Report.HasErrors() {
+		sub.Report.Errorf(report.NoTable, "", 0, 0, "no sheet has a table of ratifications, social-protection coverage or labour migration agreements: no row in the first %d rows of any sheet holds the required headers (e.g. country, instrument, ratification date; or country, year, value; or title, type, origin, destination, date signed)", HeaderSearchRows)
+	}
+	return nil
+}
+
+// fileProblem turns a *workbook.Problem into a report entry and passes
+// other errors up.
+func (r *Reader) fileProblem(sub *Submission, sheet string, err error) error {
+	var p *workbook.Problem
+	if errors.As(err, &p) {
+		sub.Report.Errorf(p.Code, sheet, 0, 0, "%s", p.Message)
+		return nil
+	}
+	return err
+}
+
+func hashFile(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+var yearSheet = regexp.MustCompile(`^\s*(19[9][0-9]|20[0-9][0-9]|2100)\s*$`)
+
+// readSheet streams one sheet: it buffers the first rows to find the
+// header, then hands every later row to the table reader.
+func (r *Reader) readSheet(ctx context.Context, f workbook.File, sheet workbook.Sheet, sub *Submission) (bool, error) {
+	sheetYear := 0
+	if m := yearSheet.FindStringSubmatch(sheet.Name); m != nil {
+		sheetYear, _ = values.IsYearHeader(m[1])
+	}
+	var buffered []workbook.Row
+	var t *table
+	start := func() {
+		h, ok := r.findHeader(buffered, sheetYear)
+		if !ok {
+			return
+		}
+		t = r.newTable(sheet.Name, h, f.Date1904(), sub)
+		for _, row := range buffered {
+			if row.Num > h.row {
+				t.add(row)
+			}
+		}
+	}
+	started := false
+	err := f.Walk(ctx, sheet.Name, func(row workbook.Row) error {
+		if !started {
+			if row.Num <= HeaderSearchRows {
+				buffered = append(buffered, row)
+				return nil
+			}
+			started = true
+			start()
+			if t == nil {
+				return errNoTable
+			}
+		}
+		t.add(row)
+		return nil
+	})
+	if errors.Is(err, errNoTable) {
+		err = nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !started {
+		start()
+	}
+	if t == nil {
+		if len(buffered) > 0 || started {
+			sub.Report.Infof(report.SheetIgnored, sheet.Name, 0, 0, "sheet %q holds no table of a known domain, so it was not read (instructions, notes and lookups are fine)", sheet.Name)
+		}
+		return false, nil
+	}
+	t.finish()
+	return true, nil
+}
+
+var errNoTable = errors.New("no table in the first rows")
+
+// findHeader picks the header row: the first row holding every required
+// column of a domain; failing that, the row holding the most required
+// columns of one domain (at least two), whose absent columns are reported.
+func (r *Reader) findHeader(rows []workbook.Row, sheetYear int) (header, bool) {
+	var best header
+	bestFound := 1
+	for _, row := range rows {
+		var complete []header
+		for _, spec := range specs {
+			h := matchHeader(spec, row, sheetYear)
+			if len(h.missing) == 0 {
+				complete = append(complete, h)
+				continue
+			}
+			if n := h.requiredFound(); n > bestFound {
+				best, bestFound = h, n
+			}
+		}
+		if len(complete) > 0 {
+			pick := complete[0]
+			for _, h := range complete[1:] {
+				if len(h.columns)+len(h.years) > len(pick.columns)+len(pick.years) {
+					pick = h
+				}
+			}
+			return pick, true
+		}
+	}
+	return best, bestFound >= 2
+}
+
+// table reads the data rows under a header.
+type table struct {
+	r        *Reader
+	sheet    string
+	h        header
+	date1904 bool
+	sub      *Submission
+	rep      *report.Report
+	ended    bool
+	records  int
+	reader   rowReader
+}
+
+// rowReader is the domain-specific part of a table.
+type rowReader interface {
+	read(t *table, row workbook.Row)
+	finish(t *table)
+}
+
+func (r *Reader) newTable(sheet string, h header, date1904 bool, sub *Submission) *table {
+	t := &table{r: r, sheet: sheet, h: h, date1904: date1904, sub: sub, rep: sub.Report}
+	for _, col := range sortedCols(h.ignored) {
+		t.rep.Warnf(report.UnknownColumn, sheet, col, h.row, "column header %s is not a %s column, so the column was not read", report.Quote(h.ignored[col]), strings.ReplaceAll(string(h.spec.domain), "_", " "))
+	}
+	for _, col := range sortedCols(h.shadowed) {
+		if h.spec.domain == records.DomainSocialProtection && textnorm.Key(h.shadowed[col]) == "indicator" {
+			t.rep.Infof(report.UnknownColumn, sheet, col, h.row, "column %s holds the dataset code (ILOSTAT layout); the series is read from classif1", report.Quote(h.shadowed[col]))
+			continue
+		}
+		t.rep.Warnf(report.UnknownColumn, sheet, col, h.row, "column header %s names a column that another header already gives, so this column was not read", report.Quote(h.shadowed[col]))
+	}
+	for _, name := range h.missing {
+		t.rep.Errorf(report.MissingColumn, sheet, 0, h.row, "the %s table whose header is on row %d has no %s column; add it (accepted headers are listed in the pledgestat input guide)", strings.ReplaceAll(string(h.spec.domain), "_", " "), h.row, name)
+	}
+	switch h.spec.domain {
+	case records.DomainRatification:
+		t.reader = newRatificationReader()
+	case records.DomainSocialProtection:
+		t.reader = newCoverageReader()
+	case records.DomainBLMA:
+		t.reader = newAgreementReader()
+	}
+	return t
+}
+
+func sortedCols(m map[int]string) []int {
+	cols := make([]int, 0, len(m))
+	for c := range m {
+		cols = append(cols, c)
+	}
+	for i := 1; i < len(cols); i++ {
+		for j := i; j > 0 && cols[j] < cols[j-1]; j-- {
+			cols[j], cols[j-1] = cols[j-1], cols[j]
+		}
+	}
+	return cols
+}
+
+// add takes one row below the header.
+func (t *table) add(row workbook.Row) {
+	if t.ended {
+		if text := rowText(row); text != "" {
+			t.rep.Notes = append(t.rep.Notes, text)
+		}
+		return
+	}
+	if t.blank(row) {
+		return
+	}
+	if note, ok := t.footnote(row); ok {
+		t.ended = true
+		t.rep.Notes = append(t.rep.Notes, note)
+		t.rep.Infof(report.FileNote, t.sheet, 0, row.Num, "row %d ends the table (a note below it): %s", row.Num, report.Quote(note))
+		return
+	}
+	t.reader.read(t, row)
+}
+
+// blank reports whether none of the table's columns has a value.
+func (t *table) blank(row workbook.Row) bool {
+	for _, col := range t.h.columns {
+		if textnorm.Clean(row.Cell(col).Text) != "" {
+			return false
+		}
+	}
+	for col := range t.h.years {
+		if textnorm.Clean(row.Cell(col).Text) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+var noteWords = map[string]bool{"source": true, "sources": true, "note": true, "notes": true, "nota": true, "notas": true, "fuente": true, "fuentes": true, "remarque": true, "remarques": true}
+
+// footnote recognises a row that ends the table: its only non-empty cells
+// are in the first two columns and start with Source, Note, Nota, Fuente,
+// Remarque or "*".
+func (t *table) footnote(row workbook.Row) (string, bool) {
+	var texts []string
+	for i, c := range row.Cells {
+		text := textnorm.Clean(c.Text)
+		if text == "" {
+			continue
+		}
+		col := i + 1
+		if col > 2 && col > t.h.firstCol+1 {
+			return "", false
+		}
+		texts = append(texts, text)
+	}
+	if len(texts) == 0 {
+		return "", false
+	}
+	first := texts[0]
+	words := textnorm.Words(first)
+	if strings.HasPrefix(first, "*") || (len(words) > 0 && noteWords[words[0]]) {
+		return strings.Join(texts, " "), true
+	}
+	return "", false
+}
+
+func rowText(row workbook.Row) string {
+	var texts []string
+	for _, c := range row.Cells {
+		if s := textnorm.Clean(c.Text); s != "" {
+			texts = append(texts, s)
+		}
+	}
+	return strings.Join(texts, " ")
+}
+
+// finish lets the domain reader settle its columns and emit records, then
+// reports what was read.
+func (t *table) finish() {
+	t.reader.finish(t)
+	t.rep.Infof(report.TableRead, t.sheet, 0, t.h.row, "%s table with its header on row %d: %d records read", strings.ReplaceAll(string(t.h.spec.domain), "_", " "), t.h.row, t.records)
+}
+
+// field is one cell of a row under a named column.
+type field struct {
+	cell   workbook.Cell
+	text   string // cleaned text
+	col    int    // 0 when the table has no such column
+	header string // the header as written, for messages
+}
+
+func (f field) present() bool { return f.col > 0 }
+
+func (t *table) field(row workbook.Row, name string) field {
+	col, ok := t.h.columns[name]
+	if !ok {
+		return field{}
+	}
+	c := row.Cell(col)
+	return field{cell: c, text: textnorm.Clean(c.Text), col: col, header: name}
+}
+
+// errorAt reports an error on a field's cell; the message is prefixed with
+// the column it is in.
+func (t *table) errorAt(row int, f field, p *values.Problem) {
+	t.rep.Errorf(p.Code, t.sheet, f.col, row, "%s: %s", f.header, p.Message)
+}
+
+// provenance of a record read from a row.
+func (t *table) provenance(row int) records.Provenance {
+	return records.Provenance{File: t.sub.Name, Sheet: t.sheet, Cell: report.ColumnLetter(max(t.h.firstCol, 1)) + itoa(row), SHA256: t.sub.SHA256}
+}
+
+func cellRef(col, row int) string {
+	if col <= 0 {
+		return ""
+	}
+	return report.ColumnLetter(col) + itoa(row)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// rowNum extracts the row number of an A1 reference.
+func rowNum(cell string) int {
+	i := strings.IndexFunc(cell, unicode.IsDigit)
+	if i < 0 {
+		return 0
+	}
+	n, _ := strconv.Atoi(cell[i:])
+	return n
+}
+
+// duplicate reports two rows with the same record key and different values,
+// on both rows (inputs.md, "record keys").
+func (t *table) duplicate(first, second int, what string) {
+	msg := "rows %d and %d both give the record %s with different values; keep only the right one"
+	t.rep.Errorf(report.DuplicateRecord, t.sheet, 0, first, msg, first, second, what)
+	t.rep.Errorf(report.DuplicateRecord, t.sheet, 0, second, msg, first, second, what)
+}
+
+// country reads a country cell. "NA" is Namibia, every other missing
+// marker is a missing value.
+func (t *table) country(row int, f field) (refdata.Country, bool) {
+	if f.text == "" || (values.Missing(f.text) && !strings.EqualFold(f.text, "na")) {
+		t.errorAt(row, f, &values.Problem{Code: report.MissingValue, Message: "the country is missing; expected an ISO code or a country name"})
+		return refdata.Country{}, false
+	}
+	c, ok := t.r.ref.Countries().Lookup(f.text)
+	if !ok {
+		t.errorAt(row, f, t.unknownCountry(f.text))
+		return refdata.Country{}, false
+	}
+	return c, true
+}
+
+func (t *table) unknownCountry(text string) *values.Problem {
+	msg := fmt.Sprintf("%s is not a known country or territory; expected an ISO 3166 code or an English, French or Spanish name", report.Quote(text))
+	if s := t.r.ref.Countries().Suggest(text, 3); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, ", ") + "?"
+	}
+	return &values.Problem{Code: report.UnknownCountry, Message: msg}
+}

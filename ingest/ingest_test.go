@@ -1,0 +1,364 @@
+package ingest
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/ilo-pledge/pledgestat/ingest/report"
+	"github.com/ilo-pledge/pledgestat/ingest/workbook"
+	"github.com/ilo-pledge/pledgestat/refdata"
+)
+
+var testRef = func() *refdata.Reference {
+	ref, err := refdata.Load()
+	if err != nil {
+		panic(err)
+	}
+	return ref
+}()
+
+// sheetSpec describes one sheet of a workbook built by a test.
+type sheetSpec struct {
+	name   string
+	rows   [][]any // rows from A1; nil rows are left empty
+	hidden bool
+	styles map[string]excelize.Style // cell -> style
+}
+
+func buildXLSX(t testing.TB, name string, sheets ...sheetSpec) string {
+	t.Helper()
+	f := excelize.NewFile()
+	for i, s := range sheets {
+		if i == 0 {
+			f.SetSheetName("Sheet1", s.name)
+		} else if _, err := f.NewSheet(s.name); err != nil {
+			t.Fatal(err)
+		}
+		for r, row := range s.rows {
+			if row == nil {
+				continue
+			}
+			cell, _ := excelize.CoordinatesToCellName(1, r+1)
+			if err := f.SetSheetRow(s.name, cell, &row); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for cell, st := range s.styles {
+			st := st
+			id, err := f.NewStyle(&st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.SetCellStyle(s.name, cell, cell, id)
+		}
+		if s.hidden {
+			f.SetSheetVisible(s.name, false)
+		}
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func writeCSV(t testing.TB, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func read(t testing.TB, path string) *Submission {
+	t.Helper()
+	sub, err := NewReader(testRef, workbook.DefaultLimits).ReadFile(context.Background(), path, filepath.Base(path))
+	if err != nil {
+		t.Fatalf("ReadFile: %v", err)
+	}
+	return sub
+}
+
+// entries renders the report's problems as "severity code sheet!cell"
+// lines (info entries left out) for compact assertions.
+func entries(sub *Submission) []string {
+	var out []string
+	for _, e := range sub.Report.Entries {
+		if e.Severity == report.Info {
+			continue
+		}
+		loc := e.Cell
+		if loc == "" && e.Row > 0 {
+			loc = fmt.Sprintf("row%d", e.Row)
+		}
+		out = append(out, fmt.Sprintf("%s %s %s!%s", e.Severity, e.Code, e.Sheet, loc))
+	}
+	return out
+}
+
+func hasEntry(sub *Submission, want string) bool {
+	for _, e := range entries(sub) {
+		if e == want {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRatificationTemplateForm(t *testing.T) {
+	path := buildXLSX(t, "ratif.xlsx", sheetSpec{name: "Ratifications", rows: [][]any{
+		{"country", "instrument", "ratification_date", "status", "denunciation_date", "note"},
+		{"FRA", "C097", "1954-03-29", "In Force", nil, nil},
+		{"Philippines", "C 97", "2009-04-21", "In Force"},
+		{"URY", "C.189", "2012-06-14", "En vigor"},
+		{"Kenya", "No. 97", "1965-01-30", "Denounced", "1980-05-01"},
+	}})
+	sub := read(t, path)
+	if !sub.Accepted() {
+		t.Fatalf("rejected: %v", entries(sub))
+	}
+	if len(sub.Ratifications) != 4 {
+		t.Fatalf("got %d ratifications", len(sub.Ratifications))
+	}
+	r := sub.Ratifications[1]
+	if r.Country != "PHL" || r.Instrument != "C097" || r.RatificationDate.String() != "2009-04-21" || r.Status != "in_force" {
+		t.Errorf("row 3 = %+v", r)
+	}
+	if r.Source.File != "ratif.xlsx" || r.Source.Sheet != "Ratifications" || r.Source.Cell != "A3" || len(r.Source.SHA256) != 64 || r.DateCell != "C3" {
+		t.Errorf("provenance = %+v, date cell %s", r.Source, r.DateCell)
+	}
+	k := sub.Ratifications[3]
+	if !k.Denunciation.Valid || k.Denunciation.Date.String() != "1980-05-01" || k.DenunciationCell != "E5" {
+		t.Errorf("denunciation = %+v", k)
+	}
+}
+
+func TestRatificationErrorsAllReported(t *testing.T) {
+	path := buildXLSX(t, "bad.xlsx", sheetSpec{name: "Data", rows: [][]any{
+		{"Ratifications of ILO conventions, 2024"},
+		nil,
+		{"Country", "Convention", "Date of ratification", "Status", "Denunciation date"},
+		{"Atlantis", "C097", "2019-03-04"},               // unknown_country A4
+		{"Kosovo", "C097", "2019-03-04"},                 // not_member A5
+		{"FRA", "C999", "2019-03-04"},                    // unknown_instrument B6
+		{"DEU", "C097", "31/02/2019"},                    // bad_date C7
+		{"ITA", "C097", "2019-03-04", "Ratified"},        // bad_value D8
+		{"ESP", "C097", "2019-03-04", "Denounced"},       // missing_value E9
+		{"PRT", "C097", "2019-03-04", nil, "2010-01-01"}, // inconsistent E10
+		{"BEL", "C189", "2019-03-04"},
+		{"BEL", "C189", "2020-03-04"}, // duplicate_record rows 11 and 12
+		{"NLD", "C189", "2019-03-04"},
+		{"NLD", "C189", "2019-03-04"}, // duplicate_row row 14
+		{"", "C189", "2019-03-04"},    // missing_value A15
+	}})
+	sub := read(t, path)
+	if sub.Accepted() || len(sub.Ratifications) != 0 {
+		t.Fatalf("a file with errors must yield no records")
+	}
+	want := []string{
+		"error unknown_country Data!A4",
+		"error not_member Data!A5",
+		"error unknown_instrument Data!B6",
+		"error bad_date Data!C7",
+		"error bad_value Data!D8",
+		"error missing_value Data!E9",
+		"error inconsistent Data!E10",
+		"error duplicate_record Data!row11",
+		"error duplicate_record Data!row12",
+		"warning duplicate_row Data!row14",
+		"error missing_value Data!A15",
+	}
+	got := entries(sub)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, e := range sub.Report.Entries {
+		if e.Code == report.UnknownCountry && !strings.Contains(e.Message, "Atlantis") {
+			t.Errorf("message does not name the value: %q", e.Message)
+		}
+	}
+}
+
+func TestCSVRatificationFrenchSemicolon(t *testing.T) {
+	path := writeCSV(t, "ratif_fr.csv", "Pays;Convention;Date de ratification;Statut\nFrance;C097;29/03/1954;En vigueur\nSénégal;C189;14/06/2022;En vigueur\nSource : BIT, NORMLEX\n")
+	sub := read(t, path)
+	if !sub.Accepted() || len(sub.Ratifications) != 2 {
+		t.Fatalf("entries %v, %d records", entries(sub), len(sub.Ratifications))
+	}
+	if got := sub.Ratifications[1]; got.Country != "SEN" || got.RatificationDate.String() != "2022-06-14" || got.Source.Cell != "A3" || got.Source.Sheet != "" {
+		t.Errorf("row = %+v", got)
+	}
+	if len(sub.Report.Notes) != 1 || !strings.Contains(sub.Report.Notes[0], "NORMLEX") {
+		t.Errorf("notes = %q", sub.Report.Notes)
+	}
+}
+
+func TestCoverageLongWideAndSheetYear(t *testing.T) {
+	path := buildXLSX(t, "sp.xlsx",
+		sheetSpec{name: "Long", rows: [][]any{
+			{"Country", "Year", "Value", "Series", "Sex", "Population"},
+			{"FRA", 2020, 45.5, "SOC_CONTIG_TOTAL", "T", "total"},
+			{"X06", 2020, 17.4},
+			{"DEU", 2020, ".."},
+			{"FRA", 2020, 0.4, "SOC_CONTIG_TOTAL", "F", "migrants"},
+		}, styles: map[string]excelize.Style{"C5": {NumFmt: 10}}},
+		sheetSpec{name: "Wide", rows: [][]any{
+			{"Country", "Series", 2019, 2020, 2021},
+			{"ITA", "SOC_CONTIG_MAT", 80, "", 82},
+		}},
+		sheetSpec{name: "2021", rows: [][]any{
+			{"Country", "Coverage (%)"},
+			{"ESP", "61,5 %"},
+		}},
+	)
+	sub := read(t, path)
+	if !sub.Accepted() {
+		t.Fatalf("rejected: %v", entries(sub))
+	}
+	got := map[string]float64{}
+	for _, o := range sub.Coverage {
+		got[o.Key()] = o.Value
+	}
+	want := map[string]float64{
+		"FRA|2020|SOC_CONTIG_TOTAL|T|total":    45.5,
+		"X06|2020|SOC_CONTIG_TOTAL|T|total":    17.4,
+		"FRA|2020|SOC_CONTIG_TOTAL|F|migrants": 40,
+		"ITA|2019|SOC_CONTIG_MAT|T|total":      80,
+		"ITA|2021|SOC_CONTIG_MAT|T|total":      82,
+		"ESP|2021|SOC_CONTIG_TOTAL|T|total":    61.5,
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+}
+
+func TestCoverageSuspectScale(t *testing.T) {
+	path := writeCSV(t, "frac.csv", "country,year,value\nFRA,2020,0.45\nDEU,2020,0.5\n")
+	sub := read(t, path)
+	if !sub.Accepted() || !hasEntry(sub, "warning suspect_scale !C1") {
+		t.Errorf("entries = %v", entries(sub))
+	}
+}
+
+func TestILOSTATBulkCSV(t *testing.T) {
+	content := "ref_area,source,indicator,sex,classif1,classif2,time,obs_value,obs_status,note_classif,note_indicator,note_source\n" +
+		"FRA,BA:123,SDG_0131_SEX_SOC_RT_A,SEX_T,SOC_CONTIG_TOTAL,MIG_STATUS_TOTAL,2020,70.1,,,,\n" +
+		"FRA,BA:123,SDG_0131_SEX_SOC_RT_A,SEX_F,SOC_CONTIG_TOTAL,MIG_STATUS_MIGRANT,2020,55.2,B,,,\n" +
+		"X01,,SDG_0131_SEX_SOC_RT_A,SEX_T,SOC_CONTIG_TOTAL,MIG_STATUS_TOTAL,2020,46.9,,,,\n" +
+		"X02,,SDG_0131_SEX_SOC_RT_A,SEX_T,SOC_CONTIG_TOTAL,MIG_STATUS_TOTAL,2020,12.0,,,,\n"
+	sub := read(t, writeCSV(t, "ilostat.csv", content))
+	if !sub.Accepted() || len(sub.Coverage) != 3 {
+		t.Fatalf("entries %v, %d records", entries(sub), len(sub.Coverage))
+	}
+	if o := sub.Coverage[1]; o.Sex != "F" || o.Population != "migrants" || o.ObsStatus != "B" || o.SourceNote != "BA:123" || o.ValueCell != "H3" {
+		t.Errorf("row = %+v", o)
+	}
+	for _, e := range entries(sub) {
+		if strings.Contains(e, "unknown_column") {
+			t.Errorf("ILOSTAT layout should raise no unknown_column warning: %s", e)
+		}
+	}
+}
+
+func TestBLMA(t *testing.T) {
+	path := buildXLSX(t, "blma.xlsx", sheetSpec{name: "Agreements", rows: [][]any{
+		{"Agreement ID", "Title", "Type", "Origin country", "Destination country", "Parties", "Date signed", "End date", "Status", "Social partners involved", "fair_recruitment", "Gender"},
+		{"A1", "Philippines-Germany BLA", "Bilateral labour agreement", "Philippines", "Germany", nil, "2013-03-19", nil, "in force", "yes", "✓", "partial"},
+		{"A2", "Colombo Process framework", "Regional framework", nil, nil, "Nepal; Sri Lanka; Korea, Republic of", 2016, nil, "signed", "no", "", "unknown"},
+		{"A3", "Draft MoU", "MoU", "Kosovo", "Germany", nil, nil, nil, "negotiating"},
+		{"A4", "Old SSA", "SSA", "FRA", "MAR", nil, 1990, 2005, "expired"},
+	}})
+	sub := read(t, path)
+	if !sub.Accepted() || len(sub.Agreements) != 4 {
+		t.Fatalf("entries %v, %d records", entries(sub), len(sub.Agreements))
+	}
+	a := sub.Agreements[0]
+	if a.Type != "BLA" || strings.Join(a.Parties, ",") != "DEU,PHL" || a.Signed.String() != "2013-03-19" || a.Provision("social_dialogue") != "yes" || a.Provision("fair_recruitment") != "yes" || a.Provision("gender") != "partial" || a.Provision("crisis") != "unknown" {
+		t.Errorf("A1 = %+v", a)
+	}
+	b := sub.Agreements[1]
+	if strings.Join(b.Parties, ",") != "KOR,LKA,NPL" || b.Signed.Year != 2016 || b.Signed.HasDay {
+		t.Errorf("A2 = %+v", b)
+	}
+	if c := sub.Agreements[2]; c.Signed.Known() || strings.Join(c.Parties, ",") != "DEU,XKX" {
+		t.Errorf("A3 = %+v", c)
+	}
+	if d := sub.Agreements[3]; d.End.Year != 2005 || d.Status != "expired" {
+		t.Errorf("A4 = %+v", d)
+	}
+}
+
+func TestBLMAErrors(t *testing.T) {
+	path := writeCSV(t, "blma_bad.csv", "title,type,origin,destination,date_signed,date_end,status,monitoring\n"+
+		"A,BLA,PHL,DEU,2019,,expired,yes\n"+ // missing_value F2
+		"B,BLA,PHL,DEU,2019,2010,,yes\n"+ // inconsistent F3
+		"C,treaty,PHL,DEU,2019,,,yes\n"+ // bad_value B4
+		"D,BLA,PHL,Mordor,2019,,,yes\n"+ // unknown_country D5
+		"E,BLA,PHL,DEU,,,,yes\n"+ // missing_value E6
+		"F,BLA,PHL,DEU,2019,,,maybe\n") // bad_value H7
+	sub := read(t, path)
+	want := []string{
+		"error missing_value !F2", "error inconsistent !F3", "error bad_value !B4",
+		"error unknown_country !D5", "error missing_value !E6", "error bad_value !H7",
+	}
+	if got := entries(sub); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestFileLevelProblems(t *testing.T) {
+	noTable := buildXLSX(t, "notes.xlsx", sheetSpec{name: "Read me", rows: [][]any{{"Just some notes"}, {"Country", "is where"}}})
+	sub := read(t, noTable)
+	if !hasEntry(sub, "error no_table !") {
+		t.Errorf("entries = %v", entries(sub))
+	}
+	missing := writeCSV(t, "missing.csv", "country,instrument\nFRA,C097\n")
+	sub = read(t, missing)
+	if !hasEntry(sub, "error missing_column !row1") {
+		t.Errorf("entries = %v", entries(sub))
+	}
+	hidden := buildXLSX(t, "hidden.xlsx",
+		sheetSpec{name: "Data", rows: [][]any{{"country", "year", "value"}, {"FRA", 2020, 50}}},
+		sheetSpec{name: "Lookup", rows: [][]any{{"x"}}, hidden: true})
+	sub = read(t, hidden)
+	if !sub.Accepted() || !hasEntry(sub, "warning hidden_sheet Lookup!") {
+		t.Errorf("entries = %v", entries(sub))
+	}
+}
+
+func TestErrorsCSVColumns(t *testing.T) {
+	sub := read(t, writeCSV(t, "e.csv", "country,year,value\nFRA,2020,150\n"))
+	var b strings.Builder
+	if err := sub.Report.WriteCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(b.String())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, r := range recs[1:] {
+		if r[6] == "out_of_range" {
+			found = true
+			if r[2] != "C2" || r[3] != "2" || r[4] != "C" || r[5] != "error" || !strings.Contains(r[7], "150") {
+				t.Errorf("errors.csv row = %q", r)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no out_of_range row in %q", recs)
+	}
+}
