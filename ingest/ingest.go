@@ -48,27 +48,16 @@ func NewReader(ref *refdata.Reference, limits workbook.Limits) *Reader {
 
 // Submission is what one file holds.
 type Submission struct {
-	Name          string // path relative to inbox/, with forward slashes
-	SHA256        string
-	Size          int64
-	Format        workbook.Format
-	Ratifications []records.Ratification
-	Coverage      []records.CoverageObservation
-	Agreements    []records.Agreement
-	Report        *report.Report
+	Name   string // path relative to inbox/, with forward slashes
+	SHA256 string
+	Size   int64
+	Format workbook.Format
+	records.Set
+	Report *report.Report
 }
 
 // Accepted reports whether the file has no error.
 func (s *Submission) Accepted() bool { return !s.Report.HasErrors() }
-
-// Rows returns the number of records per domain.
-func (s *Submission) Rows() map[records.Domain]int {
-	return map[records.Domain]int{
-		records.DomainRatification:     len(s.Ratifications),
-		records.DomainSocialProtection: len(s.Coverage),
-		records.DomainBLMA:             len(s.Agreements),
-	}
-}
 
 // ReadFile reads the file at path, submitted under name. Problems with the
 // file's content are entries of the returned report; the error is for
@@ -84,7 +73,7 @@ func (r *Reader) ReadFile(ctx context.Context, path, name string) (*Submission, 
 		return nil, err
 	}
 	if sub.Report.HasErrors() {
-		sub.Ratifications, sub.Coverage, sub.Agreements = nil, nil, nil
+		sub.Set = records.Set{}
 	}
 	sub.Report.Sort()
 	return sub, nil

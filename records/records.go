@@ -226,3 +226,22 @@ func SortedParties(parties []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Set holds records of the three domains.
+type Set struct {
+	Ratifications []Ratification
+	Coverage      []CoverageObservation
+	Agreements    []Agreement
+}
+
+// Rows returns the number of records per domain.
+func (s Set) Rows() map[Domain]int {
+	return map[Domain]int{
+		DomainRatification:     len(s.Ratifications),
+		DomainSocialProtection: len(s.Coverage),
+		DomainBLMA:             len(s.Agreements),
+	}
+}
+
+// Len returns the number of records of all domains.
+func (s Set) Len() int { return len(s.Ratifications) + len(s.Coverage) + len(s.Agreements) }

@@ -1,0 +1,173 @@
+// Package fsx is pledgestat's seam over the file system: every state change
+// of the workspace (store, ledger, archive moves, published runs) goes
+// through an FS, so that tests can inject faults at any step, and through
+// the helpers here, which follow one protocol: write a temporary file, fsync
+// it, rename it into place, fsync the directory.
+package fsx
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// File is an open file.
+type File interface {
+	io.ReadWriteCloser
+	Sync() error
+	Name() string
+}
+
+// FS is the subset of the operating system's file system pledgestat uses
+// to change state.
+type FS interface {
+	OpenFile(name string, flag int, perm fs.FileMode) (File, error)
+	Rename(oldpath, newpath string) error
+	Remove(name string) error
+	RemoveAll(path string) error
+	MkdirAll(path string, perm fs.FileMode) error
+	Symlink(oldname, newname string) error
+	// SyncDir makes the directory's entries (creations, renames) durable.
+	SyncDir(dir string) error
+}
+
+// OS is the real file system.
+type OS struct{}
+
+// OpenFile opens a file of the operating system.
+func (OS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
+	return os.OpenFile(name, flag, perm)
+}
+
+// Rename renames a file.
+func (OS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
+
+// Remove removes a file or empty directory.
+func (OS) Remove(name string) error { return os.Remove(name) }
+
+// RemoveAll removes a tree.
+func (OS) RemoveAll(path string) error { return os.RemoveAll(path) }
+
+// MkdirAll creates a directory and its parents.
+func (OS) MkdirAll(path string, perm fs.FileMode) error { return os.MkdirAll(path, perm) }
+
+// Symlink creates a symbolic link.
+func (OS) Symlink(oldname, newname string) error { return os.Symlink(oldname, newname) }
+
+// SyncDir fsyncs a directory.
+func (OS) SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return err
+	}
+	return nil
+}
+
+// tempName returns a hidden temporary name next to path; a leftover one is
+// recognisable by its ".tmp-" prefix and removed by the next run.
+func tempName(path string) string {
+	return filepath.Join(filepath.Dir(path), ".tmp-"+strconv.FormatInt(time.Now().UnixNano(), 36)+"-"+filepath.Base(path))
+}
+
+// IsTemp reports whether a directory entry is a leftover temporary file.
+func IsTemp(name string) bool {
+	return len(name) > 5 && name[:5] == ".tmp-"
+}
+
+// WriteFile writes a file atomically: write to a temporary file in the same
+// directory, fsync, rename over path, fsync the directory. Readers see the
+// old content or the new, never a part.
+func WriteFile(fsys FS, path string, perm fs.FileMode, write func(w io.Writer) error) error {
+	tmp := tempName(path)
+	f, err := fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", tmp, err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			fsys.Remove(tmp)
+		}
+	}()
+	if err := write(f); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", path, err)
+	}
+	if err := fsys.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename %s: %w", path, err)
+	}
+	ok = true
+	if err := fsys.SyncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("sync directory of %s: %w", path, err)
+	}
+	return nil
+}
+
+// Move renames src to dst (same file system) and makes both directories
+// durable, so that after a crash the file is in exactly one of them.
+func Move(fsys FS, src, dst string) error {
+	if err := fsys.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(dst), err)
+	}
+	if err := fsys.Rename(src, dst); err != nil {
+		return fmt.Errorf("move %s to %s: %w", src, dst, err)
+	}
+	if err := fsys.SyncDir(filepath.Dir(dst)); err != nil {
+		return fmt.Errorf("sync %s: %w", filepath.Dir(dst), err)
+	}
+	if err := fsys.SyncDir(filepath.Dir(src)); err != nil {
+		return fmt.Errorf("sync %s: %w", filepath.Dir(src), err)
+	}
+	return nil
+}
+
+// AppendLine appends one line to a file and fsyncs it before returning.
+func AppendLine(fsys FS, path string, line []byte) error {
+	f, err := fsys.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	if _, err := f.Write(append(line, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("append to %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", path, err)
+	}
+	return nil
+}
+
+// FreeName returns path if nothing exists there, else path with "-2",
+// "-3"... before its extension.
+func FreeName(path string) string {
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return path
+	}
+	ext := filepath.Ext(path)
+	stem := path[:len(path)-len(ext)]
+	for i := 2; ; i++ {
+		candidate := stem + "-" + strconv.Itoa(i) + ext
+		if _, err := os.Lstat(candidate); errors.Is(err, fs.ErrNotExist) {
+			return candidate
+		}
+	}
+}

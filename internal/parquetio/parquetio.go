@@ -1,0 +1,94 @@
+// Package parquetio writes and reads Arrow record batches as Parquet files
+// with pledgestat's settings: zstd compression, the Arrow schema stored in
+// the file, and key-value metadata.
+package parquetio
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// Write writes batch to w as a zstd-compressed Parquet file. The batch's
+// schema metadata becomes the file's key-value metadata.
+func Write(w io.Writer, batch arrow.RecordBatch) error {
+	props := parquet.NewWriterProperties(
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithCreatedBy("pledgestat"),
+		parquet.WithMaxRowGroupLength(1<<20),
+	)
+	// The Parquet writer closes a sink that is an io.Closer; the caller
+	// must be the one to sync and close its file.
+	w = struct{ io.Writer }{w}
+	fw, err := pqarrow.NewFileWriter(batch.Schema(), w, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		return fmt.Errorf("parquet writer: %w", err)
+	}
+	if batch.NumRows() > 0 {
+		if err := fw.Write(batch); err != nil {
+			fw.Close()
+			return fmt.Errorf("parquet write: %w", err)
+		}
+	}
+	// Close writes the footer; without it the file is unreadable.
+	if err := fw.Close(); err != nil {
+		return fmt.Errorf("parquet close: %w", err)
+	}
+	return nil
+}
+
+// ReadFile reads a whole Parquet file and calls fn with each record batch;
+// the batch is released after fn returns.
+func ReadFile(ctx context.Context, path string, mem memory.Allocator, fn func(arrow.RecordBatch) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	rdr, err := file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(mem)))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	defer rdr.Close()
+	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, mem)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	rr, err := fr.GetRecordReader(ctx, nil, nil)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	defer rr.Release()
+	for rr.Next() {
+		if err := fn(rr.RecordBatch()); err != nil {
+			return err
+		}
+	}
+	if err := rr.Err(); err != nil && err != io.EOF {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	return nil
+}
+
+// Metadata returns a Parquet file's key-value metadata.
+func Metadata(path string) (map[string]string, error) {
+	rdr, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer rdr.Close()
+	kv := rdr.MetaData().KeyValueMetadata()
+	out := map[string]string{}
+	for i, k := range kv.Keys() {
+		out[k] = kv.Values()[i]
+	}
+	return out, nil
+}

@@ -1,0 +1,357 @@
+package records
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// provenanceFields are the columns every domain table ends with.
+var provenanceFields = []arrow.Field{
+	{Name: "source_file", Type: arrow.BinaryTypes.String},
+	{Name: "source_sheet", Type: arrow.BinaryTypes.String},
+	{Name: "source_cell", Type: arrow.BinaryTypes.String},
+	{Name: "source_sha256", Type: arrow.BinaryTypes.String},
+}
+
+func str(name string, nullable bool) arrow.Field {
+	return arrow.Field{Name: name, Type: arrow.BinaryTypes.String, Nullable: nullable}
+}
+
+func date(name string, nullable bool) arrow.Field {
+	return arrow.Field{Name: name, Type: arrow.FixedWidthTypes.Date32, Nullable: nullable}
+}
+
+func i32(name string, nullable bool) arrow.Field {
+	return arrow.Field{Name: name, Type: arrow.PrimitiveTypes.Int32, Nullable: nullable}
+}
+
+// RatificationSchema is the schema of the ratification table.
+var RatificationSchema = arrow.NewSchema(append([]arrow.Field{
+	str("country", false), str("country_name", false), str("instrument", false),
+	date("ratification_date", false), str("status", true), date("denunciation_date", true),
+	str("note", true), str("ratification_date_cell", false), str("denunciation_date_cell", true),
+}, provenanceFields...), nil)
+
+// SocialProtectionSchema is the schema of the social-protection table.
+var SocialProtectionSchema = arrow.NewSchema(append([]arrow.Field{
+	str("country", false), str("country_name", false), i32("year", false),
+	str("series", false), str("sex", false), str("population", false),
+	{Name: "value", Type: arrow.PrimitiveTypes.Float64},
+	str("obs_status", true), str("source", true), str("note", true), str("value_cell", false),
+}, provenanceFields...), nil)
+
+// BLMASchema is the schema of the agreements table.
+var BLMASchema = func() *arrow.Schema {
+	fields := []arrow.Field{
+		str("agreement_id", true), str("title", false), str("type", false),
+		str("origin", true), str("destination", true),
+		{Name: "parties", Type: arrow.ListOf(arrow.BinaryTypes.String)},
+		date("date_signed", true), i32("signed_year", true),
+		date("date_in_force", true), i32("in_force_year", true),
+		date("date_end", true), i32("end_year", true),
+		str("status", true), str("sectors", true),
+	}
+	for _, f := range ProvisionFlags {
+		fields = append(fields, str(f, false))
+	}
+	return arrow.NewSchema(append(fields, provenanceFields...), nil)
+}()
+
+// Schema returns the table schema of a domain.
+func Schema(d Domain) *arrow.Schema {
+	switch d {
+	case DomainRatification:
+		return RatificationSchema
+	case DomainSocialProtection:
+		return SocialProtectionSchema
+	}
+	return BLMASchema
+}
+
+// builder appends values to the next column of a record builder in schema
+// order, so table code reads as one line per column.
+type builder struct {
+	rb  *array.RecordBuilder
+	col int
+}
+
+func (b *builder) next() array.Builder {
+	f := b.rb.Field(b.col)
+	b.col++
+	return f
+}
+
+func (b *builder) str(s string) { b.next().(*array.StringBuilder).Append(s) }
+
+func (b *builder) optStr(s string) {
+	sb := b.next().(*array.StringBuilder)
+	if s == "" {
+		sb.AppendNull()
+		return
+	}
+	sb.Append(s)
+}
+
+func (b *builder) date(d Date) { b.next().(*array.Date32Builder).Append(arrow.Date32(d)) }
+
+func (b *builder) optDate(d Date, valid bool) {
+	db := b.next().(*array.Date32Builder)
+	if !valid {
+		db.AppendNull()
+		return
+	}
+	db.Append(arrow.Date32(d))
+}
+
+func (b *builder) i32(v int) { b.next().(*array.Int32Builder).Append(int32(v)) }
+
+func (b *builder) optI32(v int, valid bool) {
+	ib := b.next().(*array.Int32Builder)
+	if !valid {
+		ib.AppendNull()
+		return
+	}
+	ib.Append(int32(v))
+}
+
+func (b *builder) f64(v float64) { b.next().(*array.Float64Builder).Append(v) }
+
+func (b *builder) list(items []string) {
+	lb := b.next().(*array.ListBuilder)
+	lb.Append(true)
+	vb := lb.ValueBuilder().(*array.StringBuilder)
+	for _, s := range items {
+		vb.Append(s)
+	}
+}
+
+func (b *builder) provenance(p Provenance) {
+	b.str(p.File)
+	b.str(p.Sheet)
+	b.str(p.Cell)
+	b.str(p.SHA256)
+}
+
+// newBatch builds a record batch of n rows, calling row for each.
+func newBatch(mem memory.Allocator, schema *arrow.Schema, n int, row func(b *builder, i int)) arrow.RecordBatch {
+	rb := array.NewRecordBuilder(mem, schema)
+	defer rb.Release()
+	rb.Reserve(n)
+	b := &builder{rb: rb}
+	for i := 0; i < n; i++ {
+		b.col = 0
+		row(b, i)
+	}
+	return rb.NewRecordBatch()
+}
+
+// NameFunc gives the English name of an ISO3 code or ILOSTAT area code.
+type NameFunc func(code string) string
+
+// NewRatificationBatch builds the ratification table. The caller releases
+// the batch.
+func NewRatificationBatch(mem memory.Allocator, rs []Ratification, name NameFunc) arrow.RecordBatch {
+	return newBatch(mem, RatificationSchema, len(rs), func(b *builder, i int) {
+		r := rs[i]
+		b.str(r.Country)
+		b.str(name(r.Country))
+		b.str(r.Instrument)
+		b.date(r.RatificationDate)
+		b.optStr(r.Status)
+		b.optDate(r.Denunciation.Date, r.Denunciation.Valid)
+		b.optStr(r.Note)
+		b.str(r.DateCell)
+		b.optStr(r.DenunciationCell)
+		b.provenance(r.Source)
+	})
+}
+
+// NewCoverageBatch builds the social-protection table.
+func NewCoverageBatch(mem memory.Allocator, obs []CoverageObservation, name NameFunc) arrow.RecordBatch {
+	return newBatch(mem, SocialProtectionSchema, len(obs), func(b *builder, i int) {
+		o := obs[i]
+		b.str(o.Area)
+		b.str(name(o.Area))
+		b.i32(o.Year)
+		b.str(o.Series)
+		b.str(o.Sex)
+		b.str(o.Population)
+		b.f64(o.Value)
+		b.optStr(o.ObsStatus)
+		b.optStr(o.SourceNote)
+		b.optStr(o.Note)
+		b.str(o.ValueCell)
+		b.provenance(o.Source)
+	})
+}
+
+// NewAgreementBatch builds the agreements table.
+func NewAgreementBatch(mem memory.Allocator, as []Agreement) arrow.RecordBatch {
+	return newBatch(mem, BLMASchema, len(as), func(b *builder, i int) {
+		a := as[i]
+		b.optStr(a.AgreementID)
+		b.str(a.Title)
+		b.str(a.Type)
+		b.optStr(a.Origin)
+		b.optStr(a.Destination)
+		b.list(a.Parties)
+		for _, d := range []PartialDate{a.Signed, a.InForce, a.End} {
+			b.optDate(d.Date, d.HasDay)
+			b.optI32(d.Year, d.Known())
+		}
+		b.optStr(a.Status)
+		b.optStr(a.Sectors)
+		for _, f := range ProvisionFlags {
+			b.str(a.Provision(f))
+		}
+		b.provenance(a.Source)
+	})
+}
+
+// columns gives typed access to a batch's columns by name.
+type columns struct {
+	b   arrow.RecordBatch
+	err error
+}
+
+func column[T arrow.Array](c *columns, name string) T {
+	var zero T
+	idx := c.b.Schema().FieldIndices(name)
+	if len(idx) != 1 {
+		if c.err == nil {
+			c.err = fmt.Errorf("column %q missing", name)
+		}
+		return zero
+	}
+	arr, ok := c.b.Column(idx[0]).(T)
+	if !ok {
+		if c.err == nil {
+			c.err = fmt.Errorf("column %q has type %s", name, c.b.Column(idx[0]).DataType())
+		}
+		return zero
+	}
+	return arr
+}
+
+func optString(a *array.String, i int) string {
+	if a.IsNull(i) {
+		return ""
+	}
+	return a.Value(i)
+}
+
+type provenanceColumns struct {
+	file, sheet, cell, sha *array.String
+}
+
+func readProvenance(c *columns) provenanceColumns {
+	return provenanceColumns{
+		file: column[*array.String](c, "source_file"), sheet: column[*array.String](c, "source_sheet"),
+		cell: column[*array.String](c, "source_cell"), sha: column[*array.String](c, "source_sha256"),
+	}
+}
+
+func (p provenanceColumns) at(i int) Provenance {
+	return Provenance{File: p.file.Value(i), Sheet: p.sheet.Value(i), Cell: p.cell.Value(i), SHA256: p.sha.Value(i)}
+}
+
+// RatificationsOf reads a ratification table back into records.
+func RatificationsOf(b arrow.RecordBatch) ([]Ratification, error) {
+	c := &columns{b: b}
+	country, inst := column[*array.String](c, "country"), column[*array.String](c, "instrument")
+	rdate, status := column[*array.Date32](c, "ratification_date"), column[*array.String](c, "status")
+	ddate, note := column[*array.Date32](c, "denunciation_date"), column[*array.String](c, "note")
+	dcell, dncell := column[*array.String](c, "ratification_date_cell"), column[*array.String](c, "denunciation_date_cell")
+	prov := readProvenance(c)
+	if c.err != nil {
+		return nil, fmt.Errorf("ratification table: %w", c.err)
+	}
+	out := make([]Ratification, b.NumRows())
+	for i := range out {
+		out[i] = Ratification{
+			Country: country.Value(i), Instrument: inst.Value(i), RatificationDate: Date(rdate.Value(i)),
+			Status: optString(status, i), Note: optString(note, i), Source: prov.at(i),
+			DateCell: dcell.Value(i), DenunciationCell: optString(dncell, i),
+		}
+		if ddate.IsValid(i) {
+			out[i].Denunciation = OptionalDate{Date: Date(ddate.Value(i)), Valid: true}
+		}
+	}
+	return out, nil
+}
+
+// CoverageOf reads a social-protection table back into records.
+func CoverageOf(b arrow.RecordBatch) ([]CoverageObservation, error) {
+	c := &columns{b: b}
+	area, year := column[*array.String](c, "country"), column[*array.Int32](c, "year")
+	series, sex, pop := column[*array.String](c, "series"), column[*array.String](c, "sex"), column[*array.String](c, "population")
+	value := column[*array.Float64](c, "value")
+	obsStatus, source, note := column[*array.String](c, "obs_status"), column[*array.String](c, "source"), column[*array.String](c, "note")
+	vcell := column[*array.String](c, "value_cell")
+	prov := readProvenance(c)
+	if c.err != nil {
+		return nil, fmt.Errorf("social-protection table: %w", c.err)
+	}
+	out := make([]CoverageObservation, b.NumRows())
+	for i := range out {
+		out[i] = CoverageObservation{
+			Area: area.Value(i), Year: int(year.Value(i)), Series: series.Value(i), Sex: sex.Value(i),
+			Population: pop.Value(i), Value: value.Value(i), ObsStatus: optString(obsStatus, i),
+			SourceNote: optString(source, i), Note: optString(note, i), Source: prov.at(i), ValueCell: vcell.Value(i),
+		}
+	}
+	return out, nil
+}
+
+// AgreementsOf reads an agreements table back into records.
+func AgreementsOf(b arrow.RecordBatch) ([]Agreement, error) {
+	c := &columns{b: b}
+	id, title, typ := column[*array.String](c, "agreement_id"), column[*array.String](c, "title"), column[*array.String](c, "type")
+	origin, dest := column[*array.String](c, "origin"), column[*array.String](c, "destination")
+	parties := column[*array.List](c, "parties")
+	dates := [3]*array.Date32{column[*array.Date32](c, "date_signed"), column[*array.Date32](c, "date_in_force"), column[*array.Date32](c, "date_end")}
+	years := [3]*array.Int32{column[*array.Int32](c, "signed_year"), column[*array.Int32](c, "in_force_year"), column[*array.Int32](c, "end_year")}
+	status, sectors := column[*array.String](c, "status"), column[*array.String](c, "sectors")
+	flags := make([]*array.String, len(ProvisionFlags))
+	for j, f := range ProvisionFlags {
+		flags[j] = column[*array.String](c, f)
+	}
+	prov := readProvenance(c)
+	if c.err != nil {
+		return nil, fmt.Errorf("agreements table: %w", c.err)
+	}
+	partyValues, ok := parties.ListValues().(*array.String)
+	if !ok {
+		return nil, fmt.Errorf("agreements table: parties is not a list of strings")
+	}
+	out := make([]Agreement, b.NumRows())
+	for i := range out {
+		a := Agreement{
+			AgreementID: optString(id, i), Title: title.Value(i), Type: typ.Value(i),
+			Origin: optString(origin, i), Destination: optString(dest, i),
+			Status: optString(status, i), Sectors: optString(sectors, i), Source: prov.at(i),
+			Provisions: make([]string, len(ProvisionFlags)),
+		}
+		start, end := parties.ValueOffsets(i)
+		for k := start; k < end; k++ {
+			a.Parties = append(a.Parties, partyValues.Value(int(k)))
+		}
+		pd := [3]*PartialDate{&a.Signed, &a.InForce, &a.End}
+		for k := range pd {
+			if years[k].IsValid(i) {
+				pd[k].Year = int(years[k].Value(i))
+			}
+			if dates[k].IsValid(i) {
+				pd[k].Date, pd[k].HasDay = Date(dates[k].Value(i)), true
+			}
+		}
+		for j := range ProvisionFlags {
+			a.Provisions[j] = flags[j].Value(i)
+		}
+		out[i] = a
+	}
+	return out, nil
+}

@@ -1,0 +1,100 @@
+package records
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+func sampleProvenance(cell string) Provenance {
+	return Provenance{File: "in.xlsx", Sheet: "Data", Cell: cell, SHA256: "abc"}
+}
+
+func nameOf(code string) string { return "Name of " + code }
+
+func TestRatificationRoundTrip(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	in := []Ratification{
+		{Country: "FRA", Instrument: "C097", RatificationDate: DateOf(1954, time.March, 29), Status: "in_force", Source: sampleProvenance("A2"), DateCell: "C2"},
+		{Country: "KEN", Instrument: "C097", RatificationDate: DateOf(1965, time.January, 30), Status: "denounced",
+			Denunciation: OptionalDate{Date: DateOf(1980, time.May, 1), Valid: true}, Note: "n", Source: sampleProvenance("A3"), DateCell: "C3", DenunciationCell: "E3"},
+	}
+	b := NewRatificationBatch(mem, in, nameOf)
+	defer b.Release()
+	if b.NumRows() != 2 || !b.Schema().Equal(RatificationSchema) {
+		t.Fatalf("batch = %v", b)
+	}
+	out, err := RatificationsOf(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Errorf("round trip:\n%+v\n%+v", in, out)
+	}
+}
+
+func TestCoverageRoundTrip(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	in := []CoverageObservation{
+		{Area: "FRA", Year: 2020, Series: "SOC_CONTIG_TOTAL", Sex: "T", Population: "total", Value: 45.5, Source: sampleProvenance("A2"), ValueCell: "C2"},
+		{Area: "X01", Year: 2021, Series: "SOC_CONTIG_MAT", Sex: "F", Population: "migrants", Value: 0, ObsStatus: "B", SourceNote: "s", Note: "n", Source: sampleProvenance("A3"), ValueCell: "C3"},
+	}
+	b := NewCoverageBatch(mem, in, nameOf)
+	defer b.Release()
+	out, err := CoverageOf(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Errorf("round trip:\n%+v\n%+v", in, out)
+	}
+}
+
+func TestAgreementRoundTrip(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	flags := make([]string, len(ProvisionFlags))
+	for i := range flags {
+		flags[i] = []string{FlagYes, FlagNo, FlagPartial, FlagUnknown}[i%4]
+	}
+	in := []Agreement{
+		{AgreementID: "A1", Title: "T", Type: "BLA", Origin: "PHL", Destination: "DEU", Parties: []string{"DEU", "PHL"},
+			Signed: PartialDate{Year: 2013, Date: DateOf(2013, time.March, 19), HasDay: true}, End: PartialDate{Year: 2020},
+			Status: "in_force", Sectors: "health", Provisions: flags, Source: sampleProvenance("A2")},
+		{Title: "U", Type: "REGIONAL_FRAMEWORK", Parties: []string{"KOR", "LKA", "NPL"}, Status: StatusNegotiating,
+			Provisions: flags, Source: sampleProvenance("A3")},
+	}
+	b := NewAgreementBatch(mem, in)
+	defer b.Release()
+	out, err := AgreementsOf(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, out) {
+		t.Errorf("round trip:\n%+v\n%+v", in, out)
+	}
+}
+
+func TestRatifiedAt(t *testing.T) {
+	r := Ratification{RatificationDate: DateOf(2015, time.December, 31), Denunciation: OptionalDate{Date: DateOf(2019, time.January, 1), Valid: true}}
+	for y, want := range map[int]bool{2014: false, 2015: true, 2018: true, 2019: false, 2020: false} {
+		if got := r.RatifiedAt(y); got != want {
+			t.Errorf("RatifiedAt(%d) = %v, want %v", y, got, want)
+		}
+	}
+}
+
+func TestAgreementKey(t *testing.T) {
+	a := Agreement{Type: "BLA", Parties: []string{"PHL", "DEU"}, Signed: PartialDate{Year: 2013}}
+	b := Agreement{Type: "BLA", Parties: []string{"DEU", "PHL"}, Signed: PartialDate{Year: 2013, HasDay: true}}
+	if a.Key() != b.Key() {
+		t.Errorf("keys differ: %s %s", a.Key(), b.Key())
+	}
+	if (Agreement{AgreementID: " bla-1 "}).Key() != (Agreement{AgreementID: "BLA-1"}).Key() {
+		t.Error("agreement ids must match regardless of case and spaces")
+	}
+}

@@ -1,0 +1,499 @@
+// Package store keeps every accepted submission between runs and answers
+// what the current records are.
+//
+// Storage is deliberately simple and inspectable with standard tools:
+//
+//   - ledger.jsonl: an append-only log, one JSON event per line (accepted,
+//     duplicate, rejected, withdrawn), each line prefixed with its CRC-32 and
+//     fsynced before the call returns. A line cut short by a crash is
+//     detected by its checksum and dropped on the next open; a damaged line
+//     in the middle is corruption and stops the program.
+//   - submissions/NNNNNN-SHA/DOMAIN.parquet: the normalised records of each
+//     accepted submission, written to a temporary folder, fsynced and renamed
+//     into place before the ledger names them. A folder the ledger does not
+//     name is the leftover of a crash and is removed on open.
+//
+// An append-only log was chosen over an embedded database because the store
+// is written once per file and read whole per build, the files are
+// immutable, and operators can read, back up and diff them with jq and
+// DuckDB. Supersession is computed on read: later submissions of the same
+// record key win. The package knows records, not spreadsheets or
+// indicators.
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
+	"github.com/ilo-pledge/pledgestat/internal/parquetio"
+	"github.com/ilo-pledge/pledgestat/records"
+)
+
+// Event kinds of the ledger.
+const (
+	EventAccepted  = "accepted"
+	EventDuplicate = "duplicate"
+	EventRejected  = "rejected"
+	EventWithdrawn = "withdrawn"
+)
+
+// Entry is one ledger event.
+type Entry struct {
+	Event       string         `json:"event"`
+	Seq         int            `json:"seq,omitempty"` // submission number (accepted) or the withdrawn one
+	Time        time.Time      `json:"time"`
+	RunID       string         `json:"run_id,omitempty"`
+	File        string         `json:"file,omitempty"` // name relative to inbox/
+	SHA256      string         `json:"sha256,omitempty"`
+	Size        int64          `json:"size,omitempty"`
+	Rows        map[string]int `json:"rows,omitempty"`
+	Superseded  map[string]int `json:"superseded,omitempty"`
+	StoredAs    string         `json:"stored_as,omitempty"` // where the file went, relative to the workspace
+	DuplicateOf int            `json:"duplicate_of,omitempty"`
+	Errors      int            `json:"errors,omitempty"`
+	Warnings    int            `json:"warnings,omitempty"`
+	FirstError  string         `json:"first_error,omitempty"`
+}
+
+// Store is the submission store of one workspace. It is not safe for
+// concurrent use; the workspace lock serialises processes.
+type Store struct {
+	fs      fsx.FS
+	dir     string
+	log     *slog.Logger
+	entries []Entry
+	current *current // merged records, loaded on first use
+}
+
+const ledgerName = "ledger.jsonl"
+
+// Open opens (creating if needed) the store in dir, repairing what a crash
+// may have left: a torn last ledger line, submission folders the ledger does
+// not name, temporary files.
+func Open(fsys fsx.FS, dir string, log *slog.Logger) (*Store, error) {
+	if err := fsys.MkdirAll(filepath.Join(dir, "submissions"), 0o755); err != nil {
+		return nil, fmt.Errorf("create store: %w", err)
+	}
+	s := &Store{fs: fsys, dir: dir, log: log}
+	if err := s.readLedger(); err != nil {
+		return nil, err
+	}
+	if err := s.removeOrphans(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) ledgerPath() string { return filepath.Join(s.dir, ledgerName) }
+
+func (s *Store) readLedger() error {
+	data, err := os.ReadFile(s.ledgerPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read ledger: %w", err)
+	}
+	good := 0 // bytes of intact lines
+	lineNo := 0
+	for len(data[good:]) > 0 {
+		rest := data[good:]
+		nl := bytes.IndexByte(rest, '\n')
+		lineNo++
+		if nl < 0 {
+			// No newline: the last append was cut short.
+			break
+		}
+		e, err := decodeLine(rest[:nl])
+		if err != nil {
+			if len(bytes.TrimSpace(rest[nl+1:])) == 0 {
+				break // a damaged last line is a torn append
+			}
+			return fmt.Errorf("ledger %s line %d is corrupt (%v): restore .pledgestat from a backup or contact the maintainers", s.ledgerPath(), lineNo, err)
+		}
+		s.entries = append(s.entries, e)
+		good += nl + 1
+	}
+	if good < len(data) {
+		s.log.Warn("repairing ledger: dropping an incomplete last line left by an interrupted run", "ledger", s.ledgerPath(), "bytes", len(data)-good)
+		if err := fsx.WriteFile(s.fs, s.ledgerPath(), 0o644, func(w io.Writer) error {
+			_, err := w.Write(data[:good])
+			return err
+		}); err != nil {
+			return fmt.Errorf("repair ledger: %w", err)
+		}
+	}
+	return nil
+}
+
+func encodeLine(e Entry) ([]byte, error) {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("encode ledger entry: %w", err)
+	}
+	return []byte(fmt.Sprintf("%08x %s", crc32.ChecksumIEEE(body), body)), nil
+}
+
+func decodeLine(line []byte) (Entry, error) {
+	var e Entry
+	sum, body, ok := bytes.Cut(line, []byte(" "))
+	if !ok || len(sum) != 8 {
+		return e, errors.New("no checksum")
+	}
+	want, err := strconv.ParseUint(string(sum), 16, 32)
+	if err != nil {
+		return e, errors.New("bad checksum")
+	}
+	if crc32.ChecksumIEEE(body) != uint32(want) {
+		return e, errors.New("checksum mismatch")
+	}
+	if err := json.Unmarshal(body, &e); err != nil {
+		return e, fmt.Errorf("decode: %w", err)
+	}
+	return e, nil
+}
+
+// append writes an event durably, then records it in memory.
+func (s *Store) append(e Entry) error {
+	line, err := encodeLine(e)
+	if err != nil {
+		return err
+	}
+	if err := fsx.AppendLine(s.fs, s.ledgerPath(), line); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	s.entries = append(s.entries, e)
+	return nil
+}
+
+func (s *Store) submissionDir(seq int, sha string) string {
+	return filepath.Join(s.dir, "submissions", fmt.Sprintf("%06d-%s", seq, sha[:12]))
+}
+
+func (s *Store) removeOrphans() error {
+	dir := filepath.Join(s.dir, "submissions")
+	list, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("list submissions: %w", err)
+	}
+	named := map[string]bool{}
+	for _, e := range s.entries {
+		if e.Event == EventAccepted {
+			named[filepath.Base(s.submissionDir(e.Seq, e.SHA256))] = true
+		}
+	}
+	for _, d := range list {
+		if named[d.Name()] {
+			continue
+		}
+		s.log.Warn("repairing store: removing submission data no ledger entry names (left by an interrupted run)", "path", filepath.Join(dir, d.Name()))
+		if err := s.fs.RemoveAll(filepath.Join(dir, d.Name())); err != nil {
+			return fmt.Errorf("remove leftover %s: %w", d.Name(), err)
+		}
+	}
+	return nil
+}
+
+// Entries returns the ledger events in order.
+func (s *Store) Entries() []Entry { return append([]Entry(nil), s.entries...) }
+
+// FindAccepted returns the accepted submission with these bytes, if any,
+// that has not been withdrawn.
+func (s *Store) FindAccepted(sha string) (Entry, bool) {
+	withdrawn := s.withdrawn()
+	for _, e := range s.entries {
+		if e.Event == EventAccepted && e.SHA256 == sha && !withdrawn[e.Seq] {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
+func (s *Store) withdrawn() map[int]bool {
+	w := map[int]bool{}
+	for _, e := range s.entries {
+		if e.Event == EventWithdrawn {
+			w[e.Seq] = true
+		}
+	}
+	return w
+}
+
+func (s *Store) nextSeq() int {
+	n := 0
+	for _, e := range s.entries {
+		if e.Event == EventAccepted && e.Seq > n {
+			n = e.Seq
+		}
+	}
+	return n + 1
+}
+
+// Accept stores an accepted submission's records and records the event. e
+// describes the submission (file, SHA-256, size, run, stored_as); Accept
+// fills in its sequence number, rows and superseded counts.
+func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, names records.NameFunc) (Entry, error) {
+	cur, err := s.load(ctx)
+	if err != nil {
+		return e, err
+	}
+	e.Event, e.Seq = EventAccepted, s.nextSeq()
+	if e.Time.IsZero() {
+		e.Time = time.Now().UTC()
+	}
+	e.Rows = map[string]int{}
+	for d, n := range set.Rows() {
+		if n > 0 {
+			e.Rows[string(d)] = n
+		}
+	}
+	e.Superseded = cur.supersededBy(set)
+	dir := s.submissionDir(e.Seq, e.SHA256)
+	if err := s.writeSubmission(dir, set, names); err != nil {
+		return e, err
+	}
+	if err := s.append(e); err != nil {
+		return e, err
+	}
+	cur.apply(e.Seq, set)
+	return e, nil
+}
+
+// Record appends a non-accepting event (duplicate, rejected, withdrawn).
+func (s *Store) Record(e Entry) error {
+	if e.Time.IsZero() {
+		e.Time = time.Now().UTC()
+	}
+	if e.Event == EventWithdrawn {
+		s.current = nil // recompute without it
+	}
+	return s.append(e)
+}
+
+// writeSubmission writes the domain tables to a temporary folder and
+// renames it into place.
+func (s *Store) writeSubmission(dir string, set records.Set, names records.NameFunc) error {
+	tmp := filepath.Join(filepath.Dir(dir), ".tmp-"+filepath.Base(dir))
+	if err := s.fs.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("clear %s: %w", tmp, err)
+	}
+	if err := s.fs.MkdirAll(tmp, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", tmp, err)
+	}
+	mem := memory.NewGoAllocator()
+	batches := map[records.Domain]arrow.RecordBatch{}
+	if len(set.Ratifications) > 0 {
+		batches[records.DomainRatification] = records.NewRatificationBatch(mem, set.Ratifications, names)
+	}
+	if len(set.Coverage) > 0 {
+		batches[records.DomainSocialProtection] = records.NewCoverageBatch(mem, set.Coverage, names)
+	}
+	if len(set.Agreements) > 0 {
+		batches[records.DomainBLMA] = records.NewAgreementBatch(mem, set.Agreements)
+	}
+	defer func() {
+		for _, b := range batches {
+			b.Release()
+		}
+	}()
+	for d, b := range batches {
+		path := filepath.Join(tmp, string(d)+".parquet")
+		if err := fsx.WriteFile(s.fs, path, 0o644, func(w io.Writer) error { return parquetio.Write(w, b) }); err != nil {
+			return fmt.Errorf("store %s: %w", d, err)
+		}
+	}
+	if err := s.fs.Rename(tmp, dir); err != nil {
+		return fmt.Errorf("store submission: %w", err)
+	}
+	if err := s.fs.SyncDir(filepath.Dir(dir)); err != nil {
+		return fmt.Errorf("store submission: %w", err)
+	}
+	return nil
+}
+
+// Current returns the current records: every accepted, not withdrawn
+// submission applied in order, later records superseding earlier ones with
+// the same key. Records keep the order of their first appearance.
+func (s *Store) Current(ctx context.Context) (records.Set, error) {
+	cur, err := s.load(ctx)
+	if err != nil {
+		return records.Set{}, err
+	}
+	return cur.set(), nil
+}
+
+func (s *Store) load(ctx context.Context) (*current, error) {
+	if s.current != nil {
+		return s.current, nil
+	}
+	cur := newCurrent()
+	withdrawn := s.withdrawn()
+	for _, e := range s.entries {
+		if e.Event != EventAccepted || withdrawn[e.Seq] {
+			continue
+		}
+		set, err := s.readSubmission(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		cur.apply(e.Seq, set)
+	}
+	s.current = cur
+	return cur, nil
+}
+
+// ReadSubmission returns the records one submission brought.
+func (s *Store) readSubmission(ctx context.Context, e Entry) (records.Set, error) {
+	var set records.Set
+	dir := s.submissionDir(e.Seq, e.SHA256)
+	mem := memory.NewGoAllocator()
+	for _, d := range records.Domains {
+		if e.Rows[string(d)] == 0 {
+			continue
+		}
+		path := filepath.Join(dir, string(d)+".parquet")
+		err := parquetio.ReadFile(ctx, path, mem, func(b arrow.RecordBatch) error {
+			switch d {
+			case records.DomainRatification:
+				rs, err := records.RatificationsOf(b)
+				set.Ratifications = append(set.Ratifications, rs...)
+				return err
+			case records.DomainSocialProtection:
+				os, err := records.CoverageOf(b)
+				set.Coverage = append(set.Coverage, os...)
+				return err
+			default:
+				as, err := records.AgreementsOf(b)
+				set.Agreements = append(set.Agreements, as...)
+				return err
+			}
+		})
+		if err != nil {
+			return set, fmt.Errorf("submission %d (%s): %w", e.Seq, e.File, err)
+		}
+	}
+	return set, nil
+}
+
+// current is the merged state: per domain, record key → record and the
+// order keys first appeared in.
+type current struct {
+	rat keyed[records.Ratification]
+	cov keyed[records.CoverageObservation]
+	agr keyed[records.Agreement]
+}
+
+type keyed[T any] struct {
+	order []string
+	byKey map[string]T
+	seq   map[string]int
+}
+
+func newKeyed[T any]() keyed[T] { return keyed[T]{byKey: map[string]T{}, seq: map[string]int{}} }
+
+func (k *keyed[T]) put(key string, seq int, v T) bool {
+	_, existed := k.byKey[key]
+	if !existed {
+		k.order = append(k.order, key)
+	}
+	k.byKey[key] = v
+	k.seq[key] = seq
+	return existed
+}
+
+func (k *keyed[T]) values() []T {
+	out := make([]T, 0, len(k.order))
+	for _, key := range k.order {
+		out = append(out, k.byKey[key])
+	}
+	return out
+}
+
+func newCurrent() *current {
+	return &current{rat: newKeyed[records.Ratification](), cov: newKeyed[records.CoverageObservation](), agr: newKeyed[records.Agreement]()}
+}
+
+func (c *current) apply(seq int, set records.Set) {
+	for _, r := range set.Ratifications {
+		c.rat.put(r.Key(), seq, r)
+	}
+	for _, o := range set.Coverage {
+		c.cov.put(o.Key(), seq, o)
+	}
+	for _, a := range set.Agreements {
+		c.agr.put(a.Key(), seq, a)
+	}
+}
+
+func (c *current) supersededBy(set records.Set) map[string]int {
+	out := map[string]int{}
+	for _, r := range set.Ratifications {
+		if _, ok := c.rat.byKey[r.Key()]; ok {
+			out[string(records.DomainRatification)]++
+		}
+	}
+	for _, o := range set.Coverage {
+		if _, ok := c.cov.byKey[o.Key()]; ok {
+			out[string(records.DomainSocialProtection)]++
+		}
+	}
+	for _, a := range set.Agreements {
+		if _, ok := c.agr.byKey[a.Key()]; ok {
+			out[string(records.DomainBLMA)]++
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func (c *current) set() records.Set {
+	return records.Set{Ratifications: c.rat.values(), Coverage: c.cov.values(), Agreements: c.agr.values()}
+}
+
+// Totals returns the number of current records per domain.
+func (s *Store) Totals(ctx context.Context) (map[records.Domain]int, error) {
+	cur, err := s.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return map[records.Domain]int{
+		records.DomainRatification:     len(cur.rat.order),
+		records.DomainSocialProtection: len(cur.cov.order),
+		records.DomainBLMA:             len(cur.agr.order),
+	}, nil
+}
+
+// Accepted returns the accepted, not withdrawn submissions in order.
+func (s *Store) Accepted() []Entry {
+	withdrawn := s.withdrawn()
+	var out []Entry
+	for _, e := range s.entries {
+		if e.Event == EventAccepted && !withdrawn[e.Seq] {
+			out = append(out, e)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out
+}
+
+// IsTemp reports whether name is a temporary entry of the store.
+func IsTemp(name string) bool { return strings.HasPrefix(name, ".tmp-") }

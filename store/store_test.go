@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
+	"github.com/ilo-pledge/pledgestat/records"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func names(code string) string { return code }
+
+func ratification(country, inst string, year int, file string) records.Ratification {
+	return records.Ratification{Country: country, Instrument: inst, RatificationDate: records.DateOf(year, time.January, 1),
+		Source: records.Provenance{File: file, Cell: "A2", SHA256: "x"}, DateCell: "C2"}
+}
+
+func sha(c byte) string { return strings.Repeat(string(c), 64) }
+
+func TestAcceptSupersedeAndReopen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(fsx.OS{}, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := records.Set{Ratifications: []records.Ratification{ratification("FRA", "C097", 1954, "a.xlsx"), ratification("DEU", "C097", 1959, "a.xlsx")},
+		Coverage: []records.CoverageObservation{{Area: "FRA", Year: 2020, Series: "SOC_CONTIG_TOTAL", Sex: "T", Population: "total", Value: 70, ValueCell: "C2"}}}
+	e1, err := s.Accept(ctx, Entry{File: "a.xlsx", SHA256: sha('a')}, first, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e1.Seq != 1 || e1.Rows["ratification"] != 2 || e1.Superseded != nil {
+		t.Errorf("first entry = %+v", e1)
+	}
+	second := records.Set{Ratifications: []records.Ratification{ratification("FRA", "C097", 1955, "b.xlsx")}}
+	e2, err := s.Accept(ctx, Entry{File: "b.xlsx", SHA256: sha('b')}, second, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e2.Seq != 2 || e2.Superseded["ratification"] != 1 {
+		t.Errorf("second entry = %+v", e2)
+	}
+	check := func(s *Store) {
+		t.Helper()
+		cur, err := s.Current(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cur.Ratifications) != 2 || len(cur.Coverage) != 1 {
+			t.Fatalf("current = %+v", cur)
+		}
+		if got := cur.Ratifications[0]; got.Country != "FRA" || got.RatificationDate.Year() != 1955 || got.Source.File != "b.xlsx" {
+			t.Errorf("FRA not superseded: %+v", got)
+		}
+	}
+	check(s)
+	reopened, err := Open(fsx.OS{}, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(reopened)
+	if _, ok := reopened.FindAccepted(sha('a')); !ok {
+		t.Error("FindAccepted does not find the first submission")
+	}
+	if _, ok := reopened.FindAccepted(sha('c')); ok {
+		t.Error("FindAccepted finds bytes never submitted")
+	}
+	// Withdrawing the correction brings the first value back.
+	if err := reopened.Record(Entry{Event: EventWithdrawn, Seq: 2}); err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := reopened.Current(ctx)
+	if cur.Ratifications[0].RatificationDate.Year() != 1954 {
+		t.Errorf("after withdrawal FRA = %+v", cur.Ratifications[0])
+	}
+}
+
+func TestRepairsTornLedgerAndOrphans(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, _ := Open(fsx.OS{}, dir, quiet)
+	if _, err := s.Accept(ctx, Entry{File: "a.xlsx", SHA256: sha('a')}, records.Set{Ratifications: []records.Ratification{ratification("FRA", "C097", 1954, "a.xlsx")}}, names); err != nil {
+		t.Fatal(err)
+	}
+	// A crash mid-append leaves half a line; a crash after writing data but
+	// before the ledger leaves an unnamed folder.
+	f, _ := os.OpenFile(filepath.Join(dir, ledgerName), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`1234abcd {"event":"accepted","seq":2,`)
+	f.Close()
+	orphan := filepath.Join(dir, "submissions", "000002-bbbbbbbbbbbb")
+	os.MkdirAll(orphan, 0o755)
+	s2, err := Open(fsx.OS{}, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s2.Entries()) != 1 {
+		t.Errorf("entries = %+v", s2.Entries())
+	}
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Error("orphan folder not removed")
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, ledgerName))
+	if !strings.HasSuffix(string(data), "\n") || strings.Contains(string(data), `"seq":2,`) {
+		t.Errorf("ledger not repaired: %q", data)
+	}
+	// A damaged line in the middle is corruption, not a torn append.
+	lines := strings.SplitAfter(string(data), "\n")
+	os.WriteFile(filepath.Join(dir, ledgerName), []byte(strings.Replace(lines[0], "a.xlsx", "b.xlsx", 1)+lines[0]), 0o644)
+	if _, err := Open(fsx.OS{}, dir, quiet); err == nil || !strings.Contains(err.Error(), "corrupt") {
+		t.Errorf("corrupt ledger opened: %v", err)
+	}
+}
