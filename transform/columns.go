@@ -1,0 +1,49 @@
+package transform
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+func typedColumn[T arrow.Array](b arrow.RecordBatch, name string) (T, error) {
+	var zero T
+	idx := b.Schema().FieldIndices(name)
+	if len(idx) != 1 {
+		return zero, fmt.Errorf("column %q missing", name)
+	}
+	col, ok := b.Column(idx[0]).(T)
+	if !ok {
+		return zero, fmt.Errorf("column %q has type %s", name, b.Column(idx[0]).DataType())
+	}
+	return col, nil
+}
+
+func stringColumns(b arrow.RecordBatch, names ...string) ([]*array.String, error) {
+	out := make([]*array.String, len(names))
+	for i, n := range names {
+		col, err := typedColumn[*array.String](b, n)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = col
+	}
+	return out, nil
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func optValue(a *array.String, i int) string {
+	if a.IsNull(i) {
+		return ""
+	}
+	return a.Value(i)
+}

@@ -1,0 +1,216 @@
+// Package transform computes the indicator catalog (spec indicators.md) from
+// the normalised domain tables, for the world, the ILO regions and the
+// countries, per year.
+//
+// Indicators are plain Go over the tables' typed Arrow arrays: arrow-go's
+// compute package has no group-by, and the rules (member-State
+// denominators, "the store is complete per instrument", active agreements,
+// unknown flags left out of shares) read more clearly as loops than as
+// kernels. transform knows indicators, nothing about files or Excel.
+package transform
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/ilo-pledge/pledgestat/refdata"
+)
+
+// Inputs are the domain tables of records.Schema; a nil table is empty.
+type Inputs struct {
+	Ratification     arrow.RecordBatch
+	SocialProtection arrow.RecordBatch
+	BLMA             arrow.RecordBatch
+}
+
+// Options set the report window; zero values take the defaults.
+type Options struct {
+	FirstYear int // default 2015
+	LastYear  int // default: the latest year in the accepted records
+}
+
+// DefaultFirstYear is the first year published unless configured.
+const DefaultFirstYear = 2015
+
+// Observation is one row of the indicators table (outputs.md).
+type Observation struct {
+	Pledge        string
+	IndicatorID   string
+	IndicatorName string
+	RefArea       string
+	RefAreaName   string
+	RefAreaType   refdata.AreaType
+	TimePeriod    int
+	Sex           string
+	Instrument    string // empty when not per instrument
+	Value         float64
+	Unit          string
+	Numerator     *float64
+	Denominator   *float64
+	Note          string
+	Sources       string
+}
+
+// Result is the computed indicator table.
+type Result struct {
+	FirstYear, LastYear int // the window; LastYear < FirstYear when there are no years
+	Observations        []Observation
+}
+
+// Compute computes every indicator of the catalog.
+func Compute(ctx context.Context, ref *refdata.Reference, in Inputs, opts Options) (*Result, error) {
+	rat, err := readRatifications(in.Ratification)
+	if err != nil {
+		return nil, err
+	}
+	cov, err := readCoverage(in.SocialProtection)
+	if err != nil {
+		return nil, err
+	}
+	agr, err := readAgreements(in.BLMA)
+	if err != nil {
+		return nil, err
+	}
+	first := opts.FirstYear
+	if first == 0 {
+		first = DefaultFirstYear
+	}
+	last := opts.LastYear
+	if last == 0 {
+		last = max(rat.latestYear(), cov.latestYear(), agr.latestYear())
+	}
+	c := &computation{ref: ref, areas: newAreas(ref), first: first, last: last, rat: rat, cov: cov, agr: agr}
+	for _, ind := range ref.Catalog().Indicators {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		switch ind.Method {
+		case refdata.RatificationEach, refdata.RatificationOne, refdata.RatificationBoth:
+			c.ratification(ind)
+		case refdata.AgreementActive, refdata.AgreementSigned:
+			c.agreementCount(ind)
+		case refdata.AgreementShare:
+			c.agreementShare(ind)
+		case refdata.Coverage:
+			c.coverage(ind)
+		case refdata.CoverageGap:
+			c.coverageGap(ind)
+		default:
+			return nil, fmt.Errorf("indicator %s: method %q has no computation", ind.ID, ind.Method)
+		}
+	}
+	sortObservations(c.out)
+	return &Result{FirstYear: first, LastYear: last, Observations: c.out}, nil
+}
+
+// computation holds the inputs and output of one Compute call.
+type computation struct {
+	ref         *refdata.Reference
+	areas       *areas
+	first, last int
+	rat         *ratificationTable
+	cov         *coverageTable
+	agr         *agreementTable
+	out         []Observation
+}
+
+func (c *computation) years() []int {
+	var ys []int
+	for y := c.first; y <= c.last; y++ {
+		ys = append(ys, y)
+	}
+	return ys
+}
+
+// emit appends an observation of ind for an area.
+func (c *computation) emit(ind refdata.Indicator, area area, year int, sex, instrument string, value float64, num, den *float64, sources []string) {
+	o := Observation{
+		Pledge: ind.Pledge, IndicatorID: ind.ID, IndicatorName: ind.Name,
+		RefArea: area.code, RefAreaName: area.name, RefAreaType: area.typ,
+		TimePeriod: year, Sex: sex, Instrument: instrument, Value: value, Unit: ind.Unit,
+		Numerator: num, Denominator: den, Sources: strings.Join(sources, ";"),
+	}
+	if area.code == "XKX" {
+		o.Note = refdata.KosovoFootnote
+	}
+	c.out = append(c.out, o)
+}
+
+func ptr(v float64) *float64 { return &v }
+
+// area is the world, an ILO region or a country.
+type area struct {
+	code, name string
+	typ        refdata.AreaType
+	region     string // for countries
+	member     bool
+}
+
+// areas indexes the reference areas.
+type areas struct {
+	world     area
+	regions   []area
+	byCode    map[string]area
+	members   []area // ILO member States, by ISO3
+	countries map[string]area
+}
+
+func newAreas(ref *refdata.Reference) *areas {
+	a := &areas{byCode: map[string]area{}, countries: map[string]area{}}
+	for _, r := range ref.Countries().Regions() {
+		ar := area{code: r.Code, name: r.NameEN, typ: r.Type}
+		a.byCode[r.Code] = ar
+		if r.Type == refdata.AreaWorld {
+			a.world = ar
+		} else {
+			a.regions = append(a.regions, ar)
+		}
+	}
+	for _, ct := range ref.Countries().All() {
+		ar := area{code: ct.ISO3, name: ct.NameEN, typ: refdata.AreaCountry, region: ct.Region, member: ct.ILOMember}
+		a.byCode[ct.ISO3] = ar
+		a.countries[ct.ISO3] = ar
+		if ct.ILOMember {
+			a.members = append(a.members, ar)
+		}
+	}
+	return a
+}
+
+// aggregates returns the world followed by the regions.
+func (a *areas) aggregates() []area { return append([]area{a.world}, a.regions...) }
+
+// contains reports whether an aggregate area contains a country.
+func (a *areas) contains(agg area, country area) bool {
+	return agg.typ == refdata.AreaWorld || country.region == agg.code
+}
+
+var areaRank = map[refdata.AreaType]int{refdata.AreaWorld: 0, refdata.AreaRegion: 1, refdata.AreaCountry: 2}
+
+// sortObservations orders rows by indicator_id, ref_area_type (world,
+// region, country), ref_area, time_period, sex, instrument (outputs.md).
+func sortObservations(obs []Observation) {
+	sort.SliceStable(obs, func(i, j int) bool {
+		a, b := &obs[i], &obs[j]
+		if a.IndicatorID != b.IndicatorID {
+			return a.IndicatorID < b.IndicatorID
+		}
+		if a.RefAreaType != b.RefAreaType {
+			return areaRank[a.RefAreaType] < areaRank[b.RefAreaType]
+		}
+		if a.RefArea != b.RefArea {
+			return a.RefArea < b.RefArea
+		}
+		if a.TimePeriod != b.TimePeriod {
+			return a.TimePeriod < b.TimePeriod
+		}
+		if a.Sex != b.Sex {
+			return a.Sex < b.Sex
+		}
+		return a.Instrument < b.Instrument
+	})
+}
