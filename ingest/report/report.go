@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ilo-pledge/pledgestat/internal/cellsafe"
 )
 
 // Severity of a report entry.
@@ -194,19 +196,9 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	return nil
 }
 
-// SafeText returns s so that a spreadsheet program shows it as text: text
-// beginning with = + - @ tab or carriage return gets a leading apostrophe
-// (outputs.md, "Safety of exported text").
-func SafeText(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
-}
+// SafeText returns s so that a spreadsheet program shows it as text (see
+// package cellsafe).
+func SafeText(s string) string { return cellsafe.Text(s) }
 
 // ColumnLetter converts a 1-based column number to its letters (1 → A,
 // 27 → AA).

@@ -1,0 +1,132 @@
+package export
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// Change is one observation added, removed or changed between two runs.
+type Change struct {
+	Kind        string // added, removed, changed
+	IndicatorID string
+	RefArea     string
+	TimePeriod  string
+	Sex         string
+	Instrument  string
+	OldValue    string
+	NewValue    string
+}
+
+// ChangesHeader is the header of changes.csv (outputs.md).
+var ChangesHeader = []string{"change", "indicator_id", "ref_area", "time_period", "sex", "instrument", "old_value", "new_value"}
+
+type obsKey struct {
+	indicator, area, period, sex, instrument string
+}
+
+func observationValues(batches []arrow.RecordBatch) (map[obsKey]string, []obsKey, error) {
+	out := map[obsKey]string{}
+	var order []obsKey
+	for _, b := range batches {
+		var err error
+		if order, err = addObservations(b, out, order); err != nil {
+			return nil, nil, err
+		}
+	}
+	return out, order, nil
+}
+
+func addObservations(b arrow.RecordBatch, out map[obsKey]string, order []obsKey) ([]obsKey, error) {
+	idx := func(name string) (arrow.Array, error) {
+		i := b.Schema().FieldIndices(name)
+		if len(i) != 1 {
+			return nil, fmt.Errorf("indicators table has no column %q", name)
+		}
+		return b.Column(i[0]), nil
+	}
+	var cols []arrow.Array
+	for _, n := range []string{"indicator_id", "ref_area", "time_period", "sex", "instrument", "value"} {
+		c, err := idx(n)
+		if err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	for r := 0; r < int(b.NumRows()); r++ {
+		k := obsKey{CellText(cols[0], r), CellText(cols[1], r), CellText(cols[2], r), CellText(cols[3], r), CellText(cols[4], r)}
+		if _, dup := out[k]; !dup {
+			order = append(order, k)
+		}
+		out[k] = CellText(cols[5], r)
+	}
+	return order, nil
+}
+
+// Diff compares the previous run's indicators (its batches; none for a
+// first run, where everything is added) with the new ones. Changes come in
+// the new table's order, removed observations last in the old table's order.
+func Diff(prev []arrow.RecordBatch, cur arrow.RecordBatch) ([]Change, error) {
+	old, oldOrder, err := observationValues(prev)
+	if err != nil {
+		return nil, fmt.Errorf("previous run: %w", err)
+	}
+	now, nowOrder, err := observationValues([]arrow.RecordBatch{cur})
+	if err != nil {
+		return nil, err
+	}
+	var out []Change
+	mk := func(kind string, k obsKey, o, n string) Change {
+		return Change{Kind: kind, IndicatorID: k.indicator, RefArea: k.area, TimePeriod: k.period, Sex: k.sex, Instrument: k.instrument, OldValue: o, NewValue: n}
+	}
+	for _, k := range nowOrder {
+		o, existed := old[k]
+		switch {
+		case !existed:
+			out = append(out, mk("added", k, "", now[k]))
+		case o != now[k]:
+			out = append(out, mk("changed", k, o, now[k]))
+		}
+	}
+	var removed []Change
+	for _, k := range oldOrder {
+		if _, still := now[k]; !still {
+			removed = append(removed, mk("removed", k, old[k], ""))
+		}
+	}
+	sort.SliceStable(removed, func(i, j int) bool { return removed[i].IndicatorID < removed[j].IndicatorID })
+	return append(out, removed...), nil
+}
+
+// WriteChanges writes changes.csv.
+func WriteChanges(w io.Writer, changes []Change) error {
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	if err := cw.Write(ChangesHeader); err != nil {
+		return fmt.Errorf("write changes: %w", err)
+	}
+	for _, c := range changes {
+		if err := cw.Write([]string{c.Kind, c.IndicatorID, c.RefArea, c.TimePeriod, c.Sex, c.Instrument, c.OldValue, c.NewValue}); err != nil {
+			return fmt.Errorf("write changes: %w", err)
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Summary counts changes by kind, for logs: "12 added, 3 changed".
+func Summary(changes []Change) string {
+	n := map[string]int{}
+	for _, c := range changes {
+		n[c.Kind]++
+	}
+	var parts []string
+	for _, k := range []string{"added", "changed", "removed"} {
+		parts = append(parts, fmt.Sprintf("%d %s", n[k], k))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,435 @@
+package export
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/ilo-pledge/pledgestat/internal/cellsafe"
+	"github.com/ilo-pledge/pledgestat/refdata"
+)
+
+// WorkbookInfo is what the README sheet tells about a run.
+type WorkbookInfo struct {
+	RunID          string
+	StartedAt      time.Time
+	ToolVersion    string
+	FirstYear      int
+	LastYear       int
+	Inputs         []ManifestInput
+	Catalog        *refdata.Catalog
+	ReferenceFiles []refdata.Source
+}
+
+// chartBlockColumn is where each pledge sheet's world series table starts
+// (column R), right of the data; charts sit to its right.
+const (
+	chartBlockColumn = 18
+	chartColumn      = 24
+	chartRows        = 16
+)
+
+// workbook holds the styles of one indicators.xlsx.
+type workbook struct {
+	f                                      *excelize.File
+	header, title, bold, wrap, text, count int
+	decimal, year                          int
+}
+
+// WriteWorkbook writes indicators.xlsx: a README sheet, then one sheet per
+// commitment and pledge (C1, C2, P1 ... P8) with the indicator rows, a
+// frozen header row, filters, number formats and a line chart of each
+// indicator's world series.
+func WriteWorkbook(w io.Writer, batch arrow.RecordBatch, info WorkbookInfo) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	wb := &workbook{f: f}
+	if err := wb.styles(); err != nil {
+		return err
+	}
+	rows, err := readIndicatorRows(batch)
+	if err != nil {
+		return err
+	}
+	if err := f.SetSheetName("Sheet1", "README"); err != nil {
+		return fmt.Errorf("workbook: %w", err)
+	}
+	if err := wb.readme(info); err != nil {
+		return fmt.Errorf("README sheet: %w", err)
+	}
+	byPledge := map[string][]indicatorRow{}
+	for _, r := range rows {
+		byPledge[r.pledge] = append(byPledge[r.pledge], r)
+	}
+	for _, p := range info.Catalog.Pledges {
+		if err := wb.pledgeSheet(p, byPledge[p.Code], batch); err != nil {
+			return fmt.Errorf("sheet %s: %w", p.Code, err)
+		}
+	}
+	f.SetActiveSheet(0)
+	if err := f.Write(w); err != nil {
+		return fmt.Errorf("write workbook: %w", err)
+	}
+	return nil
+}
+
+func (wb *workbook) styles() error {
+	var err error
+	mk := func(s *excelize.Style) int {
+		if err != nil {
+			return 0
+		}
+		var id int
+		id, err = wb.f.NewStyle(s)
+		return id
+	}
+	wb.header = mk(&excelize.Style{Font: &excelize.Font{Bold: true, Color: "FFFFFF"}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"1E2DBE"}}, Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
+	wb.title = mk(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14, Color: "1E2DBE"}})
+	wb.bold = mk(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	wb.wrap = mk(&excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	wb.text = mk(&excelize.Style{NumFmt: 49})
+	wb.count = mk(&excelize.Style{NumFmt: 1})
+	wb.decimal = mk(&excelize.Style{CustomNumFmt: ptr("0.0##")})
+	wb.year = mk(&excelize.Style{NumFmt: 1})
+	if err != nil {
+		return fmt.Errorf("workbook styles: %w", err)
+	}
+	// Text from users is shown as text even if it begins with "=": mark
+	// the text style quotePrefix, Excel's own "this is text" flag.
+	if xfs := wb.f.Styles.CellXfs; xfs != nil && wb.text < len(xfs.Xf) {
+		t := true
+		xfs.Xf[wb.text].QuotePrefix = &t
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (wb *workbook) readme(info WorkbookInfo) error {
+	f := wb.f
+	const sheet = "README"
+	row := 1
+	put := func(values ...any) {
+		cell, _ := excelize.CoordinatesToCellName(1, row)
+		f.SetSheetRow(sheet, cell, &values)
+		row++
+	}
+	put("pledgestat: indicators of the ILO pledge to the International Migration Review Forum 2022")
+	f.SetCellStyle(sheet, "A1", "A1", wb.title)
+	row++
+	for _, kv := range [][2]string{
+		{"Run", info.RunID},
+		{"Started (UTC)", info.StartedAt.UTC().Format(time.RFC3339)},
+		{"Tool version", info.ToolVersion},
+		{"Catalog version", info.Catalog.Version},
+		{"Years", fmt.Sprintf("%d to %d", info.FirstYear, info.LastYear)},
+	} {
+		put(kv[0], kv[1])
+		f.SetCellStyle(sheet, "A"+strconv.Itoa(row-1), "A"+strconv.Itoa(row-1), wb.bold)
+	}
+	row++
+	put("Sheets")
+	f.SetCellStyle(sheet, "A"+strconv.Itoa(row-1), "A"+strconv.Itoa(row-1), wb.bold)
+	for _, p := range info.Catalog.Pledges {
+		put(p.Code, p.Name)
+	}
+	row++
+	put("Footnote")
+	f.SetCellStyle(sheet, "A"+strconv.Itoa(row-1), "A"+strconv.Itoa(row-1), wb.bold)
+	put("XKX", refdata.KosovoFootnote)
+	row++
+	put("Definitions")
+	f.SetCellStyle(sheet, "A"+strconv.Itoa(row-1), "A"+strconv.Itoa(row-1), wb.bold)
+	hdr := row
+	put("id", "pledge", "name", "unit", "type", "definition")
+	f.SetCellStyle(sheet, "A"+strconv.Itoa(hdr), "F"+strconv.Itoa(hdr), wb.header)
+	for _, ind := range info.Catalog.Indicators {
+		put(ind.ID, ind.Pledge, ind.Name, ind.Unit, ind.Type, ind.Definition)
+	}
+	row++
+	put("Sources: input files accepted")
+	f.SetCellStyle(sheet, "A"+strconv.Itoa(row-1), "A"+strconv.Itoa(row-1), wb.bold)
+	hdr = row
+	put("file", "sha256", "rows", "submission", "accepted (UTC)")
+	f.SetCellStyle(sheet, "A"+strconv.Itoa(hdr), "E"+strconv.Itoa(hdr), wb.header)
+	for _, in := range info.Inputs {
+		put(cellsafe.Text(in.Name), in.SHA256, in.Rows, in.Submission, in.AcceptedAt.UTC().Format(time.RFC3339))
+		f.SetCellStyle(sheet, "A"+strconv.Itoa(row-1), "A"+strconv.Itoa(row-1), wb.text)
+	}
+	if len(info.Inputs) == 0 {
+		put("(none yet)")
+	}
+	row++
+	put("Sources: reference data")
+	f.SetCellStyle(sheet, "A"+strconv.Itoa(row-1), "A"+strconv.Itoa(row-1), wb.bold)
+	for _, s := range info.ReferenceFiles {
+		put(s.File, s.Source, s.AsOf)
+	}
+	f.SetColWidth(sheet, "A", "A", 24)
+	f.SetColWidth(sheet, "B", "B", 40)
+	f.SetColWidth(sheet, "C", "C", 60)
+	f.SetColWidth(sheet, "F", "F", 100)
+	return nil
+}
+
+// indicatorRow is one row of the indicators table, as the workbook needs it.
+type indicatorRow struct {
+	index               int
+	pledge, id, name    string
+	area, areaType, sex string
+	instrument, unit    string
+	year                int
+	value               float64
+}
+
+func readIndicatorRows(b arrow.RecordBatch) ([]indicatorRow, error) {
+	get := func(name string) (arrow.Array, error) {
+		i := b.Schema().FieldIndices(name)
+		if len(i) != 1 {
+			return nil, fmt.Errorf("indicators table has no column %q", name)
+		}
+		return b.Column(i[0]), nil
+	}
+	var cols []arrow.Array
+	for _, n := range []string{"pledge", "indicator_id", "indicator_name", "ref_area", "ref_area_type", "sex", "instrument", "unit", "time_period", "value"} {
+		c, err := get(n)
+		if err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	str := func(c, r int) string {
+		a := cols[c].(*array.String)
+		if a.IsNull(r) {
+			return ""
+		}
+		return a.Value(r)
+	}
+	out := make([]indicatorRow, b.NumRows())
+	for r := range out {
+		out[r] = indicatorRow{index: r, pledge: str(0, r), id: str(1, r), name: str(2, r), area: str(3, r), areaType: str(4, r),
+			sex: str(5, r), instrument: str(6, r), unit: str(7, r),
+			year: int(cols[8].(*array.Int32).Value(r)), value: cols[9].(*array.Float64).Value(r)}
+	}
+	return out, nil
+}
+
+// pledgeSheet writes one pledge's rows with every column of the table.
+func (wb *workbook) pledgeSheet(p refdata.Pledge, rows []indicatorRow, batch arrow.RecordBatch) error {
+	f := wb.f
+	schema := batch.Schema()
+	sheet := p.Code
+	if _, err := f.NewSheet(sheet); err != nil {
+		return err
+	}
+	ncol := schema.NumFields()
+	header := make([]any, ncol)
+	for i, fld := range schema.Fields() {
+		header[i] = fld.Name
+	}
+	if err := f.SetSheetRow(sheet, "A1", &header); err != nil {
+		return err
+	}
+	last, _ := excelize.CoordinatesToCellName(ncol, 1)
+	f.SetCellStyle(sheet, "A1", last, wb.header)
+	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	for i, wdt := range []float64{7, 10, 45, 9, 28, 12, 11, 5, 11, 10, 16, 11, 12, 30, 40} {
+		if i < ncol {
+			col, _ := excelize.ColumnNumberToName(i + 1)
+			f.SetColWidth(sheet, col, col, wdt)
+		}
+	}
+	if len(rows) == 0 {
+		f.SetCellValue(sheet, "A2", "No observation of this pledge in this run: its inputs are not in the store yet.")
+		return nil
+	}
+	if err := wb.dataRows(sheet, rows, batch); err != nil {
+		return err
+	}
+	lastCell, _ := excelize.CoordinatesToCellName(ncol, len(rows)+1)
+	if err := f.AutoFilter(sheet, "A1:"+lastCell, nil); err != nil {
+		return err
+	}
+	return wb.charts(sheet, rows)
+}
+
+// dataRows writes the rows, numbers as numbers and nulls as empty cells,
+// then gives each column its number format; values take theirs from the
+// unit, in runs of rows of one indicator.
+func (wb *workbook) dataRows(sheet string, rows []indicatorRow, batch arrow.RecordBatch) error {
+	f := wb.f
+	cols := batch.Columns()
+	names := map[string]int{}
+	for i, fld := range batch.Schema().Fields() {
+		names[fld.Name] = i + 1
+	}
+	line := make([]any, len(cols))
+	for i, r := range rows {
+		for c, col := range cols {
+			line[c] = cellValue(col, r.index)
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		if err := f.SetSheetRow(sheet, cell, &line); err != nil {
+			return err
+		}
+	}
+	n := len(rows) + 1
+	styleCol := func(name string, style int) {
+		if c, ok := names[name]; ok {
+			from, _ := excelize.CoordinatesToCellName(c, 2)
+			to, _ := excelize.CoordinatesToCellName(c, n)
+			f.SetCellStyle(sheet, from, to, style)
+		}
+	}
+	styleCol("time_period", wb.year)
+	styleCol("numerator", wb.count)
+	styleCol("denominator", wb.count)
+	styleCol("sources", wb.text)
+	styleCol("note", wb.wrap)
+	if c, ok := names["value"]; ok {
+		start := 0
+		for i := 1; i <= len(rows); i++ {
+			if i < len(rows) && rows[i].unit == rows[start].unit {
+				continue
+			}
+			style := wb.decimal
+			if rows[start].unit == refdata.UnitCount {
+				style = wb.count
+			}
+			from, _ := excelize.CoordinatesToCellName(c, start+2)
+			to, _ := excelize.CoordinatesToCellName(c, i+1)
+			f.SetCellStyle(sheet, from, to, style)
+			start = i
+		}
+	}
+	return nil
+}
+
+// cellValue is a cell's typed value for excelize: nil for nulls, numbers
+// as numbers, text as text (excelize writes strings as text cells, which
+// are never evaluated).
+func cellValue(col arrow.Array, row int) any {
+	if col.IsNull(row) {
+		return nil
+	}
+	switch a := col.(type) {
+	case *array.String:
+		return a.Value(row)
+	case *array.Float64:
+		return a.Value(row)
+	case *array.Int32:
+		return int(a.Value(row))
+	}
+	return col.ValueStr(row)
+}
+
+// charts writes, right of the data, a small table of each indicator's world
+// series (one column per instrument or sex) and a line chart of it.
+func (wb *workbook) charts(sheet string, rows []indicatorRow) error {
+	type seriesKey struct{ instrument, sex string }
+	type block struct {
+		id, name string
+		years    []int
+		series   []seriesKey
+		values   map[seriesKey]map[int]float64
+	}
+	var blocks []*block
+	byID := map[string]*block{}
+	for _, r := range rows {
+		if r.areaType != string(refdata.AreaWorld) {
+			continue
+		}
+		b := byID[r.id]
+		if b == nil {
+			b = &block{id: r.id, name: r.name, values: map[seriesKey]map[int]float64{}}
+			byID[r.id] = b
+			blocks = append(blocks, b)
+		}
+		k := seriesKey{r.instrument, r.sex}
+		if b.values[k] == nil {
+			b.values[k] = map[int]float64{}
+			b.series = append(b.series, k)
+		}
+		b.values[k][r.year] = r.value
+	}
+	f := wb.f
+	top := 1
+	for _, b := range blocks {
+		years := map[int]bool{}
+		for _, vals := range b.values {
+			for y := range vals {
+				years[y] = true
+			}
+		}
+		for y := range years {
+			b.years = append(b.years, y)
+		}
+		sort.Ints(b.years)
+		sort.Slice(b.series, func(i, j int) bool {
+			return b.series[i].instrument+b.series[i].sex < b.series[j].instrument+b.series[j].sex
+		})
+		headCell, _ := excelize.CoordinatesToCellName(chartBlockColumn, top)
+		head := []any{b.id + " world"}
+		for _, s := range b.series {
+			head = append(head, seriesLabel(s.instrument, s.sex))
+		}
+		f.SetSheetRow(sheet, headCell, &head)
+		for i, y := range b.years {
+			line := []any{y}
+			for _, s := range b.series {
+				if v, ok := b.values[s][y]; ok {
+					line = append(line, v)
+				} else {
+					line = append(line, nil)
+				}
+			}
+			cell, _ := excelize.CoordinatesToCellName(chartBlockColumn, top+1+i)
+			f.SetSheetRow(sheet, cell, &line)
+		}
+		yearCol, _ := excelize.ColumnNumberToName(chartBlockColumn)
+		first, lastRow := top+1, top+len(b.years)
+		chart := &excelize.Chart{
+			Type:      excelize.Line,
+			Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: b.id + " " + b.name + ", world"}}},
+			Legend:    excelize.ChartLegend{Position: "bottom"},
+			Format:    excelize.GraphicOptions{OffsetX: 10, OffsetY: 5},
+			Dimension: excelize.ChartDimension{Width: 560, Height: 290},
+		}
+		for i := range b.series {
+			col, _ := excelize.ColumnNumberToName(chartBlockColumn + 1 + i)
+			chart.Series = append(chart.Series, excelize.ChartSeries{
+				Name:       fmt.Sprintf("'%s'!$%s$%d", sheet, col, top),
+				Categories: fmt.Sprintf("'%s'!$%s$%d:$%s$%d", sheet, yearCol, first, yearCol, lastRow),
+				Values:     fmt.Sprintf("'%s'!$%s$%d:$%s$%d", sheet, col, first, col, lastRow),
+				Marker:     excelize.ChartMarker{Symbol: "circle", Size: 5},
+			})
+		}
+		anchor, _ := excelize.CoordinatesToCellName(chartColumn, top)
+		if err := f.AddChart(sheet, anchor, chart); err != nil {
+			return fmt.Errorf("chart of %s: %w", b.id, err)
+		}
+		top += max(len(b.years)+2, chartRows)
+	}
+	return nil
+}
+
+func seriesLabel(instrument, sex string) string {
+	if instrument != "" {
+		return instrument
+	}
+	switch sex {
+	case "F":
+		return "Female"
+	case "M":
+		return "Male"
+	}
+	return "Total"
+}

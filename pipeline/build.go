@@ -1,0 +1,209 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ilo-pledge/pledgestat/export"
+	"github.com/ilo-pledge/pledgestat/internal/parquetio"
+	"github.com/ilo-pledge/pledgestat/internal/version"
+	"github.com/ilo-pledge/pledgestat/publish"
+	"github.com/ilo-pledge/pledgestat/records"
+	"github.com/ilo-pledge/pledgestat/store"
+	"github.com/ilo-pledge/pledgestat/transform"
+)
+
+// Output file names (outputs.md).
+const (
+	IndicatorsParquet = "indicators.parquet"
+	IndicatorsCSV     = "indicators.csv"
+	IndicatorsXLSX    = "indicators.xlsx"
+	ChangesCSV        = "changes.csv"
+	ManifestJSON      = "manifest.json"
+)
+
+// build computes every indicator from the store (never from archived
+// files) and publishes a new run.
+func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store, res *Result) error {
+	p.progress(0, 3, "computing indicators")
+	set, err := st.Current(ctx)
+	if err != nil {
+		return err
+	}
+	mem := memory.NewGoAllocator()
+	names := areaName(p.Ref)
+	tables := map[records.Domain]arrow.RecordBatch{
+		records.DomainRatification:     records.NewRatificationBatch(mem, set.Ratifications, names),
+		records.DomainSocialProtection: records.NewCoverageBatch(mem, set.Coverage, names),
+		records.DomainBLMA:             records.NewAgreementBatch(mem, set.Agreements),
+	}
+	defer func() {
+		for _, t := range tables {
+			t.Release()
+		}
+	}()
+	cfg := p.WS.Config.Report
+	result, err := transform.Compute(ctx, p.Ref, transform.Inputs{
+		Ratification: tables[records.DomainRatification], SocialProtection: tables[records.DomainSocialProtection], BLMA: tables[records.DomainBLMA],
+	}, transform.Options{FirstYear: cfg.FirstYear, LastYear: cfg.LastYear})
+	if err != nil {
+		return fmt.Errorf("compute indicators: %w", err)
+	}
+	indicators := result.RecordBatch(mem, map[string]string{
+		export.MetaRunID: res.RunID, export.MetaCatalogVersion: p.Ref.Catalog().Version,
+	})
+	defer indicators.Release()
+	res.Indicators = int(indicators.NumRows())
+
+	previous, err := p.previousIndicators(ctx, mem)
+	if err != nil {
+		log.Warn("the previous run's indicators could not be read; changes.csv lists every observation as added", "err", err)
+	}
+	defer func() {
+		for _, b := range previous {
+			b.Release()
+		}
+	}()
+	changes, err := export.Diff(previous, indicators)
+	if err != nil {
+		return fmt.Errorf("changes: %w", err)
+	}
+	res.Changes = export.Summary(changes)
+
+	p.progress(1, 3, "writing outputs")
+	stage, err := publish.Stage(p.WS.FS, p.WS.Out(), res.RunID)
+	if err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			stage.Abort()
+		}
+	}()
+	inputs := manifestInputs(st.Accepted())
+	writes := []struct {
+		name  string
+		rows  int
+		write func(io.Writer) error
+	}{
+		{IndicatorsParquet, res.Indicators, func(w io.Writer) error { return export.WriteParquet(w, indicators) }},
+		{IndicatorsCSV, res.Indicators, func(w io.Writer) error { return export.WriteCSV(w, indicators) }},
+		{IndicatorsXLSX, res.Indicators, func(w io.Writer) error {
+			return export.WriteWorkbook(w, indicators, export.WorkbookInfo{
+				RunID: res.RunID, StartedAt: res.StartedAt, ToolVersion: version.String(),
+				FirstYear: result.FirstYear, LastYear: result.LastYear, Inputs: inputs,
+				Catalog: p.Ref.Catalog(), ReferenceFiles: p.Ref.Sources(),
+			})
+		}},
+	}
+	for _, d := range records.Domains {
+		t := tables[d]
+		writes = append(writes, struct {
+			name  string
+			rows  int
+			write func(io.Writer) error
+		}{string(d) + ".parquet", int(t.NumRows()), func(w io.Writer) error { return export.WriteParquet(w, t) }})
+	}
+	writes = append(writes, struct {
+		name  string
+		rows  int
+		write func(io.Writer) error
+	}{ChangesCSV, len(changes), func(w io.Writer) error { return export.WriteChanges(w, changes) }})
+	for _, wr := range writes {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if _, err := stage.Write(wr.name, wr.rows, wr.write); err != nil {
+			return fmt.Errorf("write %s: %w", wr.name, err)
+		}
+	}
+	manifest := export.Manifest{
+		RunID: res.RunID, StartedAt: res.StartedAt, FinishedAt: p.Now().UTC(), ToolVersion: version.String(),
+		CatalogVersion: p.Ref.Catalog().Version, FirstYear: result.FirstYear, LastYear: result.LastYear, Inputs: inputs,
+	}
+	for _, f := range stage.Files() {
+		manifest.Outputs = append(manifest.Outputs, export.ManifestFile{Name: f.Name, SHA256: f.SHA256, Bytes: f.Bytes, Rows: f.Rows})
+	}
+	if _, err := stage.Write(ManifestJSON, 0, func(w io.Writer) error { return export.WriteManifest(w, manifest) }); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	p.progress(2, 3, "publishing")
+	if err := stage.Commit(); err != nil {
+		return err
+	}
+	committed = true
+	res.Published = true
+	res.RunDir = p.WS.Rel(filepath.Join(p.WS.Runs(), res.RunID))
+	log.Info("published", "run_dir", res.RunDir, "indicators", res.Indicators, "years", fmt.Sprintf("%d-%d", result.FirstYear, result.LastYear), "changes", res.Changes)
+	if err := p.prune(log); err != nil {
+		log.Warn("retention: old runs could not be pruned", "err", err)
+	}
+	p.progress(3, 3, "done")
+	return nil
+}
+
+// previousIndicators reads out/latest/indicators.parquet, if there is one.
+func (p *Pipeline) previousIndicators(ctx context.Context, mem memory.Allocator) ([]arrow.RecordBatch, error) {
+	path := filepath.Join(p.WS.Latest(), IndicatorsParquet)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	var out []arrow.RecordBatch
+	err := parquetio.ReadFile(ctx, path, mem, func(b arrow.RecordBatch) error {
+		b.Retain()
+		out = append(out, b)
+		return nil
+	})
+	return out, err
+}
+
+func manifestInputs(accepted []store.Entry) []export.ManifestInput {
+	out := []export.ManifestInput{}
+	for _, e := range accepted {
+		total := 0
+		for _, n := range e.Rows {
+			total += n
+		}
+		out = append(out, export.ManifestInput{Name: e.File, SHA256: e.SHA256, Rows: total, RowsByDomain: e.Rows,
+			Submission: e.Seq, AcceptedAt: e.Time.UTC().Truncate(time.Second), RunID: e.RunID})
+	}
+	return out
+}
+
+// prune keeps the newest keep_runs runs (never the one latest points to);
+// archive/ and rejected/ are never pruned.
+func (p *Pipeline) prune(log *slog.Logger) error {
+	keep := p.WS.Config.Retention.KeepRuns
+	if keep <= 0 {
+		return nil
+	}
+	runs, err := publish.Runs(p.WS.Out())
+	if err != nil {
+		return err
+	}
+	latest, err := publish.Latest(p.WS.Out())
+	if err != nil {
+		return err
+	}
+	for i, id := range runs {
+		if i < keep || id == latest {
+			continue
+		}
+		if err := p.WS.FS.RemoveAll(filepath.Join(p.WS.Runs(), id)); err != nil {
+			return err
+		}
+		log.Info("retention: removed an old run", "run", id)
+	}
+	return nil
+}

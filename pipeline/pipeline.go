@@ -1,0 +1,213 @@
+// Package pipeline is the one run function every entry point calls (the
+// CLI, the scheduler, the download service): it takes the workspace lock,
+// ingests the inbox into the store, builds and publishes the indicators,
+// and records the run in the workspace's history.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/ilo-pledge/pledgestat/ingest"
+	"github.com/ilo-pledge/pledgestat/ingest/workbook"
+	"github.com/ilo-pledge/pledgestat/publish"
+	"github.com/ilo-pledge/pledgestat/refdata"
+	"github.com/ilo-pledge/pledgestat/store"
+	"github.com/ilo-pledge/pledgestat/workspace"
+)
+
+// Command is what a run does.
+type Command string
+
+// Commands of a run (cli.md).
+const (
+	CommandRun    Command = "run"
+	CommandIngest Command = "ingest"
+	CommandBuild  Command = "build"
+)
+
+// Pipeline runs commands on one workspace.
+type Pipeline struct {
+	WS  *workspace.Workspace
+	Ref *refdata.Reference
+	Log *slog.Logger
+	// Now gives the time; tests may fix it.
+	Now func() time.Time
+	// Progress, when set, is told about long work (a terminal shows it).
+	Progress func(done, total int, what string)
+}
+
+// New returns a pipeline for a workspace.
+func New(ws *workspace.Workspace, ref *refdata.Reference, log *slog.Logger) *Pipeline {
+	return &Pipeline{WS: ws, Ref: ref, Log: log, Now: time.Now}
+}
+
+// Options tune Execute.
+type Options struct {
+	Wait    bool   // wait for another run to finish instead of failing
+	Trigger string // who asked: cli, schedule NAME, ...
+}
+
+// FileOutcome is what happened to one inbox file.
+type FileOutcome struct {
+	Name       string         `json:"name"`
+	Outcome    string         `json:"outcome"` // accepted, duplicate, rejected
+	SHA256     string         `json:"sha256"`
+	StoredAs   string         `json:"stored_as"`
+	Rows       map[string]int `json:"rows,omitempty"`
+	Superseded map[string]int `json:"superseded,omitempty"`
+	Errors     int            `json:"errors"`
+	Warnings   int            `json:"warnings"`
+	FirstError string         `json:"first_error,omitempty"`
+	Report     string         `json:"report,omitempty"` // errors.csv, for rejected files
+}
+
+// Result is the outcome of one run.
+type Result struct {
+	RunID      string        `json:"run_id"`
+	Command    Command       `json:"command"`
+	StartedAt  time.Time     `json:"started_at"`
+	FinishedAt time.Time     `json:"finished_at"`
+	Files      []FileOutcome `json:"files"`
+	Published  bool          `json:"published"`
+	RunDir     string        `json:"run_dir,omitempty"`
+	Indicators int           `json:"indicators"`
+	Changes    string        `json:"changes,omitempty"`
+}
+
+// Count returns the number of files with an outcome.
+func (r *Result) Count(outcome string) int {
+	n := 0
+	for _, f := range r.Files {
+		if f.Outcome == outcome {
+			n++
+		}
+	}
+	return n
+}
+
+// Execute runs a command under the workspace lock and records it in the
+// run history. A returned error means the run failed (exit status 1); files
+// rejected are in the result (exit status 3).
+func (p *Pipeline) Execute(ctx context.Context, cmd Command, opts Options) (*Result, error) {
+	if err := p.WS.Ensure(); err != nil {
+		return nil, err
+	}
+	var lock *workspace.Lock
+	var err error
+	if opts.Wait {
+		lock, err = p.WS.WaitLock(ctx, string(cmd))
+	} else {
+		lock, err = p.WS.TryLock(string(cmd))
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
+
+	started := p.Now().UTC()
+	runID, err := p.WS.NewRunID(started)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{RunID: runID, Command: cmd, StartedAt: started}
+	log := p.Log.With("run", runID)
+	log.Info("run started", "command", cmd, "workspace", p.WS.Root)
+	runErr := p.execute(ctx, log, cmd, res)
+	res.FinishedAt = p.Now().UTC()
+	rec := workspace.RunRecord{
+		RunID: runID, Command: string(cmd), StartedAt: started, FinishedAt: res.FinishedAt,
+		Outcome: "ok", Accepted: res.Count("accepted"), Rejected: res.Count("rejected"),
+		Duplicates: res.Count("duplicate"), Published: res.Published, Trigger: opts.Trigger,
+	}
+	switch {
+	case runErr != nil:
+		rec.Outcome, rec.Error = "failed", runErr.Error()
+	case rec.Rejected > 0:
+		rec.Outcome = "rejected"
+	}
+	if err := p.WS.RecordRun(rec); err != nil {
+		log.Error("could not record the run in the history", "err", err)
+		if runErr == nil {
+			runErr = err
+		}
+	}
+	if runErr != nil {
+		log.Error("run failed", "err", runErr, "duration", res.FinishedAt.Sub(started).Round(time.Millisecond))
+		return res, runErr
+	}
+	log.Info("run finished", "accepted", rec.Accepted, "rejected", rec.Rejected, "duplicates", rec.Duplicates,
+		"published", res.Published, "duration", res.FinishedAt.Sub(started).Round(time.Millisecond))
+	return res, nil
+}
+
+func (p *Pipeline) execute(ctx context.Context, log *slog.Logger, cmd Command, res *Result) error {
+	if removed, err := publish.CleanStaging(p.WS.FS, p.WS.Out()); err != nil {
+		return err
+	} else if len(removed) > 0 {
+		log.Warn("repaired: removed unfinished outputs of an interrupted run", "paths", removed)
+	}
+	st, err := store.Open(p.WS.FS, p.WS.StoreDir(), log)
+	if err != nil {
+		return err
+	}
+	if cmd == CommandRun || cmd == CommandIngest {
+		if err := p.ingest(ctx, log, st, res); err != nil {
+			return err
+		}
+	}
+	if cmd == CommandRun || cmd == CommandBuild {
+		if err := p.build(ctx, log, st, res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reader returns the ingest reader with the workspace's limits.
+func (p *Pipeline) Reader() *ingest.Reader {
+	l := p.WS.Config.Limits
+	return ingest.NewReader(p.Ref, workbook.Limits{
+		MaxFileBytes: l.MaxFileMB << 20, MaxUnpackedBytes: l.MaxUnpackedMB << 20, MaxRows: l.MaxRows,
+	})
+}
+
+// Validate reads files exactly as ingest would, changing nothing.
+func (p *Pipeline) Validate(ctx context.Context, paths []string) ([]*ingest.Submission, error) {
+	r := p.Reader()
+	var out []*ingest.Submission
+	for _, path := range paths {
+		sub, err := r.ReadFile(ctx, path, displayName(path))
+		if err != nil {
+			return out, err
+		}
+		out = append(out, sub)
+	}
+	return out, nil
+}
+
+// ErrLocked reports whether err is "another run holds the lock".
+func ErrLocked(err error) bool {
+	var l *workspace.ErrLocked
+	return errors.As(err, &l)
+}
+
+func areaName(ref *refdata.Reference) func(string) string {
+	return func(code string) string {
+		if c, ok := ref.Countries().ByISO3(code); ok {
+			return c.NameEN
+		}
+		if r, ok := ref.Countries().Region(code); ok {
+			return r.NameEN
+		}
+		return code
+	}
+}
+
+func (p *Pipeline) progress(done, total int, what string) {
+	if p.Progress != nil {
+		p.Progress(done, total, what)
+	}
+}

@@ -1,0 +1,188 @@
+// Package publish makes a run's outputs visible atomically. Files are
+// written into a hidden staging folder under out/runs, each fsynced; the
+// folder is renamed to out/runs/RUN_ID and fsynced; then the out/latest
+// symbolic link is switched by renaming a new link over it. Readers of
+// out/latest see the previous complete run or the new one, never a part.
+package publish
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
+)
+
+// File describes one written output.
+type File struct {
+	Name   string
+	SHA256 string
+	Bytes  int64
+	Rows   int
+}
+
+// Staging is a run being written.
+type Staging struct {
+	fs     fsx.FS
+	out    string // out/
+	runID  string
+	dir    string // staging folder
+	files  []File
+	closed bool
+}
+
+const stagingPrefix = ".staging-"
+
+// Stage starts writing run runID under out/runs.
+func Stage(fsys fsx.FS, out, runID string) (*Staging, error) {
+	runs := filepath.Join(out, "runs")
+	dir := filepath.Join(runs, stagingPrefix+runID)
+	if err := fsys.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("clear staging %s: %w", dir, err)
+	}
+	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create staging %s: %w", dir, err)
+	}
+	return &Staging{fs: fsys, out: out, runID: runID, dir: dir}, nil
+}
+
+// Dir is the staging folder (for reading back what was written).
+func (s *Staging) Dir() string { return s.dir }
+
+// Files lists what was written so far, in order.
+func (s *Staging) Files() []File { return append([]File(nil), s.files...) }
+
+type countingHash struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingHash) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Write writes one output file, recording its SHA-256, size and rows.
+func (s *Staging) Write(name string, rows int, write func(w io.Writer) error) (File, error) {
+	h := sha256.New()
+	var counted *countingHash
+	err := fsx.WriteFile(s.fs, filepath.Join(s.dir, name), 0o644, func(w io.Writer) error {
+		counted = &countingHash{w: io.MultiWriter(w, h)}
+		return write(counted)
+	})
+	if err != nil {
+		return File{}, err
+	}
+	f := File{Name: name, SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: counted.n, Rows: rows}
+	s.files = append(s.files, f)
+	return f, nil
+}
+
+// Commit renames the staging folder to out/runs/RUN_ID and switches
+// out/latest to it.
+func (s *Staging) Commit() error {
+	runs := filepath.Join(s.out, "runs")
+	final := filepath.Join(runs, s.runID)
+	if err := s.fs.SyncDir(s.dir); err != nil {
+		return fmt.Errorf("sync %s: %w", s.dir, err)
+	}
+	if err := s.fs.Rename(s.dir, final); err != nil {
+		return fmt.Errorf("publish %s: %w", s.runID, err)
+	}
+	if err := s.fs.SyncDir(runs); err != nil {
+		return fmt.Errorf("sync %s: %w", runs, err)
+	}
+	s.closed = true
+	return SwitchLatest(s.fs, s.out, s.runID)
+}
+
+// Abort removes the staging folder.
+func (s *Staging) Abort() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.fs.RemoveAll(s.dir)
+}
+
+// SwitchLatest points out/latest at runs/RUN_ID with one rename.
+func SwitchLatest(fsys fsx.FS, out, runID string) error {
+	tmp := filepath.Join(out, ".latest-"+runID)
+	if err := fsys.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("clear %s: %w", tmp, err)
+	}
+	if err := fsys.Symlink(filepath.Join("runs", runID), tmp); err != nil {
+		return fmt.Errorf("link latest: %w", err)
+	}
+	if err := fsys.Rename(tmp, filepath.Join(out, "latest")); err != nil {
+		return fmt.Errorf("switch latest: %w", err)
+	}
+	if err := fsys.SyncDir(out); err != nil {
+		return fmt.Errorf("sync %s: %w", out, err)
+	}
+	return nil
+}
+
+// Latest returns the run out/latest points at, or "" when none.
+func Latest(out string) (string, error) {
+	target, err := os.Readlink(filepath.Join(out, "latest"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read out/latest: %w", err)
+	}
+	return filepath.Base(target), nil
+}
+
+// Runs lists the published runs, newest first.
+func Runs(out string) ([]string, error) {
+	list, err := os.ReadDir(filepath.Join(out, "runs"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	var ids []string
+	for _, d := range list {
+		if d.IsDir() && !strings.HasPrefix(d.Name(), ".") {
+			ids = append(ids, d.Name())
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(ids)))
+	return ids, nil
+}
+
+// CleanStaging removes staging folders and link temporaries a crashed run
+// left; it returns what it removed.
+func CleanStaging(fsys fsx.FS, out string) ([]string, error) {
+	var removed []string
+	for _, dir := range []string{filepath.Join(out, "runs"), out} {
+		list, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return removed, fmt.Errorf("list %s: %w", dir, err)
+		}
+		for _, d := range list {
+			if strings.HasPrefix(d.Name(), stagingPrefix) || strings.HasPrefix(d.Name(), ".latest-") || fsx.IsTemp(d.Name()) {
+				p := filepath.Join(dir, d.Name())
+				if err := fsys.RemoveAll(p); err != nil {
+					return removed, fmt.Errorf("remove %s: %w", p, err)
+				}
+				removed = append(removed, p)
+			}
+		}
+	}
+	return removed, nil
+}

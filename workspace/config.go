@@ -1,0 +1,286 @@
+package workspace
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/robfig/cron/v3"
+)
+
+// ConfigName is the configuration file of a workspace.
+const ConfigName = "pledgestat.toml"
+
+// Config is pledgestat.toml (cli.md). Every key is optional.
+type Config struct {
+	Report    ReportConfig     `toml:"report"`
+	Schedules []ScheduleConfig `toml:"schedule"`
+	Limits    LimitsConfig     `toml:"limits"`
+	Server    ServerConfig     `toml:"server"`
+	Retention RetentionConfig  `toml:"retention"`
+}
+
+// ReportConfig is the report window.
+type ReportConfig struct {
+	FirstYear int `toml:"first_year"`
+	LastYear  int `toml:"last_year"` // 0: the latest year in the accepted data
+}
+
+// ScheduleConfig is one scheduled job.
+type ScheduleConfig struct {
+	Name     string `toml:"name"`
+	Cron     string `toml:"cron"`
+	Command  string `toml:"command"`
+	Timezone string `toml:"timezone"`
+}
+
+// LimitsConfig bounds what a dropped file may cost.
+type LimitsConfig struct {
+	MaxFileMB     int64 `toml:"max_file_mb"`
+	MaxUnpackedMB int64 `toml:"max_unpacked_mb"`
+	MaxRows       int   `toml:"max_rows"`
+}
+
+// ServerConfig configures the download service.
+type ServerConfig struct {
+	Addr  string `toml:"addr"`
+	Token string `toml:"token"`
+}
+
+// RetentionConfig says how many runs to keep under out/runs (0: all).
+type RetentionConfig struct {
+	KeepRuns int `toml:"keep_runs"`
+}
+
+// DefaultConfig is what a workspace without pledgestat.toml uses.
+func DefaultConfig() Config {
+	return Config{
+		Report:    ReportConfig{FirstYear: 2015},
+		Schedules: []ScheduleConfig{{Name: "nightly", Cron: "0 2 * * *", Command: "run", Timezone: "UTC"}},
+		Limits:    LimitsConfig{MaxFileMB: 100, MaxUnpackedMB: 1024, MaxRows: 1048576},
+		Server:    ServerConfig{Addr: "127.0.0.1:8080"},
+	}
+}
+
+// ConfigError is a problem in pledgestat.toml, with its line.
+type ConfigError struct {
+	File string
+	Line int // 0 when unknown
+	Msg  string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// LoadConfig reads a configuration file; a missing file gives the defaults.
+// Unknown keys and bad values are refused with their line.
+func LoadConfig(path string) (Config, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return DefaultConfig(), nil
+	}
+	if err != nil {
+		return Config{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	return ParseConfig(path, raw)
+}
+
+// ParseConfig parses configuration text; name is used in messages.
+func ParseConfig(name string, raw []byte) (Config, error) {
+	cfg := DefaultConfig()
+	var parsed Config
+	dec := toml.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&parsed); err != nil {
+		var strict *toml.StrictMissingError
+		if errors.As(err, &strict) && len(strict.Errors) > 0 {
+			e := strict.Errors[0]
+			line, _ := e.Position()
+			return cfg, &ConfigError{File: name, Line: line, Msg: fmt.Sprintf("unknown key %q", strings.Join(e.Key(), "."))}
+		}
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			line, _ := de.Position()
+			return cfg, &ConfigError{File: name, Line: line, Msg: de.Error()}
+		}
+		return cfg, &ConfigError{File: name, Msg: err.Error()}
+	}
+	merge(&cfg, parsed, raw)
+	if err := cfg.validate(name, raw); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// merge overlays the keys present in the file on the defaults.
+func merge(cfg *Config, parsed Config, raw []byte) {
+	if parsed.Report.FirstYear != 0 {
+		cfg.Report.FirstYear = parsed.Report.FirstYear
+	}
+	cfg.Report.LastYear = parsed.Report.LastYear
+	if hasTableArray(raw, "schedule") {
+		cfg.Schedules = parsed.Schedules
+		for i := range cfg.Schedules {
+			if cfg.Schedules[i].Command == "" {
+				cfg.Schedules[i].Command = "run"
+			}
+			if cfg.Schedules[i].Timezone == "" {
+				cfg.Schedules[i].Timezone = "UTC"
+			}
+			if cfg.Schedules[i].Name == "" {
+				cfg.Schedules[i].Name = fmt.Sprintf("schedule-%d", i+1)
+			}
+		}
+	}
+	if parsed.Limits.MaxFileMB != 0 {
+		cfg.Limits.MaxFileMB = parsed.Limits.MaxFileMB
+	}
+	if parsed.Limits.MaxUnpackedMB != 0 {
+		cfg.Limits.MaxUnpackedMB = parsed.Limits.MaxUnpackedMB
+	}
+	if parsed.Limits.MaxRows != 0 {
+		cfg.Limits.MaxRows = parsed.Limits.MaxRows
+	}
+	if parsed.Server.Addr != "" {
+		cfg.Server.Addr = parsed.Server.Addr
+	}
+	cfg.Server.Token = parsed.Server.Token
+	cfg.Retention = parsed.Retention
+}
+
+var tableArrayLine = regexp.MustCompile(`(?m)^\s*\[\[\s*([A-Za-z_]+)\s*\]\]`)
+
+func hasTableArray(raw []byte, name string) bool {
+	for _, m := range tableArrayLine.FindAllSubmatch(raw, -1) {
+		if string(m[1]) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// lineOf finds the line of key in the n-th (0-based) occurrence of table,
+// for messages about values that parse but are wrong.
+func lineOf(raw []byte, table string, n int, key string) int {
+	lines := strings.Split(string(raw), "\n")
+	seen := -1
+	in := table == ""
+	keyRe := regexp.MustCompile(`^\s*` + regexp.QuoteMeta(key) + `\s*=`)
+	headRe := regexp.MustCompile(`^\s*\[\[?\s*([A-Za-z_.]+)\s*\]\]?`)
+	for i, l := range lines {
+		if m := headRe.FindStringSubmatch(l); m != nil {
+			in = m[1] == table
+			if in {
+				seen++
+			}
+			continue
+		}
+		if in && (seen == n || table == "" || n < 0) && keyRe.MatchString(l) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+func (c Config) validate(name string, raw []byte) error {
+	bad := func(table string, n int, key, format string, args ...any) error {
+		return &ConfigError{File: name, Line: lineOf(raw, table, n, key), Msg: fmt.Sprintf(format, args...)}
+	}
+	if c.Report.FirstYear < 1900 || c.Report.FirstYear > 2100 {
+		return bad("report", 0, "first_year", "first_year %d is not a year from 1900 to 2100", c.Report.FirstYear)
+	}
+	if c.Report.LastYear != 0 && (c.Report.LastYear < c.Report.FirstYear || c.Report.LastYear > 2100) {
+		return bad("report", 0, "last_year", "last_year %d must be from first_year (%d) to 2100", c.Report.LastYear, c.Report.FirstYear)
+	}
+	names := map[string]bool{}
+	for i, s := range c.Schedules {
+		if names[s.Name] {
+			return bad("schedule", i, "name", "schedule name %q is used twice", s.Name)
+		}
+		names[s.Name] = true
+		if _, err := ParseCron(s.Cron); err != nil {
+			return bad("schedule", i, "cron", "schedule %q: cron %q: %v", s.Name, s.Cron, err)
+		}
+		switch s.Command {
+		case "run", "ingest", "build":
+		default:
+			return bad("schedule", i, "command", "schedule %q: command %q must be run, ingest or build", s.Name, s.Command)
+		}
+		if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "" || s.Timezone == "Local" {
+			return bad("schedule", i, "timezone", "schedule %q: timezone %q is not an IANA time zone name such as UTC or Europe/Geneva", s.Name, s.Timezone)
+		}
+	}
+	if c.Limits.MaxFileMB <= 0 {
+		return bad("limits", 0, "max_file_mb", "max_file_mb must be positive")
+	}
+	if c.Limits.MaxUnpackedMB <= 0 {
+		return bad("limits", 0, "max_unpacked_mb", "max_unpacked_mb must be positive")
+	}
+	if c.Limits.MaxRows <= 0 {
+		return bad("limits", 0, "max_rows", "max_rows must be positive")
+	}
+	if _, _, err := net.SplitHostPort(c.Server.Addr); err != nil {
+		return bad("server", 0, "addr", "addr %q is not HOST:PORT", c.Server.Addr)
+	}
+	if c.Retention.KeepRuns < 0 {
+		return bad("retention", 0, "keep_runs", "keep_runs must be 0 (keep all) or more")
+	}
+	return nil
+}
+
+// ParseCron parses a standard 5-field cron spec or a descriptor (@daily).
+// robfig/cron panics on some malformed specs ("TZ=" with nothing after it):
+// the panic is turned into an error here, at load time, never in the
+// scheduler.
+func ParseCron(spec string) (sched cron.Schedule, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			sched, err = nil, fmt.Errorf("malformed: %v", r)
+		}
+	}()
+	if strings.HasPrefix(strings.TrimSpace(spec), "TZ=") || strings.HasPrefix(strings.TrimSpace(spec), "CRON_TZ=") {
+		return nil, errors.New("put the time zone in the timezone key, not in the cron spec")
+	}
+	p := cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	return p.Parse(spec)
+}
+
+// DefaultConfigText is the commented configuration `init` writes: every
+// key, with its default.
+const DefaultConfigText = `# pledgestat configuration. Every key is optional; the values shown are the
+# defaults. Uncomment a line to change it.
+
+[report]
+first_year = 2015          # first time_period published
+# last_year = 2025         # default: latest year in the accepted data
+
+# Scheduled jobs for "pledgestat schedule". Without any [[schedule]] table,
+# "run" runs every night at 02:00 UTC.
+[[schedule]]
+name = "nightly"
+cron = "0 2 * * *"         # standard 5-field cron; descriptors like @daily accepted
+command = "run"            # run | ingest | build
+timezone = "UTC"           # IANA name, e.g. Europe/Geneva
+
+[limits]
+max_file_mb = 100          # larger files are rejected as too_large
+max_unpacked_mb = 1024     # total unpacked size of a workbook's parts
+max_rows = 1048576         # rows per sheet or CSV file
+
+[server]
+addr = "127.0.0.1:8080"
+# token = "..."            # when set, downloads need "Authorization: Bearer <token>"
+
+[retention]
+keep_runs = 0              # newest runs kept under out/runs; 0 keeps all
+`
