@@ -1,0 +1,197 @@
+// Command pledgestat turns the spreadsheets statisticians keep on labour
+// migration into the indicator datasets of the ILO pledge to the
+// International Migration Review Forum 2022. See `pledgestat --help` and
+// the README.
+//
+// This package is thin on purpose: flags, output and exit codes. The work
+// is done by package pipeline, which the scheduler and the download service
+// call too.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/ilo-pledge/pledgestat/internal/version"
+	"github.com/ilo-pledge/pledgestat/pipeline"
+	"github.com/ilo-pledge/pledgestat/refdata"
+	"github.com/ilo-pledge/pledgestat/workspace"
+)
+
+// Exit statuses (cli.md).
+const (
+	exitOK       = 0
+	exitFailure  = 1
+	exitUsage    = 2
+	exitRejected = 3
+)
+
+// exitError carries an exit status up to main.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+func withCode(code int, err error) error { return &exitError{code: code, err: err} }
+
+// app holds what every command shares.
+type app struct {
+	workspace string
+	logFormat string
+	logLevel  string
+	stdout    io.Writer
+	stderr    io.Writer
+	log       *slog.Logger
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes the command line and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, "pledgestat:", ee.err)
+		}
+		return ee.code
+	}
+	// Anything cobra reports itself (unknown command or flag, wrong
+	// arguments) is a usage error.
+	fmt.Fprintln(stderr, "pledgestat:", err)
+	fmt.Fprintln(stderr, "Run 'pledgestat --help' for usage.")
+	return exitUsage
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "pledgestat",
+		Short: "Indicators of the ILO pledge to the IMRF 2022, from the spreadsheets statisticians keep",
+		Long: `pledgestat reads the spreadsheets statisticians drop into a workspace inbox
+(ratifications of ILO conventions, social-protection coverage, bilateral labour
+migration agreements), tells them exactly which cell is wrong, keeps what is
+accepted, and publishes the indicator catalog as Parquet, CSV and Excel.
+
+Start with:  pledgestat demo`,
+		Version:       version.String(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return a.setupLogging()
+		},
+	}
+	root.PersistentFlags().StringVarP(&a.workspace, "workspace", "w", "", "workspace directory (default $PLEDGESTAT_WORKSPACE, else the current directory)")
+	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
+	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return err })
+	root.AddCommand(a.demoCommand(), a.initCommand(), a.validateCommand(),
+		a.runCommand(pipeline.CommandIngest, "take every file in inbox/: accept it into the store (archive/) or reject it (rejected/)"),
+		a.runCommand(pipeline.CommandBuild, "compute every indicator from the store and publish a new run under out/"),
+		a.runCommand(pipeline.CommandRun, "ingest then build: the nightly job"),
+		a.statusCommand(), a.catalogCommand())
+	return root
+}
+
+func (a *app) setupLogging() error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+		return withCode(exitUsage, fmt.Errorf("--log-level %q: use debug, info, warn or error", a.logLevel))
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch a.logFormat {
+	case "text":
+		a.log = slog.New(slog.NewTextHandler(a.stderr, opts))
+	case "json":
+		a.log = slog.New(slog.NewJSONHandler(a.stderr, opts))
+	default:
+		return withCode(exitUsage, fmt.Errorf("--log-format %q: use text or json", a.logFormat))
+	}
+	return nil
+}
+
+// workspaceDir resolves -w, $PLEDGESTAT_WORKSPACE, then the current
+// directory.
+func (a *app) workspaceDir() string {
+	if a.workspace != "" {
+		return a.workspace
+	}
+	if env := os.Getenv("PLEDGESTAT_WORKSPACE"); env != "" {
+		return env
+	}
+	return "."
+}
+
+// openPipeline opens the workspace and reference data. A bad configuration
+// is refused before anything runs.
+func (a *app) openPipeline() (*pipeline.Pipeline, error) {
+	ws, err := workspace.Open(a.workspaceDir())
+	if err != nil {
+		var ce *workspace.ConfigError
+		if errors.As(err, &ce) {
+			return nil, withCode(exitUsage, err)
+		}
+		return nil, withCode(exitFailure, err)
+	}
+	ref, err := refdata.Load()
+	if err != nil {
+		return nil, withCode(exitFailure, err)
+	}
+	p := pipeline.New(ws, ref, a.log)
+	if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.Progress = a.progress
+	}
+	return p, nil
+}
+
+// progress shows long work on a terminal, on one line.
+func (a *app) progress(done, total int, what string) {
+	line := fmt.Sprintf("[%d/%d] %s", done, total, what)
+	if len(line) > 78 {
+		line = line[:77] + "…"
+	}
+	fmt.Fprintf(a.stderr, "\r\033[K%s", line)
+	if done == total {
+		fmt.Fprint(a.stderr, "\r\033[K")
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }

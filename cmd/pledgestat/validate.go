@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ilo-pledge/pledgestat/ingest"
+	"github.com/ilo-pledge/pledgestat/ingest/report"
+)
+
+func (a *app) validateCommand() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "validate FILE...",
+		Short: "check files exactly as ingest would, without changing anything",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			p, err := a.openPipeline()
+			if err != nil {
+				return err
+			}
+			subs, err := p.Validate(c.Context(), args)
+			if err != nil {
+				return withCode(exitFailure, err)
+			}
+			if asJSON {
+				a.validateJSON(subs)
+			} else {
+				a.validateText(subs)
+			}
+			for _, s := range subs {
+				if !s.Accepted() {
+					return withCode(exitRejected, nil)
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the reports as JSON on stdout")
+	return c
+}
+
+type validateOutput struct {
+	File     string         `json:"file"`
+	SHA256   string         `json:"sha256"`
+	Valid    bool           `json:"valid"`
+	Rows     map[string]int `json:"rows"`
+	Errors   int            `json:"errors"`
+	Warnings int            `json:"warnings"`
+	Entries  []report.Entry `json:"entries"`
+	Notes    []string       `json:"notes,omitempty"`
+}
+
+func (a *app) validateJSON(subs []*ingest.Submission) {
+	out := []validateOutput{}
+	for _, s := range subs {
+		rows := map[string]int{}
+		for d, n := range s.Rows() {
+			rows[string(d)] = n
+		}
+		entries := s.Report.Entries
+		if entries == nil {
+			entries = []report.Entry{}
+		}
+		out = append(out, validateOutput{File: s.Name, SHA256: s.SHA256, Valid: s.Accepted(), Rows: rows,
+			Errors: s.Report.Count(report.Error), Warnings: s.Report.Count(report.Warning), Entries: entries, Notes: s.Report.Notes})
+	}
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	enc.Encode(out)
+}
+
+// validateText prints each file's report grouped by sheet.
+func (a *app) validateText(subs []*ingest.Submission) {
+	w := a.stdout
+	for _, s := range subs {
+		verdict := "valid"
+		if !s.Accepted() {
+			verdict = "INVALID: it would be rejected"
+		}
+		fmt.Fprintf(w, "%s: %s (%s, %s; %s)\n", s.Name, verdict, plural(s.Report.Count(report.Error), "error"),
+			plural(s.Report.Count(report.Warning), "warning"), rowsText(rowsOf(s)))
+		sheet := "\x00"
+		for _, e := range s.Report.Entries {
+			if e.Sheet != sheet {
+				sheet = e.Sheet
+				switch {
+				case sheet == "" && s.Format == "csv":
+					fmt.Fprintln(w, "  file:")
+				case sheet == "":
+					fmt.Fprintln(w, "  workbook:")
+				default:
+					fmt.Fprintf(w, "  sheet %q:\n", sheet)
+				}
+			}
+			loc := e.Cell
+			if loc == "" && e.Row > 0 {
+				loc = fmt.Sprintf("row %d", e.Row)
+			}
+			if loc != "" {
+				loc += " "
+			}
+			fmt.Fprintf(w, "    %s%-7s %s: %s\n", loc, e.Severity, e.Code, e.Message)
+		}
+	}
+}
+
+func rowsOf(s *ingest.Submission) map[string]int {
+	rows := map[string]int{}
+	for d, n := range s.Rows() {
+		rows[string(d)] = n
+	}
+	return rows
+}
