@@ -93,8 +93,8 @@ func Init(root string) (*Workspace, error) {
 
 // InboxFile is a file waiting in the inbox.
 type InboxFile struct {
-	Path    string    // absolute
-	Name    string    // relative to inbox/, forward slashes
+	Path    string // absolute
+	Name    string // relative to inbox/, forward slashes
 	Size    int64
 	ModTime time.Time
 }
