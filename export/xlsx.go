@@ -11,7 +11,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/ilo-pledge/pledgestat/internal/cellsafe"
 	"github.com/ilo-pledge/pledgestat/refdata"
 )
 
@@ -159,7 +158,7 @@ func (wb *workbook) readme(info WorkbookInfo) error {
 	put("file", "sha256", "rows", "submission", "accepted (UTC)")
 	f.SetCellStyle(sheet, "A"+strconv.Itoa(hdr), "E"+strconv.Itoa(hdr), wb.header)
 	for _, in := range info.Inputs {
-		put(cellsafe.Text(in.Name), in.SHA256, in.Rows, in.Submission, in.AcceptedAt.UTC().Format(time.RFC3339))
+		put(in.Name, in.SHA256, in.Rows, in.Submission, in.AcceptedAt.UTC().Format(time.RFC3339))
 		f.SetCellStyle(sheet, "A"+strconv.Itoa(row-1), "A"+strconv.Itoa(row-1), wb.text)
 	}
 	if len(info.Inputs) == 0 {
