@@ -1,0 +1,128 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ilo-pledge/pledgestat/workspace"
+)
+
+func TestExitCodes(t *testing.T) {
+	ws := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string // in stdout+stderr
+	}{
+		{"unknown command", []string{"frobnicate"}, exitUsage, "unknown command"},
+		{"unknown flag", []string{"run", "--frob"}, exitUsage, "unknown flag"},
+		{"validate needs files", []string{"validate"}, exitUsage, "requires at least 1 arg"},
+		{"bad log level", []string{"--log-level", "loud", "catalog"}, exitUsage, "log-level"},
+		{"missing workspace", []string{"-w", filepath.Join(ws, "nope"), "run"}, exitFailure, "no such file"},
+		{"empty workspace run", []string{"-w", ws, "run"}, exitOK, "published"},
+		{"version", []string{"--version"}, exitOK, "0.1.0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := pledgestat(t, tt.args...)
+			if code != tt.code || !strings.Contains(stdout+stderr, tt.want) {
+				t.Errorf("exit %d, want %d; output lacks %q:\n%s\n%s", code, tt.code, tt.want, stdout, stderr)
+			}
+		})
+	}
+}
+
+func TestBadConfigRefusedWithLine(t *testing.T) {
+	ws := t.TempDir()
+	os.WriteFile(filepath.Join(ws, "pledgestat.toml"), []byte("[report]\nfirst_yaer = 2016\n"), 0o644)
+	_, stderr, code := pledgestat(t, "-w", ws, "run")
+	if code != exitUsage || !strings.Contains(stderr, "pledgestat.toml:2") || !strings.Contains(stderr, "first_yaer") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(ws, "out")); !os.IsNotExist(err) {
+		t.Error("a refused configuration must change nothing")
+	}
+}
+
+func TestSecondRunWhileLockedExits1(t *testing.T) {
+	w, err := workspace.Init(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := w.TryLock("run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	_, stderr, code := pledgestat(t, "-w", w.Root, "run")
+	if code != exitFailure || !strings.Contains(stderr, "PID "+itoa(os.Getpid())) {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestValidateAndCatalog(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.csv")
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(good, []byte("country,year,value\nFRA,2020,70\n"), 0o644)
+	os.WriteFile(bad, []byte("country,year,value\nFRA,2020,170\n"), 0o644)
+	stdout, _, code := pledgestat(t, "-w", dir, "validate", good)
+	if code != exitOK || !strings.Contains(stdout, "good.csv: valid") {
+		t.Errorf("validate good: exit %d\n%s", code, stdout)
+	}
+	stdout, _, code = pledgestat(t, "-w", dir, "validate", good, bad)
+	if code != exitRejected || !strings.Contains(stdout, "C2 error") || !strings.Contains(stdout, "out_of_range") {
+		t.Errorf("validate bad: exit %d\n%s", code, stdout)
+	}
+	stdout, _, code = pledgestat(t, "-w", dir, "validate", "--json", bad)
+	var reports []validateOutput
+	if err := json.Unmarshal([]byte(stdout), &reports); err != nil || code != exitRejected || len(reports) != 1 || reports[0].Valid || reports[0].Errors != 1 {
+		t.Errorf("validate --json: exit %d, %v\n%s", code, err, stdout)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("validate changed the directory: %v", entries)
+	}
+	stdout, _, code = pledgestat(t, "catalog", "--json")
+	var cat struct {
+		Version    string `json:"version"`
+		Indicators []struct {
+			ID         string `json:"id"`
+			Definition string `json:"definition"`
+		} `json:"indicators"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &cat); err != nil || code != 0 || len(cat.Indicators) != 31 || cat.Indicators[0].Definition == "" {
+		t.Errorf("catalog --json: exit %d, %v", code, err)
+	}
+	stdout, _, _ = pledgestat(t, "catalog")
+	if !strings.Contains(stdout, "P8.3") || !strings.Contains(stdout, "percentage_points") {
+		t.Errorf("catalog:\n%s", stdout)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	stdout, stderr, code := pledgestat(t, "demo", dir)
+	if code != exitOK || !strings.Contains(stdout, "Outputs:") || !strings.Contains(stdout, "rejected   06_blma_updates_broken.csv") {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, name := range []string{"indicators.parquet", "indicators.csv", "indicators.xlsx", "manifest.json", "changes.csv"} {
+		if _, err := os.Stat(filepath.Join(dir, "out", "latest", name)); err != nil {
+			t.Errorf("demo output %s: %v", name, err)
+		}
+	}
+	// Again: the samples are dropped again and recognised as duplicates.
+	stdout, _, code = pledgestat(t, "demo", dir)
+	if code != exitOK || strings.Count(stdout, "duplicate  ") != 5 {
+		t.Errorf("second demo: exit %d\n%s", code, stdout)
+	}
+	stdout, _, code = pledgestat(t, "-w", dir, "status")
+	if code != exitOK || !strings.Contains(stdout, "rejected: 2") || !strings.Contains(stdout, "5 submissions") {
+		t.Errorf("status:\n%s", stdout)
+	}
+}

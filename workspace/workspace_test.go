@@ -1,0 +1,133 @@
+package workspace
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultConfigTextIsTheDefault(t *testing.T) {
+	cfg, err := ParseConfig("pledgestat.toml", []byte(DefaultConfigText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := DefaultConfig()
+	if cfg.Report != def.Report || cfg.Limits != def.Limits || cfg.Server != def.Server || len(cfg.Schedules) != 1 || cfg.Schedules[0] != def.Schedules[0] {
+		t.Errorf("init's configuration %+v differs from the defaults %+v", cfg, def)
+	}
+}
+
+func TestConfigErrorsHaveLines(t *testing.T) {
+	tests := []struct {
+		name, text string
+		line       int
+		want       string
+	}{
+		{"unknown key", "[report]\nfirst_year = 2016\nlast_yaer = 2020\n", 3, "unknown key"},
+		{"unknown table", "[reprot]\nfirst_year = 2016\n", 1, "unknown key"},
+		{"bad type", "[report]\nfirst_year = \"2016\"\n", 2, ""},
+		{"bad cron", "[[schedule]]\nname = \"a\"\ncron = \"0 2 * *\"\n", 3, "cron"},
+		{"cron TZ", "[[schedule]]\nname = \"a\"\ncron = \"TZ=\"\n", 3, "time zone"},
+		{"bad timezone", "[[schedule]]\nname = \"a\"\ncron = \"@daily\"\ntimezone = \"Mars/Olympus\"\n", 4, "timezone"},
+		{"bad command", "[[schedule]]\nname = \"a\"\ncron = \"@daily\"\n\n[[schedule]]\nname = \"b\"\ncron = \"@daily\"\ncommand = \"deploy\"\n", 8, "command"},
+		{"years", "[report]\nfirst_year = 2020\nlast_year = 2010\n", 3, "last_year"},
+		{"limits", "[limits]\nmax_rows = -1\n", 2, "max_rows"},
+		{"addr", "[server]\naddr = \"nowhere\"\n", 2, "addr"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig("ws/pledgestat.toml", []byte(tt.text))
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want a ConfigError", err)
+			}
+			if ce.Line != tt.line || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v (line %d), want line %d mentioning %q", err, ce.Line, tt.line, tt.want)
+			}
+		})
+	}
+}
+
+func TestConfigOverlaysDefaults(t *testing.T) {
+	cfg, err := ParseConfig("x", []byte("[report]\nlast_year = 2024\n[limits]\nmax_file_mb = 5\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Report.FirstYear != 2015 || cfg.Report.LastYear != 2024 || cfg.Limits.MaxFileMB != 5 || cfg.Limits.MaxRows != 1048576 || len(cfg.Schedules) != 1 {
+		t.Errorf("cfg = %+v", cfg)
+	}
+	if _, err := ParseCron("@daily"); err != nil {
+		t.Errorf("descriptor refused: %v", err)
+	}
+}
+
+func TestLockNamesHolder(t *testing.T) {
+	w, err := Init(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := w.TryLock("run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.TryLock("build")
+	var locked *ErrLocked
+	if !errors.As(err, &locked) || locked.Holder.PID != os.Getpid() || locked.Holder.Command != "run" {
+		t.Fatalf("second lock: %v", err)
+	}
+	if !strings.Contains(err.Error(), "PID") {
+		t.Errorf("message %q does not name the PID", err)
+	}
+	l.Release()
+	l2, err := w.TryLock("build")
+	if err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	l2.Release()
+}
+
+func TestRunIDs(t *testing.T) {
+	w, err := Init(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	id, _ := w.NewRunID(at)
+	if id != "20261126T020000Z" {
+		t.Errorf("id = %s", id)
+	}
+	w.RecordRun(RunRecord{RunID: id})
+	os.MkdirAll(filepath.Join(w.Runs(), id+"-2"), 0o755)
+	if id, _ := w.NewRunID(at); id != "20261126T020000Z-3" {
+		t.Errorf("taken ids must get a suffix: %s", id)
+	}
+}
+
+func TestInboxFilesSkipsEditorFiles(t *testing.T) {
+	w, err := Init(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"b.xlsx", "a.csv", "~$b.xlsx", ".DS_Store", "sub/c.xlsx", ".hidden/d.csv"} {
+		p := filepath.Join(w.Inbox(), name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte("x"), 0o644)
+	}
+	files, err := w.InboxFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range files {
+		names = append(names, f.Name)
+	}
+	if strings.Join(names, ",") != "a.csv,b.xlsx,sub/c.xlsx" {
+		t.Errorf("inbox = %v", names)
+	}
+	if got := filepath.Base(w.RejectedPath("R", "sub/c.xlsx")); got != "R-sub__c.xlsx" {
+		t.Errorf("rejected name = %s", got)
+	}
+}
