@@ -95,8 +95,11 @@ func (p *Pipeline) reject(log *slog.Logger, st *store.Store, runID string, f wor
 		Errors: sub.Report.Count("error"), Warnings: sub.Report.Count("warning")}
 	if first, ok := sub.Report.FirstError(); ok {
 		out.FirstError = first.Message
-		if first.Cell != "" {
+		switch {
+		case first.Cell != "" && first.Sheet != "":
 			out.FirstError = first.Sheet + "!" + first.Cell + ": " + first.Message
+		case first.Cell != "":
+			out.FirstError = first.Cell + ": " + first.Message
 		}
 	}
 	if err := p.WS.FS.MkdirAll(p.WS.Rejected(), 0o755); err != nil {
