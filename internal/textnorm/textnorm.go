@@ -20,7 +20,7 @@ import (
 func Key(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	for _, r := range norm.NFKD.String(s) {
+	for _, r := range decompose(s) {
 		switch {
 		case unicode.Is(unicode.Mn, r):
 			// combining accent left by the decomposition
@@ -47,7 +47,7 @@ func Words(s string) []string {
 			b.Reset()
 		}
 	}
-	for _, r := range norm.NFKD.String(s) {
+	for _, r := range decompose(s) {
 		switch {
 		case unicode.Is(unicode.Mn, r):
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
@@ -62,6 +62,13 @@ func Words(s string) []string {
 	}
 	flush()
 	return words
+}
+
+// decompose splits accented letters into letter and accent. Invalid UTF-8
+// is dropped first: the normaliser would otherwise leave the letter after a
+// stray byte undecomposed (found by FuzzKey).
+func decompose(s string) string {
+	return norm.NFKD.String(strings.ToValidUTF8(s, ""))
 }
 
 // Clean trims s and collapses runs of white space (including non-breaking
