@@ -116,8 +116,16 @@ func TestWorkbook(t *testing.T) {
 	}
 	defer x.Close()
 	want := []string{"README", "C1", "C2", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"}
-	if got := x.GetSheetList(); strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("sheets = %v", got)
+	var visible []string
+	for _, name := range x.GetSheetList() {
+		if v, _ := x.GetSheetVisible(name); v {
+			visible = append(visible, name)
+		} else if name != "chart_data" {
+			t.Errorf("unexpected hidden sheet %q", name)
+		}
+	}
+	if strings.Join(visible, ",") != strings.Join(want, ",") {
+		t.Errorf("visible sheets = %v, want %v", visible, want)
 	}
 	rows, _ := x.GetRows("README")
 	var text strings.Builder

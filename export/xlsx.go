@@ -26,13 +26,8 @@ type WorkbookInfo struct {
 	ReferenceFiles []refdata.Source
 }
 
-// chartBlockColumn is where each pledge sheet's world series table starts
-// (column R), right of the data; charts sit to its right.
-const (
-	chartBlockColumn = 18
-	chartColumn      = 24
-	chartRows        = 16
-)
+// chartRows is the height of a chart, in rows, on its pledge sheet.
+const chartRows = 16
 
 // workbook holds the styles of one indicators.xlsx.
 type workbook struct {
@@ -67,11 +62,32 @@ func WriteWorkbook(w io.Writer, batch arrow.RecordBatch, info WorkbookInfo) erro
 		byPledge[r.pledge] = append(byPledge[r.pledge], r)
 	}
 	for _, p := range info.Catalog.Pledges {
-		if err := wb.pledgeSheet(p, byPledge[p.Code], batch); err != nil {
+		if _, err := f.NewSheet(p.Code); err != nil {
 			return fmt.Errorf("sheet %s: %w", p.Code, err)
 		}
 	}
+	if _, err := f.NewSheet(chartDataSheet); err != nil {
+		return fmt.Errorf("sheet %s: %w", chartDataSheet, err)
+	}
+	f.SetCellValue(chartDataSheet, "A1", "World series plotted by the charts of the pledge sheets")
+	blocks := map[string][]*worldSeries{}
+	next := 3
+	for _, p := range info.Catalog.Pledges {
+		blocks[p.Code] = collectWorldSeries(byPledge[p.Code])
+		next = wb.writeChartData(blocks[p.Code], next)
+	}
+	// Anything that touches every sheet (visibility, the active tab) must
+	// come before streaming: afterwards it would load the streamed sheets
+	// back into memory.
+	if err := f.SetSheetVisible(chartDataSheet, false); err != nil {
+		return fmt.Errorf("sheet %s: %w", chartDataSheet, err)
+	}
 	f.SetActiveSheet(0)
+	for _, p := range info.Catalog.Pledges {
+		if err := wb.pledgeSheet(p, byPledge[p.Code], batch, blocks[p.Code]); err != nil {
+			return fmt.Errorf("sheet %s: %w", p.Code, err)
+		}
+	}
 	if err := f.Write(w); err != nil {
 		return fmt.Errorf("write workbook: %w", err)
 	}
@@ -95,7 +111,6 @@ func (wb *workbook) styles() error {
 	wb.text = mk(&excelize.Style{NumFmt: 49})
 	wb.count = mk(&excelize.Style{NumFmt: 1})
 	wb.decimal = mk(&excelize.Style{CustomNumFmt: ptr("0.0##")})
-	wb.year = mk(&excelize.Style{NumFmt: 1})
 	if err != nil {
 		return fmt.Errorf("workbook styles: %w", err)
 	}
@@ -219,97 +234,205 @@ func readIndicatorRows(b arrow.RecordBatch) ([]indicatorRow, error) {
 	return out, nil
 }
 
-// pledgeSheet writes one pledge's rows with every column of the table.
-func (wb *workbook) pledgeSheet(p refdata.Pledge, rows []indicatorRow, batch arrow.RecordBatch) error {
+// chartDataSheet holds each indicator's world series, which the charts
+// plot: a hidden sheet, so that the pledge sheets can be streamed.
+const chartDataSheet = "chart_data"
+
+// worldSeries is one indicator's world values by year, one series per
+// instrument or sex.
+type worldSeries struct {
+	id, name string
+	years    []int
+	series   []seriesKey
+	values   map[seriesKey]map[int]float64
+	// where the series sit on the chart data sheet
+	top int
+}
+
+type seriesKey struct{ instrument, sex string }
+
+func collectWorldSeries(rows []indicatorRow) []*worldSeries {
+	var out []*worldSeries
+	byID := map[string]*worldSeries{}
+	for _, r := range rows {
+		if r.areaType != string(refdata.AreaWorld) {
+			continue
+		}
+		b := byID[r.id]
+		if b == nil {
+			b = &worldSeries{id: r.id, name: r.name, values: map[seriesKey]map[int]float64{}}
+			byID[r.id] = b
+			out = append(out, b)
+		}
+		k := seriesKey{r.instrument, r.sex}
+		if b.values[k] == nil {
+			b.values[k] = map[int]float64{}
+			b.series = append(b.series, k)
+		}
+		b.values[k][r.year] = r.value
+	}
+	for _, b := range out {
+		years := map[int]bool{}
+		for _, vals := range b.values {
+			for y := range vals {
+				years[y] = true
+			}
+		}
+		for y := range years {
+			b.years = append(b.years, y)
+		}
+		sort.Ints(b.years)
+		sort.Slice(b.series, func(i, j int) bool {
+			return b.series[i].instrument+b.series[i].sex < b.series[j].instrument+b.series[j].sex
+		})
+	}
+	return out
+}
+
+// writeChartData writes the series of every indicator, one block under the
+// other, on the chart data sheet; it returns the next free row.
+func (wb *workbook) writeChartData(blocks []*worldSeries, top int) int {
 	f := wb.f
-	schema := batch.Schema()
+	for _, b := range blocks {
+		b.top = top
+		head := []any{b.id + " world"}
+		for _, s := range b.series {
+			head = append(head, seriesLabel(s.instrument, s.sex))
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, top)
+		f.SetSheetRow(chartDataSheet, cell, &head)
+		for i, y := range b.years {
+			line := []any{y}
+			for _, s := range b.series {
+				if v, ok := b.values[s][y]; ok {
+					line = append(line, v)
+				} else {
+					line = append(line, nil)
+				}
+			}
+			cell, _ := excelize.CoordinatesToCellName(1, top+1+i)
+			f.SetSheetRow(chartDataSheet, cell, &line)
+		}
+		top += len(b.years) + 2
+	}
+	return top
+}
+
+// pledgeSheet writes one pledge's rows with every column of the table. The
+// charts and the filter are added first, with the normal API; the rows are
+// then streamed, so memory does not grow with the table.
+func (wb *workbook) pledgeSheet(p refdata.Pledge, rows []indicatorRow, batch arrow.RecordBatch, blocks []*worldSeries) error {
+	f := wb.f
 	sheet := p.Code
-	if _, err := f.NewSheet(sheet); err != nil {
-		return err
-	}
+	schema := batch.Schema()
 	ncol := schema.NumFields()
-	header := make([]any, ncol)
-	for i, fld := range schema.Fields() {
-		header[i] = fld.Name
+	for i, b := range blocks {
+		if err := f.AddChart(sheet, cellName(ncol+2, 1+i*chartRows), wb.chart(b)); err != nil {
+			return fmt.Errorf("chart of %s: %w", b.id, err)
+		}
 	}
-	if err := f.SetSheetRow(sheet, "A1", &header); err != nil {
-		return err
+	if len(rows) > 0 {
+		if err := f.AutoFilter(sheet, "A1:"+cellName(ncol, len(rows)+1), nil); err != nil {
+			return err
+		}
 	}
-	last, _ := excelize.CoordinatesToCellName(ncol, 1)
-	f.SetCellStyle(sheet, "A1", last, wb.header)
-	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+	sw, err := f.NewStreamWriter(sheet)
+	if err != nil {
 		return err
 	}
 	for i, wdt := range []float64{7, 10, 45, 9, 28, 12, 11, 5, 11, 10, 16, 11, 12, 30, 40} {
 		if i < ncol {
-			col, _ := excelize.ColumnNumberToName(i + 1)
-			f.SetColWidth(sheet, col, col, wdt)
+			if err := sw.SetColWidth(i+1, i+1, wdt); err != nil {
+				return err
+			}
 		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	header := make([]any, ncol)
+	for i, fld := range schema.Fields() {
+		header[i] = excelize.Cell{StyleID: wb.header, Value: fld.Name}
+	}
+	if err := sw.SetRow("A1", header); err != nil {
+		return err
 	}
 	if len(rows) == 0 {
-		f.SetCellValue(sheet, "A2", "No observation of this pledge in this run: its inputs are not in the store yet.")
-		return nil
+		if err := sw.SetRow("A2", []any{"No observation of this pledge in this run: its inputs are not in the store yet."}); err != nil {
+			return err
+		}
+		return sw.Flush()
 	}
-	if err := wb.dataRows(sheet, rows, batch); err != nil {
-		return err
+	styles := make([]int, ncol)
+	for i, fld := range schema.Fields() {
+		switch fld.Name {
+		case "time_period", "numerator", "denominator":
+			styles[i] = wb.count
+		case "sources":
+			styles[i] = wb.text
+		case "note":
+			styles[i] = wb.wrap
+		}
 	}
-	lastCell, _ := excelize.CoordinatesToCellName(ncol, len(rows)+1)
-	if err := f.AutoFilter(sheet, "A1:"+lastCell, nil); err != nil {
-		return err
-	}
-	return wb.charts(sheet, rows)
-}
-
-// dataRows writes the rows, numbers as numbers and nulls as empty cells,
-// then gives each column its number format; values take theirs from the
-// unit, in runs of rows of one indicator.
-func (wb *workbook) dataRows(sheet string, rows []indicatorRow, batch arrow.RecordBatch) error {
-	f := wb.f
+	valueCol := schema.FieldIndices("value")
 	cols := batch.Columns()
-	names := map[string]int{}
-	for i, fld := range batch.Schema().Fields() {
-		names[fld.Name] = i + 1
-	}
-	line := make([]any, len(cols))
+	line := make([]any, ncol)
 	for i, r := range rows {
 		for c, col := range cols {
-			line[c] = cellValue(col, r.index)
+			style := styles[c]
+			if len(valueCol) == 1 && c == valueCol[0] {
+				style = wb.decimal
+				if r.unit == refdata.UnitCount {
+					style = wb.count
+				}
+			}
+			line[c] = excelize.Cell{StyleID: style, Value: cellValue(col, r.index)}
 		}
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		if err := f.SetSheetRow(sheet, cell, &line); err != nil {
+		if err := sw.SetRow(cellName(1, i+2), line); err != nil {
 			return err
 		}
 	}
-	n := len(rows) + 1
-	styleCol := func(name string, style int) {
-		if c, ok := names[name]; ok {
-			from, _ := excelize.CoordinatesToCellName(c, 2)
-			to, _ := excelize.CoordinatesToCellName(c, n)
-			f.SetCellStyle(sheet, from, to, style)
-		}
+	return sw.Flush()
+}
+
+func cellName(col, row int) string {
+	name, _ := excelize.CoordinatesToCellName(col, row)
+	return name
+}
+
+// chart is a line chart of one indicator's world series.
+func (wb *workbook) chart(b *worldSeries) *excelize.Chart {
+	first, last := b.top+1, b.top+len(b.years)
+	c := &excelize.Chart{
+		Type:      excelize.Line,
+		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: b.id + " " + b.name + ", world"}}},
+		Legend:    excelize.ChartLegend{Position: "bottom"},
+		Format:    excelize.GraphicOptions{OffsetX: 10, OffsetY: 5},
+		Dimension: excelize.ChartDimension{Width: 560, Height: 290},
 	}
-	styleCol("time_period", wb.year)
-	styleCol("numerator", wb.count)
-	styleCol("denominator", wb.count)
-	styleCol("sources", wb.text)
-	styleCol("note", wb.wrap)
-	if c, ok := names["value"]; ok {
-		start := 0
-		for i := 1; i <= len(rows); i++ {
-			if i < len(rows) && rows[i].unit == rows[start].unit {
-				continue
-			}
-			style := wb.decimal
-			if rows[start].unit == refdata.UnitCount {
-				style = wb.count
-			}
-			from, _ := excelize.CoordinatesToCellName(c, start+2)
-			to, _ := excelize.CoordinatesToCellName(c, i+1)
-			f.SetCellStyle(sheet, from, to, style)
-			start = i
-		}
+	for i := range b.series {
+		col, _ := excelize.ColumnNumberToName(2 + i)
+		c.Series = append(c.Series, excelize.ChartSeries{
+			Name:       fmt.Sprintf("'%s'!$%s$%d", chartDataSheet, col, b.top),
+			Categories: fmt.Sprintf("'%s'!$A$%d:$A$%d", chartDataSheet, first, last),
+			Values:     fmt.Sprintf("'%s'!$%s$%d:$%s$%d", chartDataSheet, col, first, col, last),
+			Marker:     excelize.ChartMarker{Symbol: "circle", Size: 5},
+		})
 	}
-	return nil
+	return c
+}
+
+func seriesLabel(instrument, sex string) string {
+	if instrument != "" {
+		return instrument
+	}
+	switch sex {
+	case "F":
+		return "Female"
+	case "M":
+		return "Male"
+	}
+	return "Total"
 }
 
 // cellValue is a cell's typed value for excelize: nil for nulls, numbers
@@ -328,107 +451,4 @@ func cellValue(col arrow.Array, row int) any {
 		return int(a.Value(row))
 	}
 	return col.ValueStr(row)
-}
-
-// charts writes, right of the data, a small table of each indicator's world
-// series (one column per instrument or sex) and a line chart of it.
-func (wb *workbook) charts(sheet string, rows []indicatorRow) error {
-	type seriesKey struct{ instrument, sex string }
-	type block struct {
-		id, name string
-		years    []int
-		series   []seriesKey
-		values   map[seriesKey]map[int]float64
-	}
-	var blocks []*block
-	byID := map[string]*block{}
-	for _, r := range rows {
-		if r.areaType != string(refdata.AreaWorld) {
-			continue
-		}
-		b := byID[r.id]
-		if b == nil {
-			b = &block{id: r.id, name: r.name, values: map[seriesKey]map[int]float64{}}
-			byID[r.id] = b
-			blocks = append(blocks, b)
-		}
-		k := seriesKey{r.instrument, r.sex}
-		if b.values[k] == nil {
-			b.values[k] = map[int]float64{}
-			b.series = append(b.series, k)
-		}
-		b.values[k][r.year] = r.value
-	}
-	f := wb.f
-	top := 1
-	for _, b := range blocks {
-		years := map[int]bool{}
-		for _, vals := range b.values {
-			for y := range vals {
-				years[y] = true
-			}
-		}
-		for y := range years {
-			b.years = append(b.years, y)
-		}
-		sort.Ints(b.years)
-		sort.Slice(b.series, func(i, j int) bool {
-			return b.series[i].instrument+b.series[i].sex < b.series[j].instrument+b.series[j].sex
-		})
-		headCell, _ := excelize.CoordinatesToCellName(chartBlockColumn, top)
-		head := []any{b.id + " world"}
-		for _, s := range b.series {
-			head = append(head, seriesLabel(s.instrument, s.sex))
-		}
-		f.SetSheetRow(sheet, headCell, &head)
-		for i, y := range b.years {
-			line := []any{y}
-			for _, s := range b.series {
-				if v, ok := b.values[s][y]; ok {
-					line = append(line, v)
-				} else {
-					line = append(line, nil)
-				}
-			}
-			cell, _ := excelize.CoordinatesToCellName(chartBlockColumn, top+1+i)
-			f.SetSheetRow(sheet, cell, &line)
-		}
-		yearCol, _ := excelize.ColumnNumberToName(chartBlockColumn)
-		first, lastRow := top+1, top+len(b.years)
-		chart := &excelize.Chart{
-			Type:      excelize.Line,
-			Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: b.id + " " + b.name + ", world"}}},
-			Legend:    excelize.ChartLegend{Position: "bottom"},
-			Format:    excelize.GraphicOptions{OffsetX: 10, OffsetY: 5},
-			Dimension: excelize.ChartDimension{Width: 560, Height: 290},
-		}
-		for i := range b.series {
-			col, _ := excelize.ColumnNumberToName(chartBlockColumn + 1 + i)
-			chart.Series = append(chart.Series, excelize.ChartSeries{
-				Name:       fmt.Sprintf("'%s'!$%s$%d", sheet, col, top),
-				Categories: fmt.Sprintf("'%s'!$%s$%d:$%s$%d", sheet, yearCol, first, yearCol, lastRow),
-				Values:     fmt.Sprintf("'%s'!$%s$%d:$%s$%d", sheet, col, first, col, lastRow),
-				Marker:     excelize.ChartMarker{Symbol: "circle", Size: 5},
-			})
-		}
-		anchor, _ := excelize.CoordinatesToCellName(chartColumn, top)
-		if err := f.AddChart(sheet, anchor, chart); err != nil {
-			return fmt.Errorf("chart of %s: %w", b.id, err)
-		}
-		top += max(len(b.years)+2, chartRows)
-	}
-	return nil
-}
-
-func seriesLabel(instrument, sex string) string {
-	if instrument != "" {
-		return instrument
-	}
-	switch sex {
-	case "F":
-		return "Female"
-	case "M":
-		return "Male"
-	}
-	return "Total"
 }
