@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 
 	"github.com/ilo-pledge/pledgestat/ingest"
+	"github.com/ilo-pledge/pledgestat/ingest/annotate"
+	"github.com/ilo-pledge/pledgestat/ingest/workbook"
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/store"
 	"github.com/ilo-pledge/pledgestat/workspace"
@@ -108,6 +110,21 @@ func (p *Pipeline) reject(log *slog.Logger, st *store.Store, runID string, f wor
 	if err := fsx.WriteFile(p.WS.FS, reportPath, 0o644, func(w io.Writer) error { return sub.Report.WriteCSV(w) }); err != nil {
 		return out, err
 	}
+	if sub.Format == workbook.FormatXLSX {
+		if sub.Size > maxAnnotatedBytes {
+			log.Info("no annotated copy: the workbook is too large to copy in memory", "file", f.Name, "bytes", sub.Size)
+		} else {
+			annotated := dest + ".annotated.xlsx"
+			err := fsx.WriteFile(p.WS.FS, annotated, 0o644, func(w io.Writer) error { return annotate.Workbook(f.Path, sub.Report, w) })
+			if err != nil {
+				// The errors.csv says it all; a copy that cannot be made
+				// must not stop the run.
+				log.Warn("no annotated copy of the rejected workbook", "file", f.Name, "err", err)
+			} else {
+				out.Annotated = p.WS.Rel(annotated)
+			}
+		}
+	}
 	if err := fsx.Move(p.WS.FS, f.Path, dest); err != nil {
 		return out, err
 	}
@@ -120,3 +137,7 @@ func (p *Pipeline) reject(log *slog.Logger, st *store.Store, runID string, f wor
 }
 
 func displayName(path string) string { return filepath.Base(path) }
+
+// maxAnnotatedBytes bounds the workbooks copied with annotations: the copy
+// is made with excelize's in-memory API.
+const maxAnnotatedBytes = 32 << 20

@@ -61,7 +61,8 @@ type FileOutcome struct {
 	Errors     int            `json:"errors"`
 	Warnings   int            `json:"warnings"`
 	FirstError string         `json:"first_error,omitempty"`
-	Report     string         `json:"report,omitempty"` // errors.csv, for rejected files
+	Report     string         `json:"report,omitempty"`    // errors.csv, for rejected files
+	Annotated  string         `json:"annotated,omitempty"` // annotated copy, for rejected workbooks
 }
 
 // Result is the outcome of one run.

@@ -128,6 +128,10 @@ func fixtureWorkspace(t *testing.T) string {
 		{"A5", "East African mobility framework", "Regional framework", nil, nil, "Kenya; United Republic of Tanzania; Uganda", 2021, nil, "signed"},
 		{"A6", "Nepal-Qatar BLA", "BLA", "NPL", "QAT", nil, nil, nil, "negotiating", "yes", "yes"},
 	})
+	writeXLSX(t, filepath.Join(inbox, "kosovo_ratification.xlsx"), "Data", [][]any{
+		{"country", "instrument", "ratification_date"},
+		{"Kosovo", "C097", "2019-03-04"},
+	})
 	for _, name := range []string{"social_protection.csv", "bad_blma.csv"} {
 		data, err := os.ReadFile(filepath.Join("testdata", "e2e", name))
 		if err != nil {
@@ -198,6 +202,21 @@ func TestEndToEnd(t *testing.T) {
 	if len(errs) != 1 {
 		t.Fatalf("errors.csv problems = %q", errs)
 	}
+	annotated := filepath.Join(ws, "rejected", run1+"-kosovo_ratification.xlsx.annotated.xlsx")
+	if x, err := excelize.OpenFile(annotated); err != nil {
+		t.Errorf("annotated copy of the rejected workbook: %v", err)
+	} else {
+		if sheets := x.GetSheetList(); sheets[0] != "Problems" {
+			t.Errorf("annotated sheets = %v", sheets)
+		}
+		if c, _ := x.GetComments("Data"); len(c) != 1 || c[0].Cell != "A2" {
+			t.Errorf("annotated comments = %+v", c)
+		}
+		x.Close()
+	}
+	if _, err := os.Stat(filepath.Join(ws, "rejected", run1+"-bad_blma.csv.annotated.xlsx")); err == nil {
+		t.Error("a CSV gets no annotated copy")
+	}
 	if e := errs[0]; e[0] != "bad_blma.csv" || e[2] != "C2" || e[3] != "2" || e[4] != "C" || e[5] != "error" || e[6] != "unknown_country" || !strings.Contains(e[7], "Atlantis") {
 		t.Errorf("errors.csv entry = %q", e)
 	}
@@ -259,7 +278,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &st); err != nil {
 		t.Fatalf("status --json: %v\n%s", err, stdout)
 	}
-	if st.StoreTotals["social_protection"] != 9 || st.StoreTotals["ratification"] != 11 || st.Submissions != 4 || st.Latest != run2 || len(st.Rejected) != 1 || len(st.Runs) != 2 {
+	if st.StoreTotals["social_protection"] != 9 || st.StoreTotals["ratification"] != 11 || st.Submissions != 4 || st.Latest != run2 || len(st.Rejected) != 2 || len(st.Runs) != 2 {
 		t.Errorf("status = %+v", st)
 	}
 	if dups, _ := filepath.Glob(filepath.Join(ws, "archive", run2+"-social_protection.csv")); len(dups) != 1 {

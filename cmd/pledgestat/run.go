@@ -46,6 +46,9 @@ func (a *app) printResult(res *pipeline.Result) {
 			fmt.Fprintf(w, "duplicate  %s (same bytes as an earlier submission; not counted again)\n", f.Name)
 		case "rejected":
 			fmt.Fprintf(w, "rejected   %s: %s, first: %s\n           report: %s\n", f.Name, plural(f.Errors, "error"), f.FirstError, f.Report)
+			if f.Annotated != "" {
+				fmt.Fprintf(w, "           annotated copy: %s\n", f.Annotated)
+			}
 		}
 	}
 	if res.Command != pipeline.CommandBuild {

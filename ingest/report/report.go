@@ -151,17 +151,17 @@ func (r *Report) FirstError() (Entry, bool) {
 	return Entry{}, false
 }
 
-// Sort orders entries by sheet (workbook order), row, column, then severity,
-// keeping insertion order among equals.
+// Sort orders entries by sheet (workbook order), row, severity (errors
+// first), then column, keeping insertion order among equals.
 func (r *Report) Sort() {
 	rank := map[Severity]int{Error: 0, Warning: 1, Info: 2}
 	slices.SortStableFunc(r.Entries, func(a, b Entry) int {
 		return cmp.Or(
 			cmp.Compare(a.sheetOrder, b.sheetOrder),
 			cmp.Compare(a.Row, b.Row),
+			cmp.Compare(rank[a.Severity], rank[b.Severity]),
 			cmp.Compare(len(a.Column), len(b.Column)),
 			cmp.Compare(a.Column, b.Column),
-			cmp.Compare(rank[a.Severity], rank[b.Severity]),
 		)
 	})
 }
