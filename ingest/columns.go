@@ -223,10 +223,19 @@ func (h header) requiredMissing() []string {
 	return missing
 }
 
-// requiredFound counts the required columns present, to rank partial
-// headers.
+// requiredFound counts the header cells that name required columns (or,
+// for agreements, origin, destination or parties), to rank partial headers.
 func (h header) requiredFound() int {
-	total := map[records.Domain]int{records.DomainRatification: 3, records.DomainSocialProtection: 3, records.DomainBLMA: 4}[h.spec.domain]
-	found := total - len(h.missing)
-	return found
+	names := map[records.Domain][]string{
+		records.DomainRatification:     {"country", "instrument", "ratification_date"},
+		records.DomainSocialProtection: {"country", "year", "value"},
+		records.DomainBLMA:             {"title", "type", "origin", "destination", "parties"},
+	}[h.spec.domain]
+	n := 0
+	for _, name := range names {
+		if _, ok := h.columns[name]; ok {
+			n++
+		}
+	}
+	return n
 }

@@ -24,6 +24,7 @@ import (
 	"unicode"
 
 	"github.com/ilo-pledge/pledgestat/ingest/report"
+	"github.com/ilo-pledge/pledgestat/ingest/template"
 	"github.com/ilo-pledge/pledgestat/ingest/values"
 	"github.com/ilo-pledge/pledgestat/ingest/workbook"
 	"github.com/ilo-pledge/pledgestat/internal/textnorm"
@@ -98,6 +99,10 @@ func (r *Reader) readContent(ctx context.Context, path string, sub *Submission) 
 	for _, sheet := range f.Sheets() {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if sheet.Hidden && sheet.Name == template.ListsSheet {
+			sub.Report.Infof(report.SheetIgnored, sheet.Name, 0, 0, "sheet %q holds the drop-down lists of the pledgestat template; not read", sheet.Name)
+			continue
 		}
 		if sheet.Hidden {
 			sub.Report.Warnf(report.HiddenSheet, sheet.Name, 0, 0, "sheet %q is hidden, so it was not read; unhide it if it holds data to submit", sheet.Name)

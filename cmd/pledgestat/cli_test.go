@@ -126,3 +126,19 @@ func TestDemo(t *testing.T) {
 		t.Errorf("status:\n%s", stdout)
 	}
 }
+
+func TestTemplateCommand(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "t.xlsx")
+	stdout, stderr, code := pledgestat(t, "template", "blma", "-o", out)
+	if code != exitOK || !strings.Contains(stdout, out) {
+		t.Fatalf("template: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if st, err := os.Stat(out); err != nil || st.Size() == 0 {
+		t.Errorf("template file: %v", err)
+	}
+	_, stderr, code = pledgestat(t, "template", "nonsense")
+	if code != exitUsage || !strings.Contains(stderr, "ratification") {
+		t.Errorf("unknown template: exit %d\n%s", code, stderr)
+	}
+}
