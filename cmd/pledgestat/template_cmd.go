@@ -50,4 +50,3 @@ func (a *app) templateCommand() *cobra.Command {
 	c.Flags().StringVarP(&out, "output", "o", "", "file to write (default pledgestat-DOMAIN-template.xlsx; - for stdout)")
 	return c
 }
-
