@@ -39,12 +39,14 @@ const HeaderSearchRows = 30
 type Reader struct {
 	ref    *refdata.Reference
 	limits workbook.Limits
+	// open opens a file; tests replace it to make a parser fail.
+	open func(path string, limits workbook.Limits) (workbook.File, error)
 }
 
 // NewReader returns a Reader that checks values against ref and refuses
 // files over limits.
 func NewReader(ref *refdata.Reference, limits workbook.Limits) *Reader {
-	return &Reader{ref: ref, limits: limits}
+	return &Reader{ref: ref, limits: limits, open: workbook.Open}
 }
 
 // Submission is what one file holds.
@@ -89,7 +91,7 @@ func (r *Reader) readContent(ctx context.Context, path string, sub *Submission) 
 			err = nil
 		}
 	}()
-	f, err := workbook.Open(path, r.limits)
+	f, err := r.open(path, r.limits)
 	if err != nil {
 		return r.fileProblem(sub, "", err)
 	}
