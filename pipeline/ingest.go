@@ -12,30 +12,54 @@ import (
 
 	"github.com/ilo-pledge/pledgestat/ingest"
 	"github.com/ilo-pledge/pledgestat/ingest/annotate"
+	"github.com/ilo-pledge/pledgestat/ingest/report"
 	"github.com/ilo-pledge/pledgestat/ingest/workbook"
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/store"
 	"github.com/ilo-pledge/pledgestat/workspace"
 )
 
-// ingest takes every inbox file, in lexical order. Each file ends in
-// archive/ (accepted or a duplicate of accepted bytes) or rejected/ (with its
-// errors.csv). The store is written before the file is moved, so that a
-// crash in between leaves a file the next run recognises and finishes.
+// ingest takes every inbox file, in lexical order of its path. Each file
+// ends in archive/ (accepted, or a duplicate of accepted bytes) or
+// rejected/ (with its errors.csv).
+//
+// Every file follows the same order, so that a crash at any step leaves a
+// state the next run completes: (1) the ledger records the intake (the
+// outcome decided and where the file goes); (2) reports are written next to
+// the destination; (3) the file is renamed there; (4) the records are
+// stored and the ledger records the outcome. The ledger never names a
+// record whose file is not in the archive.
 func (p *Pipeline) ingest(ctx context.Context, log *slog.Logger, st *store.Store, res *Result) error {
+	if err := p.repair(ctx, log, st); err != nil {
+		return fmt.Errorf("repair: %w", err)
+	}
 	files, err := p.WS.InboxFiles()
 	if err != nil {
 		return err
 	}
 	reader := p.Reader()
+	settle := p.WS.Config.Ingest.SettleDuration()
+	now := p.Now()
 	for i, f := range files {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if settle > 0 && now.Sub(f.ModTime) < settle {
+			log.Info("settling: the file changed less than settle_seconds ago; it will be taken by a later run", "file", f.Name)
+			res.Settling = append(res.Settling, f.Name)
+			continue
 		}
 		p.progress(i, len(files), "reading "+f.Name)
 		sub, err := reader.ReadFile(ctx, f.Path, f.Name)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", f.Name, err)
+		}
+		if changed, err := stillWritten(f); err != nil {
+			return err
+		} else if changed {
+			log.Info("settling: the file changed while it was read; it will be taken by a later run", "file", f.Name)
+			res.Settling = append(res.Settling, f.Name)
+			continue
 		}
 		var outcome FileOutcome
 		if sub.Accepted() {
@@ -52,40 +76,48 @@ func (p *Pipeline) ingest(ctx context.Context, log *slog.Logger, st *store.Store
 	return nil
 }
 
-func (p *Pipeline) accept(ctx context.Context, log *slog.Logger, st *store.Store, runID string, f workspace.InboxFile, sub *ingest.Submission) (FileOutcome, error) {
-	out := FileOutcome{Name: f.Name, SHA256: sub.SHA256, Warnings: sub.Report.Count("warning")}
-	if prev, ok := st.FindAccepted(sub.SHA256); ok {
-		// The same bytes again, or a file whose move to the archive an
-		// interrupted run did not finish.
-		target := filepath.Join(p.WS.Root, filepath.FromSlash(prev.StoredAs))
-		if _, err := os.Stat(target); errors.Is(err, fs.ErrNotExist) && prev.File == f.Name {
-			if err := fsx.Move(p.WS.FS, f.Path, target); err != nil {
-				return out, err
-			}
-			log.Warn("repaired: finished archiving a file an interrupted run had accepted", "file", f.Name, "archived", prev.StoredAs)
-			out.Outcome, out.StoredAs, out.Rows = "accepted", prev.StoredAs, prev.Rows
-			return out, nil
-		}
-		dest := p.WS.ArchivePath(runID, f.Name)
-		out.Outcome, out.StoredAs = "duplicate", p.WS.Rel(dest)
-		if err := st.Record(store.Entry{Event: store.EventDuplicate, RunID: runID, File: f.Name, SHA256: sub.SHA256, Size: sub.Size, StoredAs: out.StoredAs, DuplicateOf: prev.Seq}); err != nil {
-			return out, err
-		}
-		if err := fsx.Move(p.WS.FS, f.Path, dest); err != nil {
-			return out, err
-		}
-		log.Info("duplicate: these bytes were already accepted, not counted again", "file", f.Name, "first_submitted_as", prev.File, "submission", prev.Seq, "archived", out.StoredAs)
-		return out, nil
-	}
-	dest := p.WS.ArchivePath(runID, f.Name)
-	entry, err := st.Accept(ctx, store.Entry{RunID: runID, File: f.Name, SHA256: sub.SHA256, Size: sub.Size, StoredAs: p.WS.Rel(dest), Warnings: out.Warnings}, sub.Set, areaName(p.Ref))
+// stillWritten reports whether a file's size or modification time changed
+// since it was listed: a sender is still copying it.
+func stillWritten(f workspace.InboxFile) (bool, error) {
+	st, err := os.Stat(f.Path)
 	if err != nil {
-		return out, fmt.Errorf("store %s: %w", f.Name, err)
+		return false, fmt.Errorf("%s vanished while it was read: %w", f.Name, err)
+	}
+	return st.Size() != f.Size || !st.ModTime().Equal(f.ModTime), nil
+}
+
+func (p *Pipeline) accept(ctx context.Context, log *slog.Logger, st *store.Store, runID string, f workspace.InboxFile, sub *ingest.Submission) (FileOutcome, error) {
+	out := FileOutcome{Name: f.Name, SHA256: sub.SHA256, Warnings: sub.Report.Count(report.Warning)}
+	dest := p.WS.ArchivePath(runID, f.Name)
+	out.StoredAs = p.WS.Rel(dest)
+	base := store.Entry{RunID: runID, File: f.Name, SHA256: sub.SHA256, Size: sub.Size, StoredAs: out.StoredAs, Warnings: out.Warnings}
+	prev, duplicate := st.FindAccepted(sub.SHA256)
+	intake := base
+	intake.Event, intake.Outcome = store.EventIntake, "accepted"
+	if duplicate {
+		intake.Outcome, intake.DuplicateOf = "duplicate", prev.Seq
+	}
+	if err := st.Record(intake); err != nil {
+		return out, err
 	}
 	if err := fsx.Move(p.WS.FS, f.Path, dest); err != nil {
 		return out, err
 	}
-	out.Outcome, out.StoredAs, out.Rows, out.Superseded = "accepted", entry.StoredAs, entry.Rows, entry.Superseded
+	if duplicate {
+		out.Outcome = "duplicate"
+		e := base
+		e.Event, e.DuplicateOf = store.EventDuplicate, prev.Seq
+		if err := st.Record(e); err != nil {
+			return out, err
+		}
+		log.Info("duplicate: these bytes were already accepted; not counted again", "file", f.Name, "first_submitted_as", prev.File, "submission", prev.Seq, "archived", out.StoredAs)
+		return out, nil
+	}
+	entry, err := st.Accept(ctx, base, sub.Set, areaName(p.Ref))
+	if err != nil {
+		return out, fmt.Errorf("store %s: %w", f.Name, err)
+	}
+	out.Outcome, out.Rows, out.Superseded = "accepted", entry.Rows, entry.Superseded
 	log.Info("accepted", "file", f.Name, "rows", entry.Rows, "superseded", entry.Superseded, "warnings", out.Warnings, "archived", out.StoredAs)
 	return out, nil
 }
@@ -94,7 +126,7 @@ func (p *Pipeline) reject(log *slog.Logger, st *store.Store, runID string, f wor
 	dest := p.WS.RejectedPath(runID, f.Name)
 	reportPath := dest + ".errors.csv"
 	out := FileOutcome{Name: f.Name, Outcome: "rejected", SHA256: sub.SHA256, StoredAs: p.WS.Rel(dest), Report: p.WS.Rel(reportPath),
-		Errors: sub.Report.Count("error"), Warnings: sub.Report.Count("warning")}
+		Errors: sub.Report.Count(report.Error), Warnings: sub.Report.Count(report.Warning)}
 	if first, ok := sub.Report.FirstError(); ok {
 		out.FirstError = first.Message
 		switch {
@@ -103,6 +135,13 @@ func (p *Pipeline) reject(log *slog.Logger, st *store.Store, runID string, f wor
 		case first.Cell != "":
 			out.FirstError = first.Cell + ": " + first.Message
 		}
+	}
+	e := store.Entry{RunID: runID, File: f.Name, SHA256: sub.SHA256, Size: sub.Size,
+		StoredAs: out.StoredAs, Errors: out.Errors, Warnings: out.Warnings, FirstError: out.FirstError}
+	intake := e
+	intake.Event, intake.Outcome = store.EventIntake, "rejected"
+	if err := st.Record(intake); err != nil {
+		return out, err
 	}
 	if err := p.WS.FS.MkdirAll(p.WS.Rejected(), 0o755); err != nil {
 		return out, fmt.Errorf("create rejected/: %w", err)
@@ -117,8 +156,8 @@ func (p *Pipeline) reject(log *slog.Logger, st *store.Store, runID string, f wor
 			annotated := dest + ".annotated.xlsx"
 			err := fsx.WriteFile(p.WS.FS, annotated, 0o644, func(w io.Writer) error { return annotate.Workbook(f.Path, sub.Report, w) })
 			if err != nil {
-				// The errors.csv says it all; a copy that cannot be made
-				// must not stop the run.
+				// errors.csv says it all; a copy that cannot be made must
+				// not stop the run.
 				log.Warn("no annotated copy of the rejected workbook", "file", f.Name, "err", err)
 			} else {
 				out.Annotated = p.WS.Rel(annotated)
@@ -128,12 +167,61 @@ func (p *Pipeline) reject(log *slog.Logger, st *store.Store, runID string, f wor
 	if err := fsx.Move(p.WS.FS, f.Path, dest); err != nil {
 		return out, err
 	}
-	if err := st.Record(store.Entry{Event: store.EventRejected, RunID: runID, File: f.Name, SHA256: sub.SHA256, Size: sub.Size,
-		StoredAs: out.StoredAs, Errors: out.Errors, Warnings: out.Warnings, FirstError: out.FirstError}); err != nil {
+	e.Event = store.EventRejected
+	if err := st.Record(e); err != nil {
 		return out, err
 	}
 	log.Warn("rejected", "file", f.Name, "errors", out.Errors, "first_error", out.FirstError, "report", out.Report)
 	return out, nil
+}
+
+// repair finishes or abandons the intakes an interrupted run left pending.
+// A file already at its destination is finished (its records are read
+// again from there and stored); a file still in the inbox is abandoned and
+// taken again by this run, its half-written reports removed.
+func (p *Pipeline) repair(ctx context.Context, log *slog.Logger, st *store.Store) error {
+	for _, in := range st.PendingIntakes() {
+		dest := filepath.Join(p.WS.Root, filepath.FromSlash(in.StoredAs))
+		if _, err := os.Stat(dest); errors.Is(err, fs.ErrNotExist) {
+			for _, leftover := range []string{dest + ".errors.csv", dest + ".annotated.xlsx"} {
+				if err := p.WS.FS.Remove(leftover); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return err
+				}
+			}
+			e := in
+			e.Event, e.Outcome, e.Time = store.EventAbandoned, "", p.Now().UTC()
+			if err := st.Record(e); err != nil {
+				return err
+			}
+			log.Warn("repaired: an interrupted run had not moved this file; it is taken again", "file", in.File)
+			continue
+		}
+		switch in.Outcome {
+		case "accepted":
+			sub, err := p.Reader().ReadFile(ctx, dest, in.File)
+			if err != nil {
+				return err
+			}
+			if !sub.Accepted() || sub.SHA256 != in.SHA256 {
+				return fmt.Errorf("%s: the archived file no longer matches its intake (sha %s); restore it from a backup", in.StoredAs, in.SHA256)
+			}
+			base := in
+			base.Event, base.Outcome, base.Time = "", "", p.Now().UTC()
+			if _, err := st.Accept(ctx, base, sub.Set, areaName(p.Ref)); err != nil {
+				return err
+			}
+		case "duplicate", "rejected":
+			e := in
+			e.Event, e.Outcome, e.Time = in.Outcome, "", p.Now().UTC()
+			if err := st.Record(e); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("ledger: intake of %s has unknown outcome %q", in.File, in.Outcome)
+		}
+		log.Warn("repaired: finished the intake of a file an interrupted run had moved", "file", in.File, "outcome", in.Outcome, "stored_as", in.StoredAs)
+	}
+	return nil
 }
 
 func displayName(path string) string { return filepath.Base(path) }

@@ -72,6 +72,7 @@ type Result struct {
 	StartedAt  time.Time     `json:"started_at"`
 	FinishedAt time.Time     `json:"finished_at"`
 	Files      []FileOutcome `json:"files"`
+	Settling   []string      `json:"settling,omitempty"` // files left for a later run: still being written
 	Published  bool          `json:"published"`
 	RunDir     string        `json:"run_dir,omitempty"`
 	Indicators int           `json:"indicators"`

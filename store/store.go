@@ -48,16 +48,23 @@ import (
 
 // Event kinds of the ledger.
 const (
+	// EventIntake is written before a file is moved out of the inbox: it
+	// names the outcome decided and where the file goes. If the run dies
+	// before the completing event (accepted, duplicate, rejected) the next
+	// run finds the intake pending and finishes or abandons it.
+	EventIntake    = "intake"
 	EventAccepted  = "accepted"
 	EventDuplicate = "duplicate"
 	EventRejected  = "rejected"
+	EventAbandoned = "abandoned" // a pending intake whose file never left the inbox
 	EventWithdrawn = "withdrawn"
 )
 
 // Entry is one ledger event.
 type Entry struct {
 	Event       string         `json:"event"`
-	Seq         int            `json:"seq,omitempty"` // submission number (accepted) or the withdrawn one
+	Outcome     string         `json:"outcome,omitempty"` // for intake: accepted, duplicate or rejected
+	Seq         int            `json:"seq,omitempty"`     // submission number (accepted) or the withdrawn one
 	Time        time.Time      `json:"time"`
 	RunID       string         `json:"run_id,omitempty"`
 	File        string         `json:"file,omitempty"` // name relative to inbox/
@@ -209,6 +216,25 @@ func (s *Store) removeOrphans() error {
 		}
 	}
 	return nil
+}
+
+// PendingIntakes returns intake events that no later event completes: the
+// run that wrote them died between deciding and finishing.
+func (s *Store) PendingIntakes() []Entry {
+	done := map[string]bool{}
+	for _, e := range s.entries {
+		switch e.Event {
+		case EventAccepted, EventDuplicate, EventRejected, EventAbandoned:
+			done[e.StoredAs] = true
+		}
+	}
+	var out []Entry
+	for _, e := range s.entries {
+		if e.Event == EventIntake && !done[e.StoredAs] {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // Entries returns the ledger events in order.

@@ -24,6 +24,20 @@ type Config struct {
 	Limits    LimitsConfig     `toml:"limits"`
 	Server    ServerConfig     `toml:"server"`
 	Retention RetentionConfig  `toml:"retention"`
+	Ingest    IngestConfig     `toml:"ingest"`
+}
+
+// IngestConfig tunes how the inbox is taken.
+type IngestConfig struct {
+	// SettleSeconds: a file modified less than this many seconds ago is
+	// left for a later run (it may still be being copied). 0 takes every
+	// file at once; a file that changes while it is read is always left.
+	SettleSeconds int `toml:"settle_seconds"`
+}
+
+// SettleDuration is SettleSeconds as a duration.
+func (c IngestConfig) SettleDuration() time.Duration {
+	return time.Duration(c.SettleSeconds) * time.Second
 }
 
 // ReportConfig is the report window.
@@ -156,6 +170,7 @@ func merge(cfg *Config, parsed Config, raw []byte) {
 	}
 	cfg.Server.Token = parsed.Server.Token
 	cfg.Retention = parsed.Retention
+	cfg.Ingest = parsed.Ingest
 }
 
 var tableArrayLine = regexp.MustCompile(`(?m)^\s*\[\[\s*([A-Za-z_]+)\s*\]\]`)
@@ -232,6 +247,9 @@ func (c Config) validate(name string, raw []byte) error {
 	if _, _, err := net.SplitHostPort(c.Server.Addr); err != nil {
 		return bad("server", 0, "addr", "addr %q is not HOST:PORT", c.Server.Addr)
 	}
+	if c.Ingest.SettleSeconds < 0 {
+		return bad("ingest", 0, "settle_seconds", "settle_seconds must be 0 or more")
+	}
 	if c.Retention.KeepRuns < 0 {
 		return bad("retention", 0, "keep_runs", "keep_runs must be 0 (keep all) or more")
 	}
@@ -283,4 +301,7 @@ addr = "127.0.0.1:8080"
 
 [retention]
 keep_runs = 0              # newest runs kept under out/runs; 0 keeps all
+
+[ingest]
+settle_seconds = 0         # leave files modified less than this many seconds ago for a later run
 `
