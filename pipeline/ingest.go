@@ -180,6 +180,9 @@ func (p *Pipeline) reject(log *slog.Logger, st *store.Store, runID string, f wor
 // again from there and stored); a file still in the inbox is abandoned and
 // taken again by this run, its half-written reports removed.
 func (p *Pipeline) repair(ctx context.Context, log *slog.Logger, st *store.Store) error {
+	if err := p.removeTemporaries(log, p.WS.Rejected(), p.WS.Archive(), p.WS.StoreDir()); err != nil {
+		return err
+	}
 	for _, in := range st.PendingIntakes() {
 		dest := filepath.Join(p.WS.Root, filepath.FromSlash(in.StoredAs))
 		if _, err := os.Stat(dest); errors.Is(err, fs.ErrNotExist) {
@@ -220,6 +223,30 @@ func (p *Pipeline) repair(ctx context.Context, log *slog.Logger, st *store.Store
 			return fmt.Errorf("ledger: intake of %s has unknown outcome %q", in.File, in.Outcome)
 		}
 		log.Warn("repaired: finished the intake of a file an interrupted run had moved", "file", in.File, "outcome", in.Outcome, "stored_as", in.StoredAs)
+	}
+	return nil
+}
+
+// removeTemporaries removes the half-written files (".tmp-" prefix) an
+// interrupted run left in dirs.
+func (p *Pipeline) removeTemporaries(log *slog.Logger, dirs ...string) error {
+	for _, dir := range dirs {
+		list, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, d := range list {
+			if fsx.IsTemp(d.Name()) {
+				path := filepath.Join(dir, d.Name())
+				if err := p.WS.FS.RemoveAll(path); err != nil {
+					return err
+				}
+				log.Warn("repaired: removed a half-written file of an interrupted run", "path", p.WS.Rel(path))
+			}
+		}
 	}
 	return nil
 }

@@ -164,6 +164,9 @@ func (a *app) openPipeline() (*pipeline.Pipeline, error) {
 		}
 		return nil, withCode(exitFailure, err)
 	}
+	if err := installTestHooks(ws); err != nil {
+		return nil, withCode(exitUsage, err)
+	}
 	ref, err := refdata.Load()
 	if err != nil {
 		return nil, withCode(exitFailure, err)

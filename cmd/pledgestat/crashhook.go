@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
+	"github.com/ilo-pledge/pledgestat/workspace"
+)
+
+// Test-only hooks, read from the environment, used by the crash tests that
+// run this binary; they do nothing unless set.
+//
+//	PLEDGESTAT_TEST_CRASH_AT=N   SIGKILL this process at its N-th file-system step
+//	PLEDGESTAT_TEST_STEPS_LOG=F  append every step ("N op path") to the file F
+const (
+	envCrashAt  = "PLEDGESTAT_TEST_CRASH_AT"
+	envStepsLog = "PLEDGESTAT_TEST_STEPS_LOG"
+)
+
+// installTestHooks wraps the workspace's file system with the hooks the
+// environment asks for.
+func installTestHooks(ws *workspace.Workspace) error {
+	crashAt, logPath := os.Getenv(envCrashAt), os.Getenv(envStepsLog)
+	if crashAt == "" && logPath == "" {
+		return nil
+	}
+	at := int64(-1)
+	if crashAt != "" {
+		n, err := strconv.ParseInt(crashAt, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%s=%q: %w", envCrashAt, crashAt, err)
+		}
+		at = n
+	}
+	var logFile *os.File
+	if logPath != "" {
+		f, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		logFile = f
+	}
+	ws.FS = &fsx.Steps{FS: ws.FS, Hook: func(step int64, op, path string) error {
+		if logFile != nil {
+			fmt.Fprintln(logFile, fsx.StepString(step, op, path))
+		}
+		if step == at {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // the signal is on its way
+		}
+		return nil
+	}}
+	return nil
+}
