@@ -1,0 +1,151 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
+	"github.com/ilo-pledge/pledgestat/publish"
+	"github.com/ilo-pledge/pledgestat/refdata"
+	"github.com/ilo-pledge/pledgestat/workspace"
+)
+
+func faultWorkspace(t *testing.T) (*workspace.Workspace, *Pipeline) {
+	t.Helper()
+	ws, err := workspace.Init(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := refdata.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ws, New(ws, ref, quietLog())
+}
+
+func drop(t *testing.T, ws *workspace.Workspace, name, content string) {
+	t.Helper()
+	path := filepath.Join(ws.Inbox(), name)
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFaultsChangeNothingPublished injects each kind of I/O fault at each
+// kind of step of a run: the run fails with an error naming the cause, the
+// published run stays as it was, and every dropped file is still in exactly
+// one place; a later run without the fault completes.
+func TestFaultsChangeNothingPublished(t *testing.T) {
+	faults := []struct {
+		name string
+		err  error
+	}{
+		{"disk full", syscall.ENOSPC},
+		{"read-only", syscall.EROFS},
+		{"permission denied", syscall.EACCES},
+	}
+	ops := []string{"open", "write", "sync", "close", "rename", "mkdir", "symlink", "syncdir"}
+	tested := 0
+	for _, fault := range faults {
+		for _, op := range ops {
+			t.Run(fault.name+"/"+op, func(t *testing.T) {
+				ws, p := faultWorkspace(t)
+				drop(t, ws, "a.csv", "country,year,value\nFRA,2020,50\n")
+				if _, err := p.Execute(context.Background(), CommandRun, Options{}); err != nil {
+					t.Fatal(err)
+				}
+				before, _ := publish.Latest(ws.Out())
+				drop(t, ws, "b.csv", "country,year,value\nDEU,2020,60\n")
+				drop(t, ws, "c.csv", "country,year,value\nDEU,2020,999\n")
+				// Fail the second occurrence of op, past the run's first
+				// bookkeeping (the only one for the link switch).
+				seen, at := 0, 2
+				if op == "symlink" {
+					at = 1
+				}
+				steps := &fsx.Steps{FS: fsx.OS{}, Hook: func(_ int64, o, path string) error {
+					if o == op {
+						seen++
+						if seen == at {
+							return fault.err
+						}
+					}
+					return nil
+				}}
+				ws.FS = steps
+				_, err := p.Execute(context.Background(), CommandRun, Options{})
+				if seen < at {
+					t.Skipf("a run takes fewer than two %s steps", op)
+				}
+				if err == nil || !errors.Is(err, fault.err) {
+					t.Fatalf("run with %s on %s: err = %v", fault.name, op, err)
+				}
+				after, _ := publish.Latest(ws.Out())
+				if after != before {
+					t.Errorf("a failed run switched out/latest from %s to %s", before, after)
+				}
+				if data, err := os.ReadFile(filepath.Join(ws.Latest(), "indicators.csv")); err != nil || !strings.Contains(string(data), "FRA") {
+					t.Errorf("the published run is damaged: %v", err)
+				}
+				// The fault goes away: the next run completes.
+				ws.FS = fsx.OS{}
+				res, err := p.Execute(context.Background(), CommandRun, Options{})
+				if err != nil {
+					t.Fatalf("run after the fault: %v", err)
+				}
+				if !res.Published {
+					t.Error("run after the fault did not publish")
+				}
+				files, _ := ws.InboxFiles()
+				if len(files) != 0 {
+					t.Errorf("inbox after recovery: %v", files)
+				}
+				tested++
+			})
+		}
+	}
+	t.Logf("%d fault cases", tested)
+}
+
+// TestFileVanishingMidRead: a file removed between listing and reading
+// fails the run with exit status 1 and a message naming it.
+func TestFileVanishingMidRead(t *testing.T) {
+	ws, p := faultWorkspace(t)
+	drop(t, ws, "a.csv", "country,year,value\nFRA,2020,50\n")
+	drop(t, ws, "b.csv", "country,year,value\nDEU,2020,60\n")
+	p.Progress = func(done, total int, what string) {
+		if what == "reading b.csv" {
+			os.Remove(filepath.Join(ws.Inbox(), "b.csv"))
+		}
+	}
+	_, err := p.Execute(context.Background(), CommandRun, Options{})
+	if err == nil || !strings.Contains(err.Error(), "b.csv") || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("err = %v", err)
+	}
+	if latest, _ := publish.Latest(ws.Out()); latest != "" {
+		t.Errorf("a failed run published %s", latest)
+	}
+}
+
+// TestRetention keeps the newest runs and never the one latest points to.
+func TestRetention(t *testing.T) {
+	ws, p := faultWorkspace(t)
+	ws.Config.Retention.KeepRuns = 2
+	drop(t, ws, "a.csv", "country,year,value\nFRA,2020,50\n")
+	for i := 0; i < 4; i++ {
+		if _, err := p.Execute(context.Background(), CommandBuild, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs, _ := publish.Runs(ws.Out())
+	latest, _ := publish.Latest(ws.Out())
+	if len(runs) != 2 || runs[0] != latest {
+		t.Errorf("runs = %v, latest %s", runs, latest)
+	}
+}
