@@ -7,6 +7,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -94,16 +95,7 @@ func (r *Result) Count(outcome string) int {
 // run history. A returned error means the run failed (exit status 1); files
 // rejected are in the result (exit status 3).
 func (p *Pipeline) Execute(ctx context.Context, cmd Command, opts Options) (*Result, error) {
-	if err := p.WS.Ensure(); err != nil {
-		return nil, err
-	}
-	var lock *workspace.Lock
-	var err error
-	if opts.Wait {
-		lock, err = p.WS.WaitLock(ctx, string(cmd))
-	} else {
-		lock, err = p.WS.TryLock(string(cmd))
-	}
+	lock, err := p.lock(ctx, string(cmd), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -212,4 +204,40 @@ func (p *Pipeline) progress(done, total int, what string) {
 	if p.Progress != nil {
 		p.Progress(done, total, what)
 	}
+}
+
+// Withdraw removes a submission's records from the next builds; its file
+// stays in the archive. ref is its number, a SHA-256 prefix or its name.
+func (p *Pipeline) Withdraw(ctx context.Context, ref string, opts Options) (store.Entry, error) {
+	lock, err := p.lock(ctx, "withdraw", opts)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	defer lock.Release()
+	st, err := store.Open(p.WS.FS, p.WS.StoreDir(), p.Log)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	e, err := st.FindSubmission(ref)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	if st.IsWithdrawn(e.Seq) {
+		return e, fmt.Errorf("submission %d (%s) is already withdrawn", e.Seq, e.File)
+	}
+	if err := st.Record(store.Entry{Event: store.EventWithdrawn, Seq: e.Seq, File: e.File, SHA256: e.SHA256, StoredAs: e.StoredAs}); err != nil {
+		return e, err
+	}
+	p.Log.Info("withdrawn: its records leave the next build; the file stays archived", "submission", e.Seq, "file", e.File, "archived", e.StoredAs)
+	return e, nil
+}
+
+func (p *Pipeline) lock(ctx context.Context, command string, opts Options) (*workspace.Lock, error) {
+	if err := p.WS.Ensure(); err != nil {
+		return nil, err
+	}
+	if opts.Wait {
+		return p.WS.WaitLock(ctx, command)
+	}
+	return p.WS.TryLock(command)
 }

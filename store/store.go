@@ -82,11 +82,12 @@ type Entry struct {
 // Store is the submission store of one workspace. It is not safe for
 // concurrent use; the workspace lock serialises processes.
 type Store struct {
-	fs      fsx.FS
-	dir     string
-	log     *slog.Logger
-	entries []Entry
-	current *current // merged records, loaded on first use
+	fs       fsx.FS
+	dir      string
+	log      *slog.Logger
+	entries  []Entry
+	current  *current // merged records, loaded on first use
+	readOnly bool
 }
 
 const ledgerName = "ledger.jsonl"
@@ -103,6 +104,17 @@ func Open(fsys fsx.FS, dir string, log *slog.Logger) (*Store, error) {
 		return nil, err
 	}
 	if err := s.removeOrphans(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// OpenReadOnly opens the store to read it while another process may be
+// writing it (status, history): nothing is repaired, a torn last line is
+// skipped, and every write fails.
+func OpenReadOnly(dir string, log *slog.Logger) (*Store, error) {
+	s := &Store{fs: fsx.OS{}, dir: dir, log: log, readOnly: true}
+	if err := s.readLedger(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -138,7 +150,7 @@ func (s *Store) readLedger() error {
 		s.entries = append(s.entries, e)
 		good += nl + 1
 	}
-	if good < len(data) {
+	if good < len(data) && !s.readOnly {
 		s.log.Warn("repairing ledger: dropping an incomplete last line left by an interrupted run", "ledger", s.ledgerPath(), "bytes", len(data)-good)
 		if err := fsx.WriteFile(s.fs, s.ledgerPath(), 0o644, func(w io.Writer) error {
 			_, err := w.Write(data[:good])
@@ -179,6 +191,9 @@ func decodeLine(line []byte) (Entry, error) {
 
 // append writes an event durably, then records it in memory.
 func (s *Store) append(e Entry) error {
+	if s.readOnly {
+		return errors.New("store opened read-only")
+	}
 	line, err := encodeLine(e)
 	if err != nil {
 		return err
@@ -276,6 +291,9 @@ func (s *Store) nextSeq() int {
 // describes the submission (file, SHA-256, size, run, stored_as); Accept
 // fills in its sequence number, rows and superseded counts.
 func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, names records.NameFunc) (Entry, error) {
+	if s.readOnly {
+		return e, errors.New("store opened read-only")
+	}
 	cur, err := s.load(ctx)
 	if err != nil {
 		return e, err

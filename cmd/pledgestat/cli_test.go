@@ -142,3 +142,58 @@ func TestTemplateCommand(t *testing.T) {
 		t.Errorf("unknown template: exit %d\n%s", code, stderr)
 	}
 }
+
+func TestHistoryAndWithdraw(t *testing.T) {
+	ws := t.TempDir()
+	inbox := filepath.Join(ws, "inbox")
+	os.MkdirAll(inbox, 0o755)
+	os.WriteFile(filepath.Join(inbox, "a.csv"), []byte("country,instrument,ratification_date\nFRA,C097,1954-03-29\nDEU,C097,1959-06-22\n"), 0o644)
+	if _, _, code := pledgestat(t, "-w", ws, "run"); code != 0 {
+		t.Fatal("first run failed")
+	}
+	os.WriteFile(filepath.Join(inbox, "b.csv"), []byte("country,instrument,ratification_date\nFrance,C 97,1955-01-01\n"), 0o644)
+	if _, _, code := pledgestat(t, "-w", ws, "run"); code != 0 {
+		t.Fatal("second run failed")
+	}
+	stdout, _, code := pledgestat(t, "-w", ws, "history", "--country", "France")
+	if code != 0 || !strings.Contains(stdout, "ratification FRA|C097") || !strings.Contains(stdout, "* #2") || !strings.Contains(stdout, "ratification_date=1955-01-01") || strings.Contains(stdout, "DEU") {
+		t.Errorf("history:\n%s", stdout)
+	}
+	stdout, _, code = pledgestat(t, "-w", ws, "history", "--key", "FRA|C097", "--json")
+	var revs []struct {
+		Submission int  `json:"submission"`
+		Current    bool `json:"current"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &revs); err != nil || code != 0 || len(revs) != 2 || revs[0].Current || !revs[1].Current {
+		t.Errorf("history --json: %v\n%s", err, stdout)
+	}
+	stdout, stderr, code := pledgestat(t, "-w", ws, "withdraw", "b.csv")
+	if code != 0 || !strings.Contains(stdout, "submission 2") {
+		t.Fatalf("withdraw: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, _, code := pledgestat(t, "-w", ws, "build"); code != 0 {
+		t.Fatal("build after withdraw failed")
+	}
+	data, _ := os.ReadFile(filepath.Join(ws, "out", "latest", "ratification.parquet"))
+	if len(data) == 0 {
+		t.Fatal("no ratification table")
+	}
+	stdout, _, _ = pledgestat(t, "-w", ws, "history", "--key", "FRA|C097")
+	if !strings.Contains(stdout, "w #2") || !strings.Contains(stdout, "* #1") {
+		t.Errorf("history after withdraw:\n%s", stdout)
+	}
+	changes, _ := os.ReadFile(filepath.Join(ws, "out", "latest", "changes.csv"))
+	if strings.Contains(string(changes), "changed") {
+		t.Errorf("FRA ratified both in 1954 and 1955 before 2015: no indicator should change:\n%s", changes)
+	}
+	if _, stderr, code := pledgestat(t, "-w", ws, "withdraw", "b.csv"); code != exitFailure || !strings.Contains(stderr, "already withdrawn") {
+		t.Errorf("second withdraw: exit %d %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(ws, "archive")); err != nil {
+		t.Error("archive gone")
+	}
+	list, _ := os.ReadDir(filepath.Join(ws, "archive"))
+	if len(list) != 2 {
+		t.Errorf("archive = %v; a withdrawn file stays archived", list)
+	}
+}

@@ -122,7 +122,7 @@ func (a *app) status(c *cobra.Command, ws *workspace.Workspace) (*statusReport, 
 		rep.Waiting = append(rep.Waiting, waitingFile{Name: f.Name, Size: f.Size, Modified: f.ModTime.UTC()})
 	}
 	if _, err := os.Stat(ws.StoreDir()); err == nil {
-		st, err := store.Open(ws.FS, ws.StoreDir(), a.log)
+		st, err := store.OpenReadOnly(ws.StoreDir(), a.log)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ilo-pledge/pledgestat/records"
+)
+
+// Revision is one submission's version of a record.
+type Revision struct {
+	Domain    records.Domain    `json:"domain"`
+	Key       string            `json:"key"`
+	Seq       int               `json:"submission"`
+	File      string            `json:"file"`
+	Cell      string            `json:"cell"`
+	RunID     string            `json:"run_id"`
+	Time      string            `json:"time"`
+	Withdrawn bool              `json:"withdrawn"`
+	Current   bool              `json:"current"` // the version builds use
+	Values    map[string]string `json:"values"`
+}
+
+// Filter selects records for History.
+type Filter struct {
+	Area string // ISO3 or ILOSTAT code: the record's country, area or a party
+	Key  string // exact record key
+}
+
+func (f Filter) match(key string, areas ...string) bool {
+	if f.Key != "" && f.Key != key {
+		return false
+	}
+	if f.Area == "" {
+		return true
+	}
+	for _, a := range areas {
+		if a == f.Area {
+			return true
+		}
+	}
+	return false
+}
+
+// History returns every version of the matching records across
+// submissions, oldest first per record, records in key order.
+func (s *Store) History(ctx context.Context, f Filter) ([]Revision, error) {
+	withdrawn := s.withdrawn()
+	var out []Revision
+	latest := map[string]int{} // key -> index in out of the current version
+	for _, e := range s.entries {
+		if e.Event != EventAccepted {
+			continue
+		}
+		set, err := s.readSubmission(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		add := func(d records.Domain, key string, cell string, values map[string]string) {
+			rev := Revision{Domain: d, Key: key, Seq: e.Seq, File: e.File, Cell: cell, RunID: e.RunID,
+				Time: e.Time.UTC().Format("2006-01-02T15:04:05Z"), Withdrawn: withdrawn[e.Seq], Values: values}
+			out = append(out, rev)
+			if !rev.Withdrawn {
+				latest[string(d)+"|"+key] = len(out) - 1
+			}
+		}
+		for _, r := range set.Ratifications {
+			if f.match(r.Key(), r.Country) {
+				v := map[string]string{"ratification_date": r.RatificationDate.String(), "status": r.Status}
+				if r.Denunciation.Valid {
+					v["denunciation_date"] = r.Denunciation.Date.String()
+				}
+				add(records.DomainRatification, r.Key(), r.Source.Sheet+"!"+r.Source.Cell, v)
+			}
+		}
+		for _, o := range set.Coverage {
+			if f.match(o.Key(), o.Area) {
+				add(records.DomainSocialProtection, o.Key(), o.Source.Sheet+"!"+o.ValueCell,
+					map[string]string{"value": strconv.FormatFloat(o.Value, 'f', -1, 64), "obs_status": o.ObsStatus})
+			}
+		}
+		for _, a := range set.Agreements {
+			if f.match(a.Key(), a.Parties...) {
+				v := map[string]string{"title": a.Title, "type": a.Type, "status": a.Status, "signed": a.Signed.String(),
+					"end": a.End.String(), "parties": strings.Join(a.Parties, ";")}
+				for _, fl := range records.ProvisionFlags {
+					v[fl] = a.Provision(fl)
+				}
+				add(records.DomainBLMA, a.Key(), a.Source.Sheet+"!"+a.Source.Cell, v)
+			}
+		}
+	}
+	for _, i := range latest {
+		out[i].Current = true
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Domain != out[j].Domain {
+			return out[i].Domain < out[j].Domain
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out, nil
+}
+
+// FindSubmission resolves what a user typed to name a submission: its
+// number, a prefix of its SHA-256 (8 characters or more) or its file name.
+func (s *Store) FindSubmission(ref string) (Entry, error) {
+	var matches []Entry
+	n, numErr := strconv.Atoi(strings.TrimPrefix(ref, "#"))
+	for _, e := range s.entries {
+		if e.Event != EventAccepted {
+			continue
+		}
+		switch {
+		case numErr == nil && e.Seq == n,
+			len(ref) >= 8 && strings.HasPrefix(e.SHA256, strings.ToLower(ref)),
+			e.File == ref:
+			matches = append(matches, e)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return Entry{}, fmt.Errorf("no accepted submission %q (give its number, 8+ characters of its SHA-256, or its file name; see pledgestat history or status)", ref)
+	case 1:
+		return matches[0], nil
+	}
+	var seqs []string
+	for _, m := range matches {
+		seqs = append(seqs, strconv.Itoa(m.Seq))
+	}
+	return Entry{}, fmt.Errorf("%q names several submissions (%s); give its number", ref, strings.Join(seqs, ", "))
+}
+
+// IsWithdrawn reports whether a submission was withdrawn.
+func (s *Store) IsWithdrawn(seq int) bool { return s.withdrawn()[seq] }
