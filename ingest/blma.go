@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/ilo-pledge/pledgestat/ingest/report"
@@ -88,9 +89,17 @@ func (ar *agreementReader) read(t *table, row workbook.Row) {
 	}
 	p.rec.Parties = records.SortedParties(parties)
 	if p.ok && len(p.rec.Parties) < 2 {
+		// Point at the cell to fill: the empty one of origin and
+		// destination, else the parties.
 		f := t.field(row, "parties")
-		if !f.present() {
-			f = t.field(row, "origin")
+		origin, dest := t.field(row, "origin"), t.field(row, "destination")
+		switch {
+		case origin.present() && values.Missing(origin.text) && !f.present():
+			f = origin
+		case dest.present() && values.Missing(dest.text) && (!f.present() || p.rec.Origin != ""):
+			f = dest
+		case !f.present():
+			f = origin
 		}
 		fail(f, &values.Problem{Code: report.MissingValue, Message: "an agreement needs at least two different parties; give origin and destination, or parties separated by ;"})
 	}
@@ -152,6 +161,14 @@ func splitParties(s string) []string {
 }
 
 func (ar *agreementReader) finish(t *table) {
+	if _, ok := t.h.columns["date_signed"]; !ok {
+		for _, p := range ar.rows {
+			if p.rec.Status != records.StatusNegotiating {
+				t.rep.Errorf(report.MissingColumn, t.sheet, 0, t.h.row, "the agreements table whose header is on row %d has no date_signed column; it is required unless every agreement is negotiating; add it with one of these headers: %s", t.h.row, acceptedHeaders(t.h.spec, "date_signed"))
+				break
+			}
+		}
+	}
 	byKey := map[string]int{}
 	var out []records.Agreement
 	for i := range ar.rows {
@@ -174,10 +191,7 @@ func (ar *agreementReader) finish(t *table) {
 			continue
 		}
 		if !p.rec.Signed.Known() && p.rec.Status != records.StatusNegotiating {
-			f := p.signedF
-			if !f.present() {
-				f = p.statusF
-			}
+			f := p.signedF // without the column, the header reports it
 			t.errorAt(p.row, f, &values.Problem{Code: report.MissingValue, Message: "the signature date is missing; it is required unless the status is negotiating (a bare year such as 2019 is enough)"})
 			continue
 		}
@@ -218,7 +232,11 @@ func describeAgreement(a records.Agreement) string {
 	if a.AgreementID != "" {
 		return a.AgreementID
 	}
-	return a.Type + " " + strings.Join(a.Parties, "-") + " " + a.Signed.String()
+	year := "(no signature year)"
+	if a.Signed.Known() {
+		year = "signed in " + strconv.Itoa(a.Signed.Year)
+	}
+	return a.Type + " between " + strings.Join(a.Parties, ", ") + " " + year + " (no agreement_id: give each agreement an id to keep them apart)"
 }
 
 func sameAgreement(a, b records.Agreement) bool {

@@ -272,7 +272,7 @@ func (r *Reader) newTable(sheet string, h header, date1904 bool, sub *Submission
 		t.rep.Warnf(report.UnknownColumn, sheet, col, h.row, "column header %s names a column that another header already gives, so this column was not read", report.Quote(h.shadowed[col]))
 	}
 	for _, name := range h.missing {
-		t.rep.Errorf(report.MissingColumn, sheet, 0, h.row, "the %s table whose header is on row %d has no %s column; add it (accepted headers are listed in the pledgestat input guide)", strings.ReplaceAll(string(h.spec.domain), "_", " "), h.row, name)
+		t.rep.Errorf(report.MissingColumn, sheet, 0, h.row, "the %s table whose header is on row %d has no %s column; add it with one of these headers: %s", strings.ReplaceAll(string(h.spec.domain), "_", " "), h.row, name, acceptedHeaders(h.spec, name))
 	}
 	switch h.spec.domain {
 	case records.DomainRatification:
@@ -283,6 +283,24 @@ func (r *Reader) newTable(sheet string, h header, date1904 bool, sub *Submission
 		t.reader = newAgreementReader()
 	}
 	return t
+}
+
+// acceptedHeaders lists the headers that name a missing column, for
+// messages; "origin and destination, or parties" lists all three.
+func acceptedHeaders(spec domainSpec, missing string) string {
+	wanted := []string{missing}
+	if strings.Contains(missing, "parties") {
+		wanted = []string{"origin", "destination", "parties"}
+	}
+	var names []string
+	for _, w := range wanted {
+		for _, c := range spec.columns {
+			if c.name == w {
+				names = append(names, c.headers...)
+			}
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 func sortedCols(m map[int]string) []int {
@@ -399,8 +417,12 @@ func (t *table) field(row workbook.Row, name string) field {
 }
 
 // errorAt reports an error on a field's cell; the message is prefixed with
-// the column it is in.
+// the column it is in. A field whose column the table lacks gets nothing:
+// the missing column is reported once, on the header.
 func (t *table) errorAt(row int, f field, p *values.Problem) {
+	if !f.present() {
+		return
+	}
 	t.rep.Errorf(p.Code, t.sheet, f.col, row, "%s: %s", f.header, p.Message)
 }
 

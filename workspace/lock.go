@@ -53,15 +53,19 @@ func (w *Workspace) TryLock(command string) (*Lock, error) {
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, &ErrLocked{Holder: w.lockHolder()}
+			return nil, &ErrLocked{Holder: w.waitHolderInfo()}
 		}
 		return nil, fmt.Errorf("lock workspace: %w", err)
 	}
+	// One write of a fixed-size record: a reader sees the old holder or
+	// the new one, never an empty file.
 	h := Holder{PID: os.Getpid(), StartedAt: time.Now().UTC(), Command: command}
 	data, _ := json.Marshal(h)
-	if err := f.Truncate(0); err == nil {
-		f.WriteAt(data, 0)
-		f.Sync()
+	if len(data) < holderRecordSize {
+		data = append(data, []byte(strings.Repeat(" ", holderRecordSize-len(data)))...)
+	}
+	if _, err := f.WriteAt(data, 0); err == nil {
+		f.Truncate(int64(len(data)))
 	}
 	return &Lock{f: f}, nil
 }
@@ -82,6 +86,21 @@ func (w *Workspace) WaitLock(ctx context.Context, command string) (*Lock, error)
 	}
 }
 
+// waitHolderInfo reads the holder's description, which the holder writes
+// just after taking the lock: an empty or stale one (a dead PID) is read
+// again for a moment.
+func (w *Workspace) waitHolderInfo() Holder {
+	var h Holder
+	for i := 0; i < 20; i++ {
+		h = w.lockHolder()
+		if h.PID != 0 && unix.Kill(h.PID, 0) == nil {
+			return h
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	return h
+}
+
 func (w *Workspace) lockHolder() Holder {
 	var h Holder
 	data, err := os.ReadFile(w.lockPath())
@@ -90,6 +109,8 @@ func (w *Workspace) lockHolder() Holder {
 	}
 	return h
 }
+
+const holderRecordSize = 256
 
 // Release gives the lock up.
 func (l *Lock) Release() error {

@@ -59,8 +59,28 @@ func (w *Workspace) Latest() string   { return filepath.Join(w.Root, "out", "lat
 func (w *Workspace) State() string    { return filepath.Join(w.Root, ".pledgestat") }
 func (w *Workspace) StoreDir() string { return filepath.Join(w.State(), "store") }
 
-// Ensure creates the folders of the layout that are missing.
+// IsWorkspace reports whether the directory looks like a workspace: it has
+// a pledgestat.toml, an inbox/ or a .pledgestat/. Commands that change
+// things refuse other directories, so that a mistyped -w never scaffolds a
+// home directory.
+func (w *Workspace) IsWorkspace() bool {
+	for _, p := range []string{filepath.Join(w.Root, ConfigName), w.Inbox(), w.State()} {
+		if _, err := os.Stat(p); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrNotWorkspace is returned for a directory that is not a workspace.
+var ErrNotWorkspace = errors.New("not a pledgestat workspace")
+
+// Ensure creates the folders of the layout that are missing, in a
+// directory that is a workspace.
 func (w *Workspace) Ensure() error {
+	if !w.IsWorkspace() {
+		return fmt.Errorf("%s is %w (it has no pledgestat.toml, inbox/ or .pledgestat/): create one with: pledgestat init %s", w.Root, ErrNotWorkspace, w.Root)
+	}
 	for _, dir := range []string{w.Inbox(), w.Rejected(), w.Archive(), w.Runs(), w.State()} {
 		if err := w.FS.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("create %s: %w", dir, err)
@@ -87,6 +107,9 @@ func Init(root string) (*Workspace, error) {
 	w, err := Open(root)
 	if err != nil {
 		return nil, err
+	}
+	if err := os.MkdirAll(w.Inbox(), 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", w.Inbox(), err)
 	}
 	return w, w.Ensure()
 }

@@ -23,7 +23,7 @@ func TestExitCodes(t *testing.T) {
 		{"validate needs files", []string{"validate"}, exitUsage, "requires at least 1 arg"},
 		{"bad log level", []string{"--log-level", "loud", "catalog"}, exitUsage, "log-level"},
 		{"missing workspace", []string{"-w", filepath.Join(ws, "nope"), "run"}, exitFailure, "no such file"},
-		{"empty workspace run", []string{"-w", ws, "run"}, exitOK, "published"},
+		{"not a workspace", []string{"-w", ws, "run"}, exitFailure, "not a pledgestat workspace"},
 		{"version", []string{"--version"}, exitOK, "0.1.0"},
 	}
 	for _, tt := range tests {
@@ -36,12 +36,26 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
+func TestEmptyWorkspaceRun(t *testing.T) {
+	ws := t.TempDir()
+	os.Mkdir(filepath.Join(ws, "inbox"), 0o755)
+	stdout, stderr, code := pledgestat(t, "-w", ws, "run")
+	if code != exitOK || !strings.Contains(stdout, "published") {
+		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
 func TestBadConfigRefusedWithLine(t *testing.T) {
 	ws := t.TempDir()
 	os.WriteFile(filepath.Join(ws, "pledgestat.toml"), []byte("[report]\nfirst_yaer = 2016\n"), 0o644)
-	_, stderr, code := pledgestat(t, "-w", ws, "run")
-	if code != exitUsage || !strings.Contains(stderr, "pledgestat.toml:2") || !strings.Contains(stderr, "first_yaer") {
-		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	for _, cmd := range []string{"run", "status", "build", "validate"} {
+		_, stderr, code := pledgestat(t, "-w", ws, cmd, filepath.Join(ws, "pledgestat.toml"))
+		if cmd != "validate" {
+			_, stderr, code = pledgestat(t, "-w", ws, cmd)
+		}
+		if code != exitUsage || !strings.Contains(stderr, "pledgestat.toml:2") || !strings.Contains(stderr, "first_yaer") {
+			t.Errorf("%s: exit %d, stderr:\n%s", cmd, code, stderr)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(ws, "out")); !os.IsNotExist(err) {
 		t.Error("a refused configuration must change nothing")

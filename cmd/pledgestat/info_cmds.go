@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,9 +28,7 @@ func (a *app) catalogCommand() *cobra.Command {
 			}
 			cat := ref.Catalog()
 			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(cat)
+				return a.printJSON(cat)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tPLEDGE\tUNIT\tTYPE\tNAME")
@@ -80,18 +77,16 @@ func (a *app) statusCommand() *cobra.Command {
 		Short: "show the last runs, files waiting in the inbox, files rejected and why, and store totals",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			ws, err := workspace.Open(a.workspaceDir())
+			ws, err := a.openWorkspace()
 			if err != nil {
-				return withCode(exitFailure, err)
+				return err
 			}
 			rep, err := a.status(c, ws)
 			if err != nil {
 				return withCode(exitFailure, err)
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
+				return a.printJSON(rep)
 			}
 			a.printStatus(rep)
 			return nil

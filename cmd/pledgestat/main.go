@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -153,9 +154,9 @@ func (a *app) workspaceDir() string {
 	return "."
 }
 
-// openPipeline opens the workspace and reference data. A bad configuration
-// is refused before anything runs.
-func (a *app) openPipeline() (*pipeline.Pipeline, error) {
+// openWorkspace opens the workspace; a bad configuration is a usage error
+// (exit 2), refused before anything runs.
+func (a *app) openWorkspace() (*workspace.Workspace, error) {
 	ws, err := workspace.Open(a.workspaceDir())
 	if err != nil {
 		var ce *workspace.ConfigError
@@ -163,6 +164,26 @@ func (a *app) openPipeline() (*pipeline.Pipeline, error) {
 			return nil, withCode(exitUsage, err)
 		}
 		return nil, withCode(exitFailure, err)
+	}
+	return ws, nil
+}
+
+// printJSON prints v as indented JSON on stdout, without HTML escaping.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return withCode(exitFailure, err)
+	}
+	return nil
+}
+
+// openPipeline opens the workspace and reference data.
+func (a *app) openPipeline() (*pipeline.Pipeline, error) {
+	ws, err := a.openWorkspace()
+	if err != nil {
+		return nil, err
 	}
 	if err := installTestHooks(ws); err != nil {
 		return nil, withCode(exitUsage, err)

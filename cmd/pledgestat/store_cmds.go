@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -13,7 +12,6 @@ import (
 	"github.com/ilo-pledge/pledgestat/pipeline"
 	"github.com/ilo-pledge/pledgestat/refdata"
 	"github.com/ilo-pledge/pledgestat/store"
-	"github.com/ilo-pledge/pledgestat/workspace"
 )
 
 func (a *app) withdrawCommand() *cobra.Command {
@@ -58,9 +56,9 @@ party. --key takes a record key as history prints it, e.g. FRA|C097.`,
 			if country == "" && key == "" {
 				return withCode(exitUsage, fmt.Errorf("give --country or --key"))
 			}
-			ws, err := workspace.Open(a.workspaceDir())
+			ws, err := a.openWorkspace()
 			if err != nil {
-				return withCode(exitFailure, err)
+				return err
 			}
 			f := store.Filter{Key: key}
 			if country != "" {
@@ -91,9 +89,7 @@ party. --key takes a record key as history prints it, e.g. FRA|C097.`,
 				if revs == nil {
 					revs = []store.Revision{}
 				}
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(revs)
+				return a.printJSON(revs)
 			}
 			a.printHistory(revs)
 			return nil

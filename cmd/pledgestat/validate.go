@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -67,9 +66,7 @@ func (a *app) validateJSON(subs []*ingest.Submission) {
 		out = append(out, validateOutput{File: s.Name, SHA256: s.SHA256, Valid: s.Accepted(), Rows: rows,
 			Errors: s.Report.Count(report.Error), Warnings: s.Report.Count(report.Warning), Entries: entries, Notes: s.Report.Notes})
 	}
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	enc.Encode(out)
+	a.printJSON(out)
 }
 
 // validateText prints each file's report grouped by sheet.

@@ -66,6 +66,9 @@ func Percent(text string, percentFormatted bool) (float64, *Problem) {
 		v = roundNoise(v * 100)
 	}
 	if v < 0 || v > 100 {
+		if percentFormatted && !hasSign {
+			return v, problem(report.OutOfRange, "%s is shown as a percentage, %s%%, outside 0 to 100; expected a percentage (a cell formatted as %% holds a fraction: 45%% is 0.45)", report.Quote(text), strconv.FormatFloat(v, 'f', -1, 64))
+		}
 		return v, problem(report.OutOfRange, "%s is outside 0 to 100; expected a percentage", report.Quote(text))
 	}
 	return v, nil

@@ -273,3 +273,31 @@ func TestZipBombRefusedFromDirectory(t *testing.T) {
 		t.Fatalf("zip bomb: %v", err)
 	}
 }
+
+func TestLiteralPercentSignIsNotAFraction(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pct.xlsx")
+	x := excelize.NewFile()
+	quoted, _ := x.NewStyle(&excelize.Style{CustomNumFmt: ptr(`0.0"%"`)})
+	escaped, _ := x.NewStyle(&excelize.Style{CustomNumFmt: ptr(`0.0\%`)})
+	real, _ := x.NewStyle(&excelize.Style{NumFmt: 9})
+	x.SetSheetRow("Sheet1", "A1", &[]any{45.5, 45.5, 0.4555, 1})
+	x.SetCellStyle("Sheet1", "A1", "A1", quoted)
+	x.SetCellStyle("Sheet1", "B1", "B1", escaped)
+	x.SetCellStyle("Sheet1", "C1", "C1", real)
+	x.SetCellStyle("Sheet1", "D1", "D1", real)
+	if err := x.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path, DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	row := readAll(t, f, "Sheet1")[0]
+	want := []bool{false, false, true, true}
+	for i, w := range want {
+		if got := row.Cell(i + 1).PercentFormat; got != w {
+			t.Errorf("cell %d (%q): PercentFormat = %v, want %v", i+1, row.Cell(i+1).Text, got, w)
+		}
+	}
+}

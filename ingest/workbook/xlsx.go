@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -256,7 +257,7 @@ func classify(c *Cell, formatted string) {
 		return
 	}
 	if strings.HasSuffix(f, "%") {
-		c.PercentFormat = true
+		c.PercentFormat = isFractionPercent(c.Text, f)
 		return
 	}
 	if f == "TRUE" || f == "FALSE" {
@@ -270,4 +271,22 @@ func classify(c *Cell, formatted string) {
 	if dateShaped.MatchString(f) {
 		c.DateFormat = true
 	}
+}
+
+// isFractionPercent tells a real percent format (0.455 shown "45.5%")
+// from a number format with a literal percent sign (45.5 shown "45.5%",
+// from 0.0"%" or 0.0\%): the shown number is the stored one times 100 in
+// the first case, the stored one in the second. Rounding in the format
+// ("46%" for 0.4555) is allowed for: the nearer reading wins.
+func isFractionPercent(raw, shown string) bool {
+	v, err := strconv.ParseFloat(raw, 64)
+	if err != nil {
+		return false
+	}
+	num := strings.NewReplacer("%", "", ",", "", " ", "", "\u00a0", "").Replace(shown)
+	s, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return true // a percent format we cannot parse: trust the %
+	}
+	return math.Abs(s-v*100) <= math.Abs(s-v)
 }
