@@ -14,8 +14,8 @@ type Manifest struct {
 	FinishedAt     time.Time       `json:"finished_at"`
 	ToolVersion    string          `json:"tool_version"`
 	CatalogVersion string          `json:"catalog_version"`
-	FirstYear      int             `json:"first_year"`
-	LastYear       int             `json:"last_year"`
+	FirstYear      *int            `json:"first_year"` // null when the store gives no year
+	LastYear       *int            `json:"last_year"`
 	Inputs         []ManifestInput `json:"inputs"`
 	Outputs        []ManifestFile  `json:"outputs"`
 }

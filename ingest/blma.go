@@ -78,7 +78,7 @@ func (ar *agreementReader) read(t *table, row workbook.Row) {
 		}
 	}
 	if f := t.field(row, "parties"); f.present() && !values.Missing(f.text) {
-		for _, name := range splitParties(f.text) {
+		for _, name := range joinCommaNames(splitParties(f.text), func(s string) bool { _, ok := t.r.ref.Countries().Lookup(s); return ok }) {
 			c, ok := t.r.ref.Countries().Lookup(name)
 			if !ok {
 				fail(f, t.unknownCountry(name))
@@ -160,6 +160,21 @@ func splitParties(s string) []string {
 	return out
 }
 
+// joinCommaNames puts back together names a comma split apart, such as
+// "Korea, Republic of", when a list uses commas between parties.
+func joinCommaNames(parts []string, known func(string) bool) []string {
+	var out []string
+	for i := 0; i < len(parts); i++ {
+		if i+1 < len(parts) && !known(parts[i+1]) && known(parts[i]+", "+parts[i+1]) {
+			out = append(out, parts[i]+", "+parts[i+1])
+			i++
+			continue
+		}
+		out = append(out, parts[i])
+	}
+	return out
+}
+
 func (ar *agreementReader) finish(t *table) {
 	if _, ok := t.h.columns["date_signed"]; !ok {
 		for _, p := range ar.rows {
@@ -218,7 +233,15 @@ func (ar *agreementReader) finish(t *table) {
 				t.rep.Warnf(report.DuplicateRow, t.sheet, 0, p.row, "row %d repeats the agreement of row %d (%s); the repeat was ignored", p.row, rowNum(first.Source.Cell), p.rec.Title)
 				continue
 			}
-			t.duplicate(rowNum(first.Source.Cell), p.row, "agreement "+describeAgreement(p.rec))
+			pairs := [][3]string{
+				{"title", first.Title, p.rec.Title}, {"status", first.Status, p.rec.Status},
+				{"date_signed", first.Signed.String(), p.rec.Signed.String()}, {"date_in_force", first.InForce.String(), p.rec.InForce.String()},
+				{"date_end", first.End.String(), p.rec.End.String()}, {"sectors", first.Sectors, p.rec.Sectors},
+			}
+			for _, fl := range records.ProvisionFlags {
+				pairs = append(pairs, [3]string{fl, first.Provision(fl), p.rec.Provision(fl)})
+			}
+			t.duplicate(rowNum(first.Source.Cell), p.row, "agreement "+describeAgreement(p.rec), differences(pairs...))
 			continue
 		}
 		byKey[k] = len(out)

@@ -178,7 +178,8 @@ func (cr *coverageReader) finish(t *table) {
 				t.rep.Warnf(report.DuplicateRow, t.sheet, 0, p.row, "row %d repeats the observation of row %d (%s); the repeat was ignored", p.row, rowNum(first.Source.Cell), what)
 				continue
 			}
-			t.duplicate(rowNum(first.Source.Cell), p.row, what)
+			t.duplicate(rowNum(first.Source.Cell), p.row, what, differences(
+				[3]string{"value", strconv.FormatFloat(first.Value, 'f', -1, 64), strconv.FormatFloat(p.rec.Value, 'f', -1, 64)}))
 			continue
 		}
 		byKey[k] = len(out)

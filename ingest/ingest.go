@@ -394,7 +394,11 @@ func rowText(row workbook.Row) string {
 // reports what was read.
 func (t *table) finish() {
 	t.reader.finish(t)
-	t.rep.Infof(report.TableRead, t.sheet, 0, t.h.row, "%s table with its header on row %d: %d records read", strings.ReplaceAll(string(t.h.spec.domain), "_", " "), t.h.row, t.records)
+	what := "records"
+	if t.records == 1 {
+		what = "record"
+	}
+	t.rep.Infof(report.TableRead, t.sheet, 0, t.h.row, "%s table with its header on row %d: %d %s without error", strings.ReplaceAll(string(t.h.spec.domain), "_", " "), t.h.row, t.records, what)
 }
 
 // field is one cell of a row under a named column.
@@ -452,10 +456,29 @@ func rowNum(cell string) int {
 
 // duplicate reports two rows with the same record key and different values,
 // on both rows (inputs.md, "record keys").
-func (t *table) duplicate(first, second int, what string) {
-	msg := "rows %d and %d both give the record %s with different values; keep only the right one"
-	t.rep.Errorf(report.DuplicateRecord, t.sheet, 0, first, msg, first, second, what)
-	t.rep.Errorf(report.DuplicateRecord, t.sheet, 0, second, msg, first, second, what)
+func (t *table) duplicate(first, second int, what, diff string) {
+	msg := "rows %d and %d both give the record %s with different values (%s); keep only the right one"
+	t.rep.Errorf(report.DuplicateRecord, t.sheet, 0, first, msg, first, second, what, diff)
+	t.rep.Errorf(report.DuplicateRecord, t.sheet, 0, second, msg, first, second, what, diff)
+}
+
+// differences describes how two versions of a record differ:
+// "ratification_date 2019-03-04 / 2020-03-04".
+func differences(pairs ...[3]string) string {
+	var out []string
+	for _, p := range pairs {
+		if p[1] != p[2] {
+			a, b := p[1], p[2]
+			if a == "" {
+				a = "(empty)"
+			}
+			if b == "" {
+				b = "(empty)"
+			}
+			out = append(out, p[0]+" "+a+" / "+b)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // country reads a country cell. "NA" is Namibia, every other missing

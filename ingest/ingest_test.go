@@ -362,3 +362,10 @@ func TestErrorsCSVColumns(t *testing.T) {
 		t.Errorf("no out_of_range row in %q", recs)
 	}
 }
+
+func TestPartiesWithCommasInNames(t *testing.T) {
+	sub := read(t, writeCSV(t, "p.csv", "title;type;parties;date_signed\nA;MOU;Korea, Republic of, Philippines, Viet Nam;2019\n"))
+	if !sub.Accepted() || len(sub.Agreements) != 1 || strings.Join(sub.Agreements[0].Parties, ",") != "KOR,PHL,VNM" {
+		t.Errorf("entries %v, agreements %+v", entries(sub), sub.Agreements)
+	}
+}

@@ -123,7 +123,11 @@ func (rr *ratificationReader) finish(t *table) {
 				t.rep.Warnf(report.DuplicateRow, t.sheet, 0, p.row, "row %d repeats row %d (%s, %s); the repeat was ignored", p.row, rowNum(first.Source.Cell), p.rec.Country, p.rec.Instrument)
 				continue
 			}
-			t.duplicate(rowNum(first.Source.Cell), p.row, p.rec.Country+" "+p.rec.Instrument)
+			t.duplicate(rowNum(first.Source.Cell), p.row, p.rec.Country+" "+p.rec.Instrument, differences(
+				[3]string{"ratification_date", first.RatificationDate.String(), p.rec.RatificationDate.String()},
+				[3]string{"status", first.Status, p.rec.Status},
+				[3]string{"denunciation_date", optDate(first.Denunciation), optDate(p.rec.Denunciation)},
+				[3]string{"note", first.Note, p.rec.Note}))
 			continue
 		}
 		byKey[p.rec.Key()] = len(out)
@@ -131,6 +135,13 @@ func (rr *ratificationReader) finish(t *table) {
 	}
 	t.records += len(out)
 	t.sub.Ratifications = append(t.sub.Ratifications, out...)
+}
+
+func optDate(d records.OptionalDate) string {
+	if !d.Valid {
+		return ""
+	}
+	return d.Date.String()
 }
 
 func sameRatification(a, b records.Ratification) bool {

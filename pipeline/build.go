@@ -45,7 +45,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	tables := map[records.Domain]arrow.RecordBatch{
 		records.DomainRatification:     records.NewRatificationBatch(mem, set.Ratifications, names),
 		records.DomainSocialProtection: records.NewCoverageBatch(mem, set.Coverage, names),
-		records.DomainBLMA:             records.NewAgreementBatch(mem, set.Agreements),
+		records.DomainBLMA:             records.NewAgreementBatch(mem, set.Agreements, names),
 	}
 	defer func() {
 		for _, t := range tables {
@@ -130,7 +130,10 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	}
 	manifest := export.Manifest{
 		RunID: res.RunID, StartedAt: res.StartedAt, FinishedAt: p.Now().UTC(), ToolVersion: version.String(),
-		CatalogVersion: p.Ref.Catalog().Version, FirstYear: result.FirstYear, LastYear: result.LastYear, Inputs: inputs,
+		CatalogVersion: p.Ref.Catalog().Version, Inputs: inputs,
+	}
+	if result.LastYear >= result.FirstYear {
+		manifest.FirstYear, manifest.LastYear = &result.FirstYear, &result.LastYear
 	}
 	for _, f := range stage.Files() {
 		manifest.Outputs = append(manifest.Outputs, export.ManifestFile{Name: f.Name, SHA256: f.SHA256, Bytes: f.Bytes, Rows: f.Rows})
@@ -145,7 +148,11 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	committed = true
 	res.Published = true
 	res.RunDir = p.WS.Rel(filepath.Join(p.WS.Runs(), res.RunID))
-	log.Info("published", "run_dir", res.RunDir, "indicators", res.Indicators, "years", fmt.Sprintf("%d-%d", result.FirstYear, result.LastYear), "changes", res.Changes)
+	years := "none (the store holds no dated record yet)"
+	if result.LastYear >= result.FirstYear {
+		years = fmt.Sprintf("%d-%d", result.FirstYear, result.LastYear)
+	}
+	log.Info("published", "run_dir", res.RunDir, "indicators", res.Indicators, "years", years, "changes", res.Changes)
 	if err := p.prune(log); err != nil {
 		log.Warn("retention: old runs could not be pruned", "err", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/ilo-pledge/pledgestat/ingest"
 	"github.com/ilo-pledge/pledgestat/ingest/annotate"
@@ -88,6 +89,15 @@ func stillWritten(f workspace.InboxFile) (bool, error) {
 
 func (p *Pipeline) accept(ctx context.Context, log *slog.Logger, st *store.Store, runID string, f workspace.InboxFile, sub *ingest.Submission) (FileOutcome, error) {
 	out := FileOutcome{Name: f.Name, SHA256: sub.SHA256, Warnings: sub.Report.Count(report.Warning)}
+	for _, e := range sub.Report.Entries {
+		if e.Severity == report.Warning {
+			loc := e.Sheet
+			if e.Cell != "" {
+				loc = strings.TrimPrefix(e.Sheet+"!"+e.Cell, "!")
+			}
+			out.Notices = append(out.Notices, strings.TrimPrefix(loc+" ", " ")+string(e.Code)+": "+e.Message)
+		}
+	}
 	dest := p.WS.ArchivePath(runID, f.Name)
 	out.StoredAs = p.WS.Rel(dest)
 	base := store.Entry{RunID: runID, File: f.Name, SHA256: sub.SHA256, Size: sub.Size, StoredAs: out.StoredAs, Warnings: out.Warnings}
@@ -118,7 +128,7 @@ func (p *Pipeline) accept(ctx context.Context, log *slog.Logger, st *store.Store
 		return out, fmt.Errorf("store %s: %w", f.Name, err)
 	}
 	out.Outcome, out.Rows, out.Superseded = "accepted", entry.Rows, entry.Superseded
-	log.Info("accepted", "file", f.Name, "rows", entry.Rows, "superseded", entry.Superseded, "warnings", out.Warnings, "archived", out.StoredAs)
+	log.Info("accepted", "file", f.Name, "rows", countsText(entry.Rows), "superseded", countsText(entry.Superseded), "warnings", out.Warnings, "archived", out.StoredAs)
 	return out, nil
 }
 
@@ -252,6 +262,20 @@ func (p *Pipeline) removeTemporaries(log *slog.Logger, dirs ...string) error {
 }
 
 func displayName(path string) string { return filepath.Base(path) }
+
+// countsText renders per-domain counts for logs: "ratification=6 blma=2".
+func countsText(m map[string]int) string {
+	var parts []string
+	for _, d := range []string{"ratification", "social_protection", "blma"} {
+		if m[d] > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", d, m[d]))
+		}
+	}
+	if len(parts) == 0 {
+		return "0"
+	}
+	return strings.Join(parts, " ")
+}
 
 // maxAnnotatedBytes bounds the workbooks copied with annotations: the copy
 // is made with excelize's in-memory API.

@@ -62,8 +62,9 @@ type FileOutcome struct {
 	Errors     int            `json:"errors"`
 	Warnings   int            `json:"warnings"`
 	FirstError string         `json:"first_error,omitempty"`
-	Report     string         `json:"report,omitempty"`    // errors.csv, for rejected files
-	Annotated  string         `json:"annotated,omitempty"` // annotated copy, for rejected workbooks
+	Report     string         `json:"report,omitempty"`        // errors.csv, for rejected files
+	Annotated  string         `json:"annotated,omitempty"`     // annotated copy, for rejected workbooks
+	Notices    []string       `json:"warnings_list,omitempty"` // the warnings, for accepted files
 }
 
 // Result is the outcome of one run.

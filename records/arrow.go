@@ -47,8 +47,9 @@ var SocialProtectionSchema = arrow.NewSchema(append([]arrow.Field{
 var BLMASchema = func() *arrow.Schema {
 	fields := []arrow.Field{
 		str("agreement_id", true), str("title", false), str("type", false),
-		str("origin", true), str("destination", true),
+		str("origin", true), str("origin_name", true), str("destination", true), str("destination_name", true),
 		{Name: "parties", Type: arrow.ListOf(arrow.BinaryTypes.String)},
+		{Name: "party_names", Type: arrow.ListOf(arrow.BinaryTypes.String)},
 		date("date_signed", true), i32("signed_year", true),
 		date("date_in_force", true), i32("in_force_year", true),
 		date("date_end", true), i32("end_year", true),
@@ -189,15 +190,28 @@ func NewCoverageBatch(mem memory.Allocator, obs []CoverageObservation, name Name
 }
 
 // NewAgreementBatch builds the agreements table.
-func NewAgreementBatch(mem memory.Allocator, as []Agreement) arrow.RecordBatch {
+func NewAgreementBatch(mem memory.Allocator, as []Agreement, name NameFunc) arrow.RecordBatch {
+	optName := func(code string) string {
+		if code == "" {
+			return ""
+		}
+		return name(code)
+	}
 	return newBatch(mem, BLMASchema, len(as), func(b *builder, i int) {
 		a := as[i]
 		b.optStr(a.AgreementID)
 		b.str(a.Title)
 		b.str(a.Type)
 		b.optStr(a.Origin)
+		b.optStr(optName(a.Origin))
 		b.optStr(a.Destination)
+		b.optStr(optName(a.Destination))
 		b.list(a.Parties)
+		names := make([]string, len(a.Parties))
+		for j, p := range a.Parties {
+			names[j] = name(p)
+		}
+		b.list(names)
 		for _, d := range []PartialDate{a.Signed, a.InForce, a.End} {
 			b.optDate(d.Date, d.HasDay)
 			b.optI32(d.Year, d.Known())

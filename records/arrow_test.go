@@ -68,7 +68,7 @@ func TestAgreementRoundTrip(t *testing.T) {
 		{Title: "U", Type: "REGIONAL_FRAMEWORK", Parties: []string{"KOR", "LKA", "NPL"}, Status: StatusNegotiating,
 			Provisions: flags, Source: sampleProvenance("A3")},
 	}
-	b := NewAgreementBatch(mem, in)
+	b := NewAgreementBatch(mem, in, nameOf)
 	defer b.Release()
 	out, err := AgreementsOf(b)
 	if err != nil {

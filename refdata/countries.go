@@ -174,6 +174,14 @@ func (c *Countries) ByISO3(iso3 string) (Country, bool) {
 // normalisation (textnorm.Key), never fuzzy.
 func (c *Countries) Lookup(text string) (Country, bool) {
 	i, ok := c.byKey[textnorm.Key(text)]
+	if !ok && strings.Contains(text, "&") {
+		// "Saint Vincent & the Grenadines": & is "and" (and "et", "y").
+		for _, and := range []string{" and ", " et ", " y "} {
+			if i, ok = c.byKey[textnorm.Key(strings.ReplaceAll(text, "&", and))]; ok {
+				break
+			}
+		}
+	}
 	if !ok {
 		return Country{}, false
 	}
@@ -225,13 +233,16 @@ func (c *Countries) Suggest(text string, n int) []string {
 		iso3    string
 		dist    int
 	}
+	// A suggestion must be close: at most a third of the letters edited,
+	// or the typed text two thirds or more of the start of the name.
+	limit := max(1, len(k)/3)
 	best := map[string]scored{}
 	for _, e := range c.names {
-		d := editDistance(k, e.key, 1+len(k)/2)
-		if strings.HasPrefix(e.key, k) || strings.HasPrefix(k, e.key) {
-			d = min(d, max(0, len(e.key)-len(k))/2+1)
+		d := editDistance(k, e.key, limit)
+		if len(k) >= 4 && 3*len(k) > 2*len(e.key) && strings.HasPrefix(e.key, k) {
+			d = min(d, 1)
 		}
-		if d > 1+len(k)/2 {
+		if d > limit {
 			continue
 		}
 		i := c.byKey[e.key]

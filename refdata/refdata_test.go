@@ -181,3 +181,30 @@ func TestSources(t *testing.T) {
 		}
 	}
 }
+
+func TestLookupAmpersand(t *testing.T) {
+	c := mustLoad(t).Countries()
+	for in, want := range map[string]string{"Saint Vincent & the Grenadines": "VCT", "Trinidad & Tobago": "TTO", "Bosnia & Herzegovina": "BIH"} {
+		if got, ok := c.Lookup(in); !ok || got.ISO3 != want {
+			t.Errorf("Lookup(%q) = %s, %v; want %s", in, got.ISO3, ok, want)
+		}
+	}
+}
+
+func TestSuggestionsAreClose(t *testing.T) {
+	c := mustLoad(t).Countries()
+	for _, in := range []string{"=1+2", "Republic of", "Atlantis"} {
+		for _, s := range c.Suggest(in, 3) {
+			t.Logf("Suggest(%q) gives %s", in, s)
+		}
+	}
+	if got := c.Suggest("=1+2", 3); len(got) != 0 {
+		t.Errorf("Suggest(=1+2) = %v, want none", got)
+	}
+	if got := c.Suggest("Germny", 3); len(got) == 0 || !strings.Contains(got[0], "DEU") {
+		t.Errorf("Suggest(Germny) = %v", got)
+	}
+	if got := c.Suggest("Philipines", 3); len(got) == 0 || !strings.Contains(got[0], "PHL") {
+		t.Errorf("Suggest(Philipines) = %v", got)
+	}
+}

@@ -350,7 +350,7 @@ func (s *Store) writeSubmission(dir string, set records.Set, names records.NameF
 		batches[records.DomainSocialProtection] = records.NewCoverageBatch(mem, set.Coverage, names)
 	}
 	if len(set.Agreements) > 0 {
-		batches[records.DomainBLMA] = records.NewAgreementBatch(mem, set.Agreements)
+		batches[records.DomainBLMA] = records.NewAgreementBatch(mem, set.Agreements, names)
 	}
 	defer func() {
 		for _, b := range batches {

@@ -118,6 +118,11 @@ func (c *computation) belongs(a agreementRow, ar area) bool {
 // rows when party to at least one agreement of the group that is not
 // negotiating.
 func (c *computation) agreementCount(ind refdata.Indicator) {
+	// A store without any agreement says nothing about agreements: publish
+	// no count rather than zeros that read as "none exist".
+	if len(c.agr.list) == 0 {
+		return
+	}
 	group := typeGroups[ind.AgreementTypes]
 	var pool []agreementRow
 	parties := map[string]bool{}

@@ -45,7 +45,7 @@ func compute(t *testing.T, set records.Set, opts Options) map[string]Observation
 	in := Inputs{
 		Ratification:     records.NewRatificationBatch(mem, set.Ratifications, nameOf),
 		SocialProtection: records.NewCoverageBatch(mem, set.Coverage, nameOf),
-		BLMA:             records.NewAgreementBatch(mem, set.Agreements),
+		BLMA:             records.NewAgreementBatch(mem, set.Agreements, nameOf),
 	}
 	defer in.Ratification.Release()
 	defer in.SocialProtection.Release()

@@ -125,7 +125,15 @@ func ParseConfig(name string, raw []byte) (Config, error) {
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
 			line, _ := de.Position()
-			return cfg, &ConfigError{File: name, Line: line, Msg: de.Error()}
+			msg := de.Error()
+			if m := typeMismatch.FindStringSubmatch(msg); m != nil {
+				key := strings.Join(de.Key(), ".")
+				if key == "" {
+					key = "value"
+				}
+				msg = fmt.Sprintf("%s: expected %s, found a TOML %s", key, goTypeWords[m[2]], m[1])
+			}
+			return cfg, &ConfigError{File: name, Line: line, Msg: msg}
 		}
 		return cfg, &ConfigError{File: name, Msg: err.Error()}
 	}
@@ -172,6 +180,10 @@ func merge(cfg *Config, parsed Config, raw []byte) {
 	cfg.Retention = parsed.Retention
 	cfg.Ingest = parsed.Ingest
 }
+
+var typeMismatch = regexp.MustCompile(`cannot decode TOML (\w+) into .* of type (\w+)`)
+
+var goTypeWords = map[string]string{"int": "a whole number", "int64": "a whole number", "string": "text in quotes", "bool": "true or false"}
 
 var tableArrayLine = regexp.MustCompile(`(?m)^\s*\[\[\s*([A-Za-z_]+)\s*\]\]`)
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -30,18 +31,43 @@ func (a *app) catalogCommand() *cobra.Command {
 			if asJSON {
 				return a.printJSON(cat)
 			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tPLEDGE\tUNIT\tTYPE\tNAME")
-			for _, ind := range cat.Indicators {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ind.ID, ind.Pledge, ind.Unit, ind.Type, ind.Name)
+			for _, p := range cat.Pledges {
+				fmt.Fprintf(a.stdout, "%s  %s\n", p.Code, p.Name)
+				for _, ind := range cat.Indicators {
+					if ind.Pledge != p.Code {
+						continue
+					}
+					fmt.Fprintf(a.stdout, "  %-5s %s [%s, %s]\n", ind.ID, ind.Name, ind.Unit, ind.Type)
+					fmt.Fprintf(a.stdout, "%s\n", wrap(ind.Definition, 8, 88))
+				}
 			}
-			tw.Flush()
-			fmt.Fprintf(a.stdout, "\ncatalog version %s; definitions: pledgestat catalog --json\n", cat.Version)
+			fmt.Fprintf(a.stdout, "\ncatalog version %s\n", cat.Version)
 			return nil
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the catalog with definitions as JSON")
 	return c
+}
+
+// wrap breaks text into lines of at most width characters, indented.
+func wrap(text string, indent, width int) string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && len(line)+1+len(w) > width-indent {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	pad := strings.Repeat(" ", indent)
+	return pad + strings.Join(lines, "\n"+pad)
 }
 
 // statusReport is what `status --json` prints.

@@ -41,7 +41,21 @@ func (a *app) printResult(res *pipeline.Result) {
 	for _, f := range res.Files {
 		switch f.Outcome {
 		case "accepted":
-			fmt.Fprintf(w, "accepted   %s (%s)\n", f.Name, rowsText(f.Rows))
+			extra := ""
+			if n := sumRows(f.Superseded); n > 0 {
+				extra = fmt.Sprintf("; supersedes %s of earlier submissions", plural(n, "record"))
+			}
+			if f.Warnings > 0 {
+				extra += "; " + plural(f.Warnings, "warning")
+			}
+			fmt.Fprintf(w, "accepted   %s (%s%s)\n", f.Name, rowsText(f.Rows), extra)
+			for i, n := range f.Notices {
+				if i == 10 {
+					fmt.Fprintf(w, "           … %d more (pledgestat validate shows them all)\n", len(f.Notices)-10)
+					break
+				}
+				fmt.Fprintf(w, "           warning %s\n", n)
+			}
 		case "duplicate":
 			fmt.Fprintf(w, "duplicate  %s (same bytes as an earlier submission; not counted again)\n", f.Name)
 		case "rejected":
@@ -57,6 +71,14 @@ func (a *app) printResult(res *pipeline.Result) {
 	if res.Published {
 		fmt.Fprintf(w, "published %s: %s observations (%s); out/latest points to it\n", res.RunDir, fmt.Sprint(res.Indicators), res.Changes)
 	}
+}
+
+func sumRows(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 func rowsText(rows map[string]int) string {

@@ -132,8 +132,10 @@ func Open(path string, limits Limits) (File, error) {
 		return nil, problemf(report.UnsupportedFormat, "the file is a PDF document%s; pledgestat reads .xlsx workbooks and .csv files: export the table from its source as .xlsx or .csv", renamedAs(ext))
 	}
 	switch ext {
-	case ".csv", ".tsv", ".txt":
+	case ".csv":
 		return openCSV(path, limits)
+	case ".tsv", ".txt", ".tab":
+		return nil, problemf(report.UnsupportedFormat, "files named %s are not read; if it is a table, save it as .csv (any delimiter) or .xlsx", ext)
 	case ".xlsx", ".xlsm":
 		return nil, problemf(report.UnsupportedFormat, "the file is named %s but is not an Excel workbook (it looks like %s); save it from Excel as .xlsx, or name a text table .csv", ext, sniffKind(path))
 	case ".ods":
