@@ -409,6 +409,8 @@ func (wb *workbook) chart(b *worldSeries) *excelize.Chart {
 		Legend:    excelize.ChartLegend{Position: "bottom"},
 		Format:    excelize.GraphicOptions{OffsetX: 10, OffsetY: 5},
 		Dimension: excelize.ChartDimension{Width: 560, Height: 290},
+		XAxis:     excelize.ChartAxis{Font: excelize.Font{Color: "404040", Size: 9}},
+		YAxis:     excelize.ChartAxis{Font: excelize.Font{Color: "404040", Size: 9}, MajorGridLines: true},
 	}
 	for i := range b.series {
 		col, _ := excelize.ColumnNumberToName(2 + i)

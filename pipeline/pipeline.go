@@ -169,18 +169,22 @@ func (p *Pipeline) Reader() *ingest.Reader {
 	})
 }
 
-// Validate reads files exactly as ingest would, changing nothing.
+// Validate reads files exactly as ingest would, changing nothing. A file
+// that cannot be read at all (missing, permission denied) is reported in
+// the returned error after the others have been read.
 func (p *Pipeline) Validate(ctx context.Context, paths []string) ([]*ingest.Submission, error) {
 	r := p.Reader()
 	var out []*ingest.Submission
+	var errs []error
 	for _, path := range paths {
 		sub, err := r.ReadFile(ctx, path, displayName(path))
 		if err != nil {
-			return out, err
+			errs = append(errs, err)
+			continue
 		}
 		out = append(out, sub)
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // ErrLocked reports whether err is "another run holds the lock".

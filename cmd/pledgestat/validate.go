@@ -20,14 +20,14 @@ func (a *app) validateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			subs, err := p.Validate(c.Context(), args)
-			if err != nil {
-				return withCode(exitFailure, err)
-			}
+			subs, readErr := p.Validate(c.Context(), args)
 			if asJSON {
 				a.validateJSON(subs)
 			} else {
 				a.validateText(subs)
+			}
+			if readErr != nil {
+				return withCode(exitFailure, readErr)
 			}
 			for _, s := range subs {
 				if !s.Accepted() {

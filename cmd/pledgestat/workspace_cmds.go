@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -42,6 +44,16 @@ func (a *app) initCommand() *cobra.Command {
 	return c
 }
 
+// selfCommand is how the user can run pledgestat again: the binary's name,
+// or "go run ./cmd/pledgestat" when started with go run.
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err == nil && strings.Contains(exe, "go-build") {
+		return "go run ./cmd/pledgestat"
+	}
+	return "pledgestat"
+}
+
 func (a *app) demoCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "demo [DIR]",
@@ -79,7 +91,7 @@ Running demo again drops the samples again: they are recognised as duplicates.`,
 			if res.Count("rejected") > 0 {
 				fmt.Fprintf(a.stdout, "Rejected:       %s (each with its .errors.csv; one sample is broken on purpose)\n", ws.Rejected())
 			}
-			fmt.Fprintf(a.stdout, "Next:           pledgestat -w %s status\n", dir)
+			fmt.Fprintf(a.stdout, "Next:           %s -w %s status\n", selfCommand(), dir)
 			return nil
 		},
 	}
