@@ -85,6 +85,7 @@ type waitingFile struct {
 	Name     string    `json:"name"`
 	Size     int64     `json:"size"`
 	Modified time.Time `json:"modified"`
+	Settling bool      `json:"settling"` // changed less than settle_seconds ago: the next run leaves it
 }
 
 type rejectedFile struct {
@@ -139,8 +140,10 @@ func (a *app) status(c *cobra.Command, ws *workspace.Workspace) (*statusReport, 
 	if err != nil {
 		return nil, err
 	}
+	settle := ws.Config.Ingest.SettleDuration()
 	for _, f := range files {
-		rep.Waiting = append(rep.Waiting, waitingFile{Name: f.Name, Size: f.Size, Modified: f.ModTime.UTC()})
+		rep.Waiting = append(rep.Waiting, waitingFile{Name: f.Name, Size: f.Size, Modified: f.ModTime.UTC(),
+			Settling: settle > 0 && time.Since(f.ModTime) < settle})
 	}
 	if _, err := os.Stat(ws.StoreDir()); err == nil {
 		st, err := store.OpenReadOnly(ws.StoreDir(), a.log)
@@ -190,7 +193,11 @@ func (a *app) printStatus(rep *statusReport) {
 	tw.Flush()
 	fmt.Fprintf(w, "\ninbox: %d waiting\n", len(rep.Waiting))
 	for _, f := range rep.Waiting {
-		fmt.Fprintf(w, "  %s (%d bytes)\n", f.Name, f.Size)
+		note := ""
+		if f.Settling {
+			note = ", settling: changed less than settle_seconds ago"
+		}
+		fmt.Fprintf(w, "  %s (%d bytes%s)\n", f.Name, f.Size, note)
 	}
 	fmt.Fprintf(w, "\nrejected: %d\n", len(rep.Rejected))
 	for _, r := range rep.Rejected {
