@@ -225,27 +225,32 @@ func NewAgreementBatch(mem memory.Allocator, as []Agreement, name NameFunc) arro
 	})
 }
 
-// columns gives typed access to a batch's columns by name.
+// Column returns a batch's column by name with its concrete type, or an
+// error naming what is wrong.
+func Column[T arrow.Array](b arrow.RecordBatch, name string) (T, error) {
+	var zero T
+	idx := b.Schema().FieldIndices(name)
+	if len(idx) != 1 {
+		return zero, fmt.Errorf("column %q missing", name)
+	}
+	col, ok := b.Column(idx[0]).(T)
+	if !ok {
+		return zero, fmt.Errorf("column %q has type %s", name, b.Column(idx[0]).DataType())
+	}
+	return col, nil
+}
+
+// columns gives typed access to a batch's columns by name, keeping the
+// first error.
 type columns struct {
 	b   arrow.RecordBatch
 	err error
 }
 
 func column[T arrow.Array](c *columns, name string) T {
-	var zero T
-	idx := c.b.Schema().FieldIndices(name)
-	if len(idx) != 1 {
-		if c.err == nil {
-			c.err = fmt.Errorf("column %q missing", name)
-		}
-		return zero
-	}
-	arr, ok := c.b.Column(idx[0]).(T)
-	if !ok {
-		if c.err == nil {
-			c.err = fmt.Errorf("column %q has type %s", name, c.b.Column(idx[0]).DataType())
-		}
-		return zero
+	arr, err := Column[T](c.b, name)
+	if err != nil && c.err == nil {
+		c.err = err
 	}
 	return arr
 }

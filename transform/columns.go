@@ -1,23 +1,14 @@
 package transform
 
 import (
-	"fmt"
-
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/ilo-pledge/pledgestat/records"
 )
 
 func typedColumn[T arrow.Array](b arrow.RecordBatch, name string) (T, error) {
-	var zero T
-	idx := b.Schema().FieldIndices(name)
-	if len(idx) != 1 {
-		return zero, fmt.Errorf("column %q missing", name)
-	}
-	col, ok := b.Column(idx[0]).(T)
-	if !ok {
-		return zero, fmt.Errorf("column %q has type %s", name, b.Column(idx[0]).DataType())
-	}
-	return col, nil
+	return records.Column[T](b, name)
 }
 
 func stringColumns(b arrow.RecordBatch, names ...string) ([]*array.String, error) {

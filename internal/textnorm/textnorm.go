@@ -17,23 +17,7 @@ import (
 // not a letter or a digit dropped: "Côte d’Ivoire" and "COTE D'IVOIRE" both
 // give "cotedivoire". Letters without a decomposition (ß, ø, æ) are folded by
 // hand so that German, Nordic and French ligatures match their ASCII forms.
-func Key(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range decompose(s) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-			// combining accent left by the decomposition
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if folded, ok := ligatures[unicode.ToLower(r)]; ok {
-				b.WriteString(folded)
-				continue
-			}
-			b.WriteRune(unicode.ToLower(r))
-		}
-	}
-	return b.String()
-}
+func Key(s string) string { return strings.Join(Words(s), "") }
 
 // Words returns s as lower-case words without accents, split at anything that
 // is not a letter or a digit. Date and footnote parsing need word boundaries,
