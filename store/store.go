@@ -88,6 +88,25 @@ type Store struct {
 	entries  []Entry
 	current  *current // merged records, loaded on first use
 	readOnly bool
+	// Indexes of the ledger, kept up to date by note.
+	bySHA      map[string][]int // SHA-256 -> indexes of accepted entries
+	withdrawns map[int]bool     // withdrawn submission numbers
+	lastSeq    int
+}
+
+// note indexes one ledger event (read or appended).
+func (s *Store) note(e Entry) {
+	if s.bySHA == nil {
+		s.bySHA, s.withdrawns = map[string][]int{}, map[int]bool{}
+	}
+	s.entries = append(s.entries, e)
+	switch e.Event {
+	case EventAccepted:
+		s.bySHA[e.SHA256] = append(s.bySHA[e.SHA256], len(s.entries)-1)
+		s.lastSeq = max(s.lastSeq, e.Seq)
+	case EventWithdrawn:
+		s.withdrawns[e.Seq] = true
+	}
 }
 
 const ledgerName = "ledger.jsonl"
@@ -147,7 +166,7 @@ func (s *Store) readLedger() error {
 			}
 			return fmt.Errorf("ledger %s line %d is corrupt (%v): restore .pledgestat from a backup or contact the maintainers", s.ledgerPath(), lineNo, err)
 		}
-		s.entries = append(s.entries, e)
+		s.note(e)
 		good += nl + 1
 	}
 	if good < len(data) && !s.readOnly {
@@ -201,7 +220,7 @@ func (s *Store) append(e Entry) error {
 	if err := fsx.AppendLine(s.fs, s.ledgerPath(), line); err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
-	s.entries = append(s.entries, e)
+	s.note(e)
 	return nil
 }
 
@@ -258,9 +277,8 @@ func (s *Store) Entries() []Entry { return append([]Entry(nil), s.entries...) }
 // FindAccepted returns the accepted submission with these bytes, if any,
 // that has not been withdrawn.
 func (s *Store) FindAccepted(sha string) (Entry, bool) {
-	withdrawn := s.withdrawn()
-	for _, e := range s.entries {
-		if e.Event == EventAccepted && e.SHA256 == sha && !withdrawn[e.Seq] {
+	for _, i := range s.bySHA[sha] {
+		if e := s.entries[i]; !s.withdrawns[e.Seq] {
 			return e, true
 		}
 	}
@@ -268,24 +286,13 @@ func (s *Store) FindAccepted(sha string) (Entry, bool) {
 }
 
 func (s *Store) withdrawn() map[int]bool {
-	w := map[int]bool{}
-	for _, e := range s.entries {
-		if e.Event == EventWithdrawn {
-			w[e.Seq] = true
-		}
+	if s.withdrawns == nil {
+		return map[int]bool{}
 	}
-	return w
+	return s.withdrawns
 }
 
-func (s *Store) nextSeq() int {
-	n := 0
-	for _, e := range s.entries {
-		if e.Event == EventAccepted && e.Seq > n {
-			n = e.Seq
-		}
-	}
-	return n + 1
-}
+func (s *Store) nextSeq() int { return s.lastSeq + 1 }
 
 // Accept stores an accepted submission's records and records the event. e
 // describes the submission (file, SHA-256, size, run, stored_as); Accept
