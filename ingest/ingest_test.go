@@ -1,9 +1,12 @@
 package ingest
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -367,5 +370,64 @@ func TestPartiesWithCommasInNames(t *testing.T) {
 	sub := read(t, writeCSV(t, "p.csv", "title;type;parties;date_signed\nA;MOU;Korea, Republic of, Philippines, Viet Nam;2019\n"))
 	if !sub.Accepted() || len(sub.Agreements) != 1 || strings.Join(sub.Agreements[0].Parties, ",") != "KOR,PHL,VNM" {
 		t.Errorf("entries %v, agreements %+v", entries(sub), sub.Agreements)
+	}
+}
+
+// withCachedValues rewrites a saved workbook so that its formulas carry
+// cached results, as Excel saves them (excelize writes formulas without).
+func withCachedValues(t *testing.T, path string, cached map[string]string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		body, _ := io.ReadAll(rc)
+		rc.Close()
+		if strings.HasPrefix(f.Name, "xl/worksheets/") {
+			s := string(body)
+			for formula, v := range cached {
+				s = strings.ReplaceAll(s, "<f>"+formula+"</f>", "<f>"+formula+"</f><v>"+v+"</v>")
+			}
+			body = []byte(s)
+		}
+		w, _ := zw.Create(f.Name)
+		w.Write(body)
+	}
+	zw.Close()
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFormulasReadFromCachedValues(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "formulas.xlsx")
+	f := excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"country", "year", "persons covered", "persons", "value"})
+	f.SetSheetRow("Sheet1", "A2", &[]any{"FRA", 2020, 455, 1000})
+	f.SetCellFormula("Sheet1", "E2", "C2/D2*100")
+	f.SetSheetRow("Sheet1", "A3", &[]any{"DEU", nil, 600, 1000})
+	f.SetCellFormula("Sheet1", "B3", "B2+1")
+	f.SetCellFormula("Sheet1", "E3", "C3/D3*100")
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	withCachedValues(t, path, map[string]string{"C2/D2*100": "45.5", "B2+1": "2021", "C3/D3*100": "60"})
+	sub := read(t, path)
+	if !sub.Accepted() || len(sub.Coverage) != 2 {
+		t.Fatalf("entries %v, %d records", entries(sub), len(sub.Coverage))
+	}
+	if o := sub.Coverage[0]; o.Value != 45.5 {
+		t.Errorf("FRA = %+v", o)
+	}
+	if o := sub.Coverage[1]; o.Year != 2021 || o.Value != 60 {
+		t.Errorf("DEU = %+v", o)
 	}
 }

@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
-	"github.com/robfig/cron/v3"
+
+	"github.com/ilo-pledge/pledgestat/schedules"
 )
 
 // ConfigName is the configuration file of a workspace.
@@ -235,7 +236,7 @@ func (c Config) validate(name string, raw []byte) error {
 			return bad("schedule", i, "name", "schedule name %q is used twice", s.Name)
 		}
 		names[s.Name] = true
-		if _, err := ParseCron(s.Cron); err != nil {
+		if _, err := schedules.ParseCron(s.Cron); err != nil {
 			return bad("schedule", i, "cron", "schedule %q: cron %q: %v", s.Name, s.Cron, err)
 		}
 		switch s.Command {
@@ -244,7 +245,7 @@ func (c Config) validate(name string, raw []byte) error {
 			return bad("schedule", i, "command", "schedule %q: command %q must be run, ingest or build", s.Name, s.Command)
 		}
 		if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "" || s.Timezone == "Local" {
-			return bad("schedule", i, "timezone", "schedule %q: timezone %q is not an IANA time zone name such as UTC or Europe/Geneva", s.Name, s.Timezone)
+			return bad("schedule", i, "timezone", "schedule %q: timezone %q is not an IANA time zone name such as UTC or Europe/Zurich", s.Name, s.Timezone)
 		}
 	}
 	if c.Limits.MaxFileMB <= 0 {
@@ -268,23 +269,6 @@ func (c Config) validate(name string, raw []byte) error {
 	return nil
 }
 
-// ParseCron parses a standard 5-field cron spec or a descriptor (@daily).
-// robfig/cron panics on some malformed specs ("TZ=" with nothing after it):
-// the panic is turned into an error here, at load time, never in the
-// scheduler.
-func ParseCron(spec string) (sched cron.Schedule, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			sched, err = nil, fmt.Errorf("malformed: %v", r)
-		}
-	}()
-	if strings.HasPrefix(strings.TrimSpace(spec), "TZ=") || strings.HasPrefix(strings.TrimSpace(spec), "CRON_TZ=") {
-		return nil, errors.New("put the time zone in the timezone key, not in the cron spec")
-	}
-	p := cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-	return p.Parse(spec)
-}
-
 // DefaultConfigText is the commented configuration `init` writes: every
 // key, with its default.
 const DefaultConfigText = `# pledgestat configuration. Every key is optional; the values shown are the
@@ -300,7 +284,7 @@ first_year = 2015          # first time_period published
 name = "nightly"
 cron = "0 2 * * *"         # standard 5-field cron; descriptors like @daily accepted
 command = "run"            # run | ingest | build
-timezone = "UTC"           # IANA name, e.g. Europe/Geneva
+timezone = "UTC"           # IANA name, e.g. Europe/Zurich
 
 [limits]
 max_file_mb = 100          # larger files are rejected as too_large
