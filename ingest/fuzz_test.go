@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/ilo-pledge/pledgestat/ingest/report"
 	"github.com/ilo-pledge/pledgestat/ingest/workbook"
 	"github.com/ilo-pledge/pledgestat/internal/textnorm"
@@ -93,6 +95,53 @@ func FuzzMatchHeader(f *testing.F) {
 					t.Fatalf("%s assigned to a header that names nothing: %q", name, row.Cell(col).Text)
 				}
 			}
+		}
+	})
+}
+
+// FuzzReadXLSX builds real workbooks from fuzzed cells (a title row, a
+// header and two data rows, some cells numeric with a date or percent
+// style) and reads them whole: no panic, no failure, only known codes.
+func FuzzReadXLSX(f *testing.F) {
+	f.Add("Ratifications", "Pays", "Convention", "Date de ratification", "France", "C 97", "4 mars 2019", "Kenya", "No. 97", 43528.0, uint8(1))
+	f.Add("", "country", "year", "value", "X01", "2020", "45,5 %", "NA", "2021", 0.455, uint8(2))
+	f.Add("Agreements", "title", "type", "parties", "A", "MoU", "Kenya; Uganda", "B", "BLA", 2019.0, uint8(0))
+	dir := f.TempDir()
+	r := NewReader(testRef, workbook.Limits{MaxFileBytes: 1 << 20, MaxUnpackedBytes: 8 << 20, MaxRows: 100})
+	f.Fuzz(func(t *testing.T, title, h1, h2, h3, a1, a2, a3, b1, b2 string, num float64, style uint8) {
+		x := excelize.NewFile()
+		defer x.Close()
+		sheet := "Sheet1"
+		x.SetCellValue(sheet, "A1", title)
+		x.SetSheetRow(sheet, "A3", &[]any{h1, h2, h3})
+		x.SetSheetRow(sheet, "A4", &[]any{a1, a2, a3})
+		x.SetSheetRow(sheet, "A5", &[]any{b1, b2, num})
+		switch style % 3 {
+		case 1:
+			id, _ := x.NewStyle(&excelize.Style{NumFmt: 14})
+			x.SetCellStyle(sheet, "C5", "C5", id)
+		case 2:
+			id, _ := x.NewStyle(&excelize.Style{NumFmt: 10})
+			x.SetCellStyle(sheet, "C5", "C5", id)
+		}
+		path := filepath.Join(dir, "fuzz.xlsx")
+		if err := x.SaveAs(path); err != nil {
+			t.Skip("excelize refused the cells:", err)
+		}
+		sub, err := r.ReadFile(context.Background(), path, "fuzz.xlsx")
+		if err != nil {
+			t.Fatalf("ReadFile: %v", err)
+		}
+		for _, e := range sub.Report.Entries {
+			if e.Message == "" || e.Code == "" {
+				t.Fatalf("entry without code or message: %+v", e)
+			}
+			if e.Code == report.Unreadable {
+				t.Fatalf("a workbook excelize wrote was unreadable: %+v", e)
+			}
+		}
+		if !sub.Accepted() && sub.Len() != 0 {
+			t.Fatal("a rejected file kept records")
 		}
 	})
 }

@@ -19,6 +19,8 @@ targets=(
   "./ingest/workbook FuzzOpen"
   "./ingest FuzzMatchHeader"
   "./ingest FuzzReadCSV"
+  "./ingest FuzzReadXLSX"
+  "./schedules FuzzParseCron"
 )
 for t in "${targets[@]}"; do
   set -- $t
