@@ -75,6 +75,7 @@ func (r *Reader) ReadFile(ctx context.Context, path, name string) (*Submission, 
 	if err := r.readContent(ctx, path, sub); err != nil {
 		return nil, err
 	}
+	checkAcrossSheets(sub)
 	if sub.Report.HasErrors() {
 		sub.Set = records.Set{}
 	}

@@ -431,3 +431,21 @@ func TestFormulasReadFromCachedValues(t *testing.T) {
 		t.Errorf("DEU = %+v", o)
 	}
 }
+
+func TestDuplicatesAcrossSheets(t *testing.T) {
+	head := []any{"country", "year", "value"}
+	path := buildXLSX(t, "two.xlsx",
+		sheetSpec{name: "A", rows: [][]any{head, {"FRA", 2020, 50}, {"DEU", 2020, 60}}},
+		sheetSpec{name: "B", rows: [][]any{head, {"FRA", 2020, 51}, {"DEU", 2020, 60}, {"ITA", 2020, 70}}})
+	sub := read(t, path)
+	want := []string{"error duplicate_record A!row2", "warning duplicate_row B!row3", "error duplicate_record B!row2"}
+	got := entries(sub)
+	for _, w := range want {
+		if !hasEntry(sub, w) {
+			t.Errorf("missing %q in %v", w, got)
+		}
+	}
+	if sub.Accepted() {
+		t.Error("a file with a duplicate record across sheets must be rejected")
+	}
+}

@@ -1,0 +1,51 @@
+package ingest
+
+import (
+	"github.com/ilo-pledge/pledgestat/ingest/report"
+	"github.com/ilo-pledge/pledgestat/records"
+)
+
+// checkAcrossSheets applies the record-key rule to the whole file: each
+// table already checked its own rows; two sheets giving the same record are
+// a duplicate too (an identical repeat is dropped with a warning, a
+// different one is an error on both rows).
+func checkAcrossSheets(sub *Submission) {
+	sub.Ratifications = dedupe(sub.Report, sub.Ratifications,
+		func(r records.Ratification) string { return r.Key() },
+		func(r records.Ratification) records.Provenance { return r.Source },
+		sameRatification)
+	sub.Coverage = dedupe(sub.Report, sub.Coverage,
+		func(o records.CoverageObservation) string { return o.Key() },
+		func(o records.CoverageObservation) records.Provenance { return o.Source },
+		func(a, b records.CoverageObservation) bool { return a.Value == b.Value })
+	sub.Agreements = dedupe(sub.Report, sub.Agreements,
+		func(a records.Agreement) string { return a.Key() },
+		func(a records.Agreement) records.Provenance { return a.Source },
+		sameAgreement)
+}
+
+func dedupe[T any](rep *report.Report, recs []T, key func(T) string, src func(T) records.Provenance, same func(a, b T) bool) []T {
+	first := map[string]int{}
+	out := recs[:0:0]
+	for _, r := range recs {
+		k := key(r)
+		j, seen := first[k]
+		if !seen {
+			first[k] = len(out)
+			out = append(out, r)
+			continue
+		}
+		a, b := src(out[j]), src(r)
+		if a.Sheet == b.Sheet {
+			continue // the table's own check reported it
+		}
+		if same(out[j], r) {
+			rep.Warnf(report.DuplicateRow, b.Sheet, 0, rowNum(b.Cell), "row %d repeats row %d of sheet %q (record %s); the repeat was ignored", rowNum(b.Cell), rowNum(a.Cell), a.Sheet, k)
+			continue
+		}
+		msg := "sheet %q row %d and sheet %q row %d both give the record %s with different values; keep only the right one"
+		rep.Errorf(report.DuplicateRecord, a.Sheet, 0, rowNum(a.Cell), msg, a.Sheet, rowNum(a.Cell), b.Sheet, rowNum(b.Cell), k)
+		rep.Errorf(report.DuplicateRecord, b.Sheet, 0, rowNum(b.Cell), msg, a.Sheet, rowNum(a.Cell), b.Sheet, rowNum(b.Cell), k)
+	}
+	return out
+}
