@@ -174,12 +174,16 @@ func (c *Countries) ByISO3(iso3 string) (Country, bool) {
 // normalisation (textnorm.Key), never fuzzy.
 func (c *Countries) Lookup(text string) (Country, bool) {
 	i, ok := c.byKey[textnorm.Key(text)]
-	if !ok && strings.Contains(text, "&") {
+	if !ok && strings.Contains(text, " & ") {
 		// "Saint Vincent & the Grenadines": & is "and" (and "et", "y").
+		// Only between words, and only to reach a name: "K&" must not
+		// become the code "KY".
 		for _, and := range []string{" and ", " et ", " y "} {
-			if i, ok = c.byKey[textnorm.Key(strings.ReplaceAll(text, "&", and))]; ok {
+			k := textnorm.Key(strings.ReplaceAll(text, " & ", and))
+			if i, ok = c.byKey[k]; ok && len(k) > 3 {
 				break
 			}
+			ok = false
 		}
 	}
 	if !ok {

@@ -1,6 +1,7 @@
 package refdata
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/ilo-pledge/pledgestat/internal/textnorm"
@@ -13,6 +14,13 @@ func FuzzCountryLookup(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		c, ok := ref.Countries().Lookup(s)
+		if ok && strings.Contains(s, "&") {
+			// "&" reads as "and": the key of the text alone drops it.
+			if len(textnorm.Key(s)) < 3 {
+				t.Fatalf("Lookup(%q) = %s from almost nothing", s, c.ISO3)
+			}
+			return
+		}
 		if ok {
 			// Exact after normalisation: the same key always gives the
 			// same country.
