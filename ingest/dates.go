@@ -24,10 +24,20 @@ type dateCell struct {
 func (t *table) readDate(row int, f field, allowYear bool, col *values.DateColumn) (dateCell, *values.Problem) {
 	d := dateCell{f: f, row: row}
 	if f.cell.Numeric {
-		v, _ := strconv.ParseFloat(f.cell.Text, 64)
-		if !f.cell.DateFormat && v == math.Trunc(v) && v >= 1900 && v <= 2100 {
+		v, err := strconv.ParseFloat(f.cell.Text, 64)
+		if err != nil {
+			return d, &values.Problem{Code: report.BadDate, Message: report.Quote(f.text) + " is not a date"}
+		}
+		// A whole number from 1900 to 2100 is a year, even in a cell
+		// formatted as a date: Excel shows 2019 typed there as 11/07/1905,
+		// a date no ILO record can have.
+		if v == math.Trunc(v) && v >= 1900 && v <= 2100 {
 			if !allowYear {
-				return d, &values.Problem{Code: report.BadDate, Message: report.Quote(f.text) + " is a year, not a date; expected a full date such as 2019-03-04"}
+				msg := report.Quote(f.text) + " is a year, not a date; expected a full date such as 2019-03-04"
+				if f.cell.DateFormat {
+					msg = "the cell holds the number " + f.cell.Text + ", which Excel shows as a date in 1905; type the full date, such as 2019-03-04"
+				}
+				return d, &values.Problem{Code: report.BadDate, Message: msg}
 			}
 			d.value = values.DateValue{Year: int(v), YearOnly: true}
 			d.ok = true

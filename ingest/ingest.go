@@ -504,3 +504,16 @@ func (t *table) unknownCountry(text string) *values.Problem {
 	}
 	return &values.Problem{Code: report.UnknownCountry, Message: msg}
 }
+
+// Unreadable returns the submission of a file that is rejected without
+// being read (it stopped earlier runs): its hash and one unreadable entry.
+func Unreadable(path, name, message string) (*Submission, error) {
+	sub := &Submission{Name: name, Report: report.New(name)}
+	sum, size, err := hashFile(path)
+	if err != nil {
+		return nil, err
+	}
+	sub.SHA256, sub.Size = sum, size
+	sub.Report.Errorf(report.Unreadable, "", 0, 0, "%s", message)
+	return sub, nil
+}

@@ -149,3 +149,23 @@ func TestRetention(t *testing.T) {
 		t.Errorf("runs = %v, latest %s", runs, latest)
 	}
 }
+
+// TestPoisonFileSetAside: a file that killed two runs while being read is
+// rejected as unreadable by the third, and the other files flow.
+func TestPoisonFileSetAside(t *testing.T) {
+	ws, p := faultWorkspace(t)
+	drop(t, ws, "a.csv", "country,year,value\nFRA,2020,50\n")
+	drop(t, ws, "b.csv", "country,year,value\nDEU,2020,60\n")
+	// Two earlier runs died while reading a.csv.
+	os.WriteFile(p.markerPath(), []byte(`{"name":"a.csv","attempts":2}`), 0o644)
+	res, err := p.Execute(context.Background(), CommandRun, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) != 2 || res.Files[0].Outcome != "rejected" || !strings.Contains(res.Files[0].FirstError, "stopped 2 times") || res.Files[1].Outcome != "accepted" {
+		t.Errorf("files = %+v", res.Files)
+	}
+	if _, err := os.Stat(p.markerPath()); !os.IsNotExist(err) {
+		t.Error("the reading marker was left behind")
+	}
+}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -51,7 +52,7 @@ func (p *Pipeline) ingest(ctx context.Context, log *slog.Logger, st *store.Store
 			continue
 		}
 		p.progress(i, len(files), "reading "+f.Name)
-		sub, err := reader.ReadFile(ctx, f.Path, f.Name)
+		sub, err := p.readGuarded(ctx, log, reader, f)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", f.Name, err)
 		}
@@ -75,6 +76,44 @@ func (p *Pipeline) ingest(ctx context.Context, log *slog.Logger, st *store.Store
 	}
 	p.progress(len(files), len(files), "ingest done")
 	return nil
+}
+
+// maxReadAttempts is how many runs may die while reading the same file
+// before it is set aside as unreadable.
+const maxReadAttempts = 2
+
+// readingMarker records which file is being read, so that a file that
+// kills the process (out of memory, a fatal error recover cannot catch) is
+// recognised by the next runs instead of stopping every nightly run.
+type readingMarker struct {
+	Name     string `json:"name"`
+	Attempts int    `json:"attempts"`
+}
+
+func (p *Pipeline) markerPath() string { return filepath.Join(p.WS.State(), "reading.json") }
+
+// readGuarded reads a file under the reading marker. The marker is not
+// fsynced: it guards against the process dying, not the machine.
+func (p *Pipeline) readGuarded(ctx context.Context, log *slog.Logger, reader *ingest.Reader, f workspace.InboxFile) (*ingest.Submission, error) {
+	var m readingMarker
+	if data, err := os.ReadFile(p.markerPath()); err == nil {
+		json.Unmarshal(data, &m)
+	}
+	attempts := 1
+	if m.Name == f.Name {
+		attempts = m.Attempts + 1
+	}
+	if attempts > maxReadAttempts {
+		log.Error("set aside: pledgestat stopped while reading this file in earlier runs", "file", f.Name, "attempts", m.Attempts)
+		os.Remove(p.markerPath())
+		return ingest.Unreadable(f.Path, f.Name, fmt.Sprintf("pledgestat stopped %d times while reading this file (it ran out of memory or crashed), so it was set aside for the other files to flow; open it in Excel, check it, save it again and send it again, or split it", m.Attempts))
+	}
+	data, _ := json.Marshal(readingMarker{Name: f.Name, Attempts: attempts})
+	if err := os.WriteFile(p.markerPath(), data, 0o644); err != nil {
+		return nil, fmt.Errorf("write %s: %w", p.markerPath(), err)
+	}
+	defer os.Remove(p.markerPath())
+	return reader.ReadFile(ctx, f.Path, f.Name)
 }
 
 // stillWritten reports whether a file's size or modification time changed
@@ -159,23 +198,14 @@ func (p *Pipeline) reject(log *slog.Logger, st *store.Store, runID string, f wor
 	if err := fsx.WriteFile(p.WS.FS, reportPath, 0o644, func(w io.Writer) error { return sub.Report.WriteCSV(w) }); err != nil {
 		return out, err
 	}
-	if sub.Format == workbook.FormatXLSX {
-		if sub.Size > maxAnnotatedBytes {
-			log.Info("no annotated copy: the workbook is too large to copy in memory", "file", f.Name, "bytes", sub.Size)
-		} else {
-			annotated := dest + ".annotated.xlsx"
-			err := fsx.WriteFile(p.WS.FS, annotated, 0o644, func(w io.Writer) error { return annotate.Workbook(f.Path, sub.Report, w) })
-			if err != nil {
-				// errors.csv says it all; a copy that cannot be made must
-				// not stop the run.
-				log.Warn("no annotated copy of the rejected workbook", "file", f.Name, "err", err)
-			} else {
-				out.Annotated = p.WS.Rel(annotated)
-			}
-		}
-	}
 	if err := fsx.Move(p.WS.FS, f.Path, dest); err != nil {
 		return out, err
+	}
+	// The annotated copy is made from the file in rejected/, after the
+	// move: if making it fails or kills the run, the file is already
+	// where it belongs and the next run only records it.
+	if sub.Format == workbook.FormatXLSX {
+		out.Annotated = p.annotate(log, f.Name, dest, sub)
 	}
 	e.Event = store.EventRejected
 	if err := st.Record(e); err != nil {
@@ -277,6 +307,23 @@ func countsText(m map[string]int) string {
 	return strings.Join(parts, " ")
 }
 
-// maxAnnotatedBytes bounds the workbooks copied with annotations: the copy
-// is made with excelize's in-memory API.
-const maxAnnotatedBytes = 32 << 20
+// maxAnnotatedUnpacked bounds the workbooks copied with annotations, by
+// the unpacked size of their parts: the copy is made with excelize's
+// in-memory API, which needs some 30 times that in memory.
+const maxAnnotatedUnpacked = 16 << 20
+
+// annotate writes the annotated copy of a rejected workbook, best effort:
+// errors.csv already says everything. It returns the copy's path, or "".
+func (p *Pipeline) annotate(log *slog.Logger, name, rejected string, sub *ingest.Submission) string {
+	size, err := workbook.UnpackedSize(rejected)
+	if err != nil || size > maxAnnotatedUnpacked {
+		log.Info("no annotated copy: the workbook is too large to copy in memory; errors.csv lists every problem", "file", name, "unpacked_bytes", size)
+		return ""
+	}
+	annotated := rejected + ".annotated.xlsx"
+	if err := fsx.WriteFile(p.WS.FS, annotated, 0o644, func(w io.Writer) error { return annotate.Workbook(rejected, sub.Report, w) }); err != nil {
+		log.Warn("no annotated copy of the rejected workbook", "file", name, "err", err)
+		return ""
+	}
+	return p.WS.Rel(annotated)
+}

@@ -211,3 +211,17 @@ func TestHistoryAndWithdraw(t *testing.T) {
 		t.Errorf("archive = %v; a withdrawn file stays archived", list)
 	}
 }
+
+func TestDemoRefusesARealWorkspace(t *testing.T) {
+	ws := t.TempDir()
+	if _, _, code := pledgestat(t, "init", ws); code != 0 {
+		t.Fatal("init failed")
+	}
+	_, stderr, code := pledgestat(t, "demo", ws)
+	if code != exitFailure || !strings.Contains(stderr, "not created by pledgestat demo") {
+		t.Errorf("demo into a real workspace: exit %d\n%s", code, stderr)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(ws, "inbox")); len(entries) != 0 {
+		t.Errorf("demo seeded a real inbox: %v", entries)
+	}
+}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,6 +46,25 @@ func (a *app) initCommand() *cobra.Command {
 	return c
 }
 
+// demoMarker marks a workspace demo created, which demo may run again.
+const demoMarker = "demo-workspace"
+
+// checkDemoTarget refuses to seed invented data into a real workspace: the
+// directory must be new, empty, or a workspace demo created.
+func checkDemoTarget(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(entries) == 0) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".pledgestat", demoMarker)); err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s is not empty and was not created by pledgestat demo; the demo's invented data must not mix with real data: give a new directory", dir)
+}
+
 // selfCommand is how the user can run pledgestat again: the binary's name,
 // or "go run ./cmd/pledgestat" when started with go run.
 func selfCommand() string {
@@ -68,8 +89,14 @@ Running demo again drops the samples again: they are recognised as duplicates.`,
 			if len(args) == 1 {
 				dir = args[0]
 			}
+			if err := checkDemoTarget(dir); err != nil {
+				return withCode(exitFailure, err)
+			}
 			ws, err := workspace.Init(dir)
 			if err != nil {
+				return withCode(exitFailure, err)
+			}
+			if err := os.WriteFile(filepath.Join(ws.State(), demoMarker), []byte("created by pledgestat demo\n"), 0o644); err != nil {
 				return withCode(exitFailure, err)
 			}
 			if _, err := demo.Seed(ws.Inbox()); err != nil {

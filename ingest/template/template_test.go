@@ -86,8 +86,36 @@ func TestTemplatesRoundTripWithoutWarnings(t *testing.T) {
 				if got := tt.count(sub); got != len(tt.rows) {
 					t.Errorf("read %d records, want %d", got, len(tt.rows))
 				}
+				checkValues(t, domain, sub)
 				checkTemplate(t, buf.Bytes())
 			})
+		}
+	}
+}
+
+// checkValues asserts what was read back, not only how many records.
+func checkValues(t *testing.T, domain records.Domain, sub *ingest.Submission) {
+	t.Helper()
+	switch domain {
+	case records.DomainRatification:
+		r := sub.Ratifications[1]
+		if r.Country != "KEN" || r.RatificationDate.String() != "1965-01-30" || r.Status != "denounced" || r.Denunciation.Date.String() != "2021-06-30" {
+			t.Errorf("ratification = %+v", r)
+		}
+	case records.DomainSocialProtection:
+		o := sub.Coverage[1]
+		if o.Area != "FRA" || o.Year != 2021 || o.Value != 55.2 || o.Sex != "F" || o.Population != "migrants" {
+			t.Errorf("observation = %+v", o)
+		}
+	case records.DomainBLMA:
+		a, b := sub.Agreements[0], sub.Agreements[1]
+		if a.Signed.String() != "2013-03-19" || a.Provision("social_dialogue") != "no" || a.Provision("ilo_standards") != "yes" {
+			t.Errorf("A1 = %+v", a)
+		}
+		// 2019 typed in a date-formatted cell is the year 2019, not a
+		// date in 1905.
+		if b.Signed.Year != 2019 || b.Signed.HasDay || strings.Join(b.Parties, ",") != "KEN,UGA" {
+			t.Errorf("A2 = %+v", b)
 		}
 	}
 }

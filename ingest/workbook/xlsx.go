@@ -109,6 +109,21 @@ func checkZip(path string, limits Limits) *Problem {
 	return nil
 }
 
+// UnpackedSize returns the total unpacked size of a zip-based workbook's
+// parts, read from its directory.
+func UnpackedSize(path string) (int64, error) {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer zr.Close()
+	var total uint64
+	for _, f := range zr.File {
+		total += f.UncompressedSize64
+	}
+	return int64(min(total, 1<<62)), nil
+}
+
 // Number formats that show a number as a date or time, or as a percentage:
 // the built-in ids, and for custom codes their letters outside quotes and
 // brackets.
