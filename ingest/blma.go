@@ -36,13 +36,13 @@ func (ar *agreementReader) read(t *table, row workbook.Row) {
 		p.ok = false
 	}
 	if f := t.field(row, "agreement_id"); !values.Missing(f.text) {
-		p.rec.AgreementID = f.text
+		p.rec.AgreementID = f.raw
 	}
 	titleF := t.field(row, "title")
 	if values.Missing(titleF.text) {
 		fail(titleF, &values.Problem{Code: report.MissingValue, Message: "the agreement has no title"})
 	}
-	p.rec.Title = titleF.text
+	p.rec.Title = titleF.raw
 	typeF := t.field(row, "type")
 	if values.Missing(typeF.text) {
 		fail(typeF, &values.Problem{Code: report.MissingValue, Message: "the agreement type is missing; expected BLA, MOU, SSA, MULTILATERAL_SSA, REGIONAL_FRAMEWORK or OTHER"})
@@ -62,7 +62,7 @@ func (ar *agreementReader) read(t *table, row workbook.Row) {
 	var parties []string
 	for _, name := range []string{"origin", "destination"} {
 		f := t.field(row, name)
-		if !f.present() || (values.Missing(f.text) && f.text != "NA") {
+		if !f.present() || (values.Missing(f.text) && !strings.EqualFold(f.text, "na")) {
 			continue
 		}
 		c, ok := t.country(row.Num, f)
@@ -138,7 +138,7 @@ func (ar *agreementReader) read(t *table, row workbook.Row) {
 		p.rec.Provisions[i] = v
 	}
 	if f := t.field(row, "sectors"); !values.Missing(f.text) {
-		p.rec.Sectors = f.text
+		p.rec.Sectors = f.raw
 	}
 	ar.rows = append(ar.rows, p)
 }
@@ -208,6 +208,10 @@ func (ar *agreementReader) finish(t *table) {
 		if !p.rec.Signed.Known() && p.rec.Status != records.StatusNegotiating {
 			f := p.signedF // without the column, the header reports it
 			t.errorAt(p.row, f, &values.Problem{Code: report.MissingValue, Message: "the signature date is missing; it is required unless the status is negotiating (a bare year such as 2019 is enough)"})
+			continue
+		}
+		if p.rec.Signed.HasDay && t.future(p.rec.Signed.Date) || !p.rec.Signed.HasDay && p.rec.Signed.Year > t.r.now().Year() {
+			t.errorAt(p.row, p.signedF, &values.Problem{Code: report.OutOfRange, Message: "the signature date " + p.rec.Signed.String() + " is in the future; an agreement not yet signed has the status negotiating"})
 			continue
 		}
 		if values.EndedStatuses[p.rec.Status] && !p.rec.End.Known() {

@@ -116,6 +116,7 @@ type header struct {
 	spec     domainSpec
 	row      int
 	columns  map[string]int // canonical column -> 1-based sheet column
+	texts    map[int]string // sheet column -> header as written
 	years    map[int]int    // wide social-protection sheets: sheet column -> year
 	ignored  map[int]string // header cells that matched nothing or lost to a better header
 	shadowed map[int]string // header cells naming a column another cell already took
@@ -127,7 +128,7 @@ type header struct {
 
 // matchHeader reads a candidate header row for one domain.
 func matchHeader(spec domainSpec, row workbook.Row, sheetYear int) header {
-	h := header{spec: spec, row: row.Num, columns: map[string]int{}, years: map[int]int{},
+	h := header{spec: spec, row: row.Num, columns: map[string]int{}, years: map[int]int{}, texts: map[int]string{},
 		ignored: map[int]string{}, shadowed: map[int]string{}, sheetYear: sheetYear}
 	best := map[string]int{} // column -> rank of the header that holds it
 	for i, c := range row.Cells {
@@ -136,6 +137,7 @@ func matchHeader(spec domainSpec, row workbook.Row, sheetYear int) header {
 		if text == "" {
 			continue
 		}
+		h.texts[col] = text
 		if spec.domain == records.DomainSocialProtection {
 			if y, ok := values.IsYearHeader(text); ok {
 				h.years[col] = y

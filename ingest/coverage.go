@@ -64,9 +64,9 @@ func (cr *coverageReader) read(t *table, row workbook.Row) {
 	if base.Population, err = values.Population(t.field(row, "population").text); err != nil {
 		fail(t.field(row, "population"), err)
 	}
-	base.ObsStatus = t.field(row, "obs_status").text
-	base.SourceNote = t.field(row, "source").text
-	base.Note = t.field(row, "note").text
+	base.ObsStatus = t.field(row, "obs_status").raw
+	base.SourceNote = t.field(row, "source").raw
+	base.Note = t.field(row, "note").raw
 
 	if t.h.wide() {
 		for _, col := range sortedYearCols(t.h.years) {

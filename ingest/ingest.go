@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/ilo-pledge/pledgestat/ingest/report"
@@ -41,12 +42,15 @@ type Reader struct {
 	limits workbook.Limits
 	// open opens a file; tests replace it to make a parser fail.
 	open func(path string, limits workbook.Limits) (workbook.File, error)
+	// now gives today's date, after which no ratification or signature
+	// can have happened.
+	now func() time.Time
 }
 
 // NewReader returns a Reader that checks values against ref and refuses
 // files over limits.
 func NewReader(ref *refdata.Reference, limits workbook.Limits) *Reader {
-	return &Reader{ref: ref, limits: limits, open: workbook.Open}
+	return &Reader{ref: ref, limits: limits, open: workbook.Open, now: time.Now}
 }
 
 // Submission is what one file holds.
@@ -405,7 +409,8 @@ func (t *table) finish() {
 // field is one cell of a row under a named column.
 type field struct {
 	cell   workbook.Cell
-	text   string // cleaned text
+	text   string // cleaned text: trimmed, inner runs of spaces folded
+	raw    string // trimmed only: free text is kept verbatim
 	col    int    // 0 when the table has no such column
 	header string // the header as written, for messages
 }
@@ -418,7 +423,11 @@ func (t *table) field(row workbook.Row, name string) field {
 		return field{}
 	}
 	c := row.Cell(col)
-	return field{cell: c, text: textnorm.Clean(c.Text), col: col, header: name}
+	header := t.h.texts[col]
+	if header == "" {
+		header = name
+	}
+	return field{cell: c, text: textnorm.Clean(c.Text), raw: strings.TrimSpace(c.Text), col: col, header: header}
 }
 
 // errorAt reports an error on a field's cell; the message is prefixed with
@@ -480,6 +489,13 @@ func differences(pairs ...[3]string) string {
 		}
 	}
 	return strings.Join(out, "; ")
+}
+
+// future reports a date after today: a ratification registered or an
+// agreement signed in the future is a typing error.
+func (t *table) future(d records.Date) bool {
+	now := t.r.now()
+	return d > records.DateOf(now.Year(), now.Month(), now.Day())
 }
 
 // country reads a country cell. "NA" is Namibia, every other missing

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -447,5 +448,23 @@ func TestDuplicatesAcrossSheets(t *testing.T) {
 	}
 	if sub.Accepted() {
 		t.Error("a file with a duplicate record across sheets must be rejected")
+	}
+}
+
+func TestFutureDatesRefused(t *testing.T) {
+	r := NewReader(testRef, workbook.DefaultLimits)
+	r.now = func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
+	rat := writeCSV(t, "f.csv", "country,instrument,ratification_date\nFRA,C097,2026-11-26\nDEU,C097,2026-11-27\n")
+	sub, err := r.ReadFile(context.Background(), rat, "f.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := entries(sub); len(got) != 1 || got[0] != "error out_of_range !C3" {
+		t.Errorf("entries = %v", got)
+	}
+	blma := writeCSV(t, "b.csv", "title,type,origin,destination,date_signed,date_in_force\nA,BLA,PHL,DEU,2027,\nB,BLA,PHL,DEU,2026,2030\n")
+	sub, _ = r.ReadFile(context.Background(), blma, "b.csv")
+	if got := entries(sub); len(got) != 1 || got[0] != "error out_of_range !E2" {
+		t.Errorf("entries = %v (an entry into force may lie ahead, a signature not)", got)
 	}
 }

@@ -78,7 +78,7 @@ func (rr *ratificationReader) read(t *table, row workbook.Row) {
 		}
 	}
 	if n := t.field(row, "note"); n.present() && !values.Missing(n.text) {
-		p.rec.Note = n.text
+		p.rec.Note = n.raw
 	}
 	rr.rows = append(rr.rows, p)
 }
@@ -99,6 +99,10 @@ func (rr *ratificationReader) finish(t *table) {
 		}
 		p.rec.RatificationDate = p.date.value.Date
 		p.rec.DateCell = cellRef(p.date.f.col, p.row)
+		if t.future(p.rec.RatificationDate) {
+			t.errorAt(p.row, p.date.f, &values.Problem{Code: report.OutOfRange, Message: "the ratification date " + p.rec.RatificationDate.String() + " is in the future; expected the date the ratification was registered"})
+			continue
+		}
 		if p.hasDenunDate {
 			p.rec.Denunciation = records.OptionalDate{Date: p.denun.value.Date, Valid: true}
 			p.rec.DenunciationCell = cellRef(p.denunField.col, p.row)

@@ -55,7 +55,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	cfg := p.WS.Config.Report
 	result, err := transform.Compute(ctx, p.Ref, transform.Inputs{
 		Ratification: tables[records.DomainRatification], SocialProtection: tables[records.DomainSocialProtection], BLMA: tables[records.DomainBLMA],
-	}, transform.Options{FirstYear: cfg.FirstYear, LastYear: cfg.LastYear})
+	}, transform.Options{FirstYear: cfg.FirstYear, LastYear: cfg.LastYear, MaxYear: p.Now().Year()})
 	if err != nil {
 		return fmt.Errorf("compute indicators: %w", err)
 	}

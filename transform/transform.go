@@ -31,6 +31,10 @@ type Inputs struct {
 type Options struct {
 	FirstYear int // default 2015
 	LastYear  int // default: the latest year in the accepted records
+	// MaxYear caps the default last year (the current year): an entry
+	// into force scheduled for later is no reason to publish years that
+	// have not happened. 0 leaves it uncapped.
+	MaxYear int
 }
 
 // DefaultFirstYear is the first year published unless configured.
@@ -82,6 +86,9 @@ func Compute(ctx context.Context, ref *refdata.Reference, in Inputs, opts Option
 	last := opts.LastYear
 	if last == 0 {
 		last = max(rat.latestYear(), cov.latestYear(), agr.latestYear())
+		if opts.MaxYear > 0 {
+			last = min(last, opts.MaxYear)
+		}
 	}
 	c := &computation{ref: ref, areas: newAreas(ref), first: first, last: last, rat: rat, cov: cov, agr: agr}
 	for _, ind := range ref.Catalog().Indicators {
