@@ -68,6 +68,10 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	previous, err := p.previousIndicators(ctx, mem)
 	if err != nil {
 		log.Warn("the previous run's indicators could not be read; changes.csv lists every observation as added", "err", err)
+		for _, b := range previous {
+			b.Release()
+		}
+		previous = nil
 	}
 	defer func() {
 		for _, b := range previous {

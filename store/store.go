@@ -156,14 +156,15 @@ func (s *Store) readLedger() error {
 		nl := bytes.IndexByte(rest, '\n')
 		lineNo++
 		if nl < 0 {
-			// No newline: the last append was cut short.
+			// No newline: the last append was cut short (its bytes may
+			// even be zeros the file system filled in).
 			break
 		}
 		e, err := decodeLine(rest[:nl])
 		if err != nil {
-			if len(bytes.TrimSpace(rest[nl+1:])) == 0 {
-				break // a damaged last line is a torn append
-			}
+			// An interrupted append leaves a line without its newline
+			// (handled above); a whole line that does not check out is
+			// damage, wherever it is.
 			return fmt.Errorf("ledger %s line %d is corrupt (%v): restore .pledgestat from a backup or contact the maintainers", s.ledgerPath(), lineNo, err)
 		}
 		s.note(e)

@@ -112,8 +112,13 @@ func TestRepairsTornLedgerAndOrphans(t *testing.T) {
 	if !strings.HasSuffix(string(data), "\n") || strings.Contains(string(data), `"seq":2,`) {
 		t.Errorf("ledger not repaired: %q", data)
 	}
-	// A damaged line in the middle is corruption, not a torn append.
 	lines := strings.SplitAfter(string(data), "\n")
+	// A whole line that does not check out is damage, even the last one.
+	os.WriteFile(filepath.Join(dir, ledgerName), []byte(strings.Replace(lines[0], "a.xlsx", "b.xlsx", 1)), 0o644)
+	if _, err := Open(fsx.OS{}, dir, quiet); err == nil || !strings.Contains(err.Error(), "corrupt") {
+		t.Errorf("a damaged complete last line was taken for a torn append: %v", err)
+	}
+	// A damaged line in the middle is corruption, not a torn append.
 	os.WriteFile(filepath.Join(dir, ledgerName), []byte(strings.Replace(lines[0], "a.xlsx", "b.xlsx", 1)+lines[0]), 0o644)
 	if _, err := Open(fsx.OS{}, dir, quiet); err == nil || !strings.Contains(err.Error(), "corrupt") {
 		t.Errorf("corrupt ledger opened: %v", err)
