@@ -234,7 +234,7 @@ func (ar *agreementReader) finish(t *table) {
 		if j, dup := byKey[k]; dup {
 			first := out[j]
 			if sameAgreement(first, p.rec) {
-				t.rep.Warnf(report.DuplicateRow, t.sheet, 0, p.row, "row %d repeats the agreement of row %d (%s); the repeat was ignored", p.row, rowNum(first.Source.Cell), p.rec.Title)
+				t.rep.Warnf(report.DuplicateRow, t.sheet, t.h.firstCol, p.row, "row %d repeats the agreement of row %d (%s); the repeat was ignored", p.row, rowNum(first.Source.Cell), p.rec.Title)
 				continue
 			}
 			pairs := [][3]string{

@@ -56,11 +56,11 @@ func TestEveryCode(t *testing.T) {
 		{report.BadNumber, csvFile("bn.csv", "country,year,value\nFRA,2020,high\n"), "error,,C2,2,C"},
 		{report.OutOfRange, csvFile("oor.csv", "country,year,value\nFRA,2020,101\n"), "error,,C2,2,C"},
 		{report.BadValue, xlsx("bv.xlsx", rat([]any{"FRA", "C097", "2019-03-04", "Ratified"})...), "error,Data,D2,2,D"},
-		{report.DuplicateRecord, csvFile("dr.csv", "country,year,value\nFRA,2020,50\nFRA,2020,51\n"), "error,,,2,"},
+		{report.DuplicateRecord, csvFile("dr.csv", "country,year,value\nFRA,2020,50\nFRA,2020,51\n"), "error,,A2,2,A"},
 		{report.Inconsistent, xlsx("in.xlsx", rat([]any{"FRA", "C097", "2019-03-04", "Denounced", "2018-01-01"})...), "error,Data,E2,2,E"},
 		{report.HiddenSheet, xlsx("hs.xlsx", sheetSpec{name: "Data", rows: [][]any{{"country", "year", "value"}, {"FRA", 2020, 50}}}, sheetSpec{name: "Old", rows: [][]any{{"x"}}, hidden: true}), "warning,Old,,,"},
 		{report.SuspectScale, csvFile("ss.csv", "country,year,value\nFRA,2020,0.5\n"), "warning,,C1,1,C"},
-		{report.DuplicateRow, csvFile("dup.csv", "country,year,value\nFRA,2020,50\nFRA,2020,50\n"), "warning,,,3,"},
+		{report.DuplicateRow, csvFile("dup.csv", "country,year,value\nFRA,2020,50\nFRA,2020,50\n"), "warning,,A3,3,A"},
 		{report.UnknownColumn, csvFile("ucol.csv", "country,year,value,colour\nFRA,2020,50,blue\n"), "warning,,D1,1,D"},
 	}
 	r := NewReader(testRef, workbook.DefaultLimits)
@@ -87,6 +87,9 @@ func TestEveryCode(t *testing.T) {
 						t.Errorf("file or message missing: %q", rec)
 					}
 				}
+			}
+			if tt.code == report.DuplicateRecord && (len(got) != 2 || got[1] != "error,,A3,3,A") {
+				t.Errorf("duplicate_record must be on both rows: %q", got)
 			}
 			if len(got) == 0 || got[0] != tt.want {
 				t.Errorf("%s entries %q, want first %q; all: %q", tt.code, got, tt.want, recs)

@@ -175,7 +175,7 @@ func (cr *coverageReader) finish(t *table) {
 			first := out[j]
 			what := fmt.Sprintf("%s %d %s sex %s %s", p.rec.Area, p.rec.Year, p.rec.Series, p.rec.Sex, p.rec.Population)
 			if first.Value == p.rec.Value {
-				t.rep.Warnf(report.DuplicateRow, t.sheet, 0, p.row, "row %d repeats the observation of row %d (%s); the repeat was ignored", p.row, rowNum(first.Source.Cell), what)
+				t.rep.Warnf(report.DuplicateRow, t.sheet, t.h.firstCol, p.row, "row %d repeats the observation of row %d (%s); the repeat was ignored", p.row, rowNum(first.Source.Cell), what)
 				continue
 			}
 			t.duplicate(rowNum(first.Source.Cell), p.row, what, differences(

@@ -40,12 +40,24 @@ func dedupe[T any](rep *report.Report, recs []T, key func(T) string, src func(T)
 			continue // the table's own check reported it
 		}
 		if same(out[j], r) {
-			rep.Warnf(report.DuplicateRow, b.Sheet, 0, rowNum(b.Cell), "row %d repeats row %d of sheet %q (record %s); the repeat was ignored", rowNum(b.Cell), rowNum(a.Cell), a.Sheet, k)
+			rep.Warnf(report.DuplicateRow, b.Sheet, colNum(b.Cell), rowNum(b.Cell), "row %d repeats row %d of sheet %q (record %s); the repeat was ignored", rowNum(b.Cell), rowNum(a.Cell), a.Sheet, k)
 			continue
 		}
 		msg := "sheet %q row %d and sheet %q row %d both give the record %s with different values; keep only the right one"
-		rep.Errorf(report.DuplicateRecord, a.Sheet, 0, rowNum(a.Cell), msg, a.Sheet, rowNum(a.Cell), b.Sheet, rowNum(b.Cell), k)
-		rep.Errorf(report.DuplicateRecord, b.Sheet, 0, rowNum(b.Cell), msg, a.Sheet, rowNum(a.Cell), b.Sheet, rowNum(b.Cell), k)
+		rep.Errorf(report.DuplicateRecord, a.Sheet, colNum(a.Cell), rowNum(a.Cell), msg, a.Sheet, rowNum(a.Cell), b.Sheet, rowNum(b.Cell), k)
+		rep.Errorf(report.DuplicateRecord, b.Sheet, colNum(b.Cell), rowNum(b.Cell), msg, a.Sheet, rowNum(a.Cell), b.Sheet, rowNum(b.Cell), k)
 	}
 	return out
+}
+
+// colNum extracts the column number of an A1 reference.
+func colNum(cell string) int {
+	n := 0
+	for _, r := range cell {
+		if r < 'A' || r > 'Z' {
+			break
+		}
+		n = n*26 + int(r-'A'+1)
+	}
+	return n
 }

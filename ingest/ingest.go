@@ -468,8 +468,8 @@ func rowNum(cell string) int {
 // on both rows (inputs.md, "record keys").
 func (t *table) duplicate(first, second int, what, diff string) {
 	msg := "rows %d and %d both give the record %s with different values (%s); keep only the right one"
-	t.rep.Errorf(report.DuplicateRecord, t.sheet, 0, first, msg, first, second, what, diff)
-	t.rep.Errorf(report.DuplicateRecord, t.sheet, 0, second, msg, first, second, what, diff)
+	t.rep.Errorf(report.DuplicateRecord, t.sheet, t.h.firstCol, first, msg, first, second, what, diff)
+	t.rep.Errorf(report.DuplicateRecord, t.sheet, t.h.firstCol, second, msg, first, second, what, diff)
 }
 
 // differences describes how two versions of a record differ:

@@ -175,9 +175,9 @@ func TestRatificationErrorsAllReported(t *testing.T) {
 		"error bad_value Data!D8",
 		"error missing_value Data!E9",
 		"error inconsistent Data!E10",
-		"error duplicate_record Data!row11",
-		"error duplicate_record Data!row12",
-		"warning duplicate_row Data!row14",
+		"error duplicate_record Data!A11",
+		"error duplicate_record Data!A12",
+		"warning duplicate_row Data!A14",
 		"error missing_value Data!A15",
 	}
 	got := entries(sub)
@@ -439,7 +439,7 @@ func TestDuplicatesAcrossSheets(t *testing.T) {
 		sheetSpec{name: "A", rows: [][]any{head, {"FRA", 2020, 50}, {"DEU", 2020, 60}}},
 		sheetSpec{name: "B", rows: [][]any{head, {"FRA", 2020, 51}, {"DEU", 2020, 60}, {"ITA", 2020, 70}}})
 	sub := read(t, path)
-	want := []string{"error duplicate_record A!row2", "warning duplicate_row B!row3", "error duplicate_record B!row2"}
+	want := []string{"error duplicate_record A!A2", "warning duplicate_row B!A3", "error duplicate_record B!A2"}
 	got := entries(sub)
 	for _, w := range want {
 		if !hasEntry(sub, w) {

@@ -124,7 +124,7 @@ func (rr *ratificationReader) finish(t *table) {
 		if j, dup := byKey[p.rec.Key()]; dup {
 			first := out[j]
 			if sameRatification(first, p.rec) {
-				t.rep.Warnf(report.DuplicateRow, t.sheet, 0, p.row, "row %d repeats row %d (%s, %s); the repeat was ignored", p.row, rowNum(first.Source.Cell), p.rec.Country, p.rec.Instrument)
+				t.rep.Warnf(report.DuplicateRow, t.sheet, t.h.firstCol, p.row, "row %d repeats row %d (%s, %s); the repeat was ignored", p.row, rowNum(first.Source.Cell), p.rec.Country, p.rec.Instrument)
 				continue
 			}
 			t.duplicate(rowNum(first.Source.Cell), p.row, p.rec.Country+" "+p.rec.Instrument, differences(
