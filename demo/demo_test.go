@@ -34,7 +34,7 @@ func TestSamplesThroughReader(t *testing.T) {
 	if len(names) < 6 {
 		t.Fatalf("Seed wrote %d files, want at least 6: %v", len(names), names)
 	}
-	reader := ingest.NewReader(ref, workbook.DefaultLimits)
+	reader := ingest.NewReader(ref, workbook.DefaultLimits())
 	ctx := context.Background()
 
 	var (
@@ -164,7 +164,7 @@ func TestBrokenSampleReport(t *testing.T) {
 	if _, err := Seed(dir); err != nil {
 		t.Fatal(err)
 	}
-	sub, err := ingest.NewReader(ref, workbook.DefaultLimits).ReadFile(context.Background(), filepath.Join(dir, brokenFile), brokenFile)
+	sub, err := ingest.NewReader(ref, workbook.DefaultLimits()).ReadFile(context.Background(), filepath.Join(dir, brokenFile), brokenFile)
 	if err != nil {
 		t.Fatal(err)
 	}

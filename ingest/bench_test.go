@@ -64,7 +64,7 @@ func key(i int) (country, year int, series, sex, pop string) {
 
 func benchmarkRead(b *testing.B, n int, xlsx bool) {
 	path := benchFile(b, n, xlsx)
-	r := NewReader(testRef, workbook.DefaultLimits)
+	r := NewReader(testRef, workbook.DefaultLimits())
 	st, _ := os.Stat(path)
 	b.SetBytes(st.Size())
 	b.ResetTimer()

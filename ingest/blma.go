@@ -121,9 +121,9 @@ func (ar *agreementReader) read(t *table, row workbook.Row) {
 		}
 		*d.out = v
 	}
-	for i, flag := range records.ProvisionFlags {
+	for i, flag := range records.ProvisionFlags() {
 		if p.rec.Provisions == nil {
-			p.rec.Provisions = make([]string, len(records.ProvisionFlags))
+			p.rec.Provisions = make([]string, len(records.ProvisionFlags()))
 		}
 		p.rec.Provisions[i] = records.FlagUnknown
 		f := t.field(row, flag)
@@ -214,7 +214,7 @@ func (ar *agreementReader) finish(t *table) {
 			t.errorAt(p.row, p.signedF, &values.Problem{Code: report.OutOfRange, Message: "the signature date " + p.rec.Signed.String() + " is in the future; an agreement not yet signed has the status negotiating"})
 			continue
 		}
-		if values.EndedStatuses[p.rec.Status] && !p.rec.End.Known() {
+		if values.Ended(p.rec.Status) && !p.rec.End.Known() {
 			f := p.endF
 			if !f.present() {
 				f = p.statusF
@@ -242,7 +242,7 @@ func (ar *agreementReader) finish(t *table) {
 				{"date_signed", first.Signed.String(), p.rec.Signed.String()}, {"date_in_force", first.InForce.String(), p.rec.InForce.String()},
 				{"date_end", first.End.String(), p.rec.End.String()}, {"sectors", first.Sectors, p.rec.Sectors},
 			}
-			for _, fl := range records.ProvisionFlags {
+			for _, fl := range records.ProvisionFlags() {
 				pairs = append(pairs, [3]string{fl, first.Provision(fl), p.rec.Provision(fl)})
 			}
 			t.duplicate(rowNum(first.Source.Cell), p.row, "agreement "+describeAgreement(p.rec), differences(pairs...))

@@ -63,7 +63,7 @@ func TestEveryCode(t *testing.T) {
 		{report.DuplicateRow, csvFile("dup.csv", "country,year,value\nFRA,2020,50\nFRA,2020,50\n"), "warning,,A3,3,A"},
 		{report.UnknownColumn, csvFile("ucol.csv", "country,year,value,colour\nFRA,2020,50,blue\n"), "warning,,D1,1,D"},
 	}
-	r := NewReader(testRef, workbook.DefaultLimits)
+	r := NewReader(testRef, workbook.DefaultLimits())
 	for _, tt := range tests {
 		t.Run(string(tt.code), func(t *testing.T) {
 			path := tt.file(t)
@@ -142,7 +142,7 @@ func TestZipBombRefusedQuickly(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	sub, err := NewReader(testRef, workbook.DefaultLimits).ReadFile(context.Background(), path, "bomb.xlsx")
+	sub, err := NewReader(testRef, workbook.DefaultLimits()).ReadFile(context.Background(), path, "bomb.xlsx")
 	elapsed := time.Since(start)
 	runtime.ReadMemStats(&after)
 	if err != nil {
@@ -173,7 +173,7 @@ func (panickyFile) Format() workbook.Format { return workbook.FormatXLSX }
 // TestParserPanicRejectsOnlyThatFile: a panic while reading a file rejects
 // that file as unreadable; the next file is read normally.
 func TestParserPanicRejectsOnlyThatFile(t *testing.T) {
-	r := NewReader(testRef, workbook.DefaultLimits)
+	r := NewReader(testRef, workbook.DefaultLimits())
 	r.open = func(path string, limits workbook.Limits) (workbook.File, error) {
 		if strings.HasSuffix(path, "panic.csv") {
 			return panickyFile{}, nil

@@ -71,7 +71,7 @@ var blmaColumns = func() []column {
 		"return_reintegration": {"return and reintegration", "return reintegration"},
 		"un_support":           {"concluded with ILO, IOM or other UN technical support", "UN technical support", "UN support"},
 	}
-	for _, flag := range records.ProvisionFlags {
+	for _, flag := range records.ProvisionFlags() {
 		cols = append(cols, column{flag, append([]string{flag}, descriptions[flag]...)})
 	}
 	return cols

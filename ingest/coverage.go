@@ -2,7 +2,9 @@ package ingest
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"github.com/ilo-pledge/pledgestat/ingest/report"
@@ -69,7 +71,7 @@ func (cr *coverageReader) read(t *table, row workbook.Row) {
 	base.Note = t.field(row, "note").raw
 
 	if t.h.wide() {
-		for _, col := range sortedYearCols(t.h.years) {
+		for _, col := range slices.Sorted(maps.Keys(t.h.years)) {
 			c := row.Cell(col)
 			f := field{cell: c, text: textnorm.Clean(c.Text), col: col, header: strconv.Itoa(t.h.years[col])}
 			if f.text == "" {
@@ -187,12 +189,4 @@ func (cr *coverageReader) finish(t *table) {
 	}
 	t.records += len(out)
 	t.sub.Coverage = append(t.sub.Coverage, out...)
-}
-
-func sortedYearCols(years map[int]int) []int {
-	m := make(map[int]string, len(years))
-	for col := range years {
-		m[col] = ""
-	}
-	return sortedCols(m)
 }

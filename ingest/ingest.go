@@ -17,15 +17,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/ilo-pledge/pledgestat/ingest/report"
-	"github.com/ilo-pledge/pledgestat/ingest/template"
 	"github.com/ilo-pledge/pledgestat/ingest/values"
 	"github.com/ilo-pledge/pledgestat/ingest/workbook"
 	"github.com/ilo-pledge/pledgestat/internal/textnorm"
@@ -107,7 +108,7 @@ func (r *Reader) readContent(ctx context.Context, path string, sub *Submission) 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if sheet.Hidden && sheet.Name == template.ListsSheet {
+		if sheet.Hidden && sheet.Name == workbook.TemplateListsSheet {
 			sub.Report.Infof(report.SheetIgnored, sheet.Name, 0, 0, "sheet %q holds the drop-down lists of the pledgestat template; not read", sheet.Name)
 			continue
 		}
@@ -308,18 +309,7 @@ func acceptedHeaders(spec domainSpec, missing string) string {
 	return strings.Join(names, ", ")
 }
 
-func sortedCols(m map[int]string) []int {
-	cols := make([]int, 0, len(m))
-	for c := range m {
-		cols = append(cols, c)
-	}
-	for i := 1; i < len(cols); i++ {
-		for j := i; j > 0 && cols[j] < cols[j-1]; j-- {
-			cols[j], cols[j-1] = cols[j-1], cols[j]
-		}
-	}
-	return cols
-}
+func sortedCols(m map[int]string) []int { return slices.Sorted(maps.Keys(m)) }
 
 // add takes one row below the header.
 func (t *table) add(row workbook.Row) {

@@ -84,7 +84,7 @@ func writeCSV(t testing.TB, name, content string) string {
 
 func read(t testing.TB, path string) *Submission {
 	t.Helper()
-	sub, err := NewReader(testRef, workbook.DefaultLimits).ReadFile(context.Background(), path, filepath.Base(path))
+	sub, err := NewReader(testRef, workbook.DefaultLimits()).ReadFile(context.Background(), path, filepath.Base(path))
 	if err != nil {
 		t.Fatalf("ReadFile: %v", err)
 	}
@@ -452,7 +452,7 @@ func TestDuplicatesAcrossSheets(t *testing.T) {
 }
 
 func TestFutureDatesRefused(t *testing.T) {
-	r := NewReader(testRef, workbook.DefaultLimits)
+	r := NewReader(testRef, workbook.DefaultLimits())
 	r.now = func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
 	rat := writeCSV(t, "f.csv", "country,instrument,ratification_date\nFRA,C097,2026-11-26\nDEU,C097,2026-11-27\n")
 	sub, err := r.ReadFile(context.Background(), rat, "f.csv")

@@ -111,7 +111,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 			})
 		}},
 	}
-	for _, d := range records.Domains {
+	for _, d := range records.Domains() {
 		t := tables[d]
 		writes = append(writes, struct {
 			name  string

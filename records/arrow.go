@@ -55,7 +55,7 @@ var BLMASchema = func() *arrow.Schema {
 		date("date_end", true), i32("end_year", true),
 		str("status", true), str("sectors", true),
 	}
-	for _, f := range ProvisionFlags {
+	for _, f := range provisionFlags {
 		fields = append(fields, str(f, false))
 	}
 	return arrow.NewSchema(append(fields, provenanceFields...), nil)
@@ -218,7 +218,7 @@ func NewAgreementBatch(mem memory.Allocator, as []Agreement, name NameFunc) arro
 		}
 		b.optStr(a.Status)
 		b.optStr(a.Sectors)
-		for _, f := range ProvisionFlags {
+		for _, f := range provisionFlags {
 			b.str(a.Provision(f))
 		}
 		b.provenance(a.Source)
@@ -334,8 +334,8 @@ func AgreementsOf(b arrow.RecordBatch) ([]Agreement, error) {
 	dates := [3]*array.Date32{column[*array.Date32](c, "date_signed"), column[*array.Date32](c, "date_in_force"), column[*array.Date32](c, "date_end")}
 	years := [3]*array.Int32{column[*array.Int32](c, "signed_year"), column[*array.Int32](c, "in_force_year"), column[*array.Int32](c, "end_year")}
 	status, sectors := column[*array.String](c, "status"), column[*array.String](c, "sectors")
-	flags := make([]*array.String, len(ProvisionFlags))
-	for j, f := range ProvisionFlags {
+	flags := make([]*array.String, len(provisionFlags))
+	for j, f := range provisionFlags {
 		flags[j] = column[*array.String](c, f)
 	}
 	prov := readProvenance(c)
@@ -352,7 +352,7 @@ func AgreementsOf(b arrow.RecordBatch) ([]Agreement, error) {
 			AgreementID: optString(id, i), Title: title.Value(i), Type: typ.Value(i),
 			Origin: optString(origin, i), Destination: optString(dest, i),
 			Status: optString(status, i), Sectors: optString(sectors, i), Source: prov.at(i),
-			Provisions: make([]string, len(ProvisionFlags)),
+			Provisions: make([]string, len(provisionFlags)),
 		}
 		start, end := parties.ValueOffsets(i)
 		for k := start; k < end; k++ {
@@ -367,7 +367,7 @@ func AgreementsOf(b arrow.RecordBatch) ([]Agreement, error) {
 				pd[k].Date, pd[k].HasDay = Date(dates[k].Value(i)), true
 			}
 		}
-		for j := range ProvisionFlags {
+		for j := range provisionFlags {
 			a.Provisions[j] = flags[j].Value(i)
 		}
 		out[i] = a

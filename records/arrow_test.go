@@ -57,7 +57,7 @@ func TestCoverageRoundTrip(t *testing.T) {
 func TestAgreementRoundTrip(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	flags := make([]string, len(ProvisionFlags))
+	flags := make([]string, len(provisionFlags))
 	for i := range flags {
 		flags[i] = []string{FlagYes, FlagNo, FlagPartial, FlagUnknown}[i%4]
 	}

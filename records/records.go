@@ -26,8 +26,8 @@ const (
 	DomainBLMA             Domain = "blma"
 )
 
-// Domains lists the input domains in their canonical order.
-var Domains = []Domain{DomainRatification, DomainSocialProtection, DomainBLMA}
+// Domains returns the input domains in their canonical order.
+func Domains() []Domain { return []Domain{DomainRatification, DomainSocialProtection, DomainBLMA} }
 
 // Provenance says where a record came from, down to the cell.
 type Provenance struct {
@@ -150,8 +150,11 @@ func (o CoverageObservation) Key() string {
 	return fmt.Sprintf("%s|%d|%s|%s|%s", o.Area, o.Year, o.Series, o.Sex, o.Population)
 }
 
-// ProvisionFlags are the BLMA provision columns, in their canonical order.
-var ProvisionFlags = []string{
+// ProvisionFlags returns the BLMA provision columns, in their canonical
+// order.
+func ProvisionFlags() []string { return append([]string(nil), provisionFlags...) }
+
+var provisionFlags = []string{
 	"ilo_standards", "social_dialogue", "monitoring", "fair_recruitment", "skills",
 	"social_protection", "gender", "domestic_care", "climate", "crisis",
 	"return_reintegration", "un_support",
@@ -183,7 +186,7 @@ type Agreement struct {
 	End         PartialDate
 	Status      string
 	Sectors     string
-	Provisions  []string // aligned with ProvisionFlags
+	Provisions  []string // aligned with ProvisionFlags()
 	Source      Provenance
 }
 
@@ -204,7 +207,7 @@ func (a Agreement) Key() string {
 
 // Provision returns the value of a provision flag.
 func (a Agreement) Provision(flag string) string {
-	for i, f := range ProvisionFlags {
+	for i, f := range provisionFlags {
 		if f == flag && i < len(a.Provisions) {
 			return a.Provisions[i]
 		}

@@ -86,7 +86,7 @@ func (s *Store) History(ctx context.Context, f Filter) ([]Revision, error) {
 			if f.match(a.Key(), a.Parties...) {
 				v := map[string]string{"title": a.Title, "type": a.Type, "status": a.Status, "signed": a.Signed.String(),
 					"end": a.End.String(), "parties": strings.Join(a.Parties, ";")}
-				for _, fl := range records.ProvisionFlags {
+				for _, fl := range records.ProvisionFlags() {
 					v[fl] = a.Provision(fl)
 				}
 				add(records.DomainBLMA, a.Key(), a.Source.Sheet+"!"+a.Source.Cell, v)

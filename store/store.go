@@ -416,7 +416,7 @@ func (s *Store) readSubmission(ctx context.Context, e Entry) (records.Set, error
 	var set records.Set
 	dir := s.submissionDir(e.Seq, e.SHA256)
 	mem := memory.NewGoAllocator()
-	for _, d := range records.Domains {
+	for _, d := range records.Domains() {
 		if e.Rows[string(d)] == 0 {
 			continue
 		}

@@ -59,7 +59,7 @@ func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
 	if !ok {
 		return nil, fmt.Errorf("agreements table: parties is not a list of strings")
 	}
-	flagCols, err := stringColumns(b, records.ProvisionFlags...)
+	flagCols, err := stringColumns(b, records.ProvisionFlags()...)
 	if err != nil {
 		return nil, fmt.Errorf("agreements table: %w", err)
 	}
@@ -81,7 +81,7 @@ func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
 		for k := start; k < stop; k++ {
 			a.parties = append(a.parties, partyValues.Value(int(k)))
 		}
-		for j, f := range records.ProvisionFlags {
+		for j, f := range records.ProvisionFlags() {
 			a.flags[f] = flagCols[j].Value(i)
 		}
 		t.list = append(t.list, a)

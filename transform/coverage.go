@@ -6,6 +6,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/ilo-pledge/pledgestat/internal/decimal"
 	"github.com/ilo-pledge/pledgestat/refdata"
 )
 
@@ -89,6 +90,6 @@ func (c *computation) coverageGap(ind refdata.Indicator) {
 		if !ok {
 			continue
 		}
-		c.emit(ind, ar, r.year, r.sex, "", roundNoise(r.value-m.value), nil, nil, []string{r.ref, m.ref})
+		c.emit(ind, ar, r.year, r.sex, "", decimal.Round15(r.value-m.value), nil, nil, []string{r.ref, m.ref})
 	}
 }

@@ -1,8 +1,6 @@
 package transform
 
 import (
-	"strconv"
-
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -71,14 +69,4 @@ func (r *Result) RecordBatch(mem memory.Allocator, meta map[string]string) arrow
 		opt(strs(14), o.Sources)
 	}
 	return rb.NewRecordBatch()
-}
-
-// roundNoise keeps 15 significant digits, so that 70.1 - 55.2 is 14.9 and
-// not 14.899999999999999.
-func roundNoise(v float64) float64 {
-	r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 15, 64), 64)
-	if err != nil {
-		return v
-	}
-	return r
 }

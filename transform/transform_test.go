@@ -155,7 +155,7 @@ func TestRatificationIndicators(t *testing.T) {
 func agreement(id, typ string, parties []string, signed, end int, status string, flags map[string]string) records.Agreement {
 	a := records.Agreement{AgreementID: id, Title: id, Type: typ, Parties: parties, Status: status, Source: prov(3),
 		Signed: records.PartialDate{Year: signed}, End: records.PartialDate{Year: end}}
-	for _, f := range records.ProvisionFlags {
+	for _, f := range records.ProvisionFlags() {
 		v := flags[f]
 		if v == "" {
 			v = records.FlagUnknown

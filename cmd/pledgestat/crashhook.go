@@ -1,3 +1,5 @@
+//go:build crashhook
+
 package main
 
 import (
@@ -8,16 +10,6 @@ import (
 
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/workspace"
-)
-
-// Test-only hooks, read from the environment, used by the crash tests that
-// run this binary; they do nothing unless set.
-//
-//	PLEDGESTAT_TEST_CRASH_AT=N   SIGKILL this process at its N-th file-system step
-//	PLEDGESTAT_TEST_STEPS_LOG=F  append every step ("N op path") to the file F
-const (
-	envCrashAt  = "PLEDGESTAT_TEST_CRASH_AT"
-	envStepsLog = "PLEDGESTAT_TEST_STEPS_LOG"
 )
 
 // installTestHooks wraps the workspace's file system with the hooks the

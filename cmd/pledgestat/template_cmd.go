@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,18 +14,14 @@ import (
 
 func (a *app) templateCommand() *cobra.Command {
 	var out string
-	names := make([]string, 0, len(template.Domains))
-	for n := range template.Domains {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := template.Names()
 	c := &cobra.Command{
 		Use:       "template " + strings.Join(names, "|") + " [-o FILE]",
 		Short:     "write a blank XLSX input template with instructions and drop-down lists",
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: names,
 		RunE: func(c *cobra.Command, args []string) error {
-			domain, ok := template.Domains[args[0]]
+			domain, ok := template.DomainOf(args[0])
 			if !ok {
 				return withCode(exitUsage, fmt.Errorf("unknown template %q: use %s", args[0], strings.Join(names, ", ")))
 			}

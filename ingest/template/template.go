@@ -12,13 +12,14 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/ilo-pledge/pledgestat/ingest/workbook"
 	"github.com/ilo-pledge/pledgestat/records"
 	"github.com/ilo-pledge/pledgestat/refdata"
 )
 
 // ListsSheet is the hidden sheet holding the long drop-down lists. ingest
 // recognises it by this name and does not warn about it.
-const ListsSheet = "pledgestat_lists"
+const ListsSheet = workbook.TemplateListsSheet
 
 // InstructionsSheet is the name of the instructions sheet.
 const InstructionsSheet = "Instructions"
@@ -90,7 +91,7 @@ var domains = map[records.Domain]struct {
 
 func flagColumns() []column {
 	var out []column
-	for _, f := range records.ProvisionFlags {
+	for _, f := range records.ProvisionFlags() {
 		name := strings.ReplaceAll(f, "_", " ")
 		name = strings.ToUpper(name[:1]) + name[1:]
 		if f == "ilo_standards" {
@@ -104,11 +105,17 @@ func flagColumns() []column {
 	return out
 }
 
-// Domains lists the template names `pledgestat template` accepts.
-var Domains = map[string]records.Domain{
-	"ratification":      records.DomainRatification,
-	"social-protection": records.DomainSocialProtection,
-	"blma":              records.DomainBLMA,
+// Names returns the template names `pledgestat template` accepts.
+func Names() []string { return []string{"blma", "ratification", "social-protection"} }
+
+// DomainOf returns the domain of a template name.
+func DomainOf(name string) (records.Domain, bool) {
+	d, ok := map[string]records.Domain{
+		"ratification":      records.DomainRatification,
+		"social-protection": records.DomainSocialProtection,
+		"blma":              records.DomainBLMA,
+	}[name]
+	return d, ok
 }
 
 // Write writes the template of a domain.

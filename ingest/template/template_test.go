@@ -63,7 +63,8 @@ func TestTemplatesRoundTripWithoutWarnings(t *testing.T) {
 			{"A2", "East Africa framework", "REGIONAL_FRAMEWORK", nil, nil, "Kenya; Uganda", 2019, nil, nil, "signed"},
 		}, func(s *ingest.Submission) int { return len(s.Agreements) }},
 	}
-	for name, domain := range template.Domains {
+	for _, name := range template.Names() {
+		domain, _ := template.DomainOf(name)
 		for _, tt := range tests {
 			if tt.domain != domain {
 				continue
@@ -74,7 +75,7 @@ func TestTemplatesRoundTripWithoutWarnings(t *testing.T) {
 					t.Fatal(err)
 				}
 				path := fill(t, buf.Bytes(), tt.rows)
-				sub, err := ingest.NewReader(ref, workbook.DefaultLimits).ReadFile(context.Background(), path, "filled.xlsx")
+				sub, err := ingest.NewReader(ref, workbook.DefaultLimits()).ReadFile(context.Background(), path, "filled.xlsx")
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/ilo-pledge/pledgestat/ingest/report"
+	"github.com/ilo-pledge/pledgestat/internal/decimal"
 	"github.com/ilo-pledge/pledgestat/internal/textnorm"
 )
 
@@ -63,7 +64,7 @@ func Percent(text string, percentFormatted bool) (float64, *Problem) {
 		return 0, problem(report.BadNumber, "%s is not a number; expected a percentage from 0 to 100 such as 45.5 or 45,5 %%", report.Quote(text))
 	}
 	if percentFormatted && !hasSign {
-		v = roundNoise(v * 100)
+		v = decimal.Round15(v * 100)
 	}
 	if v < 0 || v > 100 {
 		if percentFormatted && !hasSign {
@@ -72,16 +73,6 @@ func Percent(text string, percentFormatted bool) (float64, *Problem) {
 		return v, problem(report.OutOfRange, "%s is outside 0 to 100; expected a percentage", report.Quote(text))
 	}
 	return v, nil
-}
-
-// roundNoise removes the binary noise of scaling (0.455*100 =
-// 45.50000000000001) by keeping 15 significant digits.
-func roundNoise(v float64) float64 {
-	r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 15, 64), 64)
-	if err != nil {
-		return v
-	}
-	return r
 }
 
 // Year reads an integer year in [min, max]; "2021", "2021.0" and a numeric
@@ -155,8 +146,11 @@ func AgreementStatus(text string) (string, *Problem) {
 	return "", problem(report.BadValue, "%s is not an agreement status; expected negotiating, signed, in force, expired, terminated or superseded", report.Quote(text))
 }
 
-// EndedStatuses are the agreement statuses that need a date_end.
-var EndedStatuses = map[string]bool{"expired": true, "terminated": true, "superseded": true}
+// Ended reports whether an agreement status needs a date_end: expired,
+// terminated or superseded.
+func Ended(status string) bool {
+	return status == "expired" || status == "terminated" || status == "superseded"
+}
 
 var agreementTypes = newVocabulary(map[string][]string{
 	"BLA":                {"bilateral labour agreement", "bilateral labor agreement", "accord bilatéral de travail", "acuerdo bilateral de trabajo", "bilateral labour migration agreement", "bilateral labor migration agreement", "bilateral agreement"},

@@ -40,8 +40,8 @@ const (
 	Windows1252 Encoding = "Windows-1252"
 )
 
-// Delimiters tried, in order of preference on a tie.
-var Delimiters = []rune{',', ';', '\t', '|'}
+// delimiters tried, in order of preference on a tie.
+var delimiters = [...]rune{',', ';', '\t', '|'}
 
 func openCSV(path string, limits Limits) (File, error) {
 	enc, err := detectEncoding(path)
@@ -169,7 +169,7 @@ func SniffDelimiter(sample string) rune {
 		sample = sample[:i]
 	}
 	best, bestScore := ',', 0
-	for _, d := range Delimiters {
+	for _, d := range delimiters {
 		r := csv.NewReader(strings.NewReader(sample))
 		r.Comma = d
 		r.FieldsPerRecord = -1

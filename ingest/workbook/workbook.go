@@ -72,8 +72,15 @@ type Limits struct {
 	MaxRows          int   // rows per sheet or CSV file
 }
 
-// DefaultLimits are cli.md's defaults.
-var DefaultLimits = Limits{MaxFileBytes: 100 << 20, MaxUnpackedBytes: 1 << 30, MaxRows: 1048576}
+// DefaultLimits returns cli.md's defaults.
+func DefaultLimits() Limits {
+	return Limits{MaxFileBytes: 100 << 20, MaxUnpackedBytes: 1 << 30, MaxRows: 1048576}
+}
+
+// TemplateListsSheet is the hidden sheet of pledgestat's input templates
+// that holds the long drop-down lists; it is not data and no warning is
+// due for it being hidden.
+const TemplateListsSheet = "pledgestat_lists"
 
 // File is an opened workbook or CSV file.
 type File interface {

@@ -52,7 +52,7 @@ func TestXLSXCellsAndStyles(t *testing.T) {
 	if err := x.SaveAs(path); err != nil {
 		t.Fatal(err)
 	}
-	f, err := Open(path, DefaultLimits)
+	f, err := Open(path, DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestXLSXDate1904(t *testing.T) {
 	if err := x.SaveAs(path); err != nil {
 		t.Fatal(err)
 	}
-	f, err := Open(path, DefaultLimits)
+	f, err := Open(path, DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestCSVEncodingsAndDelimiters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := Open(writeFile(t, tt.name, []byte(tt.data)), DefaultLimits)
+			f, err := Open(writeFile(t, tt.name, []byte(tt.data)), DefaultLimits())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -226,7 +226,7 @@ func TestRejectedFormats(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Open(writeFile(t, tt.name, tt.data), DefaultLimits)
+			_, err := Open(writeFile(t, tt.name, tt.data), DefaultLimits())
 			if got := problemCode(err); got != tt.code {
 				t.Fatalf("code = %q (%v), want %q", got, err, tt.code)
 			}
@@ -288,7 +288,7 @@ func TestLiteralPercentSignIsNotAFraction(t *testing.T) {
 	if err := x.SaveAs(path); err != nil {
 		t.Fatal(err)
 	}
-	f, err := Open(path, DefaultLimits)
+	f, err := Open(path, DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func openXLSX(path string, size int64, limits Limits) (_ File, err error) {
 	}()
 	opts := excelize.Options{UnzipSizeLimit: limits.MaxUnpackedBytes, UnzipXMLSizeLimit: maxXMLInMemory}
 	if opts.UnzipSizeLimit <= 0 {
-		opts.UnzipSizeLimit = DefaultLimits.MaxUnpackedBytes
+		opts.UnzipSizeLimit = DefaultLimits().MaxUnpackedBytes
 	}
 	opts.UnzipXMLSizeLimit = min(opts.UnzipXMLSizeLimit, opts.UnzipSizeLimit)
 	f, err := excelize.OpenFile(path, opts)

@@ -1,0 +1,12 @@
+package main
+
+// Test-only hooks, read from the environment by binaries built with
+// "-tags crashhook" (the crash tests build one); release builds do not
+// contain them.
+//
+//	PLEDGESTAT_TEST_CRASH_AT=N   SIGKILL the process at its N-th file-system step
+//	PLEDGESTAT_TEST_STEPS_LOG=F  append every step ("N op path") to the file F
+const (
+	envCrashAt  = "PLEDGESTAT_TEST_CRASH_AT"
+	envStepsLog = "PLEDGESTAT_TEST_STEPS_LOG"
+)
