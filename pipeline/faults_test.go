@@ -169,3 +169,21 @@ func TestPoisonFileSetAside(t *testing.T) {
 		t.Error("the reading marker was left behind")
 	}
 }
+
+// TestAgreementYearCorrectionNoticed: resubmitting an agreement without an
+// id with another signature year creates a second record; the run says so.
+func TestAgreementYearCorrectionNoticed(t *testing.T) {
+	ws, p := faultWorkspace(t)
+	drop(t, ws, "a.csv", "title,type,origin,destination,date_signed\nA,BLA,PHL,DEU,2018\n")
+	if _, err := p.Execute(context.Background(), CommandRun, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	drop(t, ws, "b.csv", "title,type,origin,destination,date_signed\nA,BLA,PHL,DEU,2019\n")
+	res, err := p.Execute(context.Background(), CommandRun, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) != 1 || len(res.Files[0].Notices) != 1 || !strings.Contains(res.Files[0].Notices[0], "signed in 2018") {
+		t.Errorf("files = %+v", res.Files)
+	}
+}

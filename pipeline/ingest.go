@@ -162,6 +162,16 @@ func (p *Pipeline) accept(ctx context.Context, log *slog.Logger, st *store.Store
 		log.Info("duplicate: these bytes were already accepted; not counted again", "file", f.Name, "first_submitted_as", prev.File, "submission", prev.Seq, "archived", out.StoredAs)
 		return out, nil
 	}
+	for _, a := range sub.Agreements {
+		similar, err := st.SimilarAgreements(ctx, a)
+		if err != nil {
+			return out, err
+		}
+		for _, b := range similar {
+			out.Notices = append(out.Notices, fmt.Sprintf("%s: agreement %s between %s signed in %d has no agreement_id and the store already has one signed in %d (from %s); if this corrects the year, withdraw the old submission or give both an agreement_id, or both are counted",
+				a.Source.Cell, a.Type, strings.Join(a.Parties, ", "), a.Signed.Year, b.Signed.Year, b.Source.File))
+		}
+	}
 	entry, err := st.Accept(ctx, base, sub.Set, areaName(p.Ref))
 	if err != nil {
 		return out, fmt.Errorf("store %s: %w", f.Name, err)

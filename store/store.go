@@ -521,6 +521,27 @@ func (c *current) set() records.Set {
 	return records.Set{Ratifications: c.rat.values(), Coverage: c.cov.values(), Agreements: c.agr.values()}
 }
 
+// SimilarAgreements returns the current agreements without an id that
+// have the type and parties of a but another signature year: a correction
+// of the year creates a new record key, so the old record stays counted.
+func (s *Store) SimilarAgreements(ctx context.Context, a records.Agreement) ([]records.Agreement, error) {
+	if a.AgreementID != "" {
+		return nil, nil
+	}
+	cur, err := s.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []records.Agreement
+	for _, key := range cur.agr.order {
+		b := cur.agr.byKey[key]
+		if b.AgreementID == "" && b.Type == a.Type && strings.Join(b.Parties, ";") == strings.Join(a.Parties, ";") && b.Signed.Year != a.Signed.Year {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
 // Totals returns the number of current records per domain.
 func (s *Store) Totals(ctx context.Context) (map[records.Domain]int, error) {
 	cur, err := s.load(ctx)
