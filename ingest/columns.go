@@ -82,6 +82,12 @@ type domainSpec struct {
 	domain  records.Domain
 	columns []column
 	byKey   map[string]headerMatch
+	// required names the columns whose headers rank a partial header.
+	required []string
+	// missing lists the required columns a header lacks.
+	missing func(h header, need func(names ...string) []string) []string
+	// newReader reads the domain's rows.
+	newReader func() rowReader
 }
 
 type headerMatch struct {
@@ -89,8 +95,8 @@ type headerMatch struct {
 	rank   int
 }
 
-func newSpec(domain records.Domain, cols []column) domainSpec {
-	s := domainSpec{domain: domain, columns: cols, byKey: map[string]headerMatch{}}
+func newSpec(domain records.Domain, cols []column, required []string, missing func(header, func(...string) []string) []string, newReader func() rowReader) domainSpec {
+	s := domainSpec{domain: domain, columns: cols, byKey: map[string]headerMatch{}, required: required, missing: missing, newReader: newReader}
 	for _, c := range cols {
 		for rank, h := range append([]string{c.name}, c.headers...) {
 			k := textnorm.Key(h)
@@ -106,9 +112,44 @@ func newSpec(domain records.Domain, cols []column) domainSpec {
 }
 
 var specs = []domainSpec{
-	newSpec(records.DomainRatification, ratificationColumns),
-	newSpec(records.DomainSocialProtection, socialProtectionColumns),
-	newSpec(records.DomainBLMA, blmaColumns),
+	newSpec(records.DomainRatification, ratificationColumns,
+		[]string{"country", "instrument", "ratification_date"},
+		func(h header, need func(...string) []string) []string {
+			return need("country", "instrument", "ratification_date")
+		},
+		func() rowReader { return newRatificationReader() }),
+	newSpec(records.DomainSocialProtection, socialProtectionColumns,
+		[]string{"country", "year", "value"},
+		func(h header, need func(...string) []string) []string {
+			missing := need("country")
+			if h.wide() {
+				return missing // year columns stand for year and value
+			}
+			if h.sheetYear == 0 {
+				missing = append(missing, need("year")...)
+			}
+			return append(missing, need("value")...)
+		},
+		func() rowReader { return newCoverageReader() }),
+	newSpec(records.DomainBLMA, blmaColumns,
+		[]string{"title", "type", "origin", "destination", "parties"},
+		func(h header, need func(...string) []string) []string {
+			missing := need("title", "type")
+			_, hasParties := h.columns["parties"]
+			_, hasOrigin := h.columns["origin"]
+			_, hasDest := h.columns["destination"]
+			switch {
+			case hasParties || (hasOrigin && hasDest):
+			case hasOrigin:
+				missing = append(missing, "destination")
+			case hasDest:
+				missing = append(missing, "origin")
+			default:
+				missing = append(missing, "origin and destination, or parties")
+			}
+			return missing
+		},
+		func() rowReader { return newAgreementReader() }),
 }
 
 // header is a recognised header row.
@@ -187,54 +228,23 @@ func (h header) wide() bool {
 // requiredMissing lists the required columns the header lacks, in the
 // words a statistician reads in the spec.
 func (h header) requiredMissing() []string {
-	var missing []string
-	need := func(names ...string) {
+	need := func(names ...string) []string {
+		var missing []string
 		for _, n := range names {
 			if _, ok := h.columns[n]; !ok {
 				missing = append(missing, n)
 			}
 		}
+		return missing
 	}
-	switch h.spec.domain {
-	case records.DomainRatification:
-		need("country", "instrument", "ratification_date")
-	case records.DomainSocialProtection:
-		need("country")
-		if !h.wide() {
-			if h.sheetYear == 0 {
-				need("year")
-			}
-			need("value")
-		}
-	case records.DomainBLMA:
-		need("title", "type")
-		_, hasParties := h.columns["parties"]
-		_, hasOrigin := h.columns["origin"]
-		_, hasDest := h.columns["destination"]
-		if !hasParties && !(hasOrigin && hasDest) {
-			switch {
-			case hasOrigin:
-				missing = append(missing, "destination")
-			case hasDest:
-				missing = append(missing, "origin")
-			default:
-				missing = append(missing, "origin and destination, or parties")
-			}
-		}
-	}
-	return missing
+	return h.spec.missing(h, need)
 }
 
 // requiredFound counts the header cells that name required columns (or,
 // for agreements, origin, destination or parties), to rank partial headers.
 func (h header) requiredFound() int {
-	names := map[records.Domain][]string{
-		records.DomainRatification:     {"country", "instrument", "ratification_date"},
-		records.DomainSocialProtection: {"country", "year", "value"},
-		records.DomainBLMA:             {"title", "type", "origin", "destination", "parties"},
-	}[h.spec.domain]
 	n := 0
-	for _, name := range names {
+	for _, name := range h.spec.required {
 		if _, ok := h.columns[name]; ok {
 			n++
 		}

@@ -280,14 +280,7 @@ func (r *Reader) newTable(sheet string, h header, date1904 bool, sub *Submission
 	for _, name := range h.missing {
 		t.rep.Errorf(report.MissingColumn, sheet, 0, h.row, "the %s table whose header is on row %d has no %s column; add it with one of these headers: %s", strings.ReplaceAll(string(h.spec.domain), "_", " "), h.row, name, acceptedHeaders(h.spec, name))
 	}
-	switch h.spec.domain {
-	case records.DomainRatification:
-		t.reader = newRatificationReader()
-	case records.DomainSocialProtection:
-		t.reader = newCoverageReader()
-	case records.DomainBLMA:
-		t.reader = newAgreementReader()
-	}
+	t.reader = h.spec.newReader()
 	return t
 }
 

@@ -42,10 +42,9 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	}
 	mem := memory.NewGoAllocator()
 	names := areaName(p.Ref)
-	tables := map[records.Domain]arrow.RecordBatch{
-		records.DomainRatification:     records.NewRatificationBatch(mem, set.Ratifications, names),
-		records.DomainSocialProtection: records.NewCoverageBatch(mem, set.Coverage, names),
-		records.DomainBLMA:             records.NewAgreementBatch(mem, set.Agreements, names),
+	tables := map[records.Domain]arrow.RecordBatch{}
+	for _, d := range records.Domains() {
+		tables[d] = set.Batch(mem, d, names)
 	}
 	defer func() {
 		for _, t := range tables {

@@ -374,3 +374,32 @@ func AgreementsOf(b arrow.RecordBatch) ([]Agreement, error) {
 	}
 	return out, nil
 }
+
+// Batch builds the table of one domain from the set's records. The caller
+// releases the batch.
+func (s Set) Batch(mem memory.Allocator, d Domain, name NameFunc) arrow.RecordBatch {
+	switch d {
+	case DomainRatification:
+		return NewRatificationBatch(mem, s.Ratifications, name)
+	case DomainSocialProtection:
+		return NewCoverageBatch(mem, s.Coverage, name)
+	}
+	return NewAgreementBatch(mem, s.Agreements, name)
+}
+
+// AppendBatch reads a table of one domain back into the set.
+func (s *Set) AppendBatch(d Domain, b arrow.RecordBatch) error {
+	switch d {
+	case DomainRatification:
+		rs, err := RatificationsOf(b)
+		s.Ratifications = append(s.Ratifications, rs...)
+		return err
+	case DomainSocialProtection:
+		os, err := CoverageOf(b)
+		s.Coverage = append(s.Coverage, os...)
+		return err
+	}
+	as, err := AgreementsOf(b)
+	s.Agreements = append(s.Agreements, as...)
+	return err
+}

@@ -351,14 +351,10 @@ func (s *Store) writeSubmission(dir string, set records.Set, names records.NameF
 	}
 	mem := memory.NewGoAllocator()
 	batches := map[records.Domain]arrow.RecordBatch{}
-	if len(set.Ratifications) > 0 {
-		batches[records.DomainRatification] = records.NewRatificationBatch(mem, set.Ratifications, names)
-	}
-	if len(set.Coverage) > 0 {
-		batches[records.DomainSocialProtection] = records.NewCoverageBatch(mem, set.Coverage, names)
-	}
-	if len(set.Agreements) > 0 {
-		batches[records.DomainBLMA] = records.NewAgreementBatch(mem, set.Agreements, names)
+	for d, n := range set.Rows() {
+		if n > 0 {
+			batches[d] = set.Batch(mem, d, names)
+		}
 	}
 	defer func() {
 		for _, b := range batches {
@@ -421,22 +417,7 @@ func (s *Store) readSubmission(ctx context.Context, e Entry) (records.Set, error
 			continue
 		}
 		path := filepath.Join(dir, string(d)+".parquet")
-		err := parquetio.ReadFile(ctx, path, mem, func(b arrow.RecordBatch) error {
-			switch d {
-			case records.DomainRatification:
-				rs, err := records.RatificationsOf(b)
-				set.Ratifications = append(set.Ratifications, rs...)
-				return err
-			case records.DomainSocialProtection:
-				os, err := records.CoverageOf(b)
-				set.Coverage = append(set.Coverage, os...)
-				return err
-			default:
-				as, err := records.AgreementsOf(b)
-				set.Agreements = append(set.Agreements, as...)
-				return err
-			}
-		})
+		err := parquetio.ReadFile(ctx, path, mem, func(b arrow.RecordBatch) error { return set.AppendBatch(d, b) })
 		if err != nil {
 			return set, fmt.Errorf("submission %d (%s): %w", e.Seq, e.File, err)
 		}
