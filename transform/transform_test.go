@@ -70,6 +70,26 @@ func compute(t *testing.T, set records.Set, opts Options) map[string]Observation
 	return out
 }
 
+// expect checks one observation: present with value want, or absent. It
+// returns the observation when it is there and expected.
+func expect(t *testing.T, obs map[string]Observation, key string, want float64, absent bool) (Observation, bool) {
+	t.Helper()
+	o, ok := obs[key]
+	switch {
+	case absent && ok:
+		t.Errorf("%s present: %+v", key, o)
+		return o, false
+	case absent:
+		return o, false
+	case !ok:
+		t.Errorf("%s missing", key)
+		return o, false
+	case o.Value != want:
+		t.Errorf("%s = %v, want %v", key, o.Value, want)
+	}
+	return o, true
+}
+
 func value(t *testing.T, obs map[string]Observation, key string) (float64, bool) {
 	t.Helper()
 	o, ok := obs[key]
@@ -115,19 +135,9 @@ func TestRatificationIndicators(t *testing.T) {
 		{key: "C1.1 X01 2021 T C097", wantAbsent: true}, // outside the window
 	}
 	for _, tt := range tests {
-		o, ok := obs[tt.key]
-		if tt.wantAbsent {
-			if ok {
-				t.Errorf("%s present: %+v", tt.key, o)
-			}
-			continue
-		}
+		o, ok := expect(t, obs, tt.key, tt.want, tt.wantAbsent)
 		if !ok {
-			t.Errorf("%s missing", tt.key)
 			continue
-		}
-		if o.Value != tt.want {
-			t.Errorf("%s = %v, want %v", tt.key, o.Value, tt.want)
 		}
 		if tt.den == 0 && (o.Numerator != nil || o.Denominator != nil) {
 			t.Errorf("%s: country rows have no numerator/denominator", tt.key)
@@ -207,20 +217,7 @@ func TestAgreementIndicators(t *testing.T) {
 		{key: "P1.3 PHL 2019 T ", absent: true}, // shares are for world and regions only
 	}
 	for _, tt := range tests {
-		o, ok := obs[tt.key]
-		if tt.absent {
-			if ok {
-				t.Errorf("%s present: %+v", tt.key, o)
-			}
-			continue
-		}
-		if !ok {
-			t.Errorf("%s missing", tt.key)
-			continue
-		}
-		if o.Value != tt.want {
-			t.Errorf("%s = %v, want %v", tt.key, o.Value, tt.want)
-		}
+		expect(t, obs, tt.key, tt.want, tt.absent)
 	}
 	if o := obs["P1.3 X01 2019 T "]; *o.Numerator != 1 || *o.Denominator != 3 || o.Unit != "percent" {
 		t.Errorf("P1.3 world 2019 = %+v", o)
