@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -299,5 +300,59 @@ func TestLiteralPercentSignIsNotAFraction(t *testing.T) {
 		if got := row.Cell(i + 1).PercentFormat; got != w {
 			t.Errorf("cell %d (%q): PercentFormat = %v, want %v", i+1, row.Cell(i+1).Text, got, w)
 		}
+	}
+}
+
+// rewriteSheet replaces text in a workbook's first sheet part.
+func rewriteSheet(t *testing.T, data []byte, old, new string) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		var body bytes.Buffer
+		body.ReadFrom(rc)
+		rc.Close()
+		b := body.Bytes()
+		if f.Name == "xl/worksheets/sheet1.xml" {
+			b = []byte(strings.Replace(string(b), old, new, 1))
+		}
+		w, _ := zw.Create(f.Name)
+		w.Write(b)
+	}
+	zw.Close()
+	return out.Bytes()
+}
+
+// A declared range larger than the data is common and harmless; broken XML
+// that stops the rows early is damage.
+func TestDeclaredRangeVersusBrokenXML(t *testing.T) {
+	x := excelize.NewFile()
+	for r := 1; r <= 5; r++ {
+		x.SetSheetRow("Sheet1", fmt.Sprintf("A%d", r), &[]any{"a", r})
+	}
+	buf, err := x.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	walk := func(data []byte) error {
+		f, err := Open(writeFile(t, "w.xlsx", data), DefaultLimits())
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return f.Walk(context.Background(), "Sheet1", func(Row) error { return nil })
+	}
+	stale := rewriteSheet(t, buf.Bytes(), `<dimension ref="A1"></dimension>`, `<dimension ref="A1:B500"></dimension>`)
+	if err := walk(stale); err != nil {
+		t.Errorf("a stale declared range was taken for damage: %v", err)
+	}
+	broken := rewriteSheet(t, stale, `<row r="3"`, `<row r="3" <<`)
+	if err := walk(broken); problemCode(err) != report.Unreadable {
+		t.Errorf("broken sheet XML: %v", err)
 	}
 }

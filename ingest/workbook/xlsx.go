@@ -3,6 +3,7 @@ package workbook
 import (
 	"archive/zip"
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 // xlsxFile reads a workbook with excelize's streaming row reader.
 type xlsxFile struct {
 	f        *excelize.File
+	path     string
 	sheets   []Sheet
 	date1904 bool
 	limits   Limits
@@ -55,7 +57,7 @@ func openXLSX(path string, size int64, limits Limits) (_ File, err error) {
 		}
 		return nil, problemf(report.Unreadable, "the workbook could not be read (%v); open it in Excel and save it again as .xlsx", err)
 	}
-	x := &xlsxFile{f: f, limits: limits}
+	x := &xlsxFile{f: f, path: path, limits: limits}
 	if props, err := f.GetWorkbookProps(); err == nil && props.Date1904 != nil {
 		x.date1904 = *props.Date1904
 	}
@@ -255,10 +257,95 @@ func (x *xlsxFile) checkComplete(sheet string, rowsRead int) error {
 	if err != nil {
 		return nil
 	}
-	if lastRow > rowsRead && rowsRead > 0 {
-		return problemf(report.Unreadable, "sheet %q declares rows up to %d but its data end at row %d: the file is damaged; open it in Excel and save it again", sheet, lastRow, rowsRead)
+	if lastRow <= rowsRead || rowsRead == 0 {
+		return nil
+	}
+	// Many writers declare a larger range than they fill; only a sheet
+	// whose XML is broken is damaged. Check it, in this rare case only.
+	if err := wellFormedSheet(x.path, sheet); err != nil {
+		return problemf(report.Unreadable, "sheet %q stops at row %d although it declares rows up to %d: its XML is damaged (%v); open the file in Excel and save it again", sheet, rowsRead, lastRow, err)
 	}
 	return nil
+}
+
+// wellFormedSheet decodes a sheet's XML part to its end, straight from the
+// zip: excelize's row reader stops silently at broken XML.
+func wellFormedSheet(path, sheet string) error {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	parts := map[string]*zip.File{}
+	for _, f := range zr.File {
+		parts[f.Name] = f
+	}
+	decode := func(name string, v any) error {
+		f, ok := parts[name]
+		if !ok {
+			return fmt.Errorf("part %s missing", name)
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		return xml.NewDecoder(rc).Decode(v)
+	}
+	var wb struct {
+		Sheets []struct {
+			Name string `xml:"name,attr"`
+			ID   string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
+		} `xml:"sheets>sheet"`
+	}
+	var rels struct {
+		Rels []struct {
+			ID     string `xml:"Id,attr"`
+			Target string `xml:"Target,attr"`
+		} `xml:"Relationship"`
+	}
+	if err := decode("xl/workbook.xml", &wb); err != nil {
+		return err
+	}
+	if err := decode("xl/_rels/workbook.xml.rels", &rels); err != nil {
+		return err
+	}
+	target := ""
+	for _, s := range wb.Sheets {
+		if s.Name != sheet {
+			continue
+		}
+		for _, r := range rels.Rels {
+			if r.ID == s.ID {
+				target = r.Target
+			}
+		}
+	}
+	if target == "" {
+		return nil // cannot tell: do not accuse the file
+	}
+	name := strings.TrimPrefix(target, "/")
+	if !strings.HasPrefix(name, "xl/") {
+		name = "xl/" + name
+	}
+	f, ok := parts[name]
+	if !ok {
+		return fmt.Errorf("part %s missing", name)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	dec := xml.NewDecoder(rc)
+	for {
+		if _, err := dec.RawToken(); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
 }
 
 var dateShaped = regexp.MustCompile(`[A-Za-z\p{L}]|\d[/:]\d|\d-\d|\d\.\d+\.\d`)
