@@ -117,6 +117,7 @@ Start with:  pledgestat demo`,
 	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "text", "log format on stderr: text or json")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return err })
+	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(a.demoCommand(), a.initCommand(), a.validateCommand(),
 		a.runCommand(pipeline.CommandIngest, "take every file in inbox/: accept it into the store (archive/) or reject it (rejected/)"),
 		a.runCommand(pipeline.CommandBuild, "compute every indicator from the store and publish a new run under out/"),
