@@ -187,12 +187,6 @@ func (p *Pipeline) Validate(ctx context.Context, paths []string) ([]*ingest.Subm
 	return out, errors.Join(errs...)
 }
 
-// ErrLocked reports whether err is "another run holds the lock".
-func ErrLocked(err error) bool {
-	var l *workspace.ErrLocked
-	return errors.As(err, &l)
-}
-
 func areaName(ref *refdata.Reference) func(string) string {
 	return func(code string) string {
 		if c, ok := ref.Countries().ByISO3(code); ok {

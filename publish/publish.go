@@ -53,9 +53,6 @@ func Stage(fsys fsx.FS, out, runID string) (*Staging, error) {
 	return &Staging{fs: fsys, out: out, runID: runID, dir: dir}, nil
 }
 
-// Dir is the staging folder (for reading back what was written).
-func (s *Staging) Dir() string { return s.dir }
-
 // Files lists what was written so far, in order.
 func (s *Staging) Files() []File { return append([]File(nil), s.files...) }
 

@@ -61,17 +61,6 @@ var BLMASchema = func() *arrow.Schema {
 	return arrow.NewSchema(append(fields, provenanceFields...), nil)
 }()
 
-// Schema returns the table schema of a domain.
-func Schema(d Domain) *arrow.Schema {
-	switch d {
-	case DomainRatification:
-		return RatificationSchema
-	case DomainSocialProtection:
-		return SocialProtectionSchema
-	}
-	return BLMASchema
-}
-
 // builder appends values to the next column of a record builder in schema
 // order, so table code reads as one line per column.
 type builder struct {

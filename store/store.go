@@ -548,6 +548,3 @@ func (s *Store) Accepted() []Entry {
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
 	return out
 }
-
-// IsTemp reports whether name is a temporary entry of the store.
-func IsTemp(name string) bool { return strings.HasPrefix(name, ".tmp-") }

@@ -191,11 +191,6 @@ func newAreas(ref *refdata.Reference) *areas {
 // aggregates returns the world followed by the regions.
 func (a *areas) aggregates() []area { return append([]area{a.world}, a.regions...) }
 
-// contains reports whether an aggregate area contains a country.
-func (a *areas) contains(agg area, country area) bool {
-	return agg.typ == refdata.AreaWorld || country.region == agg.code
-}
-
 var areaRank = map[refdata.AreaType]int{refdata.AreaWorld: 0, refdata.AreaRegion: 1, refdata.AreaCountry: 2}
 
 // sortObservations orders rows by indicator_id, ref_area_type (world,

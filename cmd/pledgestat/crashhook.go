@@ -37,7 +37,7 @@ func installTestHooks(ws *workspace.Workspace) error {
 	}
 	ws.FS = &fsx.Steps{FS: ws.FS, Hook: func(step int64, op, path string) error {
 		if logFile != nil {
-			fmt.Fprintln(logFile, fsx.StepString(step, op, path))
+			fmt.Fprintf(logFile, "%d %s %s\n", step, op, path)
 		}
 		if step == at {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)

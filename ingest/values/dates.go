@@ -4,7 +4,6 @@ import (
 	"math"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ilo-pledge/pledgestat/ingest/report"
@@ -285,10 +284,4 @@ func (c *DateColumn) Settle(text string, v DateValue) (DateValue, *Problem) {
 		records.DateOf(v.Year, time.Month(v.b), v.a).Time().Format("2 January 2006"),
 		records.DateOf(v.Year, time.Month(v.a), v.b).Time().Format("2 January 2006"),
 		why, records.DateOf(v.Year, time.Month(v.b), v.a).String())
-}
-
-// IsYearOnlyText reports whether s is just a year, which callers use to tell
-// a bare year from a serial in numeric cells.
-func IsYearOnlyText(s string) bool {
-	return strings.TrimSpace(s) != "" && len(strings.TrimSpace(s)) == 4 && strings.Trim(strings.TrimSpace(s), "0123456789") == ""
 }

@@ -209,9 +209,6 @@ func (c *csvFile) Sheets() []Sheet { return []Sheet{{Name: ""}} }
 func (c *csvFile) Date1904() bool  { return false }
 func (c *csvFile) Close() error    { return nil }
 
-// Delimiter returns the detected delimiter (for tests and messages).
-func (c *csvFile) Delimiter() rune { return c.delimiter }
-
 // Walk streams the records. Row.Num is the physical line where each record
 // starts, so a quoted field with line breaks does not shift later rows.
 func (c *csvFile) Walk(ctx context.Context, _ string, fn func(Row) error) error {

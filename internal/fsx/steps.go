@@ -1,7 +1,6 @@
 package fsx
 
 import (
-	"fmt"
 	"io/fs"
 	"os"
 	"sync/atomic"
@@ -120,6 +119,3 @@ func (f *stepFile) Close() error {
 	}
 	return f.File.Close()
 }
-
-// String describes a step, for logs of the crash tests.
-func StepString(step int64, op, path string) string { return fmt.Sprintf("%d %s %s", step, op, path) }

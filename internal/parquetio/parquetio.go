@@ -77,18 +77,3 @@ func ReadFile(ctx context.Context, path string, mem memory.Allocator, fn func(ar
 	}
 	return nil
 }
-
-// Metadata returns a Parquet file's key-value metadata.
-func Metadata(path string) (map[string]string, error) {
-	rdr, err := file.OpenParquetFile(path, false)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	defer rdr.Close()
-	kv := rdr.MetaData().KeyValueMetadata()
-	out := map[string]string{}
-	for i, k := range kv.Keys() {
-		out[k] = kv.Values()[i]
-	}
-	return out, nil
-}
