@@ -184,7 +184,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		if e.Row > 0 {
 			row = strconv.Itoa(e.Row)
 		}
-		rec := []string{SafeText(e.File), SafeText(e.Sheet), e.Cell, row, e.Column, string(e.Severity), string(e.Code), SafeText(e.Message)}
+		rec := []string{cellsafe.Text(e.File), cellsafe.Text(e.Sheet), e.Cell, row, e.Column, string(e.Severity), string(e.Code), cellsafe.Text(e.Message)}
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("write errors.csv: %w", err)
 		}
@@ -195,10 +195,6 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	}
 	return nil
 }
-
-// SafeText returns s so that a spreadsheet program shows it as text (see
-// package cellsafe).
-func SafeText(s string) string { return cellsafe.Text(s) }
 
 // ColumnLetter converts a 1-based column number to its letters (1 → A,
 // 27 → AA).

@@ -14,18 +14,6 @@ func TestColumnLetter(t *testing.T) {
 	}
 }
 
-func TestSafeText(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"=SUM(A1)", "'=SUM(A1)"}, {"+1", "'+1"}, {"-2", "'-2"}, {"@x", "'@x"},
-		{"\tx", "'\tx"}, {"\rx", "'\rx"}, {"plain", "plain"}, {"", ""}, {"a=b", "a=b"},
-	}
-	for _, tt := range tests {
-		if got := SafeText(tt.in); got != tt.want {
-			t.Errorf("SafeText(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestReportCSV(t *testing.T) {
 	r := New("=evil.xlsx")
 	r.Errorf(BadDate, "Data", 3, 7, "date %s is not a date", Quote("31/02/2019"))
