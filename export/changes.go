@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
 )
 
 // Change is one observation added, removed or changed between two runs.
@@ -42,20 +44,9 @@ func observationValues(batches []arrow.RecordBatch) (map[obsKey]string, []obsKey
 }
 
 func addObservations(b arrow.RecordBatch, out map[obsKey]string, order []obsKey) ([]obsKey, error) {
-	idx := func(name string) (arrow.Array, error) {
-		i := b.Schema().FieldIndices(name)
-		if len(i) != 1 {
-			return nil, fmt.Errorf("indicators table has no column %q", name)
-		}
-		return b.Column(i[0]), nil
-	}
-	var cols []arrow.Array
-	for _, n := range []string{"indicator_id", "ref_area", "time_period", "sex", "instrument", "value"} {
-		c, err := idx(n)
-		if err != nil {
-			return nil, err
-		}
-		cols = append(cols, c)
+	cols, err := arrowcol.All(b, "indicator_id", "ref_area", "time_period", "sex", "instrument", "value")
+	if err != nil {
+		return nil, fmt.Errorf("indicators table: %w", err)
 	}
 	for r := 0; r < int(b.NumRows()); r++ {
 		k := obsKey{CellText(cols[0], r), CellText(cols[1], r), CellText(cols[2], r), CellText(cols[3], r), CellText(cols[4], r)}

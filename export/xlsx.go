@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
 	"github.com/ilo-pledge/pledgestat/refdata"
 )
 
@@ -203,20 +204,9 @@ type indicatorRow struct {
 }
 
 func readIndicatorRows(b arrow.RecordBatch) ([]indicatorRow, error) {
-	get := func(name string) (arrow.Array, error) {
-		i := b.Schema().FieldIndices(name)
-		if len(i) != 1 {
-			return nil, fmt.Errorf("indicators table has no column %q", name)
-		}
-		return b.Column(i[0]), nil
-	}
-	var cols []arrow.Array
-	for _, n := range []string{"pledge", "indicator_id", "indicator_name", "ref_area", "ref_area_type", "sex", "instrument", "unit", "time_period", "value"} {
-		c, err := get(n)
-		if err != nil {
-			return nil, err
-		}
-		cols = append(cols, c)
+	cols, err := arrowcol.All(b, "pledge", "indicator_id", "indicator_name", "ref_area", "ref_area_type", "sex", "instrument", "unit", "time_period", "value")
+	if err != nil {
+		return nil, fmt.Errorf("indicators table: %w", err)
 	}
 	str := func(c, r int) string {
 		a := cols[c].(*array.String)

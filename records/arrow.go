@@ -6,6 +6,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
 )
 
 // provenanceFields are the columns every domain table ends with.
@@ -214,21 +216,6 @@ func NewAgreementBatch(mem memory.Allocator, as []Agreement, name NameFunc) arro
 	})
 }
 
-// Column returns a batch's column by name with its concrete type, or an
-// error naming what is wrong.
-func Column[T arrow.Array](b arrow.RecordBatch, name string) (T, error) {
-	var zero T
-	idx := b.Schema().FieldIndices(name)
-	if len(idx) != 1 {
-		return zero, fmt.Errorf("column %q missing", name)
-	}
-	col, ok := b.Column(idx[0]).(T)
-	if !ok {
-		return zero, fmt.Errorf("column %q has type %s", name, b.Column(idx[0]).DataType())
-	}
-	return col, nil
-}
-
 // columns gives typed access to a batch's columns by name, keeping the
 // first error.
 type columns struct {
@@ -237,7 +224,7 @@ type columns struct {
 }
 
 func column[T arrow.Array](c *columns, name string) T {
-	arr, err := Column[T](c.b, name)
+	arr, err := arrowcol.Get[T](c.b, name)
 	if err != nil && c.err == nil {
 		c.err = err
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
 	"github.com/ilo-pledge/pledgestat/records"
 	"github.com/ilo-pledge/pledgestat/refdata"
 )
@@ -48,10 +49,10 @@ func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agreements table: %w", err)
 	}
-	signed, err1 := typedColumn[*array.Int32](b, "signed_year")
-	inForce, err2 := typedColumn[*array.Int32](b, "in_force_year")
-	end, err3 := typedColumn[*array.Int32](b, "end_year")
-	parties, err4 := typedColumn[*array.List](b, "parties")
+	signed, err1 := arrowcol.Get[*array.Int32](b, "signed_year")
+	inForce, err2 := arrowcol.Get[*array.Int32](b, "in_force_year")
+	end, err3 := arrowcol.Get[*array.Int32](b, "end_year")
+	parties, err4 := arrowcol.Get[*array.List](b, "parties")
 	if err := firstErr(err1, err2, err3, err4); err != nil {
 		return nil, fmt.Errorf("agreements table: %w", err)
 	}

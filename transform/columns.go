@@ -4,17 +4,13 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"github.com/ilo-pledge/pledgestat/records"
+	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
 )
-
-func typedColumn[T arrow.Array](b arrow.RecordBatch, name string) (T, error) {
-	return records.Column[T](b, name)
-}
 
 func stringColumns(b arrow.RecordBatch, names ...string) ([]*array.String, error) {
 	out := make([]*array.String, len(names))
 	for i, n := range names {
-		col, err := typedColumn[*array.String](b, n)
+		col, err := arrowcol.Get[*array.String](b, n)
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
 	"github.com/ilo-pledge/pledgestat/internal/decimal"
 	"github.com/ilo-pledge/pledgestat/refdata"
 )
@@ -32,8 +33,8 @@ func readCoverage(b arrow.RecordBatch) (*coverageTable, error) {
 	if err != nil {
 		return nil, fmt.Errorf("social-protection table: %w", err)
 	}
-	year, err1 := typedColumn[*array.Int32](b, "year")
-	value, err2 := typedColumn[*array.Float64](b, "value")
+	year, err1 := arrowcol.Get[*array.Int32](b, "year")
+	value, err2 := arrowcol.Get[*array.Float64](b, "value")
 	if err := firstErr(err1, err2); err != nil {
 		return nil, fmt.Errorf("social-protection table: %w", err)
 	}

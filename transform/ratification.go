@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
 	"github.com/ilo-pledge/pledgestat/records"
 	"github.com/ilo-pledge/pledgestat/refdata"
 )
@@ -42,8 +43,8 @@ func readRatifications(b arrow.RecordBatch) (*ratificationTable, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ratification table: %w", err)
 	}
-	rdate, err1 := typedColumn[*array.Date32](b, "ratification_date")
-	ddate, err2 := typedColumn[*array.Date32](b, "denunciation_date")
+	rdate, err1 := arrowcol.Get[*array.Date32](b, "ratification_date")
+	ddate, err2 := arrowcol.Get[*array.Date32](b, "denunciation_date")
 	if err := firstErr(err1, err2); err != nil {
 		return nil, fmt.Errorf("ratification table: %w", err)
 	}
