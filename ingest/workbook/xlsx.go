@@ -78,10 +78,9 @@ func checkZip(path string, limits Limits) *Problem {
 		return problemf(report.Unreadable, "the file is damaged or incomplete (%v); it may have been cut off while copying: send it again", err)
 	}
 	defer zr.Close()
-	var total uint64
+	total := unpacked(zr.File)
 	names := map[string]*zip.File{}
 	for _, f := range zr.File {
-		total += f.UncompressedSize64
 		names[f.Name] = f
 	}
 	if m, ok := names["mimetype"]; ok && m.UncompressedSize64 < 200 {
@@ -105,8 +104,8 @@ func checkZip(path string, limits Limits) *Problem {
 		}
 		return problemf(report.UnsupportedFormat, "the file is %s, not an Excel workbook; put the table in an .xlsx workbook or a .csv file", what)
 	}
-	if limits.MaxUnpackedBytes > 0 && total > uint64(limits.MaxUnpackedBytes) {
-		return problemf(report.TooLarge, "the workbook's parts unpack to %s, over the limit of %s ([limits] max_unpacked_mb); split it into smaller workbooks", humanBytes(int64(min(total, 1<<62))), humanBytes(limits.MaxUnpackedBytes))
+	if limits.MaxUnpackedBytes > 0 && total > limits.MaxUnpackedBytes {
+		return problemf(report.TooLarge, "the workbook's parts unpack to %s, over the limit of %s ([limits] max_unpacked_mb); split it into smaller workbooks", humanBytes(total), humanBytes(limits.MaxUnpackedBytes))
 	}
 	return nil
 }
@@ -119,11 +118,17 @@ func UnpackedSize(path string) (int64, error) {
 		return 0, fmt.Errorf("read %s: %w", path, err)
 	}
 	defer zr.Close()
+	return unpacked(zr.File), nil
+}
+
+// unpacked sums the sizes the zip directory declares for its parts (the
+// reader enforces them while unpacking), capped so as not to overflow.
+func unpacked(files []*zip.File) int64 {
 	var total uint64
-	for _, f := range zr.File {
+	for _, f := range files {
 		total += f.UncompressedSize64
 	}
-	return int64(min(total, 1<<62)), nil
+	return int64(min(total, 1<<62))
 }
 
 // Number formats that show a number as a date or time, or as a percentage:
@@ -280,12 +285,15 @@ func wellFormedSheet(path, sheet string) error {
 	for _, f := range zr.File {
 		parts[f.Name] = f
 	}
-	decode := func(name string, v any) error {
+	open := func(name string) (io.ReadCloser, error) {
 		f, ok := parts[name]
 		if !ok {
-			return fmt.Errorf("part %s missing", name)
+			return nil, fmt.Errorf("part %s missing", name)
 		}
-		rc, err := f.Open()
+		return f.Open()
+	}
+	decode := func(name string, v any) error {
+		rc, err := open(name)
 		if err != nil {
 			return err
 		}
@@ -328,11 +336,7 @@ func wellFormedSheet(path, sheet string) error {
 	if !strings.HasPrefix(name, "xl/") {
 		name = "xl/" + name
 	}
-	f, ok := parts[name]
-	if !ok {
-		return fmt.Errorf("part %s missing", name)
-	}
-	rc, err := f.Open()
+	rc, err := open(name)
 	if err != nil {
 		return err
 	}
