@@ -1,12 +1,9 @@
 package ingest
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +14,7 @@ import (
 
 	"github.com/ilo-pledge/pledgestat/ingest/report"
 	"github.com/ilo-pledge/pledgestat/ingest/workbook"
+	"github.com/ilo-pledge/pledgestat/internal/xlsxtest"
 	"github.com/ilo-pledge/pledgestat/refdata"
 )
 
@@ -382,28 +380,13 @@ func withCachedValues(t *testing.T, path string, cached map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	zw := zip.NewWriter(&out)
-	for _, f := range zr.File {
-		rc, _ := f.Open()
-		body, _ := io.ReadAll(rc)
-		rc.Close()
-		if strings.HasPrefix(f.Name, "xl/worksheets/") {
-			s := string(body)
-			for formula, v := range cached {
-				s = strings.ReplaceAll(s, "<f>"+formula+"</f>", "<f>"+formula+"</f><v>"+v+"</v>")
-			}
-			body = []byte(s)
+	data = xlsxtest.EditParts(t, data, "xl/worksheets/", func(s string) string {
+		for formula, v := range cached {
+			s = strings.ReplaceAll(s, "<f>"+formula+"</f>", "<f>"+formula+"</f><v>"+v+"</v>")
 		}
-		w, _ := zw.Create(f.Name)
-		w.Write(body)
-	}
-	zw.Close()
-	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+		return s
+	})
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/encoding/unicode"
 
 	"github.com/ilo-pledge/pledgestat/ingest/report"
+	"github.com/ilo-pledge/pledgestat/internal/xlsxtest"
 )
 
 func readAll(t *testing.T, f File, sheet string) []Row {
@@ -305,27 +306,7 @@ func TestLiteralPercentSignIsNotAFraction(t *testing.T) {
 
 // rewriteSheet replaces text in a workbook's first sheet part.
 func rewriteSheet(t *testing.T, data []byte, old, new string) []byte {
-	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	zw := zip.NewWriter(&out)
-	for _, f := range zr.File {
-		rc, _ := f.Open()
-		var body bytes.Buffer
-		body.ReadFrom(rc)
-		rc.Close()
-		b := body.Bytes()
-		if f.Name == "xl/worksheets/sheet1.xml" {
-			b = []byte(strings.Replace(string(b), old, new, 1))
-		}
-		w, _ := zw.Create(f.Name)
-		w.Write(b)
-	}
-	zw.Close()
-	return out.Bytes()
+	return xlsxtest.EditParts(t, data, "xl/worksheets/sheet1.xml", func(s string) string { return strings.Replace(s, old, new, 1) })
 }
 
 // A declared range larger than the data is common and harmless; broken XML
