@@ -62,7 +62,7 @@ func (ar *agreementReader) read(t *table, row workbook.Row) {
 	var parties []string
 	for _, name := range []string{"origin", "destination"} {
 		f := t.field(row, name)
-		if !f.present() || (values.Missing(f.text) && !strings.EqualFold(f.text, "na")) {
+		if !f.present() || missingCountry(f.text) {
 			continue
 		}
 		c, ok := t.country(row.Num, f)

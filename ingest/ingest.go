@@ -481,10 +481,16 @@ func (t *table) future(d records.Date) bool {
 	return d > records.DateOf(now.Year(), now.Month(), now.Day())
 }
 
+// missingCountry reports a missing-value marker in a country cell, where
+// "NA" (any case) is Namibia's code, not a marker (inputs.md).
+func missingCountry(text string) bool {
+	return values.Missing(text) && !strings.EqualFold(strings.TrimSpace(text), "na")
+}
+
 // country reads a country cell. "NA" is Namibia, every other missing
 // marker is a missing value.
 func (t *table) country(row int, f field) (refdata.Country, bool) {
-	if f.text == "" || (values.Missing(f.text) && !strings.EqualFold(f.text, "na")) {
+	if missingCountry(f.text) {
 		t.errorAt(row, f, &values.Problem{Code: report.MissingValue, Message: "the country is missing; expected an ISO code or a country name"})
 		return refdata.Country{}, false
 	}
