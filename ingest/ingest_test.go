@@ -451,3 +451,14 @@ func TestFutureDatesRefused(t *testing.T) {
 		t.Errorf("entries = %v (an entry into force may lie ahead, a signature not)", got)
 	}
 }
+
+func TestNamibiaIsNotAMissingValue(t *testing.T) {
+	sub := read(t, writeCSV(t, "na.csv", "title,type,origin,destination,date_signed\nA,BLA,na,ZAF,2019\nB,BLA,NA,BWA,2019\n"))
+	if !sub.Accepted() || len(sub.Agreements) != 2 || sub.Agreements[0].Origin != "NAM" || sub.Agreements[1].Origin != "NAM" {
+		t.Errorf("entries %v, agreements %+v", entries(sub), sub.Agreements)
+	}
+	sub = read(t, writeCSV(t, "na2.csv", "country,year,value\nn/a,2020,50\n"))
+	if !hasEntry(sub, "error missing_value !A2") {
+		t.Errorf("n/a in a country cell is a missing value: %v", entries(sub))
+	}
+}
