@@ -3,7 +3,6 @@ package template_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -155,4 +154,3 @@ func checkTemplate(t *testing.T, data []byte) {
 	}
 }
 
-func TestMain(m *testing.M) { os.Exit(m.Run()) }
