@@ -153,4 +153,3 @@ func checkTemplate(t *testing.T, data []byte) {
 		}
 	}
 }
-
