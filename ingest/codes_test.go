@@ -174,11 +174,11 @@ func (panickyFile) Format() workbook.Format { return workbook.FormatXLSX }
 // that file as unreadable; the next file is read normally.
 func TestParserPanicRejectsOnlyThatFile(t *testing.T) {
 	r := NewReader(testRef, workbook.DefaultLimits())
-	r.open = func(path string, limits workbook.Limits) (workbook.File, error) {
-		if strings.HasSuffix(path, "panic.csv") {
+	r.open = func(src workbook.Source, limits workbook.Limits) (workbook.File, error) {
+		if strings.HasSuffix(src.Name, "panic.csv") {
 			return panickyFile{}, nil
 		}
-		return workbook.Open(path, limits)
+		return workbook.OpenSource(src, limits)
 	}
 	bad := writeCSV(t, "panic.csv", "country,year,value\nFRA,2020,50\n")
 	sub, err := r.ReadFile(context.Background(), bad, "panic.csv")

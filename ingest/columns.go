@@ -167,6 +167,15 @@ type header struct {
 	sheetYear int
 }
 
+// lastCol is the rightmost column of the header row that has text.
+func (h header) lastCol() int {
+	last := 0
+	for col := range h.texts {
+		last = max(last, col)
+	}
+	return last
+}
+
 // matchHeader reads a candidate header row for one domain.
 func matchHeader(spec domainSpec, row workbook.Row, sheetYear int) header {
 	h := header{spec: spec, row: row.Num, columns: map[string]int{}, years: map[int]int{}, texts: map[int]string{},

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -29,6 +28,7 @@ import (
 	"github.com/ilo-pledge/pledgestat/ingest/report"
 	"github.com/ilo-pledge/pledgestat/ingest/values"
 	"github.com/ilo-pledge/pledgestat/ingest/workbook"
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/internal/textnorm"
 	"github.com/ilo-pledge/pledgestat/records"
 	"github.com/ilo-pledge/pledgestat/refdata"
@@ -42,7 +42,7 @@ type Reader struct {
 	ref    *refdata.Reference
 	limits workbook.Limits
 	// open opens a file; tests replace it to make a parser fail.
-	open func(path string, limits workbook.Limits) (workbook.File, error)
+	open func(src workbook.Source, limits workbook.Limits) (workbook.File, error)
 	// now gives today's date, after which no ratification or signature
 	// can have happened.
 	now func() time.Time
@@ -51,7 +51,7 @@ type Reader struct {
 // NewReader returns a Reader that checks values against ref and refuses
 // files over limits.
 func NewReader(ref *refdata.Reference, limits workbook.Limits) *Reader {
-	return &Reader{ref: ref, limits: limits, open: workbook.Open, now: time.Now}
+	return &Reader{ref: ref, limits: limits, open: workbook.OpenSource, now: time.Now}
 }
 
 // Submission is what one file holds.
@@ -67,17 +67,36 @@ type Submission struct {
 // Accepted reports whether the file has no error.
 func (s *Submission) Accepted() bool { return !s.Report.HasErrors() }
 
-// ReadFile reads the file at path, submitted under name. Problems with the
-// file's content are entries of the returned report; the error is for
+// ReadFile reads the file at path, submitted under name, following
+// symbolic links (validate reads the paths a user names). Problems with
+// the file's content are entries of the returned report; the error is for
 // failures to read the file at all (it vanished, permission denied).
 func (r *Reader) ReadFile(ctx context.Context, path, name string) (*Submission, error) {
+	f, st, err := fsx.OpenRegular(path, false)
+	if err != nil {
+		var nr *fsx.NotRegularError
+		if errors.As(err, &nr) {
+			sub := &Submission{Name: name, Report: report.New(name)}
+			sub.Report.Errorf(report.Unreadable, "", 0, 0, "%s is %s, not a file; only .xlsx and .csv files are read", name, fsx.Kind(nr.Mode))
+			return sub, nil
+		}
+		return nil, err
+	}
+	defer f.Close()
+	return r.Read(ctx, workbook.Source{R: f, Size: st.Size(), Name: path}, name)
+}
+
+// Read reads a file's content, submitted under name. Everything, the
+// SHA-256 included, is read from src, so that what is accepted is what was
+// read even if the file's path is changed meanwhile.
+func (r *Reader) Read(ctx context.Context, src workbook.Source, name string) (*Submission, error) {
 	sub := &Submission{Name: name, Report: report.New(name)}
-	sum, size, err := hashFile(path)
+	sum, err := hashSource(ctx, src)
 	if err != nil {
 		return nil, err
 	}
-	sub.SHA256, sub.Size = sum, size
-	if err := r.readContent(ctx, path, sub); err != nil {
+	sub.SHA256, sub.Size = sum, src.Size
+	if err := r.readContent(ctx, src, sub); err != nil {
 		return nil, err
 	}
 	checkAcrossSheets(sub)
@@ -90,14 +109,14 @@ func (r *Reader) ReadFile(ctx context.Context, path, name string) (*Submission, 
 
 // readContent parses the file under recover: a panic in a parser rejects
 // this file as unreadable and never takes the run down.
-func (r *Reader) readContent(ctx context.Context, path string, sub *Submission) (err error) {
+func (r *Reader) readContent(ctx context.Context, src workbook.Source, sub *Submission) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			sub.Report.Errorf(report.Unreadable, "", 0, 0, "the file could not be read: the reader failed on it (%v); please send it to the pledgestat maintainers", p)
 			err = nil
 		}
 	}()
-	f, err := r.open(path, r.limits)
+	f, err := r.open(src, r.limits)
 	if err != nil {
 		return r.fileProblem(sub, "", err)
 	}
@@ -141,18 +160,23 @@ func (r *Reader) fileProblem(sub *Submission, sheet string, err error) error {
 	return err
 }
 
-func hashFile(path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, fmt.Errorf("open %s: %w", path, err)
-	}
-	defer f.Close()
+// hashSource computes the SHA-256 of the whole content, checking ctx
+// between chunks.
+func hashSource(ctx context.Context, src workbook.Source) (string, error) {
 	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, fmt.Errorf("read %s: %w", path, err)
+	buf := make([]byte, 1<<20)
+	for off := int64(0); off < src.Size; {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		n, err := src.R.ReadAt(buf[:min(int64(len(buf)), src.Size-off)], off)
+		h.Write(buf[:n])
+		off += int64(n)
+		if err != nil && !(errors.Is(err, io.EOF) && off == src.Size) {
+			return "", fmt.Errorf("read %s: %w", src.Name, err)
+		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 var yearSheet = regexp.MustCompile(`^\s*(19[9][0-9]|20[0-9][0-9]|2100)\s*$`)
@@ -197,6 +221,10 @@ func (r *Reader) readSheet(ctx context.Context, f workbook.File, sheet workbook.
 	if errors.Is(err, errNoTable) {
 		err = nil
 	}
+	var uncached *workbook.UncachedFormulas
+	if errors.As(err, &uncached) {
+		err = nil
+	}
 	if err != nil {
 		return false, err
 	}
@@ -207,10 +235,29 @@ func (r *Reader) readSheet(ctx context.Context, f workbook.File, sheet workbook.
 		if len(buffered) > 0 || started {
 			sub.Report.Infof(report.SheetIgnored, sheet.Name, 0, 0, "sheet %q holds no table of a known domain, so it was not read (instructions, notes and lookups are fine)", sheet.Name)
 		}
+		if uncached != nil {
+			sub.Report.Warnf(report.Unreadable, sheet.Name, 0, 0, "sheet %q has %d formulas whose results were never calculated, so they read as empty; if its table was not found because of them, open the workbook in Excel or LibreOffice and save it", sheet.Name, uncached.Count)
+		}
 		return false, nil
+	}
+	if uncached != nil {
+		t.uncachedFormulas(uncached)
 	}
 	t.finish()
 	return true, nil
+}
+
+// uncachedFormulas reports the formula cells of a table's sheet whose
+// result was never calculated: read as empty, they would drop or blank
+// rows without a word.
+func (t *table) uncachedFormulas(u *workbook.UncachedFormulas) {
+	const why = "the cell holds a formula whose result was never calculated (the file was written by a program and never saved by a spreadsheet program), so its value cannot be read; open the workbook in Excel or LibreOffice and save it, which stores the results"
+	for _, c := range u.Cells {
+		t.rep.Errorf(report.Unreadable, t.sheet, c.Col, c.Row, "%s", why)
+	}
+	if more := u.Count - len(u.Cells); more > 0 {
+		t.rep.Errorf(report.Unreadable, t.sheet, 0, 0, "%d more formula cells of sheet %q have no calculated result; %s", more, t.sheet, strings.TrimPrefix(why, "the cell holds a formula whose result was never calculated "))
+	}
 }
 
 var errNoTable = errors.New("no table in the first rows")
@@ -257,6 +304,8 @@ type table struct {
 	ended    bool
 	records  int
 	reader   rowReader
+	unheaded map[int]bool // workbook columns right of the header with values, reported once
+	width    int          // the header's last column with text
 }
 
 // rowReader is the domain-specific part of a table.
@@ -266,7 +315,7 @@ type rowReader interface {
 }
 
 func (r *Reader) newTable(sheet string, h header, date1904 bool, sub *Submission) *table {
-	t := &table{r: r, sheet: sheet, h: h, date1904: date1904, sub: sub, rep: sub.Report}
+	t := &table{r: r, sheet: sheet, h: h, date1904: date1904, sub: sub, rep: sub.Report, width: h.lastCol()}
 	for _, col := range sortedCols(h.ignored) {
 		t.rep.Warnf(report.UnknownColumn, sheet, col, h.row, "column header %s is not a %s column, so the column was not read", report.Quote(h.ignored[col]), strings.ReplaceAll(string(h.spec.domain), "_", " "))
 	}
@@ -321,7 +370,34 @@ func (t *table) add(row workbook.Row) {
 		t.rep.Infof(report.FileNote, t.sheet, 0, row.Num, "row %d ends the table (a note below it): %s", row.Num, report.Quote(note))
 		return
 	}
+	t.beyondHeader(row)
 	t.reader.read(t, row)
+}
+
+// beyondHeader reports values to the right of the header's last column,
+// which no column reads. In a CSV file they are extra fields: a delimiter
+// inside an unquoted value, or a row shifted, so the row is an error. In a
+// workbook they are a column without a header: a warning, once per column.
+func (t *table) beyondHeader(row workbook.Row) {
+	last := t.width
+	for i := last; i < len(row.Cells); i++ {
+		text := strings.TrimSpace(row.Cells[i].Text)
+		if text == "" {
+			continue
+		}
+		col := i + 1
+		if t.sub.Format == workbook.FormatCSV {
+			t.rep.Errorf(report.BadValue, t.sheet, col, row.Num, "line %d has a value in field %d (%s) but the header line has only %d fields, so it belongs to no column; quote values that contain the delimiter, or remove the extra field", row.Num, col, report.Quote(text), last)
+			return
+		}
+		if t.unheaded == nil {
+			t.unheaded = map[int]bool{}
+		}
+		if !t.unheaded[col] {
+			t.unheaded[col] = true
+			t.rep.Warnf(report.UnknownColumn, t.sheet, col, row.Num, "column %s has values (the first here: %s) but no header on row %d, so it was not read; give it a header if it holds data to submit", report.ColumnLetter(col), report.Quote(text), t.h.row)
+		}
+	}
 }
 
 // blank reports whether none of the table's columns has a value.
@@ -512,13 +588,13 @@ func (t *table) unknownCountry(text string) *values.Problem {
 
 // Unreadable returns the submission of a file that is rejected without
 // being read (it stopped earlier runs): its hash and one unreadable entry.
-func Unreadable(path, name, message string) (*Submission, error) {
+func Unreadable(ctx context.Context, src workbook.Source, name, message string) (*Submission, error) {
 	sub := &Submission{Name: name, Report: report.New(name)}
-	sum, size, err := hashFile(path)
+	sum, err := hashSource(ctx, src)
 	if err != nil {
 		return nil, err
 	}
-	sub.SHA256, sub.Size = sum, size
+	sub.SHA256, sub.Size = sum, src.Size
 	sub.Report.Errorf(report.Unreadable, "", 0, 0, "%s", message)
 	return sub, nil
 }

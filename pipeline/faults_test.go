@@ -113,26 +113,6 @@ func TestFaultsChangeNothingPublished(t *testing.T) {
 	t.Logf("%d fault cases", tested)
 }
 
-// TestFileVanishingMidRead: a file removed between listing and reading
-// fails the run with exit status 1 and a message naming it.
-func TestFileVanishingMidRead(t *testing.T) {
-	ws, p := faultWorkspace(t)
-	drop(t, ws, "a.csv", "country,year,value\nFRA,2020,50\n")
-	drop(t, ws, "b.csv", "country,year,value\nDEU,2020,60\n")
-	p.Progress = func(done, total int, what string) {
-		if what == "reading b.csv" {
-			os.Remove(filepath.Join(ws.Inbox(), "b.csv"))
-		}
-	}
-	_, err := p.Execute(context.Background(), CommandRun, Options{})
-	if err == nil || !strings.Contains(err.Error(), "b.csv") || !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("err = %v", err)
-	}
-	if latest, _ := publish.Latest(ws.Out()); latest != "" {
-		t.Errorf("a failed run published %s", latest)
-	}
-}
-
 // TestRetention keeps the newest runs and never the one latest points to.
 func TestRetention(t *testing.T) {
 	ws, p := faultWorkspace(t)

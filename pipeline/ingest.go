@@ -35,10 +35,15 @@ func (p *Pipeline) ingest(ctx context.Context, log *slog.Logger, st *store.Store
 	if err := p.repair(ctx, log, st); err != nil {
 		return fmt.Errorf("repair: %w", err)
 	}
-	files, err := p.WS.InboxFiles()
+	inbox, err := p.WS.ListInbox(ctx)
 	if err != nil {
 		return err
 	}
+	for _, e := range inbox.Ignored {
+		log.Warn("not read: "+e.Reason, "entry", e.Name, "kind", e.Kind)
+		res.Ignored = append(res.Ignored, e)
+	}
+	files := inbox.Files
 	reader := p.Reader()
 	settle := p.WS.Config.Ingest.SettleDuration()
 	now := p.Now()
@@ -52,30 +57,89 @@ func (p *Pipeline) ingest(ctx context.Context, log *slog.Logger, st *store.Store
 			continue
 		}
 		p.progress(i, len(files), "reading "+f.Name)
-		sub, err := p.readGuarded(ctx, log, reader, f)
-		if err != nil {
-			return fmt.Errorf("read %s: %w", f.Name, err)
-		}
-		if changed, err := stillWritten(f); err != nil {
-			return err
-		} else if changed {
-			log.Info("settling: the file changed while it was read; it will be taken by a later run", "file", f.Name)
-			res.Settling = append(res.Settling, f.Name)
-			continue
-		}
-		var outcome FileOutcome
-		if sub.Accepted() {
-			outcome, err = p.accept(ctx, log, st, res.RunID, f, sub)
-		} else {
-			outcome, err = p.reject(log, st, res.RunID, f, sub)
-		}
+		outcome, err := p.take(ctx, log, st, reader, res, f)
 		if err != nil {
 			return err
 		}
-		res.Files = append(res.Files, outcome)
+		if outcome != nil {
+			res.Files = append(res.Files, *outcome)
+		}
 	}
 	p.progress(len(files), len(files), "ingest done")
 	return nil
+}
+
+// take reads one inbox file and files it. The file is opened once, without
+// following a symbolic link, and must be the file the listing saw;
+// everything is read from that open file, and only that file is moved. A
+// file that cannot be opened or read is left in the inbox and reported
+// (vanished files are only logged): one bad file never stops the others.
+// The error is for failures of the workspace itself.
+func (p *Pipeline) take(ctx context.Context, log *slog.Logger, st *store.Store, reader *ingest.Reader, res *Result, f workspace.InboxFile) (*FileOutcome, error) {
+	fd, info, err := p.openInboxFile(f.Path)
+	if err != nil {
+		return p.left(log, f, err), nil
+	}
+	defer fd.Close()
+	if !os.SameFile(info, f.Info) {
+		log.Info("settling: the file was replaced after the inbox was listed; it will be taken by a later run", "file", f.Name)
+		res.Settling = append(res.Settling, f.Name)
+		return nil, nil
+	}
+	src := workbook.Source{R: fd, Size: info.Size(), Name: f.Path}
+	sub, err := p.readGuarded(ctx, log, reader, f, src)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return p.left(log, f, err), nil
+	}
+	if changed, err := stillWritten(fd, info, f); err != nil {
+		return p.left(log, f, err), nil
+	} else if changed {
+		log.Info("settling: the file changed while it was read; it will be taken by a later run", "file", f.Name)
+		res.Settling = append(res.Settling, f.Name)
+		return nil, nil
+	}
+	var outcome FileOutcome
+	if sub.Accepted() {
+		outcome, err = p.accept(ctx, log, st, res.RunID, f, info, sub)
+	} else {
+		outcome, err = p.reject(log, st, res.RunID, f, info, sub)
+	}
+	var changed *fsx.ChangedError
+	if errors.As(err, &changed) {
+		log.Warn("settling: the file was replaced after it was read; nothing was moved and it will be taken by a later run", "file", f.Name)
+		res.Settling = append(res.Settling, f.Name)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &outcome, nil
+}
+
+// left is the outcome of a file that could not be opened or read: it
+// stays in the inbox. A file that vanished (its sender took it back) is
+// only noted.
+func (p *Pipeline) left(log *slog.Logger, f workspace.InboxFile, err error) *FileOutcome {
+	var nr *fsx.NotRegularError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		log.Info("vanished: the file was removed from the inbox before it was read", "file", f.Name)
+		return &FileOutcome{Name: f.Name, Outcome: OutcomeVanished}
+	case errors.As(err, &nr):
+		err = fmt.Errorf("it was replaced by %s after the inbox was listed; only regular files are read", fsx.Kind(nr.Mode))
+	case errors.Is(err, fs.ErrPermission):
+		err = errors.New("permission denied: give the user pledgestat runs as read access to the file (and write access to its folder); it is taken by the next run")
+	}
+	msg := err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		msg = pe.Err.Error()
+	}
+	log.Error("left in the inbox: the file could not be read", "file", f.Name, "reason", msg)
+	return &FileOutcome{Name: f.Name, Outcome: OutcomeLeft, FirstError: msg}
 }
 
 // maxReadAttempts is how many runs may die while reading the same file
@@ -94,9 +158,9 @@ func (p *Pipeline) markerPath() string { return filepath.Join(p.WS.State(), "rea
 
 // readGuarded reads a file under the reading marker. The marker is not
 // fsynced: it guards against the process dying, not the machine.
-func (p *Pipeline) readGuarded(ctx context.Context, log *slog.Logger, reader *ingest.Reader, f workspace.InboxFile) (*ingest.Submission, error) {
+func (p *Pipeline) readGuarded(ctx context.Context, log *slog.Logger, reader *ingest.Reader, f workspace.InboxFile, src workbook.Source) (*ingest.Submission, error) {
 	var m readingMarker
-	if data, err := os.ReadFile(p.markerPath()); err == nil {
+	if data, err := fsx.ReadRegular(p.markerPath(), 64<<10); err == nil {
 		json.Unmarshal(data, &m)
 	}
 	attempts := 1
@@ -106,27 +170,35 @@ func (p *Pipeline) readGuarded(ctx context.Context, log *slog.Logger, reader *in
 	if attempts > maxReadAttempts {
 		log.Error("set aside: pledgestat stopped while reading this file in earlier runs", "file", f.Name, "attempts", m.Attempts)
 		os.Remove(p.markerPath())
-		return ingest.Unreadable(f.Path, f.Name, fmt.Sprintf("pledgestat stopped %d times while reading this file (it ran out of memory or crashed), so it was set aside for the other files to flow; open it in Excel, check it, save it again and send it again, or split it", m.Attempts))
+		return ingest.Unreadable(ctx, src, f.Name, fmt.Sprintf("pledgestat stopped %d times while reading this file (it ran out of memory or crashed), so it was set aside for the other files to flow; open it in Excel, check it, save it again and send it again, or split it", m.Attempts))
 	}
 	data, _ := json.Marshal(readingMarker{Name: f.Name, Attempts: attempts})
 	if err := os.WriteFile(p.markerPath(), data, 0o644); err != nil {
 		return nil, fmt.Errorf("write %s: %w", p.markerPath(), err)
 	}
 	defer os.Remove(p.markerPath())
-	return reader.ReadFile(ctx, f.Path, f.Name)
+	return reader.Read(ctx, src, f.Name)
 }
 
-// stillWritten reports whether a file's size or modification time changed
-// since it was listed: a sender is still copying it.
-func stillWritten(f workspace.InboxFile) (bool, error) {
-	st, err := os.Stat(f.Path)
+// stillWritten reports whether the file changed since it was listed: its
+// size or modification time differ (a sender is still copying it), or its
+// path now names another file.
+func stillWritten(fd *os.File, opened fs.FileInfo, f workspace.InboxFile) (bool, error) {
+	now, err := fd.Stat()
 	if err != nil {
-		return false, fmt.Errorf("%s vanished while it was read: %w", f.Name, err)
+		return false, err
 	}
-	return st.Size() != f.Size || !st.ModTime().Equal(f.ModTime), nil
+	if now.Size() != f.Size || !now.ModTime().Equal(f.ModTime) {
+		return true, nil
+	}
+	cur, err := os.Lstat(f.Path)
+	if err != nil {
+		return false, err
+	}
+	return !os.SameFile(cur, opened), nil
 }
 
-func (p *Pipeline) accept(ctx context.Context, log *slog.Logger, st *store.Store, runID string, f workspace.InboxFile, sub *ingest.Submission) (FileOutcome, error) {
+func (p *Pipeline) accept(ctx context.Context, log *slog.Logger, st *store.Store, runID string, f workspace.InboxFile, read fs.FileInfo, sub *ingest.Submission) (FileOutcome, error) {
 	out := FileOutcome{Name: f.Name, SHA256: sub.SHA256, Warnings: sub.Report.Count(report.Warning)}
 	for _, e := range sub.Report.Entries {
 		if e.Severity == report.Warning {
@@ -137,7 +209,10 @@ func (p *Pipeline) accept(ctx context.Context, log *slog.Logger, st *store.Store
 			out.Notices = append(out.Notices, strings.TrimPrefix(loc+" ", " ")+string(e.Code)+": "+e.Message)
 		}
 	}
-	dest := p.WS.ArchivePath(runID, f.Name)
+	dest, err := p.WS.ArchivePath(runID, f.Name)
+	if err != nil {
+		return out, err
+	}
 	out.StoredAs = p.WS.Rel(dest)
 	base := store.Entry{RunID: runID, File: f.Name, SHA256: sub.SHA256, Size: sub.Size, StoredAs: out.StoredAs, Warnings: out.Warnings}
 	prev, duplicate := st.FindAccepted(sub.SHA256)
@@ -146,10 +221,7 @@ func (p *Pipeline) accept(ctx context.Context, log *slog.Logger, st *store.Store
 	if duplicate {
 		intake.Outcome, intake.DuplicateOf = "duplicate", prev.Seq
 	}
-	if err := st.Record(intake); err != nil {
-		return out, err
-	}
-	if err := fsx.Move(p.WS.FS, f.Path, dest); err != nil {
+	if err := p.recordAndMove(st, intake, f, read, dest); err != nil {
 		return out, err
 	}
 	if duplicate {
@@ -181,8 +253,11 @@ func (p *Pipeline) accept(ctx context.Context, log *slog.Logger, st *store.Store
 	return out, nil
 }
 
-func (p *Pipeline) reject(log *slog.Logger, st *store.Store, runID string, f workspace.InboxFile, sub *ingest.Submission) (FileOutcome, error) {
-	dest := p.WS.RejectedPath(runID, f.Name)
+func (p *Pipeline) reject(log *slog.Logger, st *store.Store, runID string, f workspace.InboxFile, read fs.FileInfo, sub *ingest.Submission) (FileOutcome, error) {
+	dest, err := p.WS.RejectedPath(runID, f.Name)
+	if err != nil {
+		return FileOutcome{}, err
+	}
 	reportPath := dest + ".errors.csv"
 	out := FileOutcome{Name: f.Name, Outcome: "rejected", SHA256: sub.SHA256, StoredAs: p.WS.Rel(dest), Report: p.WS.Rel(reportPath),
 		Errors: sub.Report.Count(report.Error), Warnings: sub.Report.Count(report.Warning)}
@@ -208,7 +283,10 @@ func (p *Pipeline) reject(log *slog.Logger, st *store.Store, runID string, f wor
 	if err := fsx.WriteFile(p.WS.FS, reportPath, 0o644, func(w io.Writer) error { return sub.Report.WriteCSV(w) }); err != nil {
 		return out, err
 	}
-	if err := fsx.Move(p.WS.FS, f.Path, dest); err != nil {
+	if err := p.move(st, intake, f, read, dest); err != nil {
+		if errors.As(err, new(*fsx.ChangedError)) {
+			p.WS.FS.Remove(reportPath)
+		}
 		return out, err
 	}
 	// The annotated copy is made from the file in rejected/, after the
@@ -223,6 +301,30 @@ func (p *Pipeline) reject(log *slog.Logger, st *store.Store, runID string, f wor
 	}
 	log.Warn("rejected", "file", f.Name, "errors", out.Errors, "first_error", out.FirstError, "report", out.Report)
 	return out, nil
+}
+
+// recordAndMove records the intake, then moves the file that was read to
+// its destination.
+func (p *Pipeline) recordAndMove(st *store.Store, intake store.Entry, f workspace.InboxFile, read fs.FileInfo, dest string) error {
+	if err := st.Record(intake); err != nil {
+		return err
+	}
+	return p.move(st, intake, f, read, dest)
+}
+
+// move moves the file that was read to dest. If the path was given
+// another file meanwhile, nothing is moved and the intake is recorded as
+// abandoned: the file is taken again by a later run.
+func (p *Pipeline) move(st *store.Store, intake store.Entry, f workspace.InboxFile, read fs.FileInfo, dest string) error {
+	err := fsx.Move(p.WS.FS, f.Path, dest, read)
+	if errors.As(err, new(*fsx.ChangedError)) {
+		e := intake
+		e.Event, e.Outcome, e.Time = store.EventAbandoned, "", p.Now().UTC()
+		if rerr := st.Record(e); rerr != nil {
+			return rerr
+		}
+	}
+	return err
 }
 
 // repair finishes or abandons the intakes an interrupted run left pending.
@@ -301,7 +403,9 @@ func (p *Pipeline) removeTemporaries(log *slog.Logger, dirs ...string) error {
 	return nil
 }
 
-func displayName(path string) string { return filepath.Base(path) }
+// displayName is how a file named on the command line is shown and
+// recorded: its base name, made safe (workspace.SafeName).
+func displayName(path string) string { return workspace.SafeName(filepath.Base(path)) }
 
 // countsText renders per-domain counts for logs: "ratification=6 blma=2".
 func countsText(m map[string]int) string {

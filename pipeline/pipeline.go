@@ -8,11 +8,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/ilo-pledge/pledgestat/ingest"
 	"github.com/ilo-pledge/pledgestat/ingest/workbook"
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/publish"
 	"github.com/ilo-pledge/pledgestat/refdata"
 	"github.com/ilo-pledge/pledgestat/store"
@@ -38,6 +41,16 @@ type Pipeline struct {
 	Now func() time.Time
 	// Progress, when set, is told about long work (a terminal shows it).
 	Progress func(done, total int, what string)
+	// openInbox opens an inbox file without following links; tests
+	// replace it to make a file unreadable (as root, permissions cannot).
+	openInbox func(path string) (*os.File, fs.FileInfo, error)
+}
+
+func (p *Pipeline) openInboxFile(path string) (*os.File, fs.FileInfo, error) {
+	if p.openInbox != nil {
+		return p.openInbox(path)
+	}
+	return fsx.OpenRegular(path, true)
 }
 
 // New returns a pipeline for a workspace.
@@ -51,10 +64,24 @@ type Options struct {
 	Trigger string // who asked: cli, schedule NAME, ...
 }
 
+// Outcomes of an inbox file.
+const (
+	OutcomeAccepted  = "accepted"
+	OutcomeDuplicate = "duplicate"
+	OutcomeRejected  = "rejected"
+	// OutcomeLeft: the file could not be opened or read (permission
+	// denied, an I/O error, replaced by a link); it stays in the inbox and
+	// is reported until someone fixes it.
+	OutcomeLeft = "left"
+	// OutcomeVanished: the file was taken out of the inbox before it was
+	// read.
+	OutcomeVanished = "vanished"
+)
+
 // FileOutcome is what happened to one inbox file.
 type FileOutcome struct {
 	Name       string         `json:"name"`
-	Outcome    string         `json:"outcome"` // accepted, duplicate, rejected
+	Outcome    string         `json:"outcome"` // accepted, duplicate, rejected, left, vanished
 	SHA256     string         `json:"sha256"`
 	StoredAs   string         `json:"stored_as"`
 	Rows       map[string]int `json:"rows,omitempty"`
@@ -75,10 +102,19 @@ type Result struct {
 	FinishedAt time.Time     `json:"finished_at"`
 	Files      []FileOutcome `json:"files"`
 	Settling   []string      `json:"settling,omitempty"` // files left for a later run: still being written
-	Published  bool          `json:"published"`
-	RunDir     string        `json:"run_dir,omitempty"`
-	Indicators int           `json:"indicators"`
-	Changes    string        `json:"changes,omitempty"`
+	// Ignored: what the inbox holds that is never read (symbolic links,
+	// named pipes, folders that cannot be listed), with why.
+	Ignored    []workspace.InboxEntry `json:"ignored,omitempty"`
+	Published  bool                   `json:"published"`
+	RunDir     string                 `json:"run_dir,omitempty"`
+	Indicators int                    `json:"indicators"`
+	Changes    string                 `json:"changes,omitempty"`
+}
+
+// NeedsAttention reports whether some inbox file was rejected, left
+// unread or ignored: the run finished, but someone has to act (exit 3).
+func (r *Result) NeedsAttention() bool {
+	return r.Count(OutcomeRejected) > 0 || r.Count(OutcomeLeft) > 0 || len(r.Ignored) > 0
 }
 
 // Count returns the number of files with an outcome.
@@ -143,6 +179,14 @@ func (p *Pipeline) execute(ctx context.Context, log *slog.Logger, cmd Command, r
 		return err
 	} else if len(removed) > 0 {
 		log.Warn("repaired: removed unfinished outputs of an interrupted run", "paths", removed)
+	}
+	if cmd == CommandRun || cmd == CommandBuild {
+		// Before ingesting, so that a run never fails after taking files.
+		if aside, err := publish.RepairLatest(p.WS.FS, p.WS.Out()); err != nil {
+			return err
+		} else if aside != "" {
+			log.Warn("repaired: out/latest was not the link pledgestat maintains; what was there is moved aside, nothing deleted", "moved_to", p.WS.Rel(aside))
+		}
 	}
 	st, err := store.Open(p.WS.FS, p.WS.StoreDir(), log)
 	if err != nil {

@@ -128,16 +128,60 @@ func SwitchLatest(fsys fsx.FS, out, runID string) error {
 	return nil
 }
 
-// Latest returns the run out/latest points at, or "" when none.
+// NotLinkError: out/latest is something other than the symbolic link
+// publish maintains (someone made it a folder or a file).
+type NotLinkError struct {
+	Path string
+	Mode fs.FileMode
+}
+
+func (e *NotLinkError) Error() string {
+	return fmt.Sprintf("%s is %s, not the symbolic link pledgestat maintains", e.Path, fsx.Kind(e.Mode))
+}
+
+// Latest returns the run out/latest points at, or "" when none. Anything
+// but a link there is a *NotLinkError.
 func Latest(out string) (string, error) {
-	target, err := os.Readlink(filepath.Join(out, "latest"))
+	path := filepath.Join(out, "latest")
+	st, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("read out/latest: %w", err)
 	}
+	if st.Mode()&fs.ModeSymlink == 0 {
+		return "", &NotLinkError{Path: path, Mode: st.Mode()}
+	}
+	target, err := os.Readlink(path)
+	if err != nil {
+		return "", fmt.Errorf("read out/latest: %w", err)
+	}
 	return filepath.Base(target), nil
+}
+
+// RepairLatest makes sure out/latest is the link publish maintains, or
+// absent, before a build spends its time: a folder or file put there is
+// moved aside to out/latest.moved-N (never deleted; its new path is
+// returned) so that the next publish can switch the link. If it cannot be
+// moved (a mount point), the error says what to do.
+func RepairLatest(fsys fsx.FS, out string) (string, error) {
+	_, err := Latest(out)
+	var nl *NotLinkError
+	if !errors.As(err, &nl) {
+		return "", nil
+	}
+	aside, ferr := fsx.FreeName(filepath.Join(out, "latest.moved"))
+	if ferr == nil {
+		ferr = fsys.Rename(nl.Path, aside)
+	}
+	if ferr == nil {
+		ferr = fsys.SyncDir(out)
+	}
+	if ferr != nil {
+		return "", fmt.Errorf("%w; it could not be moved aside (%v): move it away, and pledgestat recreates the link at the next build", nl, ferr)
+	}
+	return aside, nil
 }
 
 // Runs lists the published runs, newest first.

@@ -92,7 +92,12 @@ type Store struct {
 	bySHA      map[string][]int // SHA-256 -> indexes of accepted entries
 	withdrawns map[int]bool     // withdrawn submission numbers
 	lastSeq    int
+	damage     []string // ledger lines a read-only view skipped
 }
+
+// Damage lists the damaged ledger lines a read-only store skipped; a
+// writable store refuses to open instead.
+func (s *Store) Damage() []string { return append([]string(nil), s.damage...) }
 
 // note indexes one ledger event (read or appended).
 func (s *Store) note(e Entry) {
@@ -142,7 +147,7 @@ func OpenReadOnly(dir string, log *slog.Logger) (*Store, error) {
 func (s *Store) ledgerPath() string { return filepath.Join(s.dir, ledgerName) }
 
 func (s *Store) readLedger() error {
-	data, err := os.ReadFile(s.ledgerPath())
+	data, err := fsx.ReadRegular(s.ledgerPath(), 1<<40)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -164,8 +169,15 @@ func (s *Store) readLedger() error {
 		if err != nil {
 			// An interrupted append leaves a line without its newline
 			// (handled above); a whole line that does not check out is
-			// damage, wherever it is.
-			return fmt.Errorf("ledger %s line %d is corrupt (%v): restore .pledgestat from a backup or contact the maintainers", s.ledgerPath(), lineNo, err)
+			// damage, wherever it is. Runs stop on it; a read-only view
+			// (status) shows what it can and names the damage.
+			damage := fmt.Errorf("ledger %s line %d is corrupt (%v): restore .pledgestat from a backup or contact the maintainers", s.ledgerPath(), lineNo, err)
+			if !s.readOnly {
+				return damage
+			}
+			s.damage = append(s.damage, damage.Error())
+			good += nl + 1
+			continue
 		}
 		s.note(e)
 		good += nl + 1

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/schedules"
 )
 
@@ -97,14 +98,36 @@ func (e *ConfigError) Error() string {
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
 
+// MaxConfigBytes bounds pledgestat.toml: a configuration is a few lines.
+const MaxConfigBytes = 1 << 20
+
+// Maxima of the numeric keys (documented in DefaultConfigText and the
+// README). A value beyond one is refused with its line: larger values
+// would overflow when turned into bytes or durations, or switch a guard
+// off by wrapping around.
+const (
+	MaxFileMBLimit     = 10 << 10  // 10 GiB
+	MaxUnpackedMBLimit = 64 << 10  // 64 GiB
+	MaxRowsLimit       = 100000000 // rows per sheet or CSV file
+	MaxSettleSeconds   = 86400     // one day
+	MaxKeepRuns        = 100000
+)
+
 // LoadConfig reads a configuration file; a missing file gives the defaults.
 // Unknown keys and bad values are refused with their line.
 func LoadConfig(path string) (Config, error) {
-	raw, err := os.ReadFile(path)
+	raw, err := fsx.ReadRegular(path, MaxConfigBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return DefaultConfig(), nil
 	}
-	if err != nil {
+	var notRegular *fsx.NotRegularError
+	var tooBig *fsx.TooBigError
+	switch {
+	case errors.As(err, &notRegular):
+		return Config{}, &ConfigError{File: path, Msg: fmt.Sprintf("it is %s, not a regular file; replace it with a text file", fsx.Kind(notRegular.Mode))}
+	case errors.As(err, &tooBig):
+		return Config{}, &ConfigError{File: path, Msg: fmt.Sprintf("it is larger than %d KiB; a configuration is a few lines of text", MaxConfigBytes>>10)}
+	case err != nil:
 		return Config{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	return ParseConfig(path, raw)
@@ -248,23 +271,23 @@ func (c Config) validate(name string, raw []byte) error {
 			return bad("schedule", i, "timezone", "schedule %q: timezone %q is not an IANA time zone name such as UTC or Europe/Zurich", s.Name, s.Timezone)
 		}
 	}
-	if c.Limits.MaxFileMB <= 0 {
-		return bad("limits", 0, "max_file_mb", "max_file_mb must be positive")
+	if c.Limits.MaxFileMB <= 0 || c.Limits.MaxFileMB > MaxFileMBLimit {
+		return bad("limits", 0, "max_file_mb", "max_file_mb %d must be from 1 to %d (10 GiB)", c.Limits.MaxFileMB, MaxFileMBLimit)
 	}
-	if c.Limits.MaxUnpackedMB <= 0 {
-		return bad("limits", 0, "max_unpacked_mb", "max_unpacked_mb must be positive")
+	if c.Limits.MaxUnpackedMB <= 0 || c.Limits.MaxUnpackedMB > MaxUnpackedMBLimit {
+		return bad("limits", 0, "max_unpacked_mb", "max_unpacked_mb %d must be from 1 to %d (64 GiB)", c.Limits.MaxUnpackedMB, MaxUnpackedMBLimit)
 	}
-	if c.Limits.MaxRows <= 0 {
-		return bad("limits", 0, "max_rows", "max_rows must be positive")
+	if c.Limits.MaxRows <= 0 || c.Limits.MaxRows > MaxRowsLimit {
+		return bad("limits", 0, "max_rows", "max_rows %d must be from 1 to %d", c.Limits.MaxRows, MaxRowsLimit)
 	}
 	if _, _, err := net.SplitHostPort(c.Server.Addr); err != nil {
 		return bad("server", 0, "addr", "addr %q is not HOST:PORT", c.Server.Addr)
 	}
-	if c.Ingest.SettleSeconds < 0 {
-		return bad("ingest", 0, "settle_seconds", "settle_seconds must be 0 or more")
+	if c.Ingest.SettleSeconds < 0 || c.Ingest.SettleSeconds > MaxSettleSeconds {
+		return bad("ingest", 0, "settle_seconds", "settle_seconds %d must be from 0 to %d (one day)", c.Ingest.SettleSeconds, MaxSettleSeconds)
 	}
-	if c.Retention.KeepRuns < 0 {
-		return bad("retention", 0, "keep_runs", "keep_runs must be 0 (keep all) or more")
+	if c.Retention.KeepRuns < 0 || c.Retention.KeepRuns > MaxKeepRuns {
+		return bad("retention", 0, "keep_runs", "keep_runs %d must be from 0 (keep all) to %d", c.Retention.KeepRuns, MaxKeepRuns)
 	}
 	return nil
 }
@@ -287,17 +310,17 @@ command = "run"            # run | ingest | build
 timezone = "UTC"           # IANA name, e.g. Europe/Zurich
 
 [limits]
-max_file_mb = 100          # larger files are rejected as too_large
-max_unpacked_mb = 1024     # total unpacked size of a workbook's parts
-max_rows = 1048576         # rows per sheet or CSV file
+max_file_mb = 100          # larger files are rejected as too_large (at most 10240)
+max_unpacked_mb = 1024     # total unpacked size of a workbook's parts (at most 65536)
+max_rows = 1048576         # rows per sheet or CSV file (at most 100000000)
 
 [server]
 addr = "127.0.0.1:8080"
 # token = "..."            # when set, downloads need "Authorization: Bearer <token>"
 
 [retention]
-keep_runs = 0              # newest runs kept under out/runs; 0 keeps all
+keep_runs = 0              # newest runs kept under out/runs; 0 keeps all (at most 100000)
 
 [ingest]
-settle_seconds = 0         # leave files modified less than this many seconds ago for a later run
+settle_seconds = 0         # leave files modified less than this many seconds ago for a later run (at most 86400)
 `

@@ -7,6 +7,9 @@ package workspace
 
 import (
 	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 )
@@ -82,6 +86,9 @@ func (w *Workspace) Ensure() error {
 		return fmt.Errorf("%s is %w (it has no pledgestat.toml, inbox/ or .pledgestat/): create one with: pledgestat init %s", w.Root, ErrNotWorkspace, w.Root)
 	}
 	for _, dir := range []string{w.Inbox(), w.Rejected(), w.Archive(), w.Runs(), w.State()} {
+		if _, err := os.Lstat(dir); err == nil && dir == w.Inbox() {
+			continue // an inbox link (a mounted share) is checked when it is listed
+		}
 		if err := w.FS.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("create %s: %w", dir, err)
 		}
@@ -116,65 +123,242 @@ func Init(root string) (*Workspace, error) {
 
 // InboxFile is a file waiting in the inbox.
 type InboxFile struct {
-	Path    string // absolute
-	Name    string // relative to inbox/, forward slashes
+	Path    string // absolute, as the file system spells it (any bytes)
+	Name    string // relative to inbox/, forward slashes, as SafeName shows it
 	Size    int64
 	ModTime time.Time
+	// Info is what the listing saw; the file opened later must be this
+	// one (os.SameFile), or it was swapped in the meantime.
+	Info fs.FileInfo
 }
 
-// InboxFiles lists the files waiting, in lexical order of their path under
-// inbox/ (the order ingest takes them). Names starting with "~$" or "." are
-// editor and system files: left where they are.
-func (w *Workspace) InboxFiles() ([]InboxFile, error) {
-	var out []InboxFile
-	root := w.Inbox()
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if path == root && errors.Is(err, fs.ErrNotExist) {
-				return filepath.SkipAll
+// InboxEntry is something in the inbox that is not read: a symbolic link,
+// a named pipe, a socket or device, or a folder that cannot be listed.
+type InboxEntry struct {
+	Name   string `json:"name"`
+	Kind   string `json:"kind"`
+	Reason string `json:"reason"`
+}
+
+// Inbox is what the inbox holds.
+type Inbox struct {
+	Files   []InboxFile  // regular files, in the order ingest takes them
+	Ignored []InboxEntry // what is not read, and why: reported, never silently skipped
+}
+
+// ErrInbox is a problem with the inbox folder itself.
+var ErrInbox = errors.New("inbox")
+
+// ListInbox lists what waits in the inbox. Files are in lexical order of
+// their path under inbox/ (the order ingest takes them); names starting
+// with "~$" or "." are editor and system files, left where they are and not
+// listed. An inbox that is a symbolic link to a folder (a mounted share) is
+// listed through the link; links and special files inside it are not
+// followed but reported in Ignored. Listing checks ctx between entries.
+func (w *Workspace) ListInbox(ctx context.Context) (Inbox, error) {
+	var out Inbox
+	root, err := w.inboxRoot()
+	if err != nil || root == "" {
+		return out, err
+	}
+	count := 0
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		count++
+		if count%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			return err
 		}
-		name := d.Name()
-		if path != root && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$")) {
+		rel, relErr := filepath.Rel(root, path)
+		if relErr != nil {
+			return relErr
+		}
+		name := SafeName(filepath.ToSlash(rel))
+		if err != nil {
+			if path == root {
+				return err
+			}
+			// A sub-folder that cannot be listed: say so, take the rest.
+			out.Ignored = append(out.Ignored, InboxEntry{Name: name, Kind: "folder", Reason: "cannot be listed: " + errText(err)})
+			if d != nil && d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if path == root {
+			return nil
+		}
+		base := d.Name()
+		if strings.HasPrefix(base, ".") || strings.HasPrefix(base, "~$") {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
 			return nil
 		}
-		if !d.Type().IsRegular() {
+		if d.IsDir() {
 			return nil
 		}
 		info, err := d.Info()
-		if err != nil {
-			return err
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // taken back while listed
 		}
-		rel, err := filepath.Rel(root, path)
 		if err != nil {
-			return err
+			out.Ignored = append(out.Ignored, InboxEntry{Name: name, Kind: "file", Reason: "cannot be examined: " + errText(err)})
+			return nil
 		}
-		out = append(out, InboxFile{Path: path, Name: filepath.ToSlash(rel), Size: info.Size(), ModTime: info.ModTime()})
+		if !info.Mode().IsRegular() {
+			out.Ignored = append(out.Ignored, InboxEntry{Name: name, Kind: fsx.Kind(info.Mode()), Reason: ignoredReason(info.Mode())})
+			return nil
+		}
+		out.Files = append(out.Files, InboxFile{Path: path, Name: name, Size: info.Size(), ModTime: info.ModTime(), Info: info})
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list inbox: %w", err)
+		if ctx.Err() != nil {
+			return out, ctx.Err()
+		}
+		return out, fmt.Errorf("list inbox %s: %w", w.Inbox(), err)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sort.Slice(out.Files, func(i, j int) bool { return out.Files[i].Name < out.Files[j].Name })
 	return out, nil
+}
+
+// inboxRoot is the folder to list: inbox/ itself, or the folder an inbox
+// link points to. "" means there is no inbox yet.
+func (w *Workspace) inboxRoot() (string, error) {
+	st, err := os.Lstat(w.Inbox())
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %v", ErrInbox, w.Inbox(), err)
+	}
+	if st.IsDir() {
+		return w.Inbox(), nil
+	}
+	if st.Mode()&fs.ModeSymlink == 0 {
+		return "", fmt.Errorf("%w: %s is %s, not a folder; move it away and create the folder inbox/", ErrInbox, w.Inbox(), fsx.Kind(st.Mode()))
+	}
+	target, err := filepath.EvalSymlinks(w.Inbox())
+	if err != nil {
+		return "", fmt.Errorf("%w: %s is a symbolic link that cannot be followed (%v); mount the share again or point the link at a folder", ErrInbox, w.Inbox(), err)
+	}
+	tst, err := os.Stat(target)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s links to %s: %v", ErrInbox, w.Inbox(), target, err)
+	}
+	if !tst.IsDir() {
+		return "", fmt.Errorf("%w: %s links to %s, which is %s, not a folder", ErrInbox, w.Inbox(), target, fsx.Kind(tst.Mode()))
+	}
+	return target, nil
+}
+
+func ignoredReason(m fs.FileMode) string {
+	if m&fs.ModeSymlink != 0 {
+		return "symbolic links are not followed (what they point to may change or lie outside the workspace); copy the file itself into the inbox"
+	}
+	return "only regular files are read; copy the file itself into the inbox"
+}
+
+// errText is an error's message without the path the listing already
+// names.
+func errText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// InboxFiles lists the regular files waiting in the inbox (see ListInbox).
+func (w *Workspace) InboxFiles() ([]InboxFile, error) {
+	in, err := w.ListInbox(context.Background())
+	return in.Files, err
+}
+
+// SafeName returns a name as text that is valid UTF-8 and holds no control
+// or bidirectional-formatting character: each byte of invalid UTF-8 and
+// each such character is written %XX per byte. Names are recorded (ledger,
+// manifest, provenance) and printed in this form, and files are archived
+// under it, so a recorded path always names the file it recorded.
+func SafeName(name string) string {
+	clean := true
+	for _, r := range name {
+		if r == utf8.RuneError || unsafeRune(r) {
+			clean = false
+			break
+		}
+	}
+	if clean && utf8.ValidString(name) {
+		return name
+	}
+	var b strings.Builder
+	for i := 0; i < len(name); {
+		r, size := utf8.DecodeRuneInString(name[i:])
+		if (r == utf8.RuneError && size <= 1) || unsafeRune(r) {
+			for _, c := range []byte(name[i : i+max(size, 1)]) {
+				fmt.Fprintf(&b, "%%%02X", c)
+			}
+		} else {
+			b.WriteString(name[i : i+size])
+		}
+		i += max(size, 1)
+	}
+	return b.String()
+}
+
+// unsafeRune: control characters (C0, DEL, C1) and the invisible marks
+// that reorder or hide text in a terminal.
+func unsafeRune(r rune) bool {
+	switch {
+	case r < 0x20, r >= 0x7f && r < 0xa0:
+		return true
+	case r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }
 
 // FlatName turns a name relative to inbox/ into one file name:
 // "ministry/ratif.xlsx" becomes "ministry__ratif.xlsx".
 func FlatName(name string) string { return strings.ReplaceAll(name, "/", "__") }
 
+// maxStoredName bounds the names pledgestat gives files in archive/ and
+// rejected/, in bytes: file systems allow 255, and room is kept for the
+// "-N" of a taken name and the ".annotated.xlsx" of the annotated copy.
+const maxStoredName = 200
+
+// StoredName is the file name an inbox file is kept under: RUN_ID-F, with
+// F its flattened name. A name too long for the file system keeps its
+// start and extension and gets a short hash of the whole, so that two long
+// names stay apart.
+func StoredName(runID, name string) string {
+	full := runID + "-" + FlatName(SafeName(name))
+	if len(full) <= maxStoredName {
+		return full
+	}
+	ext := filepath.Ext(full)
+	if len(ext) > 16 {
+		ext = ""
+	}
+	sum := sha256.Sum256([]byte(name))
+	tag := "~" + hex.EncodeToString(sum[:4])
+	keep := maxStoredName - len(ext) - len(tag)
+	stem := full[:keep]
+	for len(stem) > 0 && !utf8.RuneStart(full[len(stem)]) {
+		stem = stem[:len(stem)-1]
+	}
+	return stem + tag + ext
+}
+
 // RejectedPath is where a rejected file goes: rejected/RUN_ID-F.
-func (w *Workspace) RejectedPath(runID, name string) string {
-	return fsx.FreeName(filepath.Join(w.Rejected(), runID+"-"+FlatName(name)))
+func (w *Workspace) RejectedPath(runID, name string) (string, error) {
+	return fsx.FreeName(filepath.Join(w.Rejected(), StoredName(runID, name)))
 }
 
 // ArchivePath is where an accepted file goes: archive/RUN_ID-F.
-func (w *Workspace) ArchivePath(runID, name string) string {
-	return fsx.FreeName(filepath.Join(w.Archive(), runID+"-"+FlatName(name)))
+func (w *Workspace) ArchivePath(runID, name string) (string, error) {
+	return fsx.FreeName(filepath.Join(w.Archive(), StoredName(runID, name)))
 }
 
 // Rel returns path relative to the workspace root, with forward slashes.
@@ -218,7 +402,7 @@ func (w *Workspace) RecordRun(r RunRecord) error {
 // RunHistory returns the recorded runs, oldest first. A line cut short by
 // a crash is skipped.
 func (w *Workspace) RunHistory() ([]RunRecord, error) {
-	f, err := os.Open(w.runsLog())
+	f, _, err := fsx.OpenRegular(w.runsLog(), false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -254,11 +438,15 @@ func (w *Workspace) NewRunID(t time.Time) (string, error) {
 		taken[r.RunID] = true
 	}
 	id := base
-	for i := 2; ; i++ {
+	for i := 2; i <= fsx.MaxFreeNameTries+1; i++ {
 		_, statErr := os.Lstat(filepath.Join(w.Runs(), id))
-		if !taken[id] && errors.Is(statErr, fs.ErrNotExist) {
+		if statErr != nil && !errors.Is(statErr, fs.ErrNotExist) {
+			return "", fmt.Errorf("choose a run id: %w", statErr)
+		}
+		if !taken[id] && statErr != nil {
 			return id, nil
 		}
 		id = fmt.Sprintf("%s-%d", base, i)
 	}
+	return "", fmt.Errorf("choose a run id: %d ids starting at %s are taken", fsx.MaxFreeNameTries, base)
 }

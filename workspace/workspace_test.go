@@ -125,7 +125,7 @@ func TestInboxFilesSkipsEditorFiles(t *testing.T) {
 	if strings.Join(names, ",") != "a.csv,b.xlsx,sub/c.xlsx" {
 		t.Errorf("inbox = %v", names)
 	}
-	if got := filepath.Base(w.RejectedPath("R", "sub/c.xlsx")); got != "R-sub__c.xlsx" {
+	if got, err := w.RejectedPath("R", "sub/c.xlsx"); err != nil || filepath.Base(got) != "R-sub__c.xlsx" {
 		t.Errorf("rejected name = %s", got)
 	}
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
+	"github.com/ilo-pledge/pledgestat/internal/termsafe"
 	"github.com/ilo-pledge/pledgestat/publish"
 	"github.com/ilo-pledge/pledgestat/refdata"
 	"github.com/ilo-pledge/pledgestat/store"
@@ -72,13 +76,17 @@ func wrap(text string, indent, width int) string {
 
 // statusReport is what `status --json` prints.
 type statusReport struct {
-	Workspace   string                `json:"workspace"`
-	Latest      string                `json:"latest_run"`
-	Runs        []workspace.RunRecord `json:"runs"`
-	Waiting     []waitingFile         `json:"inbox"`
-	Rejected    []rejectedFile        `json:"rejected"`
-	StoreTotals map[string]int        `json:"store_totals"`
-	Submissions int                   `json:"submissions"`
+	Workspace   string                 `json:"workspace"`
+	Latest      string                 `json:"latest_run"`
+	Runs        []workspace.RunRecord  `json:"runs"`
+	Waiting     []waitingFile          `json:"inbox"`
+	Ignored     []workspace.InboxEntry `json:"inbox_ignored"`
+	Rejected    []rejectedFile         `json:"rejected"`
+	StoreTotals map[string]int         `json:"store_totals"`
+	Submissions int                    `json:"submissions"`
+	// Problems: what status could not read or found damaged. It shows
+	// everything else regardless.
+	Problems []string `json:"problems"`
 }
 
 type waitingFile struct {
@@ -86,6 +94,9 @@ type waitingFile struct {
 	Size     int64     `json:"size"`
 	Modified time.Time `json:"modified"`
 	Settling bool      `json:"settling"` // changed less than settle_seconds ago: the next run leaves it
+	// Unreadable says why the file cannot be read (permission denied...):
+	// runs leave it in the inbox until someone fixes it.
+	Unreadable string `json:"unreadable,omitempty"`
 }
 
 type rejectedFile struct {
@@ -108,10 +119,7 @@ func (a *app) statusCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rep, err := a.status(c, ws)
-			if err != nil {
-				return withCode(exitFailure, err)
-			}
+			rep := a.status(c, ws)
 			if asJSON {
 				return a.printJSON(rep)
 			}
@@ -123,72 +131,110 @@ func (a *app) statusCommand() *cobra.Command {
 	return c
 }
 
-func (a *app) status(c *cobra.Command, ws *workspace.Workspace) (*statusReport, error) {
-	rep := &statusReport{Workspace: ws.Root, Runs: []workspace.RunRecord{}, Waiting: []waitingFile{}, Rejected: []rejectedFile{}, StoreTotals: map[string]int{}}
+// status gathers what it can; each part that cannot be read becomes a
+// problem in the report instead of hiding the rest.
+func (a *app) status(c *cobra.Command, ws *workspace.Workspace) *statusReport {
+	rep := &statusReport{Workspace: ws.Root, Runs: []workspace.RunRecord{}, Waiting: []waitingFile{}, Ignored: []workspace.InboxEntry{},
+		Rejected: []rejectedFile{}, StoreTotals: map[string]int{}, Problems: []string{}}
+	problem := func(err error) { rep.Problems = append(rep.Problems, err.Error()) }
 	var err error
 	if rep.Latest, err = publish.Latest(ws.Out()); err != nil {
-		return nil, err
+		var nl *publish.NotLinkError
+		if errors.As(err, &nl) {
+			err = fmt.Errorf("%w; the next build moves it aside and recreates the link", err)
+		}
+		problem(err)
 	}
-	history, err := ws.RunHistory()
+	if history, err := ws.RunHistory(); err != nil {
+		problem(err)
+	} else {
+		for i := len(history) - 1; i >= 0 && len(rep.Runs) < 10; i-- {
+			rep.Runs = append(rep.Runs, history[i])
+		}
+	}
+	inbox, err := ws.ListInbox(c.Context())
 	if err != nil {
-		return nil, err
+		problem(err)
 	}
-	for i := len(history) - 1; i >= 0 && len(rep.Runs) < 10; i-- {
-		rep.Runs = append(rep.Runs, history[i])
-	}
-	files, err := ws.InboxFiles()
-	if err != nil {
-		return nil, err
-	}
+	rep.Ignored = append(rep.Ignored, inbox.Ignored...)
 	settle := ws.Config.Ingest.SettleDuration()
-	for _, f := range files {
-		rep.Waiting = append(rep.Waiting, waitingFile{Name: f.Name, Size: f.Size, Modified: f.ModTime.UTC(),
-			Settling: settle > 0 && time.Since(f.ModTime) < settle})
+	for _, f := range inbox.Files {
+		wf := waitingFile{Name: f.Name, Size: f.Size, Modified: f.ModTime.UTC(), Settling: settle > 0 && time.Since(f.ModTime) < settle}
+		if fd, _, err := fsx.OpenRegular(f.Path, true); err != nil {
+			wf.Unreadable = errText(err)
+		} else {
+			fd.Close()
+		}
+		rep.Waiting = append(rep.Waiting, wf)
 	}
 	if _, err := os.Stat(ws.StoreDir()); err == nil {
-		st, err := store.OpenReadOnly(ws.StoreDir(), a.log)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range st.Entries() {
-			if e.Event != store.EventRejected {
-				continue
-			}
-			if _, err := os.Stat(filepath.Join(ws.Root, filepath.FromSlash(e.StoredAs))); err != nil {
-				continue // moved away by an operator
-			}
-			rep.Rejected = append(rep.Rejected, rejectedFile{File: e.File, RunID: e.RunID, StoredAs: e.StoredAs, Errors: e.Errors, FirstError: e.FirstError, Time: e.Time})
-		}
-		totals, err := st.Totals(c.Context())
-		if err != nil {
-			return nil, err
-		}
-		for d, n := range totals {
-			rep.StoreTotals[string(d)] = n
-		}
-		rep.Submissions = len(st.Accepted())
+		a.storeStatus(c, ws, rep, problem)
 	}
-	return rep, nil
+	return rep
+}
+
+func (a *app) storeStatus(c *cobra.Command, ws *workspace.Workspace, rep *statusReport, problem func(error)) {
+	st, err := store.OpenReadOnly(ws.StoreDir(), a.log)
+	if err != nil {
+		problem(err)
+		return
+	}
+	for _, d := range st.Damage() {
+		problem(errors.New(d))
+	}
+	for _, e := range st.Entries() {
+		if e.Event != store.EventRejected {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(ws.Root, filepath.FromSlash(e.StoredAs))); err != nil {
+			continue // moved away by an operator
+		}
+		rep.Rejected = append(rep.Rejected, rejectedFile{File: e.File, RunID: e.RunID, StoredAs: e.StoredAs, Errors: e.Errors, FirstError: e.FirstError, Time: e.Time})
+	}
+	totals, err := st.Totals(c.Context())
+	if err != nil {
+		problem(fmt.Errorf("store totals: %w", err))
+	}
+	for d, n := range totals {
+		rep.StoreTotals[string(d)] = n
+	}
+	rep.Submissions = len(st.Accepted())
+}
+
+// errText is an error's message without the path it names.
+func errText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
 }
 
 func (a *app) printStatus(rep *statusReport) {
 	w := a.stdout
-	fmt.Fprintf(w, "workspace  %s\n", rep.Workspace)
+	t := termsafe.Text
+	fmt.Fprintf(w, "workspace  %s\n", t(rep.Workspace))
 	latest := rep.Latest
 	if latest == "" {
 		latest = "(nothing published yet)"
 	}
-	fmt.Fprintf(w, "latest     %s\n", latest)
-	fmt.Fprintf(w, "store      %d submissions: %d ratification, %d social_protection, %d blma records\n\n", rep.Submissions,
+	fmt.Fprintf(w, "latest     %s\n", t(latest))
+	fmt.Fprintf(w, "store      %d submissions: %d ratification, %d social_protection, %d blma records\n", rep.Submissions,
 		rep.StoreTotals["ratification"], rep.StoreTotals["social_protection"], rep.StoreTotals["blma"])
-	fmt.Fprintln(w, "last runs:")
+	if len(rep.Problems) > 0 {
+		fmt.Fprintf(w, "\nPROBLEMS: %d\n", len(rep.Problems))
+		for _, p := range rep.Problems {
+			fmt.Fprintf(w, "  %s\n", t(p))
+		}
+	}
+	fmt.Fprintln(w, "\nlast runs:")
 	if len(rep.Runs) == 0 {
 		fmt.Fprintln(w, "  (none)")
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, r := range rep.Runs {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\taccepted %d, rejected %d, duplicates %d\t%s\n", r.RunID, r.Command, r.Outcome,
-			r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond), r.Accepted, r.Rejected, r.Duplicates, r.Error)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\taccepted %d, rejected %d, duplicates %d\t%s\n", t(r.RunID), t(r.Command), t(r.Outcome),
+			r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond), r.Accepted, r.Rejected, r.Duplicates, t(r.Error))
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\ninbox: %d waiting\n", len(rep.Waiting))
@@ -197,10 +243,19 @@ func (a *app) printStatus(rep *statusReport) {
 		if f.Settling {
 			note = ", settling: changed less than settle_seconds ago"
 		}
-		fmt.Fprintf(w, "  %s (%d bytes%s)\n", f.Name, f.Size, note)
+		if f.Unreadable != "" {
+			note += ", CANNOT BE READ: " + f.Unreadable + "; runs leave it in the inbox"
+		}
+		fmt.Fprintf(w, "  %s (%d bytes%s)\n", t(f.Name), f.Size, t(note))
+	}
+	if len(rep.Ignored) > 0 {
+		fmt.Fprintf(w, "\ninbox, not read: %d\n", len(rep.Ignored))
+		for _, e := range rep.Ignored {
+			fmt.Fprintf(w, "  %s (%s): %s\n", t(e.Name), e.Kind, t(e.Reason))
+		}
 	}
 	fmt.Fprintf(w, "\nrejected: %d\n", len(rep.Rejected))
 	for _, r := range rep.Rejected {
-		fmt.Fprintf(w, "  %s (run %s, %s): %s\n", r.File, r.RunID, plural(r.Errors, "error"), r.FirstError)
+		fmt.Fprintf(w, "  %s (run %s, %s): %s\n", t(r.File), t(r.RunID), plural(r.Errors, "error"), t(r.FirstError))
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/ilo-pledge/pledgestat/internal/termsafe"
 	"github.com/ilo-pledge/pledgestat/internal/version"
 	"github.com/ilo-pledge/pledgestat/pipeline"
 	"github.com/ilo-pledge/pledgestat/refdata"
@@ -58,8 +59,13 @@ type app struct {
 	workspace string
 	logFormat string
 	logLevel  string
+	// stdout and stderr escape control characters, so that no text from a
+	// user (file names, cell values) can drive the terminal; rawStdout is
+	// for bytes (a template written to -), rawStderr for the progress line.
 	stdout    io.Writer
 	stderr    io.Writer
+	rawStdout io.Writer
+	rawStderr io.Writer
 	log       *slog.Logger
 }
 
@@ -72,7 +78,12 @@ func main() {
 
 // run executes the command line and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	a := &app{stdout: stdout, stderr: stderr}
+	rawOut, rawErr := stdout, stderr
+	safeOut, safeErr := termsafe.NewWriter(stdout), termsafe.NewWriter(stderr)
+	defer safeOut.Flush()
+	defer safeErr.Flush()
+	stdout, stderr = safeOut, safeErr
+	a := &app{stdout: safeOut, stderr: safeErr, rawStdout: rawOut, rawStderr: rawErr}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -193,7 +204,7 @@ func (a *app) openPipeline() (*pipeline.Pipeline, error) {
 		return nil, withCode(exitFailure, err)
 	}
 	p := pipeline.New(ws, ref, a.log)
-	if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if f, ok := a.rawStderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.Progress = a.progress
 	}
 	return p, nil
@@ -201,13 +212,13 @@ func (a *app) openPipeline() (*pipeline.Pipeline, error) {
 
 // progress shows long work on a terminal, on one line.
 func (a *app) progress(done, total int, what string) {
-	line := fmt.Sprintf("[%d/%d] %s", done, total, what)
+	line := []rune(termsafe.Text(fmt.Sprintf("[%d/%d] %s", done, total, what)))
 	if len(line) > 78 {
-		line = line[:77] + "…"
+		line = append(line[:77], '…')
 	}
-	fmt.Fprintf(a.stderr, "\r\033[K%s", line)
+	fmt.Fprintf(a.rawStderr, "\r\033[K%s", string(line))
 	if done == total {
-		fmt.Fprint(a.stderr, "\r\033[K")
+		fmt.Fprint(a.rawStderr, "\r\033[K")
 	}
 }
 

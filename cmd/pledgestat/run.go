@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ilo-pledge/pledgestat/internal/termsafe"
 	"github.com/ilo-pledge/pledgestat/pipeline"
 )
 
@@ -24,7 +25,7 @@ func (a *app) runCommand(cmd pipeline.Command, short string) *cobra.Command {
 				return withCode(exitFailure, err)
 			}
 			a.printResult(res)
-			if res.Count("rejected") > 0 {
+			if res.NeedsAttention() {
 				return withCode(exitRejected, nil)
 			}
 			return nil
@@ -38,9 +39,10 @@ func (a *app) runCommand(cmd pipeline.Command, short string) *cobra.Command {
 // where the outputs are.
 func (a *app) printResult(res *pipeline.Result) {
 	w := a.stdout
+	t := termsafe.Text
 	for _, f := range res.Files {
 		switch f.Outcome {
-		case "accepted":
+		case pipeline.OutcomeAccepted:
 			extra := ""
 			if n := sumRows(f.Superseded); n > 0 {
 				extra = fmt.Sprintf("; supersedes %s of earlier submissions", plural(n, "record"))
@@ -48,28 +50,45 @@ func (a *app) printResult(res *pipeline.Result) {
 			if f.Warnings > 0 {
 				extra += "; " + plural(f.Warnings, "warning")
 			}
-			fmt.Fprintf(w, "accepted   %s (%s%s)\n", f.Name, rowsText(f.Rows), extra)
+			fmt.Fprintf(w, "accepted   %s (%s%s)\n", t(f.Name), rowsText(f.Rows), extra)
 			for i, n := range f.Notices {
 				if i == 10 {
 					fmt.Fprintf(w, "           … %d more (pledgestat validate shows them all)\n", len(f.Notices)-10)
 					break
 				}
-				fmt.Fprintf(w, "           warning %s\n", n)
+				fmt.Fprintf(w, "           warning %s\n", t(n))
 			}
-		case "duplicate":
-			fmt.Fprintf(w, "duplicate  %s (same bytes as an earlier submission; not counted again)\n", f.Name)
-		case "rejected":
-			fmt.Fprintf(w, "rejected   %s: %s, first: %s\n           report: %s\n", f.Name, plural(f.Errors, "error"), f.FirstError, f.Report)
+		case pipeline.OutcomeDuplicate:
+			fmt.Fprintf(w, "duplicate  %s (same bytes as an earlier submission; not counted again)\n", t(f.Name))
+		case pipeline.OutcomeRejected:
+			fmt.Fprintf(w, "rejected   %s: %s, first: %s\n           report: %s\n", t(f.Name), plural(f.Errors, "error"), t(f.FirstError), t(f.Report))
 			if f.Annotated != "" {
-				fmt.Fprintf(w, "           annotated copy: %s\n", f.Annotated)
+				fmt.Fprintf(w, "           annotated copy: %s\n", t(f.Annotated))
 			}
+		case pipeline.OutcomeLeft:
+			fmt.Fprintf(w, "left       %s: could not be read (%s); it stays in the inbox\n", t(f.Name), t(f.FirstError))
+		case pipeline.OutcomeVanished:
+			fmt.Fprintf(w, "vanished   %s: removed from the inbox before it was read\n", t(f.Name))
 		}
 	}
+	for _, e := range res.Ignored {
+		fmt.Fprintf(w, "ignored    %s (%s): %s\n", t(e.Name), e.Kind, e.Reason)
+	}
+	for _, name := range res.Settling {
+		fmt.Fprintf(w, "settling   %s: still changing; a later run takes it\n", t(name))
+	}
 	if res.Command != pipeline.CommandBuild {
-		fmt.Fprintf(w, "run %s: %d accepted, %d rejected, %d duplicate\n", res.RunID, res.Count("accepted"), res.Count("rejected"), res.Count("duplicate"))
+		fmt.Fprintf(w, "run %s: %d accepted, %d rejected, %d duplicate", res.RunID, res.Count(pipeline.OutcomeAccepted), res.Count(pipeline.OutcomeRejected), res.Count(pipeline.OutcomeDuplicate))
+		if n := res.Count(pipeline.OutcomeLeft); n > 0 {
+			fmt.Fprintf(w, ", %d left unread", n)
+		}
+		if n := len(res.Ignored); n > 0 {
+			fmt.Fprintf(w, ", %d ignored", n)
+		}
+		fmt.Fprintln(w)
 	}
 	if res.Published {
-		fmt.Fprintf(w, "published %s: %s observations (%s); out/latest points to it\n", res.RunDir, fmt.Sprint(res.Indicators), res.Changes)
+		fmt.Fprintf(w, "published %s: %s observations (%s); out/latest points to it\n", t(res.RunDir), fmt.Sprint(res.Indicators), res.Changes)
 	}
 }
 

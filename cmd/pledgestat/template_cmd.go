@@ -33,7 +33,7 @@ func (a *app) templateCommand() *cobra.Command {
 				out = "pledgestat-" + args[0] + "-template.xlsx"
 			}
 			if out == "-" {
-				return template.Write(a.stdout, domain, ref)
+				return template.Write(a.rawStdout, domain, ref) // bytes, not text
 			}
 			if err := fsx.WriteFile(fsx.OS{}, out, 0o644, func(w io.Writer) error { return template.Write(w, domain, ref) }); err != nil {
 				return withCode(exitFailure, err)

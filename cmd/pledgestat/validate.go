@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ilo-pledge/pledgestat/ingest"
 	"github.com/ilo-pledge/pledgestat/ingest/report"
+	"github.com/ilo-pledge/pledgestat/internal/termsafe"
 )
 
 func (a *app) validateCommand() *cobra.Command {
@@ -77,7 +79,7 @@ func (a *app) validateText(subs []*ingest.Submission) {
 		if !s.Accepted() {
 			verdict = "INVALID: it would be rejected"
 		}
-		fmt.Fprintf(w, "%s: %s (%s, %s; %s)\n", s.Name, verdict, plural(s.Report.Count(report.Error), "error"),
+		fmt.Fprintf(w, "%s: %s (%s, %s; %s)\n", termsafe.Text(s.Name), verdict, plural(s.Report.Count(report.Error), "error"),
 			plural(s.Report.Count(report.Warning), "warning"), rowsText(rowsOf(s)))
 		sheet := "\x00"
 		for _, e := range s.Report.Entries {
@@ -89,7 +91,7 @@ func (a *app) validateText(subs []*ingest.Submission) {
 				case sheet == "":
 					fmt.Fprintln(w, "  workbook:")
 				default:
-					fmt.Fprintf(w, "  sheet %q:\n", sheet)
+					fmt.Fprintf(w, "  sheet %s:\n", termsafe.Text(strconv.Quote(sheet)))
 				}
 			}
 			loc := e.Cell
@@ -99,7 +101,7 @@ func (a *app) validateText(subs []*ingest.Submission) {
 			if loc != "" {
 				loc += " "
 			}
-			fmt.Fprintf(w, "    %s%-7s %s: %s\n", loc, e.Severity, e.Code, e.Message)
+			fmt.Fprintf(w, "    %s%-7s %s: %s\n", loc, e.Severity, e.Code, termsafe.Text(e.Message))
 		}
 	}
 }

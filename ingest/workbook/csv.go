@@ -4,11 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -22,7 +20,7 @@ import (
 
 // csvFile reads a delimited text file as one sheet.
 type csvFile struct {
-	path      string
+	src       Source
 	limits    Limits
 	encoding  Encoding
 	delimiter rune
@@ -43,12 +41,12 @@ const (
 // delimiters tried, in order of preference on a tie.
 var delimiters = [...]rune{',', ';', '\t', '|'}
 
-func openCSV(path string, limits Limits) (File, error) {
-	enc, err := detectEncoding(path)
+func openCSV(src Source, limits Limits) (File, error) {
+	enc, err := detectEncoding(src)
 	if err != nil {
 		return nil, err
 	}
-	c := &csvFile{path: path, limits: limits, encoding: enc}
+	c := &csvFile{src: src, limits: limits, encoding: enc}
 	sample, err := c.sample(64 << 10)
 	if err != nil {
 		return nil, err
@@ -60,13 +58,8 @@ func openCSV(path string, limits Limits) (File, error) {
 // detectEncoding reads the byte-order mark, or failing that checks the whole
 // file for valid UTF-8 in one streaming pass; invalid UTF-8 is taken to be
 // Windows-1252, which is what spreadsheet programs on Windows export.
-func detectEncoding(path string) (Encoding, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("open %s: %w", path, err)
-	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
+func detectEncoding(src Source) (Encoding, error) {
+	br := bufio.NewReaderSize(src.reader(), 64<<10)
 	head, _ := br.Peek(3)
 	switch {
 	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
@@ -78,7 +71,7 @@ func detectEncoding(path string) (Encoding, error) {
 	}
 	valid, err := isUTF8(br)
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
+		return "", fmt.Errorf("read %s: %w", src.Name, err)
 	}
 	if valid {
 		return UTF8, nil
@@ -134,27 +127,15 @@ func (c *csvFile) decoder() *encoding.Decoder {
 	return encoding.Nop.NewDecoder()
 }
 
-// open returns the file's text as UTF-8.
-func (c *csvFile) open() (io.ReadCloser, error) {
-	f, err := os.Open(c.path)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", c.path, err)
-	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{transform.NewReader(f, c.decoder()), f}, nil
+// text returns the file's text as UTF-8.
+func (c *csvFile) text() io.Reader {
+	return transform.NewReader(c.src.reader(), c.decoder())
 }
 
 func (c *csvFile) sample(n int64) (string, error) {
-	rc, err := c.open()
+	b, err := io.ReadAll(io.LimitReader(c.text(), n))
 	if err != nil {
-		return "", err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, n))
-	if err != nil {
-		return "", fmt.Errorf("read %s: %w", c.path, err)
+		return "", fmt.Errorf("read %s: %w", c.src.Name, err)
 	}
 	return string(b), nil
 }
@@ -162,21 +143,19 @@ func (c *csvFile) sample(n int64) (string, error) {
 // SniffDelimiter picks the delimiter that splits the sample's lines into the
 // most columns most consistently: for each candidate, the most common field
 // count of lines with two or more fields, weighted by how many lines have
-// it. Title lines above the header and decimal commas do not fool it.
+// it. Title lines above the header and decimal commas do not fool it. Any
+// line ending (LF, CRLF, CR) ends a line.
 func SniffDelimiter(sample string) rune {
 	// Drop a last line that the sample may have cut in half.
-	if i := strings.LastIndexByte(sample, '\n'); i > 0 && len(sample) >= 64<<10 {
+	if i := strings.LastIndexAny(sample, "\r\n"); i > 0 && len(sample) >= 64<<10 {
 		sample = sample[:i]
 	}
 	best, bestScore := ',', 0
 	for _, d := range delimiters {
-		r := csv.NewReader(strings.NewReader(sample))
-		r.Comma = d
-		r.FieldsPerRecord = -1
-		r.LazyQuotes = true
+		sc := newRecordScanner(strings.NewReader(sample), byte(d))
 		counts := map[int]int{}
 		for i := 0; i < 50; i++ {
-			rec, err := r.Read()
+			rec, _, err := sc.next()
 			if err != nil {
 				break
 			}
@@ -212,26 +191,17 @@ func (c *csvFile) Close() error    { return nil }
 // Walk streams the records. Row.Num is the physical line where each record
 // starts, so a quoted field with line breaks does not shift later rows.
 func (c *csvFile) Walk(ctx context.Context, _ string, fn func(Row) error) error {
-	rc, err := c.open()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	r := csv.NewReader(rc)
-	r.Comma = c.delimiter
-	r.FieldsPerRecord = -1
-	r.LazyQuotes = true
-	r.ReuseRecord = true
+	sc := newRecordScanner(c.text(), byte(c.delimiter))
 	records := 0
 	for {
-		rec, err := r.Read()
+		rec, line, err := sc.next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
-			var pe *csv.ParseError
+			var pe *csvError
 			if errors.As(err, &pe) {
-				return problemf(report.Unreadable, "line %d, column %d: %v; check the quotes on that line", pe.Line, pe.Column, pe.Err)
+				return problemf(report.Unreadable, "%s", pe.Error())
 			}
 			return problemf(report.Unreadable, "the file could not be read as %s text: %v", c.encoding, err)
 		}
@@ -244,7 +214,6 @@ func (c *csvFile) Walk(ctx context.Context, _ string, fn func(Row) error) error 
 				return err
 			}
 		}
-		line, _ := r.FieldPos(0)
 		row := Row{Num: line, Cells: make([]Cell, len(rec))}
 		for i, v := range rec {
 			row.Cells[i] = Cell{Text: v}

@@ -15,11 +15,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/ilo-pledge/pledgestat/ingest/report"
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
 )
 
 // Format of a file.
@@ -114,37 +114,81 @@ var (
 	pdfMagic = []byte("%PDF")
 )
 
-// Open opens path, deciding its format from its content (a workbook renamed
-// .csv is still a workbook) and its name. Data problems are returned as
-// *Problem; other errors are I/O failures.
+// Source is the content of a file to read: read it through R (an open
+// file, or bytes in tests), so that everything is read from the one file
+// that was opened, whatever happens to its path meanwhile.
+type Source struct {
+	R    io.ReaderAt
+	Size int64
+	Name string // the file's name: its extension is a hint, and messages use it
+}
+
+// reader returns a fresh sequential reader over the whole content.
+func (s Source) reader() io.Reader { return io.NewSectionReader(s.R, 0, s.Size) }
+
+// Open opens the file at path (following symbolic links: the user named
+// it) and reads it as OpenSource does; closing the File closes the file.
+// A path that is not a regular file (a named pipe, a folder) is refused
+// without blocking.
 func Open(path string, limits Limits) (File, error) {
-	st, err := os.Stat(path)
+	f, st, err := fsx.OpenRegular(path, false)
 	if err != nil {
+		var nr *fsx.NotRegularError
+		if errors.As(err, &nr) {
+			return nil, problemf(report.Unreadable, "%s is %s, not a file: only .xlsx and .csv files are read", filepath.Base(path), fsx.Kind(nr.Mode))
+		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	if limits.MaxFileBytes > 0 && st.Size() > limits.MaxFileBytes {
-		return nil, problemf(report.TooLarge, "the file is %s, over the limit of %s ([limits] max_file_mb); split it into smaller files", humanBytes(st.Size()), humanBytes(limits.MaxFileBytes))
+	file, err := OpenSource(Source{R: f, Size: st.Size(), Name: path}, limits)
+	if err != nil {
+		f.Close()
+		return nil, err
 	}
-	head, err := readHead(path, 8)
+	return &owned{File: file, closer: f}, nil
+}
+
+// owned closes the opened file with the File.
+type owned struct {
+	File
+	closer io.Closer
+}
+
+func (o *owned) Close() error {
+	err := o.File.Close()
+	if cerr := o.closer.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close: %w", cerr)
+	}
+	return err
+}
+
+// OpenSource opens a file's content, deciding its format from its bytes (a
+// workbook renamed .csv is still a workbook) and its name. Data problems
+// are returned as *Problem; other errors are I/O failures. The caller keeps
+// src.R open until the File is closed, and closes it.
+func OpenSource(src Source, limits Limits) (File, error) {
+	if limits.MaxFileBytes > 0 && src.Size > limits.MaxFileBytes {
+		return nil, problemf(report.TooLarge, "the file is %s, over the limit of %s ([limits] max_file_mb); split it into smaller files", humanBytes(src.Size), humanBytes(limits.MaxFileBytes))
+	}
+	head, err := readHead(src, 8)
 	if err != nil {
 		return nil, err
 	}
-	ext := strings.ToLower(filepath.Ext(path))
+	ext := strings.ToLower(filepath.Ext(src.Name))
 	switch {
 	case bytes.HasPrefix(head, zipMagic) || bytes.HasPrefix(head, emptyZip):
-		return openXLSX(path, st.Size(), limits)
+		return openXLSX(src, limits)
 	case bytes.HasPrefix(head, oleMagic):
-		return nil, oleProblem(path, ext)
+		return nil, oleProblem(src, ext)
 	case bytes.HasPrefix(head, pdfMagic):
 		return nil, problemf(report.UnsupportedFormat, "the file is a PDF document%s; pledgestat reads .xlsx workbooks and .csv files: export the table from its source as .xlsx or .csv", renamedAs(ext))
 	}
 	switch ext {
 	case ".csv":
-		return openCSV(path, limits)
+		return openCSV(src, limits)
 	case ".tsv", ".txt", ".tab":
 		return nil, problemf(report.UnsupportedFormat, "files named %s are not read; if it is a table, save it as .csv (any delimiter) or .xlsx", ext)
 	case ".xlsx", ".xlsm":
-		return nil, problemf(report.UnsupportedFormat, "the file is named %s but is not an Excel workbook (it looks like %s); save it from Excel as .xlsx, or name a text table .csv", ext, sniffKind(path))
+		return nil, problemf(report.UnsupportedFormat, "the file is named %s but is not an Excel workbook (it looks like %s); save it from Excel as .xlsx, or name a text table .csv", ext, sniffKind(src))
 	case ".ods":
 		return nil, problemf(report.UnsupportedFormat, "OpenDocument spreadsheets (.ods) are not read; in LibreOffice use File > Save As > Excel 2007-365 (.xlsx)")
 	case ".xls", ".xlsb":
@@ -167,16 +211,11 @@ func renamedAs(ext string) string {
 	return " renamed " + ext
 }
 
-func readHead(path string, n int) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	defer f.Close()
-	buf := make([]byte, n)
-	k, err := io.ReadFull(f, buf)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+func readHead(src Source, n int64) ([]byte, error) {
+	buf := make([]byte, min(n, src.Size))
+	k, err := src.R.ReadAt(buf, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read %s: %w", src.Name, err)
 	}
 	return buf[:k], nil
 }
@@ -184,8 +223,8 @@ func readHead(path string, n int) ([]byte, error) {
 // oleProblem tells a legacy .xls from an encrypted (password-protected)
 // workbook: both are OLE compound files, but the latter has an
 // "EncryptedPackage" stream.
-func oleProblem(path, ext string) *Problem {
-	head, _ := readHead(path, 1<<20)
+func oleProblem(src Source, ext string) *Problem {
+	head, _ := readHead(src, 1<<20)
 	name := []byte{}
 	for _, r := range "EncryptedPackage" {
 		name = append(name, byte(r), 0)
@@ -196,8 +235,8 @@ func oleProblem(path, ext string) *Problem {
 	return problemf(report.UnsupportedFormat, "the file is an Excel 97-2003 workbook (.xls)%s; open it in Excel and use File > Save As > Excel Workbook (.xlsx)", renamedAs(ext))
 }
 
-func sniffKind(path string) string {
-	head, _ := readHead(path, 512)
+func sniffKind(src Source) string {
+	head, _ := readHead(src, 512)
 	if len(head) == 0 {
 		return "an empty file"
 	}

@@ -2,12 +2,13 @@ package workbook
 
 import (
 	"archive/zip"
+	"bytes"
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,24 +18,48 @@ import (
 	"github.com/ilo-pledge/pledgestat/ingest/report"
 )
 
-// xlsxFile reads a workbook with excelize's streaming row reader.
+// xlsxFile reads a workbook with excelize's streaming row reader, and
+// checks each sheet's XML itself (see sheetcheck.go): excelize's reader
+// stops silently where the XML stops decoding.
 type xlsxFile struct {
 	f        *excelize.File
-	path     string
+	src      Source
+	zr       *zip.Reader
 	sheets   []Sheet
 	date1904 bool
 	limits   Limits
 	// styled is true when some cell style shows numbers as dates or
 	// percentages; only then is each row also read formatted.
 	styled bool
+	// parts maps sheet names to their XML part, sharedStrings counts the
+	// shared-string table; both read on first use.
+	parts         map[string]string
+	sharedStrings int
+	partsErr      error
+	partsRead     bool
 }
 
 // maxXMLInMemory is the size above which excelize spills a sheet's XML to a
 // temporary file instead of holding it in memory.
 const maxXMLInMemory = 16 << 20
 
-func openXLSX(path string, size int64, limits Limits) (_ File, err error) {
-	if p := checkZip(path, limits); p != nil {
+// Bounds on the parts excelize holds whole in memory (every part but the
+// worksheets and a large shared-string table) and on the markup of those it
+// parses into structures when the workbook is opened. Excel itself keeps
+// styles under 64,000 cell formats (some 300,000 elements); a styles part
+// of millions of entries is made to exhaust memory, not by a spreadsheet
+// program.
+const (
+	maxWholePart      = 64 << 20
+	maxParsedElements = 2_000_000
+)
+
+func openXLSX(src Source, limits Limits) (_ File, err error) {
+	zr, err := zip.NewReader(src.R, src.Size)
+	if err != nil {
+		return nil, problemf(report.Unreadable, "the file is damaged or incomplete (%v); it may have been cut off while copying: send it again", err)
+	}
+	if p := checkZip(zr, limits); p != nil {
 		return nil, p
 	}
 	defer func() {
@@ -47,7 +72,7 @@ func openXLSX(path string, size int64, limits Limits) (_ File, err error) {
 		opts.UnzipSizeLimit = DefaultLimits().MaxUnpackedBytes
 	}
 	opts.UnzipXMLSizeLimit = min(opts.UnzipXMLSizeLimit, opts.UnzipSizeLimit)
-	f, err := excelize.OpenFile(path, opts)
+	f, err := openExcelize(src, opts)
 	if err != nil {
 		if f != nil {
 			f.Close()
@@ -57,7 +82,7 @@ func openXLSX(path string, size int64, limits Limits) (_ File, err error) {
 		}
 		return nil, problemf(report.Unreadable, "the workbook could not be read (%v); open it in Excel and save it again as .xlsx", err)
 	}
-	x := &xlsxFile{f: f, path: path, limits: limits}
+	x := &xlsxFile{f: f, src: src, zr: zr, limits: limits}
 	if props, err := f.GetWorkbookProps(); err == nil && props.Date1904 != nil {
 		x.date1904 = *props.Date1904
 	}
@@ -69,15 +94,27 @@ func openXLSX(path string, size int64, limits Limits) (_ File, err error) {
 	return x, nil
 }
 
+// openExcelize opens the workbook from the already opened file. excelize
+// reads an *os.File in place (its zip directory, then part by part) when
+// given a path, but copies any other reader whole into memory; the file's
+// descriptor in /proc names the file that was opened, not whatever its
+// path names now.
+func openExcelize(src Source, opts excelize.Options) (*excelize.File, error) {
+	if f, ok := src.R.(*os.File); ok {
+		fdPath := "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+		if st, err := os.Stat(fdPath); err == nil {
+			if own, err := f.Stat(); err == nil && os.SameFile(st, own) {
+				return excelize.OpenFile(fdPath, opts)
+			}
+		}
+	}
+	return excelize.OpenReader(io.NewSectionReader(src.R, 0, src.Size), opts)
+}
+
 // checkZip inspects the zip directory without unpacking anything: it tells
 // other zip-based formats from XLSX and refuses archives whose parts unpack
-// to more than the limit (a zip bomb is refused here, in microseconds).
-func checkZip(path string, limits Limits) *Problem {
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		return problemf(report.Unreadable, "the file is damaged or incomplete (%v); it may have been cut off while copying: send it again", err)
-	}
-	defer zr.Close()
+// to more than the limits (a zip bomb is refused here, in microseconds).
+func checkZip(zr *zip.Reader, limits Limits) *Problem {
 	total := unpacked(zr.File)
 	names := map[string]*zip.File{}
 	for _, f := range zr.File {
@@ -107,7 +144,50 @@ func checkZip(path string, limits Limits) *Problem {
 	if limits.MaxUnpackedBytes > 0 && total > limits.MaxUnpackedBytes {
 		return problemf(report.TooLarge, "the workbook's parts unpack to %s, over the limit of %s ([limits] max_unpacked_mb); split it into smaller workbooks", humanBytes(total), humanBytes(limits.MaxUnpackedBytes))
 	}
+	for _, f := range zr.File {
+		if f.UncompressedSize64 > maxWholePart && !streamedPart(f.Name) {
+			return problemf(report.TooLarge, "the workbook's part %s unpacks to %s, over the %s pledgestat reads for a part other than a sheet; remove what it holds (pivot tables, images, embedded objects) or copy the data alone into a new workbook", f.Name, humanBytes(int64(min(f.UncompressedSize64, 1<<62))), humanBytes(maxWholePart))
+		}
+	}
+	for _, name := range []string{"xl/styles.xml", "xl/calcChain.xml"} {
+		if f, ok := names[name]; ok {
+			if n, err := countElements(f); err == nil && n > maxParsedElements {
+				return problemf(report.TooLarge, "the workbook's part %s holds more than %d entries (Excel keeps far fewer); open the workbook in Excel, clear unused cell styles, and save it again", name, maxParsedElements)
+			}
+		}
+	}
 	return nil
+}
+
+// streamedPart: parts excelize reads as a stream, or spills to a temporary
+// file, when they are large.
+func streamedPart(name string) bool {
+	lower := strings.ToLower(name)
+	return strings.HasPrefix(lower, "xl/worksheets/sheet") || lower == "xl/sharedstrings.xml"
+}
+
+// countElements counts the tags of a part without parsing it.
+func countElements(f *zip.File) (int, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	buf := make([]byte, 64<<10)
+	n := 0
+	for {
+		k, err := rc.Read(buf)
+		n += bytes.Count(buf[:k], []byte("<"))
+		if n > maxParsedElements {
+			return n, nil
+		}
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }
 
 // UnpackedSize returns the total unpacked size of a zip-based workbook's
@@ -126,7 +206,7 @@ func UnpackedSize(path string) (int64, error) {
 func unpacked(files []*zip.File) int64 {
 	var total uint64
 	for _, f := range files {
-		total += f.UncompressedSize64
+		total += min(f.UncompressedSize64, 1<<62)
 	}
 	return int64(min(total, 1<<62))
 }
@@ -185,12 +265,39 @@ func (x *xlsxFile) Close() error {
 // values, whose shape tells which numbers are shown as dates or percentages.
 // excelize's streaming reader gives no style ids, and loading the sheet to
 // ask for them would hold it all in memory.
+//
+// Meanwhile the sheet's XML is decoded to its end by checkSheet, on the
+// other core: excelize's reader ends silently where the XML stops
+// decoding, and gives formulas without a cached result as empty cells. A
+// sheet that is not whole is unreadable; formulas without results are
+// returned as *UncachedFormulas once every row has been handed to fn.
 func (x *xlsxFile) Walk(ctx context.Context, sheet string, fn func(Row) error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = problemf(report.Unreadable, "sheet %q is damaged and could not be read (%v); open the workbook in Excel, check it, and save it again", sheet, r)
 		}
 	}()
+	if err := x.readParts(); err != nil {
+		return err
+	}
+	checkCtx, stopCheck := context.WithCancel(ctx)
+	defer stopCheck()
+	checked := make(chan sheetCheck, 1)
+	go func() { checked <- x.checkSheet(checkCtx, sheet) }()
+
+	if err := x.walkRows(ctx, sheet, fn); err != nil {
+		return err
+	}
+	var c sheetCheck
+	select {
+	case c = <-checked:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return c.problem(sheet, x.sharedStrings)
+}
+
+func (x *xlsxFile) walkRows(ctx context.Context, sheet string, fn func(Row) error) error {
 	raw, err := x.f.Rows(sheet)
 	if err != nil {
 		return problemf(report.Unreadable, "sheet %q could not be read: %v", sheet, err)
@@ -246,110 +353,7 @@ func (x *xlsxFile) Walk(ctx context.Context, sheet string, fn func(Row) error) (
 	if err := raw.Error(); err != nil {
 		return problemf(report.Unreadable, "sheet %q could not be read to the end: %v", sheet, err)
 	}
-	return x.checkComplete(sheet, rowNum)
-}
-
-// checkComplete compares the rows read with the sheet's declared dimension:
-// excelize's reader stops silently at broken XML, which must not pass for
-// the end of the table.
-func (x *xlsxFile) checkComplete(sheet string, rowsRead int) error {
-	dim, err := x.f.GetSheetDimension(sheet)
-	if err != nil || dim == "" {
-		return nil
-	}
-	parts := strings.Split(dim, ":")
-	_, lastRow, err := excelize.CellNameToCoordinates(parts[len(parts)-1])
-	if err != nil {
-		return nil
-	}
-	if lastRow <= rowsRead || rowsRead == 0 {
-		return nil
-	}
-	// Many writers declare a larger range than they fill; only a sheet
-	// whose XML is broken is damaged. Check it, in this rare case only.
-	if err := wellFormedSheet(x.path, sheet); err != nil {
-		return problemf(report.Unreadable, "sheet %q stops at row %d although it declares rows up to %d: its XML is damaged (%v); open the file in Excel and save it again", sheet, rowsRead, lastRow, err)
-	}
 	return nil
-}
-
-// wellFormedSheet decodes a sheet's XML part to its end, straight from the
-// zip: excelize's row reader stops silently at broken XML.
-func wellFormedSheet(path, sheet string) error {
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		return err
-	}
-	defer zr.Close()
-	parts := map[string]*zip.File{}
-	for _, f := range zr.File {
-		parts[f.Name] = f
-	}
-	open := func(name string) (io.ReadCloser, error) {
-		f, ok := parts[name]
-		if !ok {
-			return nil, fmt.Errorf("part %s missing", name)
-		}
-		return f.Open()
-	}
-	decode := func(name string, v any) error {
-		rc, err := open(name)
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
-		return xml.NewDecoder(rc).Decode(v)
-	}
-	var wb struct {
-		Sheets []struct {
-			Name string `xml:"name,attr"`
-			ID   string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
-		} `xml:"sheets>sheet"`
-	}
-	var rels struct {
-		Rels []struct {
-			ID     string `xml:"Id,attr"`
-			Target string `xml:"Target,attr"`
-		} `xml:"Relationship"`
-	}
-	if err := decode("xl/workbook.xml", &wb); err != nil {
-		return err
-	}
-	if err := decode("xl/_rels/workbook.xml.rels", &rels); err != nil {
-		return err
-	}
-	target := ""
-	for _, s := range wb.Sheets {
-		if s.Name != sheet {
-			continue
-		}
-		for _, r := range rels.Rels {
-			if r.ID == s.ID {
-				target = r.Target
-			}
-		}
-	}
-	if target == "" {
-		return nil // cannot tell: do not accuse the file
-	}
-	name := strings.TrimPrefix(target, "/")
-	if !strings.HasPrefix(name, "xl/") {
-		name = "xl/" + name
-	}
-	rc, err := open(name)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	dec := xml.NewDecoder(rc)
-	for {
-		if _, err := dec.RawToken(); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-	}
 }
 
 var dateShaped = regexp.MustCompile(`[A-Za-z\p{L}]|\d[/:]\d|\d-\d|\d\.\d+\.\d`)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -118,17 +119,90 @@ func WriteFile(fsys FS, path string, perm fs.FileMode, write func(w io.Writer) e
 	return nil
 }
 
+// ChangedError is returned by Move when the path no longer names the file
+// that was read: it was replaced (by another file or a symbolic link)
+// after it was opened.
+type ChangedError struct{ Path string }
+
+func (e *ChangedError) Error() string {
+	return e.Path + " was replaced after it was read"
+}
+
 // Move renames src to dst (same file system) and makes both directories
 // durable, so that after a crash the file is in exactly one of them.
-func Move(fsys FS, src, dst string) error {
+// Across file systems it copies (see moveAcross). With expect set, only
+// that file is moved: if src names another file (it was swapped after
+// being read) nothing is moved and a *ChangedError is returned; if it is
+// swapped in the instant between the check and the rename, what was moved
+// is put back in the inbox folder and the same error is returned.
+func Move(fsys FS, src, dst string, expect fs.FileInfo) error {
 	if err := fsys.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(dst), err)
 	}
-	if err := fsys.Rename(src, dst); err != nil {
+	if expect != nil && !sameFile(src, expect) {
+		return &ChangedError{Path: src}
+	}
+	err := fsys.Rename(src, dst)
+	if errors.Is(err, syscall.EXDEV) {
+		return moveAcross(fsys, src, dst, expect)
+	}
+	if err != nil {
 		return fmt.Errorf("move %s to %s: %w", src, dst, err)
+	}
+	if expect != nil && !sameFile(dst, expect) {
+		back, ferr := FreeName(src)
+		if ferr == nil {
+			ferr = fsys.Rename(dst, back)
+		}
+		if ferr != nil {
+			return fmt.Errorf("move %s: it was replaced while being moved, and what replaced it could not be put back from %s: %w", src, dst, ferr)
+		}
+		return &ChangedError{Path: src}
 	}
 	if err := fsys.SyncDir(filepath.Dir(dst)); err != nil {
 		return fmt.Errorf("sync %s: %w", filepath.Dir(dst), err)
+	}
+	if err := fsys.SyncDir(filepath.Dir(src)); err != nil {
+		return fmt.Errorf("sync %s: %w", filepath.Dir(src), err)
+	}
+	return nil
+}
+
+// sameFile reports whether path itself (not a link's target) is the file
+// described by info.
+func sameFile(path string, info fs.FileInfo) bool {
+	st, err := os.Lstat(path)
+	return err == nil && os.SameFile(st, info)
+}
+
+// moveAcross moves a file to another file system (an inbox on a mounted
+// share): it copies it beside dst under a temporary name, fsyncs, renames
+// it into place, fsyncs the directory, and only then removes src. A crash
+// in between leaves the file in both places, never in neither.
+func moveAcross(fsys FS, src, dst string, expect fs.FileInfo) error {
+	in, st, err := OpenRegular(src, true)
+	if err != nil {
+		var nr *NotRegularError
+		if errors.As(err, &nr) && expect != nil {
+			return &ChangedError{Path: src}
+		}
+		return fmt.Errorf("move %s to %s: %w", src, dst, err)
+	}
+	defer in.Close()
+	if expect != nil && !os.SameFile(st, expect) {
+		return &ChangedError{Path: src}
+	}
+	if err := WriteFile(fsys, dst, st.Mode().Perm()|0o400, func(w io.Writer) error {
+		_, err := io.Copy(w, in)
+		return err
+	}); err != nil {
+		return fmt.Errorf("move %s to another file system: %w", src, err)
+	}
+	if !sameFile(src, st) {
+		return nil // replaced meanwhile: what is there now is another file, left for a later run
+	}
+	if err := fsys.Remove(src); err != nil {
+		return fmt.Errorf("move %s: copied to %s, but the original could not be removed: %w", src, dst, err)
 	}
 	if err := fsys.SyncDir(filepath.Dir(src)); err != nil {
 		return fmt.Errorf("sync %s: %w", filepath.Dir(src), err)
@@ -156,18 +230,28 @@ func AppendLine(fsys FS, path string, line []byte) error {
 	return nil
 }
 
+// MaxFreeNameTries bounds the search for a free name: far more than the
+// names one run can need, few enough that a directory that answers every
+// probe with "exists" cannot hold a run.
+const MaxFreeNameTries = 10000
+
 // FreeName returns path if nothing exists there, else path with "-2",
-// "-3"... before its extension.
-func FreeName(path string) string {
-	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
-		return path
-	}
+// "-3"... before its extension. Any answer other than "does not exist" or
+// "exists" (a name too long, a folder that cannot be searched) is an error:
+// retrying cannot change it.
+func FreeName(path string) (string, error) {
 	ext := filepath.Ext(path)
 	stem := path[:len(path)-len(ext)]
-	for i := 2; ; i++ {
-		candidate := stem + "-" + strconv.Itoa(i) + ext
-		if _, err := os.Lstat(candidate); errors.Is(err, fs.ErrNotExist) {
-			return candidate
+	candidate := path
+	for i := 2; i <= MaxFreeNameTries+1; i++ {
+		_, err := os.Lstat(candidate)
+		if errors.Is(err, fs.ErrNotExist) {
+			return candidate, nil
 		}
+		if err != nil {
+			return "", fmt.Errorf("find a free name for %s: %w", path, err)
+		}
+		candidate = stem + "-" + strconv.Itoa(i) + ext
 	}
+	return "", fmt.Errorf("find a free name for %s: %d names taken", path, MaxFreeNameTries)
 }

@@ -1,0 +1,193 @@
+package workbook
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// recordScanner splits delimited text into records the way spreadsheet
+// programs write them: fields separated by one ASCII delimiter; records
+// ended by LF, CRLF or a lone CR ("CSV (Macintosh)"), in any mix; a field
+// in double quotes may hold delimiters, line breaks and doubled quotes.
+//
+// It is written for this job rather than taken from encoding/csv because
+// that reader reads a lone CR as data (two rows become one) and, with lazy
+// quotes, lets an unclosed quote swallow the rest of the file into one
+// value. Here every line either becomes part of a record or is an error
+// that names it.
+type recordScanner struct {
+	r      *bufio.Reader
+	delim  byte
+	line   int // physical line of the next byte, from 1
+	fields []string
+	field  []byte
+	widest int // the most fields a record has had so far
+}
+
+func newRecordScanner(r io.Reader, delim byte) *recordScanner {
+	return &recordScanner{r: bufio.NewReaderSize(r, 64<<10), delim: delim, line: 1}
+}
+
+// csvError is a problem in the text itself, with its line.
+type csvError struct {
+	Line int
+	Msg  string
+}
+
+func (e *csvError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
+
+type fieldEnd int
+
+const (
+	endField fieldEnd = iota + 1
+	endRecord
+)
+
+// next returns the next record and the physical line it starts on, or
+// io.EOF after the last one. The slice is reused by the next call.
+func (s *recordScanner) next() ([]string, int, error) {
+	if _, err := s.r.Peek(1); err != nil {
+		return nil, 0, err
+	}
+	start := s.line
+	s.fields = s.fields[:0]
+	for {
+		end, err := s.readField()
+		if err != nil {
+			return nil, start, err
+		}
+		s.fields = append(s.fields, string(s.field))
+		if end == endRecord {
+			break
+		}
+	}
+	s.widest = max(s.widest, len(s.fields))
+	return s.fields, start, nil
+}
+
+// readByte returns the next byte; ok is false at the end of the text.
+func (s *recordScanner) readByte() (byte, bool, error) {
+	b, err := s.r.ReadByte()
+	if errors.Is(err, io.EOF) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	return b, true, nil
+}
+
+// lineBreak is called after a CR or LF: it counts the line and takes the
+// LF of a CRLF.
+func (s *recordScanner) lineBreak(b byte) {
+	s.line++
+	if b == '\r' {
+		if next, err := s.r.Peek(1); err == nil && next[0] == '\n' {
+			s.r.ReadByte()
+		}
+	}
+}
+
+func (s *recordScanner) readField() (fieldEnd, error) {
+	s.field = s.field[:0]
+	b, ok, err := s.readByte()
+	if err != nil || !ok {
+		return endRecord, err
+	}
+	if b == '"' {
+		return s.readQuoted()
+	}
+	return s.readRest(b)
+}
+
+// readRest reads an unquoted field (or what follows a closing quote) from
+// its first byte b to the delimiter or the end of the line. A quote here is
+// data: 5" screen.
+func (s *recordScanner) readRest(b byte) (fieldEnd, error) {
+	for {
+		switch b {
+		case s.delim:
+			return endField, nil
+		case '\n', '\r':
+			s.lineBreak(b)
+			return endRecord, nil
+		}
+		s.field = append(s.field, b)
+		var ok bool
+		var err error
+		if b, ok, err = s.readByte(); err != nil || !ok {
+			return endRecord, err
+		}
+	}
+}
+
+// readQuoted reads a quoted field after its opening quote. Line breaks
+// inside are kept as LF. A quote that is never closed is an error, and so
+// is a quoted value whose inner lines look like whole rows: a closing quote
+// is missing and later rows would vanish into this value.
+func (s *recordScanner) readQuoted() (fieldEnd, error) {
+	open := s.line
+	lineStart := 0 // where the current inner line starts in s.field
+	for {
+		b, ok, err := s.readByte()
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			return 0, &csvError{Line: open, Msg: "the quoted value that starts on this line is never closed, so the rest of the file would be read as one value; add the missing quote (\")"}
+		}
+		switch b {
+		case '"':
+			next, err := s.r.Peek(1)
+			if err == nil && next[0] == '"' {
+				s.r.ReadByte()
+				s.field = append(s.field, '"')
+				continue
+			}
+			return s.afterQuote()
+		case '\n', '\r':
+			if err := s.checkInnerLine(open, s.field[lineStart:]); err != nil {
+				return 0, err
+			}
+			s.lineBreak(b)
+			s.field = append(s.field, '\n')
+			lineStart = len(s.field)
+		default:
+			s.field = append(s.field, b)
+		}
+	}
+}
+
+// checkInnerLine refuses a line inside a quoted value that holds as many
+// delimiters as a row of the table: it is a row swallowed by a quote left
+// open, not a line of a note.
+func (s *recordScanner) checkInnerLine(open int, line []byte) error {
+	limit := max(3, s.widest-1)
+	if s.widest < 3 || bytes.Count(line, []byte{s.delim}) < limit {
+		return nil
+	}
+	return &csvError{Line: open, Msg: fmt.Sprintf("the quoted value that starts on this line runs on to line %d, which looks like a whole row of the table; a closing quote (\") is probably missing on line %d", s.line, open)}
+}
+
+// afterQuote reads what follows a closing quote. Normally the delimiter or
+// the end of the line; anything else is kept as data with the quote
+// ("5" screen" reads as 5" screen), never as a reason to read on past the
+// line.
+func (s *recordScanner) afterQuote() (fieldEnd, error) {
+	b, ok, err := s.readByte()
+	if err != nil || !ok {
+		return endRecord, err
+	}
+	switch b {
+	case s.delim:
+		return endField, nil
+	case '\n', '\r':
+		s.lineBreak(b)
+		return endRecord, nil
+	}
+	s.field = append(s.field, '"')
+	return s.readRest(b)
+}
