@@ -1,10 +1,13 @@
 package workspace
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -35,6 +38,13 @@ func TestConfigErrorsHaveLines(t *testing.T) {
 		{"bad command", "[[schedule]]\nname = \"a\"\ncron = \"@daily\"\n\n[[schedule]]\nname = \"b\"\ncron = \"@daily\"\ncommand = \"deploy\"\n", 8, "command"},
 		{"years", "[report]\nfirst_year = 2020\nlast_year = 2010\n", 3, "last_year"},
 		{"limits", "[limits]\nmax_rows = -1\n", 2, "max_rows"},
+		{"file size wraps to 0 in bytes", "[limits]\n\nmax_file_mb = 17592186044416\n", 3, "max_file_mb"},
+		{"file size over its maximum", "[limits]\nmax_file_mb = 10241\n", 2, "10240"},
+		{"unpacked size over its maximum", "[limits]\nmax_unpacked_mb = 65537\n", 2, "max_unpacked_mb"},
+		{"rows over their maximum", "[limits]\nmax_rows = 100000001\n", 2, "max_rows"},
+		{"settle overflows a duration", "[ingest]\nsettle_seconds = 8589934592\n", 2, "settle_seconds"},
+		{"keep_runs over its maximum", "[retention]\nkeep_runs = 100001\n", 2, "keep_runs"},
+		{"beyond int64", "[limits]\nmax_rows = 99999999999999999999\n", 2, ""},
 		{"addr", "[server]\naddr = \"nowhere\"\n", 2, "addr"},
 	}
 	for _, tt := range tests {
@@ -48,6 +58,45 @@ func TestConfigErrorsHaveLines(t *testing.T) {
 				t.Errorf("err = %v (line %d), want line %d mentioning %q", err, ce.Line, tt.line, tt.want)
 			}
 		})
+	}
+}
+
+// The documented maxima themselves are accepted.
+func TestConfigMaximaAccepted(t *testing.T) {
+	text := fmt.Sprintf("[limits]\nmax_file_mb = %d\nmax_unpacked_mb = %d\nmax_rows = %d\n[ingest]\nsettle_seconds = %d\n[retention]\nkeep_runs = %d\n",
+		MaxFileMBLimit, MaxUnpackedMBLimit, MaxRowsLimit, MaxSettleSeconds, MaxKeepRuns)
+	cfg, err := ParseConfig("x", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Limits.MaxFileMB<<20 <= 0 || cfg.Limits.MaxUnpackedMB<<20 <= 0 || cfg.Ingest.SettleDuration() <= 0 {
+		t.Errorf("a maximum overflows: %+v", cfg)
+	}
+}
+
+// A pledgestat.toml that is a named pipe is refused at once, never waited
+// on; so is one too large to be a configuration.
+func TestConfigThatIsNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ConfigName)
+	if err := syscall.Mkfifo(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := LoadConfig(path); done <- err }()
+	select {
+	case err := <-done:
+		var ce *ConfigError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "named pipe") {
+			t.Errorf("err = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("reading a FIFO configuration blocks")
+	}
+	os.Remove(path)
+	os.WriteFile(path, bytes.Repeat([]byte("# comment\n"), MaxConfigBytes/10+1), 0o644)
+	if _, err := LoadConfig(path); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("huge configuration: %v", err)
 	}
 }
 

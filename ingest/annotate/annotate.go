@@ -8,7 +8,8 @@ package annotate
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,6 +48,7 @@ func Workbook(src string, rep *report.Report, w io.Writer) (err error) {
 		sheets[name] = true
 	}
 	marks := map[string]map[string][]report.Entry{} // sheet -> cell -> entries
+	marked, unmarked := 0, 0
 	for _, e := range entries {
 		cell := markCell(e)
 		if cell == "" || !sheets[e.Sheet] {
@@ -55,16 +57,28 @@ func Workbook(src string, rep *report.Report, w io.Writer) (err error) {
 		if marks[e.Sheet] == nil {
 			marks[e.Sheet] = map[string][]report.Entry{}
 		}
+		if _, seen := marks[e.Sheet][cell]; !seen && marked >= MaxMarkedCells {
+			unmarked++
+			continue
+		}
+		if _, seen := marks[e.Sheet][cell]; !seen {
+			marked++
+		}
 		marks[e.Sheet][cell] = append(marks[e.Sheet][cell], e)
 	}
-	for sheet, cells := range marks {
-		for _, cell := range sortedKeys(cells) {
-			if err := mark(f, sheet, cell, cells[cell]); err != nil {
+	m := &marker{f: f, styles: map[styleKey]int{}}
+	for _, sheet := range slices.Sorted(maps.Keys(marks)) {
+		cells := marks[sheet]
+		if err := m.clearComments(sheet, cells); err != nil {
+			return err
+		}
+		for _, cell := range slices.Sorted(maps.Keys(cells)) {
+			if err := m.mark(sheet, cell, cells[cell]); err != nil {
 				return err
 			}
 		}
 	}
-	if err := problemsSheet(f, entries, sheets); err != nil {
+	if err := problemsSheet(f, entries, sheets, unmarked); err != nil {
 		return err
 	}
 	if err := f.Write(w); err != nil {
@@ -72,6 +86,11 @@ func Workbook(src string, rep *report.Report, w io.Writer) (err error) {
 	}
 	return nil
 }
+
+// MaxMarkedCells caps the cells filled and commented, and the rows of the
+// Problems sheet: beyond it, a file is better fixed from errors.csv, which
+// lists every problem, and the copy would take long to make and to open.
+const MaxMarkedCells = 20000
 
 func problems(rep *report.Report) []report.Entry {
 	rep.Sort()
@@ -96,9 +115,38 @@ func markCell(e report.Entry) string {
 	return ""
 }
 
+// marker fills and comments cells, making each fill style once.
+type marker struct {
+	f      *excelize.File
+	styles map[styleKey]int
+}
+
+type styleKey struct {
+	base  int // the cell's own style
+	color string
+}
+
+// clearComments removes the sender's own comments on the cells about to
+// be commented (a cell holds one comment). The sheet's comments are read
+// once: excelize's DeleteComment scans them all per call.
+func (m *marker) clearComments(sheet string, cells map[string][]report.Entry) error {
+	existing, err := m.f.GetComments(sheet)
+	if err != nil {
+		return fmt.Errorf("annotate %s: read comments: %w", sheet, err)
+	}
+	for _, c := range existing {
+		if _, ok := cells[c.Cell]; ok {
+			if err := m.f.DeleteComment(sheet, c.Cell); err != nil {
+				return fmt.Errorf("annotate %s!%s: %w", sheet, c.Cell, err)
+			}
+		}
+	}
+	return nil
+}
+
 // mark fills one cell and attaches the messages as a comment, keeping the
 // cell's number format, font and borders.
-func mark(f *excelize.File, sheet, cell string, es []report.Entry) error {
+func (m *marker) mark(sheet, cell string, es []report.Entry) error {
 	color := warningFill
 	var lines []string
 	for _, e := range es {
@@ -107,31 +155,46 @@ func mark(f *excelize.File, sheet, cell string, es []report.Entry) error {
 		}
 		lines = append(lines, fmt.Sprintf("%s %s: %s", e.Severity, e.Code, e.Message))
 	}
-	style := &excelize.Style{}
-	if id, err := f.GetCellStyle(sheet, cell); err == nil && id > 0 {
-		if s, err := f.GetStyle(id); err == nil && s != nil {
-			style = s
-		}
-	}
-	style.Fill = excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{color}}
-	id, err := f.NewStyle(style)
+	id, err := m.fillStyle(sheet, cell, color)
 	if err != nil {
 		return fmt.Errorf("annotate %s!%s: %w", sheet, cell, err)
 	}
-	if err := f.SetCellStyle(sheet, cell, cell, id); err != nil {
+	if err := m.f.SetCellStyle(sheet, cell, cell, id); err != nil {
 		return fmt.Errorf("annotate %s!%s: %w", sheet, cell, err)
 	}
 	text := strings.Join(lines, "\n")
-	_ = f.DeleteComment(sheet, cell)
-	if err := f.AddComment(sheet, excelize.Comment{Author: author, Cell: cell, Text: text, Width: 360, Height: uint(60 + 40*len(lines))}); err != nil {
+	if err := m.f.AddComment(sheet, excelize.Comment{Author: author, Cell: cell, Text: text, Width: 360, Height: uint(60 + 40*len(lines))}); err != nil {
 		return fmt.Errorf("annotate %s!%s: comment: %w", sheet, cell, err)
 	}
 	return nil
 }
 
+// fillStyle returns the style of the cell with the fill added, made once
+// per (style, color).
+func (m *marker) fillStyle(sheet, cell, color string) (int, error) {
+	base, _ := m.f.GetCellStyle(sheet, cell)
+	key := styleKey{base, color}
+	if id, ok := m.styles[key]; ok {
+		return id, nil
+	}
+	style := &excelize.Style{}
+	if base > 0 {
+		if s, err := m.f.GetStyle(base); err == nil && s != nil {
+			style = s
+		}
+	}
+	style.Fill = excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{color}}
+	id, err := m.f.NewStyle(style)
+	if err != nil {
+		return 0, err
+	}
+	m.styles[key] = id
+	return id, nil
+}
+
 // problemsSheet inserts the first sheet, listing every entry with a link to
 // its cell.
-func problemsSheet(f *excelize.File, entries []report.Entry, sheets map[string]bool) error {
+func problemsSheet(f *excelize.File, entries []report.Entry, sheets map[string]bool, unmarked int) error {
 	name := ProblemsSheet
 	for i := 2; sheets[name]; i++ {
 		name = fmt.Sprintf("%s %d", ProblemsSheet, i)
@@ -147,6 +210,10 @@ func problemsSheet(f *excelize.File, entries []report.Entry, sheets map[string]b
 	header, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Color: "FFFFFF"}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"C00000"}}})
 	link, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Color: "0563C1", Underline: "single"}})
 	f.SetSheetRow(name, "A1", &[]any{"This copy of your file shows what pledgestat could not accept. Fix each problem below (the cells are red, with a comment), then send the file again."})
+	if len(entries) > MaxMarkedCells {
+		f.SetSheetRow(name, "A2", &[]any{fmt.Sprintf("The file has %d problems; the first %d are listed here and marked in the sheets (%d cells left unmarked). The .errors.csv report next to this copy lists every one.", len(entries), MaxMarkedCells, unmarked)})
+		entries = entries[:MaxMarkedCells]
+	}
 	f.SetSheetRow(name, "A3", &[]any{"sheet", "cell", "severity", "code", "message"})
 	f.SetCellStyle(name, "A3", "E3", header)
 	for i, e := range entries {
@@ -172,13 +239,4 @@ func problemsSheet(f *excelize.File, entries []report.Entry, sheets map[string]b
 	// The Problems sheet is the one that opens.
 	f.SetActiveSheet(0)
 	return nil
-}
-
-func sortedKeys(m map[string][]report.Entry) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -140,17 +140,18 @@ func (c *csvFile) sample(n int64) (string, error) {
 	return string(b), nil
 }
 
-// SniffDelimiter picks the delimiter that splits the sample's lines into the
-// most columns most consistently: for each candidate, the most common field
-// count of lines with two or more fields, weighted by how many lines have
-// it. Title lines above the header and decimal commas do not fool it. Any
-// line ending (LF, CRLF, CR) ends a line.
+// SniffDelimiter picks the delimiter that splits the sample's lines most
+// consistently: for each candidate, the field count (two or more) that
+// most lines share; the candidate whose count most lines share wins, the
+// wider one on a tie. Title lines above the header, decimal commas and
+// delimiters inside quoted notes do not fool it. Any line ending (LF, CRLF,
+// CR) ends a line.
 func SniffDelimiter(sample string) rune {
 	// Drop a last line that the sample may have cut in half.
 	if i := strings.LastIndexAny(sample, "\r\n"); i > 0 && len(sample) >= 64<<10 {
 		sample = sample[:i]
 	}
-	best, bestScore := ',', 0
+	best, bestLines, bestWidth := ',', 0, 0
 	for _, d := range delimiters {
 		sc := newRecordScanner(strings.NewReader(sample), byte(d))
 		counts := map[int]int{}
@@ -163,12 +164,14 @@ func SniffDelimiter(sample string) rune {
 				counts[n]++
 			}
 		}
-		score := 0
-		for width, lines := range counts {
-			score = max(score, width*lines)
+		lines, width := 0, 0
+		for w, n := range counts {
+			if n > lines || n == lines && w > width {
+				lines, width = n, w
+			}
 		}
-		if score > bestScore {
-			best, bestScore = d, score
+		if lines > bestLines || lines == bestLines && width > bestWidth {
+			best, bestLines, bestWidth = d, lines, width
 		}
 	}
 	return best

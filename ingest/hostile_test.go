@@ -1,0 +1,321 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/ilo-pledge/pledgestat/ingest/report"
+	"github.com/ilo-pledge/pledgestat/ingest/workbook"
+	"github.com/ilo-pledge/pledgestat/internal/xlsxtest"
+)
+
+// readBytes reads a file's content as ingest does, from memory.
+func readBytes(t testing.TB, name string, data []byte) *Submission {
+	t.Helper()
+	r := NewReader(testRef, workbook.DefaultLimits())
+	sub, err := r.Read(context.Background(), workbook.Source{R: bytes.NewReader(data), Size: int64(len(data)), Name: name}, name)
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	return sub
+}
+
+// Every mix of line endings reads every row, at its physical line.
+func TestCSVLineEndings(t *testing.T) {
+	rows := []string{"country,year,value,note", "FRA,2019,50,a", "DEU,2019,60,b", "ESP,2019,70,c", "ITA,2019,80,d"}
+	cases := map[string]string{
+		"LF":                 strings.Join(rows, "\n") + "\n",
+		"CRLF":               strings.Join(rows, "\r\n") + "\r\n",
+		"CR (Excel for Mac)": strings.Join(rows, "\r") + "\r",
+		"bare CR inside LF":  rows[0] + "\n" + rows[1] + "\r" + rows[2] + "\n" + rows[3] + "\r\n" + rows[4],
+		"no final newline":   strings.Join(rows, "\r"),
+	}
+	for name, text := range cases {
+		t.Run(name, func(t *testing.T) {
+			sub := readBytes(t, "x.csv", []byte(text))
+			if !sub.Accepted() || len(sub.Coverage) != 4 {
+				t.Fatalf("accepted %v with %d rows: %v", sub.Accepted(), len(sub.Coverage), entries(sub))
+			}
+			for i, o := range sub.Coverage {
+				if want := fmt.Sprintf("A%d", i+2); o.Source.Cell != want || o.Note != string(rune('a'+i)) {
+					t.Errorf("row %d: cell %s note %q", i, o.Source.Cell, o.Note)
+				}
+			}
+		})
+	}
+}
+
+// A line break inside a quoted note, in any form, stays in the note and
+// does not shift the line numbers of later rows.
+func TestCSVQuotedLineBreaks(t *testing.T) {
+	text := "country,year,value,note\r\"FRA\",2019,50,\"two\r\nlines\"\rDEU,2019,60,\"a\rb\"\r\nESP,2019,70,x\n"
+	sub := readBytes(t, "x.csv", []byte(text))
+	if !sub.Accepted() || len(sub.Coverage) != 3 {
+		t.Fatalf("accepted %v, %d rows: %v", sub.Accepted(), len(sub.Coverage), entries(sub))
+	}
+	if sub.Coverage[0].Note != "two\nlines" || sub.Coverage[1].Note != "a\nb" {
+		t.Errorf("notes %q %q", sub.Coverage[0].Note, sub.Coverage[1].Note)
+	}
+	if c := sub.Coverage[2].Source.Cell; c != "A6" {
+		t.Errorf("third row at %s, want A6 (its physical line)", c)
+	}
+}
+
+// Extra fields are an error on their line, never dropped; trailing empty
+// fields (a delimiter at the end of the line) are fine.
+func TestCSVExtraFieldsAreErrors(t *testing.T) {
+	sub := readBytes(t, "x.csv", []byte("country,year,value\nFRA,2019,50,,\nDEU,2019,45,5\n"))
+	if sub.Accepted() || !hasEntry(sub, "error bad_value !D3") {
+		t.Errorf("extra field: %v", entries(sub))
+	}
+}
+
+// A quote opened and never closed, or one that swallows whole rows, is a
+// reason to reject the file naming the line, never rows silently lost.
+func TestCSVBrokenQuotesNameTheLine(t *testing.T) {
+	for name, text := range map[string]string{
+		"never closed":   "country,year,value,note\nFRA,2019,50,\"open\nDEU,2019,60,x\n",
+		"swallows a row": "country,year,value,note\nFRA,2019,50,\"open\nDEU,2019,60,x\nESP,2019,70,\"y\"\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			sub := readBytes(t, "x.csv", []byte(text))
+			if sub.Accepted() {
+				t.Fatalf("accepted with %d rows", len(sub.Coverage))
+			}
+			first, _ := sub.Report.FirstError()
+			if first.Code != report.Unreadable || !strings.Contains(first.Message, "line 2") {
+				t.Errorf("first error = %+v", first)
+			}
+		})
+	}
+}
+
+// FuzzCSVLineEndings writes a table of generated rows with line endings,
+// quoting and stray fields chosen by the fuzzer: every row in is a row
+// stored, or the file is rejected saying why; a file without stray fields
+// or multi-line notes is always accepted.
+func FuzzCSVLineEndings(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, "a note")
+	f.Add([]byte{2, 2, 2, 2}, "x,y")
+	f.Add([]byte{1, 0, 1, 0, 9, 9}, "line\rbreak")
+	f.Add([]byte{5, 200, 7, 31}, "\"quoted\" \r\n text;")
+	countries := []string{"FRA", "DEU", "ESP", "ITA", "PHL", "KEN", "BRA", "ARG"}
+	endings := []string{"\n", "\r\n", "\r"}
+	f.Fuzz(func(t *testing.T, plan []byte, note string) {
+		if len(plan) == 0 || len(plan) > 200 || len(note) > 500 || !validNote(note) {
+			return // invalid UTF-8 reads as Windows-1252: another test's matter
+		}
+		var b strings.Builder
+		b.WriteString("country,year,value,note" + endings[int(plan[0])%3])
+		type want struct {
+			value float64
+			note  string
+		}
+		var wants []want
+		stray, multiline := false, false
+		for i, p := range plan {
+			n := strings.TrimSpace(note)
+			if p&8 != 0 {
+				n = ""
+			}
+			field := n
+			if strings.ContainsAny(n, ",\"\r\n") || p&16 != 0 {
+				field = `"` + strings.ReplaceAll(n, `"`, `""`) + `"`
+			}
+			if strings.ContainsAny(n, "\r\n") {
+				multiline = true
+			}
+			value := float64(int(p) % 101)
+			fmt.Fprintf(&b, "%s,%d,%g,%s", countries[i%len(countries)], 1990+i/len(countries), value, field)
+			if p&32 != 0 && p&64 != 0 {
+				b.WriteString(",stray")
+				stray = true
+			}
+			b.WriteString(endings[int(p>>1)%3])
+			norm := strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(n)
+			wants = append(wants, want{value, strings.TrimSpace(norm)})
+		}
+		sub := readBytes(t, "f.csv", []byte(b.String()))
+		if !sub.Accepted() {
+			if !stray && !multiline {
+				t.Fatalf("a well-formed file was rejected: %v\n%q", entries(sub), b.String())
+			}
+			return
+		}
+		if stray {
+			t.Fatalf("a row with a stray field was accepted:\n%q", b.String())
+		}
+		if len(sub.Coverage) != len(wants) {
+			t.Fatalf("%d rows in, %d stored:\n%q", len(wants), len(sub.Coverage), b.String())
+		}
+		for i, o := range sub.Coverage {
+			if o.Value != wants[i].value || o.Note != wants[i].note {
+				t.Fatalf("row %d: got %v %q, want %v %q", i, o.Value, o.Note, wants[i].value, wants[i].note)
+			}
+		}
+	})
+}
+
+// validNote: notes that ingest stores as they are (not markers of a
+// missing value, no control characters that are not line breaks).
+func validNote(s string) bool {
+	for _, r := range s {
+		if r < 0x20 && r != '\r' && r != '\n' {
+			return false
+		}
+	}
+	return strings.ToValidUTF8(s, "") == s
+}
+
+// sheetXLSX is a small coverage workbook, as bytes, and the number of its
+// data rows.
+func sheetXLSX(t testing.TB, rows int) ([]byte, int) {
+	t.Helper()
+	x := excelize.NewFile()
+	x.SetSheetRow("Sheet1", "A1", &[]any{"country", "year", "value", "note"})
+	countries := []string{"FRA", "DEU", "ESP", "ITA", "PHL"}
+	for i := 0; i < rows; i++ {
+		x.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i+2), &[]any{countries[i%5], 2000 + i/5, 10 + i%80, fmt.Sprintf("note %d", i)})
+	}
+	buf, err := x.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), rows
+}
+
+// A sheet whose XML stops decoding part-way (an undefined entity) is
+// unreadable, although excelize declares only A1 as its dimension.
+func TestSheetWithUndefinedEntityIsUnreadable(t *testing.T) {
+	data, _ := sheetXLSX(t, 20)
+	broken := xlsxtest.EditParts(t, data, "xl/worksheets/sheet1.xml", func(s string) string {
+		return strings.Replace(s, "<v>2002</v>", "<v>2002&bogus;</v>", 1)
+	})
+	if !strings.Contains(string(unzipPart(t, data, "xl/worksheets/sheet1.xml")), `<dimension ref="A1"`) {
+		t.Log("note: excelize now declares a full dimension")
+	}
+	sub := readBytes(t, "x.xlsx", broken)
+	if sub.Accepted() || !hasEntry(sub, "error unreadable Sheet1!") {
+		t.Errorf("undefined entity: accepted=%v rows=%d %v", sub.Accepted(), len(sub.Coverage), entries(sub))
+	}
+}
+
+// Property: a sheet cut at any byte is read whole or rejected, never
+// accepted with fewer rows.
+func TestSheetCutAtAnyByteIsWholeOrRejected(t *testing.T) {
+	data, rows := sheetXLSX(t, 12)
+	sheet := string(unzipPart(t, data, "xl/worksheets/sheet1.xml"))
+	step := 1
+	if testing.Short() {
+		step = 7
+	}
+	whole, rejected := 0, 0
+	for cut := 0; cut <= len(sheet); cut += step {
+		cutData := xlsxtest.EditParts(t, data, "xl/worksheets/sheet1.xml", func(string) string { return sheet[:cut] })
+		sub := readBytes(t, "x.xlsx", cutData)
+		switch {
+		case !sub.Accepted():
+			rejected++
+		case len(sub.Coverage) == rows:
+			whole++
+		default:
+			t.Fatalf("cut at byte %d of %d: accepted with %d of %d rows", cut, len(sheet), len(sub.Coverage), rows)
+		}
+	}
+	if whole == 0 || rejected == 0 {
+		t.Errorf("whole %d, rejected %d: the property was not exercised both ways", whole, rejected)
+	}
+}
+
+// Formulas written without a cached result (by a script, never opened in
+// Excel) are errors on their cells, not "no rows".
+func TestUncachedFormulasAreReported(t *testing.T) {
+	x := excelize.NewFile()
+	x.SetSheetRow("Sheet1", "A1", &[]any{"country", "year", "value"})
+	for i := 2; i <= 4; i++ {
+		x.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i), &[]any{"FRA", 2017 + i})
+		x.SetCellFormula("Sheet1", fmt.Sprintf("C%d", i), "=40+2")
+	}
+	buf, err := x.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := readBytes(t, "script.xlsx", buf.Bytes())
+	if sub.Accepted() {
+		t.Fatalf("accepted with %d rows", len(sub.Coverage))
+	}
+	for _, cell := range []string{"C2", "C3", "C4"} {
+		if !hasEntry(sub, "error unreadable Sheet1!"+cell) {
+			t.Errorf("%s not named: %v", cell, entries(sub))
+		}
+	}
+	// The same cells with their cached results (as Excel saves them) are
+	// read from the cache.
+	cached := xlsxtest.EditParts(t, buf.Bytes(), "xl/worksheets/sheet1.xml", func(s string) string {
+		return strings.ReplaceAll(s, "<f>=40+2</f>", "<f>=40+2</f><v>42</v>")
+	})
+	if sub := readBytes(t, "saved.xlsx", cached); !sub.Accepted() || len(sub.Coverage) != 3 || sub.Coverage[0].Value != 42 {
+		t.Errorf("cached results: %v %v", sub.Coverage, entries(sub))
+	}
+}
+
+// A cell that refers past the end of the shared-string table would read
+// as empty: the workbook is damaged.
+func TestSharedStringIndexOutOfRange(t *testing.T) {
+	data, _ := sheetXLSX(t, 5)
+	broken := xlsxtest.EditParts(t, data, "xl/worksheets/sheet1.xml", func(s string) string {
+		i := strings.Index(s, `t="s"><v>`)
+		j := strings.Index(s[i:], "</v>")
+		return s[:i] + `t="s"><v>99999` + s[i+j:]
+	})
+	if sub := readBytes(t, "x.xlsx", broken); sub.Accepted() || !hasEntry(sub, "error unreadable Sheet1!") {
+		t.Errorf("out-of-range shared string: %v", entries(sub))
+	}
+}
+
+// A small workbook whose styles part holds millions of entries is refused
+// as too_large quickly and without the gigabytes parsing it would take.
+func TestStylesBombIsRefused(t *testing.T) {
+	data, _ := sheetXLSX(t, 3)
+	bomb := xlsxtest.EditParts(t, data, "xl/styles.xml", func(s string) string {
+		i := strings.Index(s, "<cellXfs")
+		return s[:i] + "<dxfs>" + strings.Repeat("<dxf/>", 3_000_000) + "</dxfs>" + s[i:]
+	})
+	if len(bomb) > 2<<20 {
+		t.Fatalf("the bomb is %d bytes compressed", len(bomb))
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	sub := readBytes(t, "bomb.xlsx", bomb)
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&after)
+	first, _ := sub.Report.FirstError()
+	if first.Code != report.TooLarge || !strings.Contains(first.Message, "xl/styles.xml") {
+		t.Errorf("first error = %+v", first)
+	}
+	if elapsed > 5*time.Second {
+		t.Errorf("refusing took %v", elapsed)
+	}
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 256<<20 {
+		t.Errorf("refusing allocated %d MiB", grown>>20)
+	}
+}
+
+func unzipPart(t testing.TB, data []byte, name string) []byte {
+	t.Helper()
+	var out []byte
+	xlsxtest.EditParts(t, data, name, func(s string) string {
+		out = []byte(s)
+		return s
+	})
+	return out
+}
