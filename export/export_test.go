@@ -3,6 +3,7 @@ package export
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -104,7 +105,7 @@ func TestWorkbook(t *testing.T) {
 	b := sampleBatch(t, mem, 4)
 	defer b.Release()
 	var buf bytes.Buffer
-	err := WriteWorkbook(&buf, b, WorkbookInfo{RunID: "R1", StartedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), ToolVersion: "test",
+	err := WriteWorkbook(context.Background(), &buf, b, WorkbookInfo{RunID: "R1", StartedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), ToolVersion: "test",
 		FirstYear: 2020, LastYear: 2021, Catalog: testRef.Catalog(), ReferenceFiles: testRef.Sources(),
 		Inputs: []ManifestInput{{Name: "=evil.xlsx", SHA256: "abc", Rows: 3}}})
 	if err != nil {

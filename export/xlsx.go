@@ -1,6 +1,7 @@
 package export
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -32,6 +33,7 @@ const chartRows = 16
 
 // workbook holds the styles of one indicators.xlsx.
 type workbook struct {
+	ctx                                    context.Context
 	f                                      *excelize.File
 	header, title, bold, wrap, text, count int
 	decimal, year                          int
@@ -40,11 +42,11 @@ type workbook struct {
 // WriteWorkbook writes indicators.xlsx: a README sheet, then one sheet per
 // commitment and pledge (C1, C2, P1 ... P8) with the indicator rows, a
 // frozen header row, filters, number formats and a line chart of each
-// indicator's world series.
-func WriteWorkbook(w io.Writer, batch arrow.RecordBatch, info WorkbookInfo) error {
+// indicator's world series. It checks ctx as it writes rows.
+func WriteWorkbook(ctx context.Context, w io.Writer, batch arrow.RecordBatch, info WorkbookInfo) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	wb := &workbook{f: f}
+	wb := &workbook{f: f, ctx: ctx}
 	if err := wb.styles(); err != nil {
 		return err
 	}
@@ -368,6 +370,11 @@ func (wb *workbook) pledgeSheet(p refdata.Pledge, rows []indicatorRow, batch arr
 	cols := batch.Columns()
 	line := make([]any, ncol)
 	for i, r := range rows {
+		if i%1024 == 0 {
+			if err := wb.ctx.Err(); err != nil {
+				return err
+			}
+		}
 		for c, col := range cols {
 			style := styles[c]
 			if len(valueCol) == 1 && c == valueCol[0] {

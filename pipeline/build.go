@@ -36,6 +36,7 @@ const (
 // files) and publishes a new run.
 func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store, res *Result) error {
 	p.progress(0, 3, "computing indicators")
+	log.Debug("building")
 	set, err := st.Current(ctx)
 	if err != nil {
 		return err
@@ -103,7 +104,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 		{IndicatorsParquet, res.Indicators, func(w io.Writer) error { return export.WriteParquet(w, indicators) }},
 		{IndicatorsCSV, res.Indicators, func(w io.Writer) error { return export.WriteCSV(w, indicators) }},
 		{IndicatorsXLSX, res.Indicators, func(w io.Writer) error {
-			return export.WriteWorkbook(w, indicators, export.WorkbookInfo{
+			return export.WriteWorkbook(ctx, w, indicators, export.WorkbookInfo{
 				RunID: res.RunID, StartedAt: res.StartedAt, ToolVersion: version.String(),
 				FirstYear: result.FirstYear, LastYear: result.LastYear, Inputs: inputs,
 				Catalog: p.Ref.Catalog(), ReferenceFiles: p.Ref.Sources(),
@@ -127,7 +128,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if _, err := stage.Write(wr.name, wr.rows, wr.write); err != nil {
+		if _, err := stage.Write(ctx, wr.name, wr.rows, wr.write); err != nil {
 			return fmt.Errorf("write %s: %w", wr.name, err)
 		}
 	}
@@ -141,7 +142,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	for _, f := range stage.Files() {
 		manifest.Outputs = append(manifest.Outputs, export.ManifestFile{Name: f.Name, SHA256: f.SHA256, Bytes: f.Bytes, Rows: f.Rows})
 	}
-	if _, err := stage.Write(ManifestJSON, 0, func(w io.Writer) error { return export.WriteManifest(w, manifest) }); err != nil {
+	if _, err := stage.Write(ctx, ManifestJSON, 0, func(w io.Writer) error { return export.WriteManifest(w, manifest) }); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
 	p.progress(2, 3, "publishing")

@@ -35,6 +35,7 @@ func (p *Pipeline) ingest(ctx context.Context, log *slog.Logger, st *store.Store
 	if err := p.repair(ctx, log, st); err != nil {
 		return fmt.Errorf("repair: %w", err)
 	}
+	log.Debug("listing the inbox")
 	inbox, err := p.WS.ListInbox(ctx)
 	if err != nil {
 		return err
@@ -57,6 +58,7 @@ func (p *Pipeline) ingest(ctx context.Context, log *slog.Logger, st *store.Store
 			continue
 		}
 		p.progress(i, len(files), "reading "+f.Name)
+		log.Debug("reading", "file", f.Name)
 		outcome, err := p.take(ctx, log, st, reader, res, f)
 		if err != nil {
 			return err
@@ -105,7 +107,7 @@ func (p *Pipeline) take(ctx context.Context, log *slog.Logger, st *store.Store, 
 	if sub.Accepted() {
 		outcome, err = p.accept(ctx, log, st, res.RunID, f, info, sub)
 	} else {
-		outcome, err = p.reject(log, st, res.RunID, f, info, sub)
+		outcome, err = p.reject(ctx, log, st, res.RunID, f, info, sub)
 	}
 	var changed *fsx.ChangedError
 	if errors.As(err, &changed) {
@@ -253,7 +255,7 @@ func (p *Pipeline) accept(ctx context.Context, log *slog.Logger, st *store.Store
 	return out, nil
 }
 
-func (p *Pipeline) reject(log *slog.Logger, st *store.Store, runID string, f workspace.InboxFile, read fs.FileInfo, sub *ingest.Submission) (FileOutcome, error) {
+func (p *Pipeline) reject(ctx context.Context, log *slog.Logger, st *store.Store, runID string, f workspace.InboxFile, read fs.FileInfo, sub *ingest.Submission) (FileOutcome, error) {
 	dest, err := p.WS.RejectedPath(runID, f.Name)
 	if err != nil {
 		return FileOutcome{}, err
@@ -293,7 +295,7 @@ func (p *Pipeline) reject(log *slog.Logger, st *store.Store, runID string, f wor
 	// move: if making it fails or kills the run, the file is already
 	// where it belongs and the next run only records it.
 	if sub.Format == workbook.FormatXLSX {
-		out.Annotated = p.annotate(log, f.Name, dest, sub)
+		out.Annotated = p.annotate(ctx, log, f.Name, dest, sub)
 	}
 	e.Event = store.EventRejected
 	if err := st.Record(e); err != nil {
@@ -428,14 +430,15 @@ const maxAnnotatedUnpacked = 16 << 20
 
 // annotate writes the annotated copy of a rejected workbook, best effort:
 // errors.csv already says everything. It returns the copy's path, or "".
-func (p *Pipeline) annotate(log *slog.Logger, name, rejected string, sub *ingest.Submission) string {
+func (p *Pipeline) annotate(ctx context.Context, log *slog.Logger, name, rejected string, sub *ingest.Submission) string {
 	size, err := workbook.UnpackedSize(rejected)
 	if err != nil || size > maxAnnotatedUnpacked {
 		log.Info("no annotated copy: the workbook is too large to copy in memory; errors.csv lists every problem", "file", name, "unpacked_bytes", size)
 		return ""
 	}
 	annotated := rejected + ".annotated.xlsx"
-	if err := fsx.WriteFile(p.WS.FS, annotated, 0o644, func(w io.Writer) error { return annotate.Workbook(rejected, sub.Report, w) }); err != nil {
+	log.Debug("annotating", "file", name, "problems", len(sub.Report.Entries))
+	if err := fsx.WriteFile(p.WS.FS, annotated, 0o644, func(w io.Writer) error { return annotate.Workbook(ctx, rejected, sub.Report, w) }); err != nil {
 		log.Warn("no annotated copy of the rejected workbook", "file", name, "err", err)
 		return ""
 	}

@@ -6,6 +6,7 @@
 package publish
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -57,22 +58,28 @@ func Stage(fsys fsx.FS, out, runID string) (*Staging, error) {
 func (s *Staging) Files() []File { return append([]File(nil), s.files...) }
 
 type countingHash struct {
-	w io.Writer
-	n int64
+	w   io.Writer
+	n   int64
+	ctx context.Context
 }
 
 func (c *countingHash) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
 }
 
 // Write writes one output file, recording its SHA-256, size and rows.
-func (s *Staging) Write(name string, rows int, write func(w io.Writer) error) (File, error) {
+// Once ctx is done, the next write to the file fails with ctx's error, so
+// a long export stops promptly and the staging folder is never committed.
+func (s *Staging) Write(ctx context.Context, name string, rows int, write func(w io.Writer) error) (File, error) {
 	h := sha256.New()
 	var counted *countingHash
 	err := fsx.WriteFile(s.fs, filepath.Join(s.dir, name), 0o644, func(w io.Writer) error {
-		counted = &countingHash{w: io.MultiWriter(w, h)}
+		counted = &countingHash{w: io.MultiWriter(w, h), ctx: ctx}
 		return write(counted)
 	})
 	if err != nil {

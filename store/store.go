@@ -409,6 +409,9 @@ func (s *Store) load(ctx context.Context) (*current, error) {
 		if e.Event != EventAccepted || withdrawn[e.Seq] {
 			continue
 		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		set, err := s.readSubmission(ctx, e)
 		if err != nil {
 			return nil, err

@@ -30,6 +30,10 @@ type Workspace struct {
 	Root   string
 	Config Config
 	FS     fsx.FS
+	// Pace, when set, is called for each inbox entry listed. Tests slow it
+	// down to stand for a slow disk or network share, and check that a
+	// stopped run stops listing.
+	Pace func()
 }
 
 // Open opens the workspace at root, reading its configuration. It does not
@@ -164,7 +168,10 @@ func (w *Workspace) ListInbox(ctx context.Context) (Inbox, error) {
 	count := 0
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		count++
-		if count%256 == 0 {
+		if w.Pace != nil {
+			w.Pace()
+		}
+		if count%256 == 0 || w.Pace != nil {
 			if err := ctx.Err(); err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/workspace"
@@ -15,6 +16,13 @@ import (
 // installTestHooks wraps the workspace's file system with the hooks the
 // environment asks for.
 func installTestHooks(ws *workspace.Workspace) error {
+	if slow := os.Getenv(envSlowList); slow != "" {
+		d, err := time.ParseDuration(slow)
+		if err != nil {
+			return fmt.Errorf("%s=%q: %w", envSlowList, slow, err)
+		}
+		ws.Pace = func() { time.Sleep(d) }
+	}
 	crashAt, logPath := os.Getenv(envCrashAt), os.Getenv(envStepsLog)
 	if crashAt == "" && logPath == "" {
 		return nil

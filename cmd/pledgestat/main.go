@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -71,9 +72,33 @@ type app struct {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go backstop(ctx, done)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	close(done)
 	stop()
 	os.Exit(code)
+}
+
+// stopGrace is how long a command may take to stop after SIGTERM or
+// SIGINT. Every long loop checks its context, so it stops within a second
+// or so; the backstop is for work that cannot be interrupted (one huge
+// workbook being unzipped). Exiting then is safe: every state change is
+// crash-safe (the kill tests prove it) and the kernel releases the lock.
+const stopGrace = 10 * time.Second
+
+func backstop(ctx context.Context, done <-chan struct{}) {
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	select {
+	case <-done:
+	case <-time.After(stopGrace):
+		fmt.Fprintf(os.Stderr, "pledgestat: still busy %v after the stop signal; exiting now (nothing half-done is visible; the next run resumes)\n", stopGrace)
+		os.Exit(exitFailure)
+	}
 }
 
 // run executes the command line and returns the exit status.

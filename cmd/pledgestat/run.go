@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -21,6 +22,9 @@ func (a *app) runCommand(cmd pipeline.Command, short string) *cobra.Command {
 				return err
 			}
 			res, err := p.Execute(c.Context(), cmd, pipeline.Options{Wait: wait, Trigger: "cli"})
+			if err != nil && c.Context().Err() != nil {
+				return withCode(exitFailure, errors.New("interrupted by a stop signal: the run stopped where it was; nothing is published half, every file is in one place, and the next run takes up what remains"))
+			}
 			if err != nil {
 				return withCode(exitFailure, err)
 			}

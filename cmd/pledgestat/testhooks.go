@@ -6,7 +6,9 @@ package main
 //
 //	PLEDGESTAT_TEST_CRASH_AT=N   SIGKILL the process at its N-th file-system step
 //	PLEDGESTAT_TEST_STEPS_LOG=F  append every step ("N op path") to the file F
+//	PLEDGESTAT_TEST_SLOW_LIST=D  wait D (a Go duration) per inbox entry listed: a slow share
 const (
 	envCrashAt  = "PLEDGESTAT_TEST_CRASH_AT"
 	envStepsLog = "PLEDGESTAT_TEST_STEPS_LOG"
+	envSlowList = "PLEDGESTAT_TEST_SLOW_LIST"
 )

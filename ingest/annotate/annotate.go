@@ -6,6 +6,7 @@
 package annotate
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -31,7 +32,10 @@ const (
 // entries. Entries without a cell are marked on the first cell of their
 // row, or listed only on the Problems sheet when about the whole file or
 // sheet. Information entries are left out.
-func Workbook(src string, rep *report.Report, w io.Writer) (err error) {
+//
+// It checks ctx as it marks cells: annotating thousands of cells takes
+// seconds, and a stopped run must not wait for it.
+func Workbook(ctx context.Context, src string, rep *report.Report, w io.Writer) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("annotate %s: the workbook could not be copied (%v)", src, r)
@@ -72,13 +76,18 @@ func Workbook(src string, rep *report.Report, w io.Writer) (err error) {
 		if err := m.clearComments(sheet, cells); err != nil {
 			return err
 		}
-		for _, cell := range slices.Sorted(maps.Keys(cells)) {
+		for i, cell := range slices.Sorted(maps.Keys(cells)) {
+			if i%256 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
 			if err := m.mark(sheet, cell, cells[cell]); err != nil {
 				return err
 			}
 		}
 	}
-	if err := problemsSheet(f, entries, sheets, unmarked); err != nil {
+	if err := problemsSheet(ctx, f, entries, sheets, unmarked); err != nil {
 		return err
 	}
 	if err := f.Write(w); err != nil {
@@ -194,7 +203,7 @@ func (m *marker) fillStyle(sheet, cell, color string) (int, error) {
 
 // problemsSheet inserts the first sheet, listing every entry with a link to
 // its cell.
-func problemsSheet(f *excelize.File, entries []report.Entry, sheets map[string]bool, unmarked int) error {
+func problemsSheet(ctx context.Context, f *excelize.File, entries []report.Entry, sheets map[string]bool, unmarked int) error {
 	name := ProblemsSheet
 	for i := 2; sheets[name]; i++ {
 		name = fmt.Sprintf("%s %d", ProblemsSheet, i)
@@ -217,6 +226,11 @@ func problemsSheet(f *excelize.File, entries []report.Entry, sheets map[string]b
 	f.SetSheetRow(name, "A3", &[]any{"sheet", "cell", "severity", "code", "message"})
 	f.SetCellStyle(name, "A3", "E3", header)
 	for i, e := range entries {
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		row := 4 + i
 		cell := markCell(e)
 		f.SetSheetRow(name, "A"+strconv.Itoa(row), &[]any{e.Sheet, cell, string(e.Severity), string(e.Code), e.Message})

@@ -2,6 +2,7 @@ package annotate
 
 import (
 	"bytes"
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,7 +33,7 @@ func TestWorkbook(t *testing.T) {
 	rep.Infof(report.TableRead, "Data", 0, 1, "info is not annotated")
 
 	var buf bytes.Buffer
-	if err := Workbook(src, rep, &buf); err != nil {
+	if err := Workbook(context.Background(), src, rep, &buf); err != nil {
 		t.Fatal(err)
 	}
 	x, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))

@@ -2,6 +2,7 @@ package annotate
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -44,7 +45,7 @@ func TestAnnotatingManyCellsIsFastAndCapped(t *testing.T) {
 	src, rep := manyProblems(t, 7000) // 21,000 cells
 	start := time.Now()
 	var buf bytes.Buffer
-	if err := Workbook(src, rep, &buf); err != nil {
+	if err := Workbook(context.Background(), src, rep, &buf); err != nil {
 		t.Fatal(err)
 	}
 	elapsed := time.Since(start)

@@ -68,6 +68,9 @@ func ReadFile(ctx context.Context, path string, mem memory.Allocator, fn func(ar
 	}
 	defer rr.Release()
 	for rr.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := fn(rr.RecordBatch()); err != nil {
 			return err
 		}
