@@ -17,15 +17,14 @@ import (
 // coverageReader reads a social-protection table: long (year and value
 // columns), wide (one column per year) or with the year in the sheet name.
 type coverageReader struct {
-	obs []pendingObservation
+	// start is where this table's observations begin in the submission:
+	// they are appended there as rows are read (a million-row sheet is
+	// held once) and checked for repeats when the table ends.
+	start   int
+	started bool
 	// scale tracks, per value column, whether every value is within 0..1
 	// (suspect_scale).
 	scale map[int]*scaleCheck
-}
-
-type pendingObservation struct {
-	rec records.CoverageObservation
-	row int
 }
 
 type scaleCheck struct {
@@ -84,7 +83,7 @@ func (cr *coverageReader) read(t *table, row workbook.Row) {
 			o := base
 			o.Year = t.h.years[col]
 			if cr.value(t, row.Num, f, &o) && ok {
-				cr.obs = append(cr.obs, pendingObservation{rec: o, row: row.Num})
+				cr.add(t, o)
 			}
 		}
 		return
@@ -108,7 +107,7 @@ func (cr *coverageReader) read(t *table, row workbook.Row) {
 		return
 	}
 	if cr.value(t, row.Num, valueF, &base) && ok {
-		cr.obs = append(cr.obs, pendingObservation{rec: base, row: row.Num})
+		cr.add(t, base)
 	}
 }
 
@@ -169,24 +168,45 @@ func (cr *coverageReader) finish(t *table) {
 			t.rep.Warnf(report.SuspectScale, t.sheet, key, t.h.row, "%s is between 0 and 1: if these are fractions (0.45 for 45%%), multiply them by 100 or format the cells as percentages; values are read as percentages from 0 to 100", what)
 		}
 	}
-	byKey := map[string]int{}
-	var out []records.CoverageObservation
-	for _, p := range cr.obs {
-		k := p.rec.Key()
+	if !cr.started {
+		return
+	}
+	// Repeats are dropped in place: the observations are not copied.
+	type observationKey struct {
+		area               string
+		year               int
+		series, sex, popul string
+	}
+	obs := t.sub.Coverage[cr.start:]
+	byKey := make(map[observationKey]int, len(obs))
+	kept := 0
+	for _, o := range obs {
+		k := observationKey{o.Area, o.Year, o.Series, o.Sex, o.Population}
+		row := rowNum(o.Source.Cell)
 		if j, dup := byKey[k]; dup {
-			first := out[j]
-			what := fmt.Sprintf("%s %d %s sex %s %s", p.rec.Area, p.rec.Year, p.rec.Series, p.rec.Sex, p.rec.Population)
-			if first.Value == p.rec.Value {
-				t.rep.Warnf(report.DuplicateRow, t.sheet, t.h.firstCol, p.row, "row %d repeats the observation of row %d (%s); the repeat was ignored", p.row, rowNum(first.Source.Cell), what)
+			first := obs[j]
+			what := fmt.Sprintf("%s %d %s sex %s %s", o.Area, o.Year, o.Series, o.Sex, o.Population)
+			if first.Value == o.Value {
+				t.rep.Warnf(report.DuplicateRow, t.sheet, t.h.firstCol, row, "row %d repeats the observation of row %d (%s); the repeat was ignored", row, rowNum(first.Source.Cell), what)
 				continue
 			}
-			t.duplicate(rowNum(first.Source.Cell), p.row, what, differences(
-				[3]string{"value", strconv.FormatFloat(first.Value, 'f', -1, 64), strconv.FormatFloat(p.rec.Value, 'f', -1, 64)}))
+			t.duplicate(rowNum(first.Source.Cell), row, what, differences(
+				[3]string{"value", strconv.FormatFloat(first.Value, 'f', -1, 64), strconv.FormatFloat(o.Value, 'f', -1, 64)}))
 			continue
 		}
-		byKey[k] = len(out)
-		out = append(out, p.rec)
+		byKey[k] = kept
+		obs[kept] = o
+		kept++
 	}
-	t.records += len(out)
-	t.sub.Coverage = append(t.sub.Coverage, out...)
+	clear(obs[kept:])
+	t.sub.Coverage = t.sub.Coverage[:cr.start+kept]
+	t.records += kept
+}
+
+// add appends an observation read from a row.
+func (cr *coverageReader) add(t *table, o records.CoverageObservation) {
+	if !cr.started {
+		cr.start, cr.started = len(t.sub.Coverage), true
+	}
+	t.sub.Coverage = append(t.sub.Coverage, o)
 }

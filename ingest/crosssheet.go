@@ -24,7 +24,14 @@ func checkAcrossSheets(sub *Submission) {
 		sameAgreement)
 }
 
+// dedupe drops repeats across sheets. Records from one sheet alone were
+// checked by their table, so they are returned as they are, without the
+// key index (a million-row sheet would need hundreds of MiB for it); the
+// copy is made only when a repeat is dropped.
 func dedupe[T any](rep *report.Report, recs []T, key func(T) string, src func(T) records.Provenance, same func(a, b T) bool) []T {
+	if oneSheet(recs, src) {
+		return recs
+	}
 	first := map[string]int{}
 	out := recs[:0:0]
 	for _, r := range recs {
@@ -48,6 +55,15 @@ func dedupe[T any](rep *report.Report, recs []T, key func(T) string, src func(T)
 		rep.Errorf(report.DuplicateRecord, b.Sheet, colNum(b.Cell), rowNum(b.Cell), msg, a.Sheet, rowNum(a.Cell), b.Sheet, rowNum(b.Cell), k)
 	}
 	return out
+}
+
+func oneSheet[T any](recs []T, src func(T) records.Provenance) bool {
+	for i := 1; i < len(recs); i++ {
+		if src(recs[i]).Sheet != src(recs[0]).Sheet {
+			return false
+		}
+	}
+	return true
 }
 
 // colNum extracts the column number of an A1 reference.

@@ -319,3 +319,70 @@ func unzipPart(t testing.TB, data []byte, name string) []byte {
 	})
 	return out
 }
+
+// The records of a large CSV are held once, compactly: repeated texts are
+// shared and repeats are dropped in place (the largest CSV the default
+// limits accept, a million rows, needed 2 GB when they were copied three
+// times).
+func TestLargeCSVMemoryPerRow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 200,000 rows")
+	}
+	const rows = 200_000
+	var b bytes.Buffer
+	b.WriteString("country,year,value,series,sex,population,source,note\n")
+	countries := []string{"FRA", "DEU", "ESP", "ITA", "PHL", "KEN", "BRA", "ARG", "IND", "CHN", "PER", "CHL", "COL", "ECU", "BOL",
+		"URY", "PRY", "CAN", "JPN", "KOR", "THA", "VNM", "MYS", "AUS", "NZL", "POL", "CZE", "HUN", "ROU", "BGR"}
+	series := []string{"SOC_CONTIG_TOTAL", "SOC_CONTIG_CHILD", "SOC_CONTIG_MAT", "SOC_CONTIG_DISAB", "SOC_CONTIG_UNE", "SOC_CONTIG_PENSION", "SOC_CONTIG_INJ", "SOC_CONTIG_POOR", "SOC_CONTIG_VULN"}
+	n := 0
+	for y := 1990; n < rows; y++ {
+		for _, c := range countries {
+			for _, s := range series {
+				for _, sx := range []string{"T", "F", "M"} {
+					for _, p := range []string{"total", "migrants", "non_migrants"} {
+						if n < rows {
+							fmt.Fprintf(&b, "%s,%d,%d.5,%s,%s,%s,ILO World Social Protection Database,note %d\n", c, y, n%100, s, sx, p, n%7)
+							n++
+						}
+					}
+				}
+			}
+		}
+	}
+	data := b.Bytes()
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	// The peak of live memory while reading: sample the heap left after
+	// each collection.
+	stop, peak := make(chan struct{}), make(chan uint64)
+	go func() {
+		var m runtime.MemStats
+		var max uint64
+		for {
+			select {
+			case <-stop:
+				peak <- max
+				return
+			case <-time.After(5 * time.Millisecond):
+				runtime.GC()
+				runtime.ReadMemStats(&m)
+				if m.HeapAlloc > max {
+					max = m.HeapAlloc
+				}
+			}
+		}
+	}()
+	sub := readBytes(t, "big.csv", data)
+	close(stop)
+	top := <-peak
+	if !sub.Accepted() || len(sub.Coverage) != rows {
+		t.Fatalf("accepted %v with %d rows: %v", sub.Accepted(), len(sub.Coverage), entries(sub)[:min(3, len(entries(sub)))])
+	}
+	perRow := float64(top-before.HeapAlloc) / rows
+	t.Logf("peak of %.0f bytes of live heap per row", perRow)
+	if perRow > 510 {
+		t.Errorf("peak of %.0f bytes of live heap per row, want at most 510", perRow)
+	}
+	runtime.KeepAlive(sub)
+}

@@ -363,6 +363,18 @@ func (s Set) Batch(mem memory.Allocator, d Domain, name NameFunc) arrow.RecordBa
 	return NewAgreementBatch(mem, s.Agreements, name)
 }
 
+// Slice returns the set holding only the records of domain d from index
+// from to to (exclusive).
+func (s Set) Slice(d Domain, from, to int) Set {
+	switch d {
+	case DomainRatification:
+		return Set{Ratifications: s.Ratifications[from:to]}
+	case DomainSocialProtection:
+		return Set{Coverage: s.Coverage[from:to]}
+	}
+	return Set{Agreements: s.Agreements[from:to]}
+}
+
 // AppendBatch reads a table of one domain back into the set.
 func (s *Set) AppendBatch(d Domain, b arrow.RecordBatch) error {
 	switch d {

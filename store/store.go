@@ -351,6 +351,10 @@ func (s *Store) Record(e Entry) error {
 	return s.append(e)
 }
 
+// storeChunkRows is how many records are turned into Arrow at a time when
+// a submission is stored: a million-row file never exists twice in memory.
+const storeChunkRows = 64 << 10
+
 // writeSubmission writes the domain tables to a temporary folder and
 // renames it into place.
 func (s *Store) writeSubmission(dir string, set records.Set, names records.NameFunc) error {
@@ -362,20 +366,17 @@ func (s *Store) writeSubmission(dir string, set records.Set, names records.NameF
 		return fmt.Errorf("create %s: %w", tmp, err)
 	}
 	mem := memory.NewGoAllocator()
-	batches := map[records.Domain]arrow.RecordBatch{}
 	for d, n := range set.Rows() {
-		if n > 0 {
-			batches[d] = set.Batch(mem, d, names)
+		if n == 0 {
+			continue
 		}
-	}
-	defer func() {
-		for _, b := range batches {
-			b.Release()
-		}
-	}()
-	for d, b := range batches {
 		path := filepath.Join(tmp, string(d)+".parquet")
-		if err := fsx.WriteFile(s.fs, path, 0o644, func(w io.Writer) error { return parquetio.Write(w, b) }); err != nil {
+		err := fsx.WriteFile(s.fs, path, 0o644, func(w io.Writer) error {
+			return parquetio.WriteChunked(w, n, storeChunkRows, func(from, to int) arrow.RecordBatch {
+				return set.Slice(d, from, to).Batch(mem, d, names)
+			})
+		})
+		if err != nil {
 			return fmt.Errorf("store %s: %w", d, err)
 		}
 	}

@@ -25,10 +25,37 @@ type recordScanner struct {
 	fields []string
 	field  []byte
 	widest int // the most fields a record has had so far
+	// seen interns short fields: codes, names and sources repeat on every
+	// row, and a million rows would otherwise hold a million copies.
+	seen map[string]string
+}
+
+const (
+	maxInternedLen = 64
+	maxInterned    = 1 << 14
+)
+
+// intern returns the field as a string, the same string as an earlier
+// equal short field.
+func (s *recordScanner) intern(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > maxInternedLen {
+		return string(b)
+	}
+	if v, ok := s.seen[string(b)]; ok {
+		return v
+	}
+	v := string(b)
+	if len(s.seen) < maxInterned {
+		s.seen[v] = v
+	}
+	return v
 }
 
 func newRecordScanner(r io.Reader, delim byte) *recordScanner {
-	return &recordScanner{r: bufio.NewReaderSize(r, 64<<10), delim: delim, line: 1}
+	return &recordScanner{r: bufio.NewReaderSize(r, 64<<10), delim: delim, line: 1, seen: map[string]string{}}
 }
 
 // csvError is a problem in the text itself, with its line.
@@ -59,7 +86,7 @@ func (s *recordScanner) next() ([]string, int, error) {
 		if err != nil {
 			return nil, start, err
 		}
-		s.fields = append(s.fields, string(s.field))
+		s.fields = append(s.fields, s.intern(s.field))
 		if end == endRecord {
 			break
 		}

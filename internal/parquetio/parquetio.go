@@ -20,11 +20,7 @@ import (
 // Write writes batch to w as a zstd-compressed Parquet file. The batch's
 // schema metadata becomes the file's key-value metadata.
 func Write(w io.Writer, batch arrow.RecordBatch) error {
-	props := parquet.NewWriterProperties(
-		parquet.WithCompression(compress.Codecs.Zstd),
-		parquet.WithCreatedBy("pledgestat"),
-		parquet.WithMaxRowGroupLength(1<<20),
-	)
+	props := writerProperties()
 	// The Parquet writer closes a sink that is an io.Closer; the caller
 	// must be the one to sync and close its file.
 	w = struct{ io.Writer }{w}
@@ -43,6 +39,47 @@ func Write(w io.Writer, batch arrow.RecordBatch) error {
 		return fmt.Errorf("parquet close: %w", err)
 	}
 	return nil
+}
+
+// WriteChunked writes n rows to w as one zstd-compressed Parquet file,
+// asking rows for them chunk rows at a time (each becomes a row group), so
+// that only one chunk is held in Arrow form at once. The first chunk's
+// schema is the file's.
+func WriteChunked(w io.Writer, n, chunk int, rows func(from, to int) arrow.RecordBatch) error {
+	w = struct{ io.Writer }{w}
+	var fw *pqarrow.FileWriter
+	for from := 0; from < max(n, 1); from += chunk {
+		b := rows(from, min(n, from+chunk))
+		if fw == nil {
+			var err error
+			fw, err = pqarrow.NewFileWriter(b.Schema(), w, writerProperties(), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+			if err != nil {
+				b.Release()
+				return fmt.Errorf("parquet writer: %w", err)
+			}
+		}
+		var err error
+		if b.NumRows() > 0 {
+			err = fw.Write(b)
+		}
+		b.Release()
+		if err != nil {
+			fw.Close()
+			return fmt.Errorf("parquet write: %w", err)
+		}
+	}
+	if err := fw.Close(); err != nil {
+		return fmt.Errorf("parquet close: %w", err)
+	}
+	return nil
+}
+
+func writerProperties() *parquet.WriterProperties {
+	return parquet.NewWriterProperties(
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithCreatedBy("pledgestat"),
+		parquet.WithMaxRowGroupLength(1<<20),
+	)
 }
 
 // ReadFile reads a whole Parquet file and calls fn with each record batch;
