@@ -80,18 +80,22 @@ func TestCSVExtraFieldsAreErrors(t *testing.T) {
 // A quote opened and never closed, or one that swallows whole rows, is a
 // reason to reject the file naming the line, never rows silently lost.
 func TestCSVBrokenQuotesNameTheLine(t *testing.T) {
-	for name, text := range map[string]string{
-		"never closed":   "country,year,value,note\nFRA,2019,50,\"open\nDEU,2019,60,x\n",
-		"swallows a row": "country,year,value,note\nFRA,2019,50,\"open\nDEU,2019,60,x\nESP,2019,70,\"y\"\n",
+	for name, tt := range map[string]struct {
+		text string
+		line string
+	}{
+		"never closed":    {"country,year,value,note\nFRA,2019,50,\"open\nDEU,2019,60,x\n", "line 2"},
+		"open at the end": {"country,year,value,note\nDEU,2019,60,x\nFRA,2019,50,\"open\nnote text\n", "line 3"},
+		"swallows a row":  {"country,year,value,note\nFRA,2019,50,\"open\nDEU,2019,60,x\nESP,2019,70,\"y\"\n", "line 2"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			sub := readBytes(t, "x.csv", []byte(text))
+			sub := readBytes(t, "x.csv", []byte(tt.text))
 			if sub.Accepted() {
 				t.Fatalf("accepted with %d rows", len(sub.Coverage))
 			}
 			first, _ := sub.Report.FirstError()
-			if first.Code != report.Unreadable || !strings.Contains(first.Message, "line 2") {
-				t.Errorf("first error = %+v", first)
+			if first.Code != report.Unreadable || !strings.Contains(first.Message, tt.line) {
+				t.Errorf("first error = %+v, want unreadable naming %s", first, tt.line)
 			}
 		})
 	}

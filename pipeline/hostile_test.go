@@ -271,14 +271,18 @@ func TestLongNamesDoNotHang(t *testing.T) {
 // not a folder) is an error, never an endless loop.
 func TestNameProbesStopOnErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := fsx.FreeName(filepath.Join(dir, strings.Repeat("n", 300))); err == nil {
-		t.Error("FreeName of a name too long: no error")
+	start := time.Now()
+	if _, err := fsx.FreeName(filepath.Join(dir, strings.Repeat("n", 300))); !errors.Is(err, syscall.ENAMETOOLONG) {
+		t.Errorf("FreeName of a name too long: %v, want the file system's answer", err)
 	}
 	ws, _ := faultWorkspace(t)
 	os.RemoveAll(ws.Runs())
 	os.WriteFile(ws.Runs(), []byte("not a folder"), 0o644)
-	if _, err := ws.NewRunID(time.Now()); err == nil {
-		t.Error("NewRunID with out/runs a file: no error")
+	if _, err := ws.NewRunID(time.Now()); !errors.Is(err, syscall.ENOTDIR) {
+		t.Errorf("NewRunID with out/runs a file: %v, want the file system's answer", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the probes took %v: they retried instead of stopping", d)
 	}
 	taken := filepath.Join(dir, "taken.csv")
 	os.WriteFile(taken, nil, 0o644)

@@ -20,6 +20,9 @@ targets=(
   "./ingest FuzzMatchHeader"
   "./ingest FuzzReadCSV"
   "./ingest FuzzReadXLSX"
+  "./ingest FuzzCSVLineEndings"
+  "./internal/termsafe FuzzWriter"
+  "./workspace FuzzStoredName"
   "./schedules FuzzParseCron"
 )
 for t in "${targets[@]}"; do

@@ -417,7 +417,9 @@ func (s *Store) load(ctx context.Context) (*current, error) {
 		if err != nil {
 			return nil, err
 		}
-		cur.apply(e.Seq, set)
+		if err := cur.applyChecked(ctx, e.Seq, set); err != nil {
+			return nil, err
+		}
 	}
 	s.current = cur
 	return cur, nil
@@ -489,6 +491,21 @@ func (c *current) apply(seq int, set records.Set) {
 	for _, a := range set.Agreements {
 		c.agr.put(a.Key(), seq, a)
 	}
+}
+
+// applyChecked is apply for the large loads of a build: it checks ctx
+// every few thousand records.
+func (c *current) applyChecked(ctx context.Context, seq int, set records.Set) error {
+	const step = 16 << 10
+	for d, n := range set.Rows() {
+		for from := 0; from < n; from += step {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			c.apply(seq, set.Slice(d, from, min(n, from+step)))
+		}
+	}
+	return nil
 }
 
 func (c *current) supersededBy(set records.Set) map[string]int {
