@@ -27,7 +27,32 @@ type Config struct {
 	Server    ServerConfig     `toml:"server"`
 	Retention RetentionConfig  `toml:"retention"`
 	Ingest    IngestConfig     `toml:"ingest"`
+	Watch     WatchConfig      `toml:"watch"`
+	Scheduler SchedulerConfig  `toml:"scheduler"`
 }
+
+// WatchConfig makes `schedule` also run when new inbox files have
+// settled.
+type WatchConfig struct {
+	Enabled bool   `toml:"enabled"`
+	Command string `toml:"command"` // run or ingest
+	// SettleSeconds is the quiet time after the last file arrived before
+	// the run starts: files arriving together make one run.
+	SettleSeconds int `toml:"settle_seconds"`
+}
+
+// Settle is SettleSeconds as a duration.
+func (c WatchConfig) Settle() time.Duration { return time.Duration(c.SettleSeconds) * time.Second }
+
+// SchedulerConfig tunes the long-running `schedule` process.
+type SchedulerConfig struct {
+	// GraceSeconds: on SIGTERM, how long a running job may finish before
+	// it is aborted.
+	GraceSeconds int `toml:"grace_seconds"`
+}
+
+// Grace is GraceSeconds as a duration.
+func (c SchedulerConfig) Grace() time.Duration { return time.Duration(c.GraceSeconds) * time.Second }
 
 // IngestConfig tunes how the inbox is taken.
 type IngestConfig struct {
@@ -81,6 +106,8 @@ func DefaultConfig() Config {
 		Schedules: []ScheduleConfig{{Name: "nightly", Cron: "0 2 * * *", Command: "run", Timezone: "UTC"}},
 		Limits:    LimitsConfig{MaxFileMB: 100, MaxUnpackedMB: 1024, MaxRows: 1048576},
 		Server:    ServerConfig{Addr: "127.0.0.1:8080"},
+		Watch:     WatchConfig{Command: "run", SettleSeconds: 60},
+		Scheduler: SchedulerConfig{GraceSeconds: 300},
 	}
 }
 
@@ -111,6 +138,7 @@ const (
 	MaxRowsLimit       = 100000000 // rows per sheet or CSV file
 	MaxSettleSeconds   = 86400     // one day
 	MaxKeepRuns        = 100000
+	MaxGraceSeconds    = 3600 // one hour
 )
 
 // LoadConfig reads a configuration file; a missing file gives the defaults.
@@ -162,6 +190,28 @@ func ParseConfig(name string, raw []byte) (Config, error) {
 		return cfg, &ConfigError{File: name, Msg: err.Error()}
 	}
 	merge(&cfg, parsed, raw)
+	// Keys whose default is not the zero value: present or not.
+	var present struct {
+		Watch struct {
+			Command       *string `toml:"command"`
+			SettleSeconds *int    `toml:"settle_seconds"`
+		} `toml:"watch"`
+		Scheduler struct {
+			GraceSeconds *int `toml:"grace_seconds"`
+		} `toml:"scheduler"`
+	}
+	if err := toml.Unmarshal(raw, &present); err == nil {
+		cfg.Watch.Enabled = parsed.Watch.Enabled
+		if present.Watch.Command != nil {
+			cfg.Watch.Command = *present.Watch.Command
+		}
+		if present.Watch.SettleSeconds != nil {
+			cfg.Watch.SettleSeconds = *present.Watch.SettleSeconds
+		}
+		if present.Scheduler.GraceSeconds != nil {
+			cfg.Scheduler.GraceSeconds = *present.Scheduler.GraceSeconds
+		}
+	}
 	if err := cfg.validate(name, raw); err != nil {
 		return cfg, err
 	}
@@ -286,6 +336,17 @@ func (c Config) validate(name string, raw []byte) error {
 	if c.Ingest.SettleSeconds < 0 || c.Ingest.SettleSeconds > MaxSettleSeconds {
 		return bad("ingest", 0, "settle_seconds", "settle_seconds %d must be from 0 to %d (one day)", c.Ingest.SettleSeconds, MaxSettleSeconds)
 	}
+	switch c.Watch.Command {
+	case "run", "ingest":
+	default:
+		return bad("watch", 0, "command", "watch command %q must be run or ingest", c.Watch.Command)
+	}
+	if c.Watch.SettleSeconds < 0 || c.Watch.SettleSeconds > MaxSettleSeconds {
+		return bad("watch", 0, "settle_seconds", "watch settle_seconds %d must be from 0 to %d (one day)", c.Watch.SettleSeconds, MaxSettleSeconds)
+	}
+	if c.Scheduler.GraceSeconds < 0 || c.Scheduler.GraceSeconds > MaxGraceSeconds {
+		return bad("scheduler", 0, "grace_seconds", "grace_seconds %d must be from 0 to %d (one hour)", c.Scheduler.GraceSeconds, MaxGraceSeconds)
+	}
 	if c.Retention.KeepRuns < 0 || c.Retention.KeepRuns > MaxKeepRuns {
 		return bad("retention", 0, "keep_runs", "keep_runs %d must be from 0 (keep all) to %d", c.Retention.KeepRuns, MaxKeepRuns)
 	}
@@ -323,4 +384,15 @@ keep_runs = 0              # newest runs kept under out/runs; 0 keeps all (at mo
 
 [ingest]
 settle_seconds = 0         # leave files modified less than this many seconds ago for a later run (at most 86400)
+
+# "pledgestat schedule" can also run when files arrive in the inbox. It polls
+# (which works on network shares) and starts a run once no file has arrived
+# or changed for settle_seconds, so files dropped together make one run.
+[watch]
+enabled = false
+command = "run"            # run | ingest
+settle_seconds = 60        # quiet time after the last file arrived (at most 86400)
+
+[scheduler]
+grace_seconds = 300        # on SIGTERM, how long a running job may finish before it is aborted (at most 3600)
 `

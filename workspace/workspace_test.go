@@ -18,7 +18,8 @@ func TestDefaultConfigTextIsTheDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	def := DefaultConfig()
-	if cfg.Report != def.Report || cfg.Limits != def.Limits || cfg.Server != def.Server || len(cfg.Schedules) != 1 || cfg.Schedules[0] != def.Schedules[0] {
+	if cfg.Report != def.Report || cfg.Limits != def.Limits || cfg.Server != def.Server || len(cfg.Schedules) != 1 || cfg.Schedules[0] != def.Schedules[0] ||
+		cfg.Watch != def.Watch || cfg.Scheduler != def.Scheduler {
 		t.Errorf("init's configuration %+v differs from the defaults %+v", cfg, def)
 	}
 }
@@ -44,6 +45,9 @@ func TestConfigErrorsHaveLines(t *testing.T) {
 		{"rows over their maximum", "[limits]\nmax_rows = 100000001\n", 2, "max_rows"},
 		{"settle overflows a duration", "[ingest]\nsettle_seconds = 8589934592\n", 2, "settle_seconds"},
 		{"keep_runs over its maximum", "[retention]\nkeep_runs = 100001\n", 2, "keep_runs"},
+		{"watch command", "[watch]\nenabled = true\ncommand = \"build\"\n", 3, "watch command"},
+		{"watch settle", "[watch]\nsettle_seconds = -1\n", 2, "settle_seconds"},
+		{"grace", "[scheduler]\ngrace_seconds = 7200\n", 2, "grace_seconds"},
 		{"beyond int64", "[limits]\nmax_rows = 99999999999999999999\n", 2, ""},
 		{"addr", "[server]\naddr = \"nowhere\"\n", 2, "addr"},
 	}
@@ -97,6 +101,19 @@ func TestConfigThatIsNotAFile(t *testing.T) {
 	os.WriteFile(path, bytes.Repeat([]byte("# comment\n"), MaxConfigBytes/10+1), 0o644)
 	if _, err := LoadConfig(path); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Errorf("huge configuration: %v", err)
+	}
+}
+
+// Keys whose default is not zero keep it when absent and take an explicit
+// zero when given.
+func TestWatchAndSchedulerDefaults(t *testing.T) {
+	cfg, err := ParseConfig("x", []byte("[watch]\nenabled = true\n"))
+	if err != nil || !cfg.Watch.Enabled || cfg.Watch.SettleSeconds != 60 || cfg.Watch.Command != "run" || cfg.Scheduler.GraceSeconds != 300 {
+		t.Errorf("defaults: %+v %+v %v", cfg.Watch, cfg.Scheduler, err)
+	}
+	cfg, err = ParseConfig("x", []byte("[watch]\nsettle_seconds = 0\ncommand = \"ingest\"\n[scheduler]\ngrace_seconds = 0\n"))
+	if err != nil || cfg.Watch.SettleSeconds != 0 || cfg.Watch.Command != "ingest" || cfg.Scheduler.GraceSeconds != 0 {
+		t.Errorf("explicit values: %+v %+v %v", cfg.Watch, cfg.Scheduler, err)
 	}
 }
 
