@@ -109,6 +109,8 @@ type Result struct {
 	RunDir     string                 `json:"run_dir,omitempty"`
 	Indicators int                    `json:"indicators"`
 	Changes    string                 `json:"changes,omitempty"`
+	// BuildDuration is how long computing and publishing took.
+	BuildDuration time.Duration `json:"-"`
 }
 
 // NeedsAttention reports whether some inbox file was rejected, left
@@ -152,6 +154,7 @@ func (p *Pipeline) Execute(ctx context.Context, cmd Command, opts Options) (*Res
 		RunID: runID, Command: string(cmd), StartedAt: started, FinishedAt: res.FinishedAt,
 		Outcome: "ok", Accepted: res.Count("accepted"), Rejected: res.Count("rejected"),
 		Duplicates: res.Count("duplicate"), Published: res.Published, Trigger: opts.Trigger,
+		BuildSeconds: res.BuildDuration.Seconds(),
 	}
 	switch {
 	case runErr != nil:
@@ -198,7 +201,10 @@ func (p *Pipeline) execute(ctx context.Context, log *slog.Logger, cmd Command, r
 		}
 	}
 	if cmd == CommandRun || cmd == CommandBuild {
-		if err := p.build(ctx, log, st, res); err != nil {
+		start := p.Now()
+		err := p.build(ctx, log, st, res)
+		res.BuildDuration = p.Now().Sub(start)
+		if err != nil {
 			return err
 		}
 	}

@@ -173,26 +173,49 @@ var ErrBusy = errors.New("a run is in progress")
 // or the scheduler is stopping (ErrBusy). A panic in the run is recovered
 // and recorded as a failed run. It returns the run's error.
 func (s *Scheduler) RunNow(command, trigger string) error {
+	ctx, err := s.reserve(trigger)
+	if err != nil {
+		return err
+	}
+	defer s.release()
+	return s.runGuarded(ctx, command, trigger)
+}
+
+// Go starts a run in the background, unless a run is in progress or the
+// scheduler is stopping (ErrBusy): the watcher uses it, so that it never
+// blocks a reload or a stop.
+func (s *Scheduler) Go(command, trigger string) error {
+	ctx, err := s.reserve(trigger)
+	if err != nil {
+		return err
+	}
+	go func() {
+		defer s.release()
+		s.runGuarded(ctx, command, trigger)
+	}()
+	return nil
+}
+
+// reserve takes the one run slot of the process.
+func (s *Scheduler) reserve(trigger string) (context.Context, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.stopping || s.busy != "" {
-		busy := s.busy
-		s.mu.Unlock()
-		if busy != "" {
-			s.log.Warn("skipped: another run is in progress", "trigger", trigger, "running", busy)
+		if s.busy != "" && trigger != WatchTrigger { // the watcher simply tries again
+			s.log.Warn("skipped: another run is in progress", "trigger", trigger, "running", s.busy)
 		}
-		return ErrBusy
+		return nil, ErrBusy
 	}
 	s.busy = trigger
 	s.inflight.Add(1)
-	ctx := s.runCtx
+	return s.runCtx, nil
+}
+
+func (s *Scheduler) release() {
+	s.mu.Lock()
+	s.busy = ""
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.busy = ""
-		s.mu.Unlock()
-		s.inflight.Done()
-	}()
-	return s.runGuarded(ctx, command, trigger)
+	s.inflight.Done()
 }
 
 func (s *Scheduler) runGuarded(ctx context.Context, command, trigger string) (err error) {

@@ -8,9 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
 )
 
 // Lock is the workspace's run lock: an OS file lock (flock) on
@@ -29,9 +32,14 @@ type Holder struct {
 // ErrLocked is returned when another process holds the lock.
 type ErrLocked struct {
 	Holder Holder
+	What   string // "scheduler" for the scheduler lock, "" for the run lock
 }
 
 func (e *ErrLocked) Error() string {
+	if e.What == "scheduler" {
+		return fmt.Sprintf("a pledgestat scheduler already serves this workspace: PID %d, started %s; stop it first (one scheduler per workspace, or every job would run twice)",
+			e.Holder.PID, e.Holder.StartedAt.UTC().Format(time.RFC3339))
+	}
 	if e.Holder.PID == 0 {
 		return "another pledgestat run holds the workspace lock"
 	}
@@ -41,19 +49,52 @@ func (e *ErrLocked) Error() string {
 
 func (w *Workspace) lockPath() string { return filepath.Join(w.State(), "lock") }
 
-// TryLock takes the lock or returns *ErrLocked naming the holder.
+func (w *Workspace) schedulerLockPath() string { return filepath.Join(w.State(), "scheduler.lock") }
+
+// TryLock takes the run lock or returns *ErrLocked naming the holder.
 func (w *Workspace) TryLock(command string) (*Lock, error) {
+	return w.tryLock(w.lockPath(), command)
+}
+
+// TrySchedulerLock takes the scheduler lock, held by the one `schedule`
+// process that serves the workspace for as long as it runs (a second one
+// would run every job twice), or returns *ErrLocked naming the holder.
+func (w *Workspace) TrySchedulerLock(description string) (*Lock, error) {
+	l, err := w.tryLock(w.schedulerLockPath(), description)
+	var locked *ErrLocked
+	if errors.As(err, &locked) {
+		locked.What = "scheduler"
+	}
+	return l, err
+}
+
+// Scheduler tells whether a `schedule` process serves the workspace, and
+// which.
+func (w *Workspace) Scheduler() (Holder, bool) {
+	f, err := os.OpenFile(w.schedulerLockPath(), os.O_RDONLY, 0)
+	if err != nil {
+		return Holder{}, false
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err == nil {
+		unix.Flock(int(f.Fd()), unix.LOCK_UN)
+		return Holder{}, false
+	}
+	return readHolder(w.schedulerLockPath()), true
+}
+
+func (w *Workspace) tryLock(path, command string) (*Lock, error) {
 	if err := os.MkdirAll(w.State(), 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", w.State(), err)
 	}
-	f, err := os.OpenFile(w.lockPath(), os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open lock: %w", err)
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, &ErrLocked{Holder: w.waitHolderInfo()}
+			return nil, &ErrLocked{Holder: waitHolderInfo(path)}
 		}
 		return nil, fmt.Errorf("lock workspace: %w", err)
 	}
@@ -89,10 +130,10 @@ func (w *Workspace) WaitLock(ctx context.Context, command string) (*Lock, error)
 // waitHolderInfo reads the holder's description, which the holder writes
 // just after taking the lock: an empty or stale one (a dead PID) is read
 // again for a moment.
-func (w *Workspace) waitHolderInfo() Holder {
+func waitHolderInfo(path string) Holder {
 	var h Holder
 	for i := 0; i < 20; i++ {
-		h = w.lockHolder()
+		h = readHolder(path)
 		if h.PID != 0 && unix.Kill(h.PID, 0) == nil {
 			return h
 		}
@@ -101,9 +142,9 @@ func (w *Workspace) waitHolderInfo() Holder {
 	return h
 }
 
-func (w *Workspace) lockHolder() Holder {
+func readHolder(path string) Holder {
 	var h Holder
-	data, err := os.ReadFile(w.lockPath())
+	data, err := fsx.ReadRegular(path, 4096)
 	if err == nil {
 		json.Unmarshal([]byte(strings.TrimSpace(string(data))), &h)
 	}

@@ -389,7 +389,10 @@ type RunRecord struct {
 	Duplicates int       `json:"duplicates"`
 	Published  bool      `json:"published"`
 	Error      string    `json:"error,omitempty"`
-	Trigger    string    `json:"trigger,omitempty"` // cli, schedule NAME, api
+	Trigger    string    `json:"trigger,omitempty"` // cli, schedule NAME, watch
+	// BuildSeconds is how long the build phase took (computing and
+	// publishing the indicators), for the metrics.
+	BuildSeconds float64 `json:"build_seconds,omitempty"`
 }
 
 func (w *Workspace) runsLog() string { return filepath.Join(w.State(), "runs.jsonl") }

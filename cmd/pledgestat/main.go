@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -69,6 +70,9 @@ type app struct {
 	rawStdout io.Writer
 	rawStderr io.Writer
 	log       *slog.Logger
+	// stopGrace, when set, is how long the process may take to stop after
+	// a signal before the backstop exits it (the scheduler's grace).
+	stopGrace atomic.Int64
 }
 
 // defaultMemoryLimit is the heap size the Go runtime is asked to stay
@@ -85,9 +89,10 @@ func main() {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	a := newApp(os.Stdout, os.Stderr)
 	done := make(chan struct{})
-	go backstop(ctx, done)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	go backstop(ctx, done, a)
+	code := a.execute(ctx, os.Args[1:])
 	close(done)
 	stop()
 	os.Exit(code)
@@ -100,28 +105,38 @@ func main() {
 // crash-safe (the kill tests prove it) and the kernel releases the lock.
 const stopGrace = 10 * time.Second
 
-func backstop(ctx context.Context, done <-chan struct{}) {
+func backstop(ctx context.Context, done <-chan struct{}, a *app) {
 	select {
 	case <-done:
 		return
 	case <-ctx.Done():
 	}
+	grace := stopGrace
+	if g := time.Duration(a.stopGrace.Load()); g > 0 {
+		grace = g // the scheduler's own grace period, and some
+	}
 	select {
 	case <-done:
-	case <-time.After(stopGrace):
-		fmt.Fprintf(os.Stderr, "pledgestat: still busy %v after the stop signal; exiting now (nothing half-done is visible; the next run resumes)\n", stopGrace)
+	case <-time.After(grace):
+		fmt.Fprintf(os.Stderr, "pledgestat: still busy %v after the stop signal; exiting now (nothing half-done is visible; the next run resumes)\n", grace)
 		os.Exit(exitFailure)
 	}
 }
 
 // run executes the command line and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	rawOut, rawErr := stdout, stderr
-	safeOut, safeErr := termsafe.NewWriter(stdout), termsafe.NewWriter(stderr)
-	defer safeOut.Flush()
-	defer safeErr.Flush()
-	stdout, stderr = safeOut, safeErr
-	a := &app{stdout: safeOut, stderr: safeErr, rawStdout: rawOut, rawStderr: rawErr}
+	return newApp(stdout, stderr).execute(ctx, args)
+}
+
+func newApp(stdout, stderr io.Writer) *app {
+	return &app{stdout: termsafe.NewWriter(stdout), stderr: termsafe.NewWriter(stderr), rawStdout: stdout, rawStderr: stderr}
+}
+
+// execute runs the command line and returns the exit status.
+func (a *app) execute(ctx context.Context, args []string) int {
+	defer a.stdout.(*termsafe.Writer).Flush()
+	defer a.stderr.(*termsafe.Writer).Flush()
+	stdout, stderr := a.stdout, a.stderr
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -170,7 +185,8 @@ Start with:  pledgestat demo`,
 		a.runCommand(pipeline.CommandIngest, "take every file in inbox/: accept it into the store (archive/) or reject it (rejected/)"),
 		a.runCommand(pipeline.CommandBuild, "compute every indicator from the store and publish a new run under out/"),
 		a.runCommand(pipeline.CommandRun, "ingest then build: the nightly job"),
-		a.statusCommand(), a.catalogCommand(), a.templateCommand(), a.historyCommand(), a.withdrawCommand())
+		a.statusCommand(), a.catalogCommand(), a.templateCommand(), a.historyCommand(), a.withdrawCommand(),
+		a.scheduleCommand(), a.serveCommand())
 	return root
 }
 

@@ -1,0 +1,277 @@
+package serve
+
+import (
+	"container/list"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ilo-pledge/pledgestat/export"
+	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
+	"github.com/ilo-pledge/pledgestat/internal/parquetio"
+	"github.com/ilo-pledge/pledgestat/publish"
+	"github.com/ilo-pledge/pledgestat/records"
+)
+
+// runIDPattern is the only shape a run id in a URL may have: nothing else
+// is ever joined to a path.
+var runIDPattern = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z(-[0-9]{1,6})?$`)
+
+// errNoRun: the run asked for does not exist (404).
+var errNoRun = errors.New("no such run")
+
+// run is one published run, read once: runs are immutable, so what is read
+// stays true for as long as the run exists.
+type run struct {
+	ID       string
+	Dir      string
+	Manifest export.Manifest
+	raw      []byte // manifest.json as published
+
+	once          sync.Once
+	err           error
+	Indicators    []IndicatorRow
+	Ratifications []records.Ratification
+	Agreements    []records.Agreement
+	hasKosovo     bool
+
+	viewOnce sync.Once
+	view     []section // the run page's sections with their charts
+}
+
+// IndicatorRow is one row of indicators.parquet, with the outputs.md
+// columns.
+type IndicatorRow struct {
+	Pledge        string   `json:"pledge"`
+	IndicatorID   string   `json:"indicator_id"`
+	IndicatorName string   `json:"indicator_name"`
+	RefArea       string   `json:"ref_area"`
+	RefAreaName   string   `json:"ref_area_name"`
+	RefAreaType   string   `json:"ref_area_type"`
+	TimePeriod    int      `json:"time_period"`
+	Sex           string   `json:"sex"`
+	Instrument    *string  `json:"instrument"`
+	Value         float64  `json:"value"`
+	Unit          string   `json:"unit"`
+	Numerator     *float64 `json:"numerator"`
+	Denominator   *float64 `json:"denominator"`
+	Note          *string  `json:"note"`
+	Sources       *string  `json:"sources"`
+}
+
+// runs finds published runs and keeps the last few read in memory.
+type runs struct {
+	out string // WORKSPACE/out
+
+	mu    sync.Mutex
+	cache map[string]*list.Element // run id -> element of order, holding *run
+	order *list.List               // most recently used first
+	keep  int
+}
+
+func newRuns(out string, keep int) *runs {
+	return &runs{out: out, cache: map[string]*list.Element{}, order: list.New(), keep: keep}
+}
+
+// latestID resolves out/latest once: a request that read it goes on with
+// that run even if the link is switched meanwhile.
+func (r *runs) latestID() (string, error) {
+	id, err := publish.Latest(r.out)
+	if err != nil {
+		return "", err
+	}
+	if id == "" {
+		return "", errNoRun
+	}
+	return id, nil
+}
+
+// get returns a run by id ("latest" for out/latest).
+func (r *runs) get(id string) (*run, error) {
+	if id == "latest" {
+		var err error
+		if id, err = r.latestID(); err != nil {
+			return nil, err
+		}
+	}
+	if !runIDPattern.MatchString(id) {
+		return nil, errNoRun
+	}
+	r.mu.Lock()
+	if el, ok := r.cache[id]; ok {
+		r.order.MoveToFront(el)
+		r.mu.Unlock()
+		return el.Value.(*run), nil
+	}
+	r.mu.Unlock()
+	ru, err := r.open(id)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if el, ok := r.cache[id]; ok {
+		return el.Value.(*run), nil
+	}
+	r.cache[id] = r.order.PushFront(ru)
+	for r.order.Len() > r.keep {
+		old := r.order.Back()
+		r.order.Remove(old)
+		delete(r.cache, old.Value.(*run).ID)
+	}
+	return ru, nil
+}
+
+func (r *runs) open(id string) (*run, error) {
+	dir := filepath.Join(r.out, "runs", id)
+	st, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errNoRun
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, errNoRun
+	}
+	raw, err := fsx.ReadRegular(filepath.Join(dir, "manifest.json"), 64<<20)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", id, err)
+	}
+	ru := &run{ID: id, Dir: dir, raw: raw}
+	if err := json.Unmarshal(raw, &ru.Manifest); err != nil {
+		return nil, fmt.Errorf("run %s: manifest: %w", id, err)
+	}
+	return ru, nil
+}
+
+// ids lists the published runs, newest first.
+func (r *runs) ids() ([]string, error) {
+	ids, err := publish.Runs(r.out)
+	if err != nil {
+		return nil, err
+	}
+	out := ids[:0]
+	for _, id := range ids {
+		if runIDPattern.MatchString(id) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// output returns the manifest entry of a published file, or false: only
+// files the manifest lists are ever served.
+func (ru *run) output(name string) (export.ManifestFile, bool) {
+	for _, f := range ru.Manifest.Outputs {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return export.ManifestFile{}, false
+}
+
+// load reads the run's tables, once.
+func (ru *run) load(ctx context.Context) error {
+	ru.once.Do(func() { ru.err = ru.read(ctx) })
+	return ru.err
+}
+
+func (ru *run) read(ctx context.Context) error {
+	mem := memory.NewGoAllocator()
+	if _, ok := ru.output("indicators.parquet"); ok {
+		err := parquetio.ReadFile(ctx, filepath.Join(ru.Dir, "indicators.parquet"), mem, func(b arrow.RecordBatch) error {
+			rows, err := indicatorRows(b)
+			ru.Indicators = append(ru.Indicators, rows...)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("run %s: %w", ru.ID, err)
+		}
+	}
+	var set records.Set
+	for _, d := range []records.Domain{records.DomainRatification, records.DomainBLMA} {
+		name := string(d) + ".parquet"
+		if _, ok := ru.output(name); !ok {
+			continue
+		}
+		err := parquetio.ReadFile(ctx, filepath.Join(ru.Dir, name), mem, func(b arrow.RecordBatch) error { return set.AppendBatch(d, b) })
+		if err != nil {
+			return fmt.Errorf("run %s: %w", ru.ID, err)
+		}
+	}
+	ru.Ratifications, ru.Agreements = set.Ratifications, set.Agreements
+	for _, row := range ru.Indicators {
+		if row.RefArea == "XKX" {
+			ru.hasKosovo = true
+			break
+		}
+	}
+	sort.SliceStable(ru.Ratifications, func(i, j int) bool { return ru.Ratifications[i].RatificationDate < ru.Ratifications[j].RatificationDate })
+	return nil
+}
+
+// indicatorRows copies a batch of indicators.parquet into rows (strings
+// cloned: the batch's buffers are released after the call).
+func indicatorRows(b arrow.RecordBatch) ([]IndicatorRow, error) {
+	str := func(name string) (*array.String, error) { return arrowcol.Get[*array.String](b, name) }
+	f64 := func(name string) (*array.Float64, error) { return arrowcol.Get[*array.Float64](b, name) }
+	var errs []error
+	get := func(name string) *array.String {
+		c, err := str(name)
+		errs = append(errs, err)
+		return c
+	}
+	getF := func(name string) *array.Float64 {
+		c, err := f64(name)
+		errs = append(errs, err)
+		return c
+	}
+	pledge, id, name, area, areaName, areaType := get("pledge"), get("indicator_id"), get("indicator_name"), get("ref_area"), get("ref_area_name"), get("ref_area_type")
+	sex, inst, unit, note, sources := get("sex"), get("instrument"), get("unit"), get("note"), get("sources")
+	value, num, den := getF("value"), getF("numerator"), getF("denominator")
+	period, err := arrowcol.Get[*array.Int32](b, "time_period")
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	optS := func(c *array.String, i int) *string {
+		if c.IsNull(i) {
+			return nil
+		}
+		v := clone(c.Value(i))
+		return &v
+	}
+	optF := func(c *array.Float64, i int) *float64 {
+		if c.IsNull(i) {
+			return nil
+		}
+		v := c.Value(i)
+		return &v
+	}
+	out := make([]IndicatorRow, b.NumRows())
+	for i := range out {
+		out[i] = IndicatorRow{
+			Pledge: clone(pledge.Value(i)), IndicatorID: clone(id.Value(i)), IndicatorName: clone(name.Value(i)),
+			RefArea: clone(area.Value(i)), RefAreaName: clone(areaName.Value(i)), RefAreaType: clone(areaType.Value(i)),
+			TimePeriod: int(period.Value(i)), Sex: clone(sex.Value(i)), Instrument: optS(inst, i), Value: value.Value(i),
+			Unit: clone(unit.Value(i)), Numerator: optF(num, i), Denominator: optF(den, i), Note: optS(note, i), Sources: optS(sources, i),
+		}
+	}
+	return out, nil
+}
+
+// clone copies a string out of an Arrow buffer.
+func clone(s string) string { return string([]byte(s)) }
