@@ -82,7 +82,9 @@ var outputWhat = map[string]string{
 
 func (s *Server) pageLatest(w http.ResponseWriter, r *http.Request) { s.renderRun(w, r, "latest") }
 
-func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) { s.renderRun(w, r, r.PathValue("run")) }
+func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) {
+	s.renderRun(w, r, r.PathValue("run"))
+}
 
 func (s *Server) renderRun(w http.ResponseWriter, r *http.Request, id string) {
 	ru, err := s.runs.get(id)

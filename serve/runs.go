@@ -219,7 +219,9 @@ func (ru *run) read(ctx context.Context) error {
 			break
 		}
 	}
-	sort.SliceStable(ru.Ratifications, func(i, j int) bool { return ru.Ratifications[i].RatificationDate < ru.Ratifications[j].RatificationDate })
+	sort.SliceStable(ru.Ratifications, func(i, j int) bool {
+		return ru.Ratifications[i].RatificationDate < ru.Ratifications[j].RatificationDate
+	})
 	return nil
 }
 
