@@ -1,6 +1,9 @@
 package serve
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io/fs"
 	"mime"
@@ -30,6 +33,10 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
+	if name == "manifest.json" {
+		s.manifestFile(w, r, ru)
+		return
+	}
 	mf, ok := ru.output(name)
 	if !ok || strings.ContainsAny(name, `/\`) {
 		writeError(w, http.StatusNotFound, "run "+ru.ID+" has no file "+quote(name))
@@ -60,6 +67,17 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request) {
 		h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	}
 	http.ServeContent(w, r, name, ru.Manifest.FinishedAt, f)
+}
+
+// manifestFile serves manifest.json, which cannot list itself: its ETag is
+// the SHA-256 of the bytes read.
+func (s *Server) manifestFile(w http.ResponseWriter, r *http.Request, ru *run) {
+	sum := sha256.Sum256(ru.raw)
+	h := w.Header()
+	h.Set("ETag", `"`+hex.EncodeToString(sum[:])+`"`)
+	h.Set("Content-Type", contentTypes[".json"])
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "pledgestat-" + ru.ID + "-manifest.json"}))
+	http.ServeContent(w, r, "manifest.json", ru.Manifest.FinishedAt, bytes.NewReader(ru.raw))
 }
 
 func quote(s string) string {

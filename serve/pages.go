@@ -317,9 +317,10 @@ type suggestion struct{ Name, Href string }
 func (s *Server) notFound(w http.ResponseWriter, code int, heading, message, query string) {
 	v := notFoundView{Title: "pledgestat · " + heading, Heading: heading, Message: message, Query: query}
 	if query != "" {
-		for _, name := range s.ref.Countries().Suggest(query, 5) {
-			if c, ok := s.ref.Countries().Lookup(name); ok {
-				v.Suggestions = append(v.Suggestions, suggestion{Name: c.NameEN, Href: "/countries/" + url.PathEscape(c.ISO3)})
+		for _, s := range s.ref.Countries().Suggest(query, 5) {
+			// "Philippines (PHL)"
+			if i := strings.LastIndex(s, " ("); i > 0 && strings.HasSuffix(s, ")") {
+				v.Suggestions = append(v.Suggestions, suggestion{Name: s[:i], Href: "/countries/" + url.PathEscape(s[i+2:len(s)-1])})
 			}
 		}
 	}

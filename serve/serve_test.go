@@ -1,0 +1,486 @@
+package serve
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ilo-pledge/pledgestat/demo"
+	"github.com/ilo-pledge/pledgestat/export"
+	"github.com/ilo-pledge/pledgestat/pipeline"
+	"github.com/ilo-pledge/pledgestat/refdata"
+	"github.com/ilo-pledge/pledgestat/workspace"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+var testRef = func() *refdata.Reference {
+	ref, err := refdata.Load()
+	if err != nil {
+		panic(err)
+	}
+	return ref
+}()
+
+// published makes a workspace with the demo samples run and published,
+// and its pipeline (to publish again).
+func published(t testing.TB) (*workspace.Workspace, *pipeline.Pipeline) {
+	t.Helper()
+	ws, err := workspace.Init(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Seed(ws.Inbox()); err != nil {
+		t.Fatal(err)
+	}
+	p := pipeline.New(ws, testRef, quiet())
+	if _, err := p.Execute(context.Background(), pipeline.CommandRun, pipeline.Options{Trigger: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	return ws, p
+}
+
+func manifestOf(t testing.TB, ws *workspace.Workspace) export.Manifest {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(ws.Latest(), "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m export.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+type response struct {
+	code int
+	h    http.Header
+	body string
+}
+
+func get(t testing.TB, srv *httptest.Server, path string, header ...string) response {
+	t.Helper()
+	return do(t, srv, "GET", path, header...)
+}
+
+func do(t testing.TB, srv *httptest.Server, method, path string, header ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header, string(body)}
+}
+
+func TestPagesAndRedirects(t *testing.T) {
+	ws, _ := published(t)
+	srv := httptest.NewServer(New(ws, testRef, Options{Log: quiet()}))
+	defer srv.Close()
+	m := manifestOf(t, ws)
+	tests := []struct {
+		path     string
+		code     int
+		ctype    string
+		contains []string
+	}{
+		{"/", 200, "text/html", []string{`<h2 id="C1">`, `<h2 id="P8">`, `<svg class="chart"`, `role="img"`, "/files/" + m.RunID + "/indicators.parquet", `lang="en"`, "Earlier runs"}},
+		{"/runs/" + m.RunID + "/", 200, "text/html", []string{m.RunID, "(the latest)"}},
+		{"/runs/" + m.RunID, 301, "", nil},
+		{"/runs/20990101T000000Z/", 404, "text/html", []string{"No such run"}},
+		{"/runs/..%2F..%2Fetc/", 404, "text/html", nil},
+		{"/countries/PHL", 200, "text/html", []string{"Philippines", "Ratifications", "Labour migration agreements", "<time datetime="}},
+		{"/countries/phl", 200, "text/html", []string{"Philippines"}},
+		{"/countries/XKX", 200, "text/html", []string{refdata.KosovoFootnote}},
+		{"/countries/QQQ", 404, "text/html", []string{"No such country"}},
+		{"/countries?q=Filipinas", 303, "", nil},
+		{"/countries?q=" + url.QueryEscape("Côte d’Ivoire"), 303, "", nil},
+		{"/countries?q=Phillipines", 404, "text/html", []string{"Did you mean", "/countries/PHL"}},
+		{"/nowhere", 404, "application/json", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			r := get(t, srv, tt.path)
+			if r.code != tt.code || !strings.HasPrefix(r.h.Get("Content-Type"), tt.ctype) {
+				t.Fatalf("%d %s, want %d %s", r.code, r.h.Get("Content-Type"), tt.code, tt.ctype)
+			}
+			for _, want := range tt.contains {
+				if !strings.Contains(r.body, want) {
+					t.Errorf("body lacks %q", want)
+				}
+			}
+		})
+	}
+	if loc := get(t, srv, "/countries?q=Filipinas").h.Get("Location"); loc != "/countries/PHL" {
+		t.Errorf("search redirects to %q", loc)
+	}
+	if loc := get(t, srv, "/countries?q="+url.QueryEscape("Côte d’Ivoire")).h.Get("Location"); loc != "/countries/CIV" {
+		t.Errorf("search redirects to %q", loc)
+	}
+}
+
+func TestAPI(t *testing.T) {
+	ws, _ := published(t)
+	srv := httptest.NewServer(New(ws, testRef, Options{Log: quiet()}))
+	defer srv.Close()
+	m := manifestOf(t, ws)
+
+	var runs struct{ Runs []RunSummary }
+	if r := get(t, srv, "/api/runs"); r.code != 200 || json.Unmarshal([]byte(r.body), &runs) != nil || len(runs.Runs) != 1 || !runs.Runs[0].Latest || runs.Runs[0].RunID != m.RunID {
+		t.Errorf("/api/runs: %d %s", r.code, r.body)
+	}
+	raw, _ := os.ReadFile(filepath.Join(ws.Latest(), "manifest.json"))
+	if r := get(t, srv, "/api/runs/"+m.RunID+"/manifest"); r.code != 200 || r.body != string(raw) {
+		t.Errorf("/api/runs/ID/manifest: %d", r.code)
+	}
+	if r := get(t, srv, "/api/runs/20990101T000000Z/manifest"); r.code != 404 {
+		t.Errorf("unknown run manifest: %d", r.code)
+	}
+	var cat refdata.Catalog
+	if r := get(t, srv, "/api/catalog"); r.code != 200 || json.Unmarshal([]byte(r.body), &cat) != nil || len(cat.Indicators) != 31 {
+		t.Errorf("/api/catalog: %d, %d indicators", r.code, len(cat.Indicators))
+	}
+	var country CountryData
+	if r := get(t, srv, "/api/countries/XKX"); r.code != 200 || json.Unmarshal([]byte(r.body), &country) != nil || country.Footnote == nil || *country.Footnote != refdata.KosovoFootnote {
+		t.Errorf("/api/countries/XKX: %d %s", r.code, r.body[:min(len(r.body), 200)])
+	}
+	if r := get(t, srv, "/api/countries/PHL"); r.code != 200 || json.Unmarshal([]byte(r.body), &country) != nil || len(country.Ratifications) == 0 || len(country.Agreements) == 0 || len(country.Indicators) == 0 {
+		t.Errorf("/api/countries/PHL: %d, %d ratifications, %d agreements", r.code, len(country.Ratifications), len(country.Agreements))
+	}
+	if r := get(t, srv, "/api/countries/QQQ"); r.code != 404 {
+		t.Errorf("/api/countries/QQQ: %d", r.code)
+	}
+}
+
+// Every bad parameter is a 400 whose message names it.
+func TestIndicatorsQueryErrors(t *testing.T) {
+	ws, _ := published(t)
+	srv := httptest.NewServer(New(ws, testRef, Options{Log: quiet()}))
+	defer srv.Close()
+	for query, param := range map[string]string{
+		"indicator=X9.9": "indicator", "ref_area=ZZZ": "ref_area", "ref_area=FRANCE": "ref_area", "sex=Q": "sex",
+		"instrument=C999": "instrument", "instrument=97": "instrument", "from=abc": "from", "to=1800": "to",
+		"from=2020&to=2019": "from", "limit=0": "limit", "limit=10001": "limit", "offset=-1": "offset",
+		"colour=blue": "colour", "run=yesterday": "run", "sex=T&sex=F": "sex",
+	} {
+		r := get(t, srv, "/api/indicators?"+query)
+		var e struct{ Error string }
+		json.Unmarshal([]byte(r.body), &e)
+		if r.code != 400 || !strings.Contains(e.Error, param) {
+			t.Errorf("%s: %d %q, want 400 naming %s", query, r.code, e.Error, param)
+		}
+	}
+	if r := get(t, srv, "/api/indicators?run=20990101T000000Z"); r.code != 404 {
+		t.Errorf("unknown run: %d", r.code)
+	}
+}
+
+// Filters and pages: the pages of a query, put together, are exactly the
+// rows of indicators.parquet the filter selects, in order.
+func TestIndicatorsFilterAndPaging(t *testing.T) {
+	ws, _ := published(t)
+	srv := httptest.NewServer(New(ws, testRef, Options{Log: quiet()}))
+	defer srv.Close()
+	page := func(path string) IndicatorPage {
+		r := get(t, srv, path)
+		var p IndicatorPage
+		if r.code != 200 || json.Unmarshal([]byte(r.body), &p) != nil {
+			t.Fatalf("%s: %d %s", path, r.code, r.body)
+		}
+		return p
+	}
+	all := page("/api/indicators?limit=10000")
+	if all.Total < 1000 || len(all.Rows) != min(all.Total, 10000) {
+		t.Fatalf("total %d, rows %d", all.Total, len(all.Rows))
+	}
+	if p := page("/api/indicators"); p.Limit != DefaultLimit || len(p.Rows) != DefaultLimit || p.Next == nil {
+		t.Errorf("default page: limit %d, %d rows, next %v", p.Limit, len(p.Rows), p.Next)
+	}
+	want := 0
+	for _, r := range all.Rows {
+		if r.IndicatorID == "C1.1" && r.Instrument != nil && *r.Instrument == "C097" && r.TimePeriod >= 2018 && r.TimePeriod <= 2020 && r.Sex == "T" {
+			want++
+		}
+	}
+	var got []IndicatorRow
+	next := "/api/indicators?indicator=C1.1&instrument=c097&from=2018&to=2020&sex=T&limit=7"
+	for next != "" {
+		p := page(next)
+		got = append(got, p.Rows...)
+		if p.Total != want {
+			t.Fatalf("total %d, want %d", p.Total, want)
+		}
+		next = ""
+		if p.Next != nil {
+			next = *p.Next
+		}
+	}
+	if len(got) != want || want == 0 {
+		t.Fatalf("%d rows over the pages, want %d", len(got), want)
+	}
+	for _, r := range got {
+		if r.IndicatorID != "C1.1" || *r.Instrument != "C097" || r.TimePeriod < 2018 || r.TimePeriod > 2020 {
+			t.Fatalf("row outside the filter: %+v", r)
+		}
+	}
+	if p := page("/api/indicators?ref_area=xkx"); p.Total == 0 || p.Rows[0].Note == nil || *p.Rows[0].Note != refdata.KosovoFootnote {
+		t.Errorf("Kosovo rows: %d, %+v", p.Total, p.Rows)
+	}
+}
+
+func TestFiles(t *testing.T) {
+	ws, _ := published(t)
+	srv := httptest.NewServer(New(ws, testRef, Options{Log: quiet()}))
+	defer srv.Close()
+	m := manifestOf(t, ws)
+	var parquet export.ManifestFile
+	for _, f := range m.Outputs {
+		if f.Name == "indicators.parquet" {
+			parquet = f
+		}
+	}
+	r := get(t, srv, "/files/latest/indicators.parquet")
+	sum := sha256.Sum256([]byte(r.body))
+	if r.code != 200 || hex.EncodeToString(sum[:]) != parquet.SHA256 || r.h.Get("ETag") != `"`+parquet.SHA256+`"` ||
+		r.h.Get("Content-Type") != "application/vnd.apache.parquet" || !strings.Contains(r.h.Get("Content-Disposition"), "attachment") || r.h.Get("Accept-Ranges") != "bytes" {
+		t.Fatalf("download: %d %v", r.code, r.h)
+	}
+	if r := get(t, srv, "/files/"+m.RunID+"/indicators.parquet", "If-None-Match", `"`+parquet.SHA256+`"`); r.code != 304 {
+		t.Errorf("If-None-Match: %d", r.code)
+	}
+	if r := get(t, srv, "/files/latest/indicators.parquet", "Range", "bytes=4-103"); r.code != 206 || len(r.body) != 100 ||
+		r.h.Get("Content-Range") != fmt.Sprintf("bytes 4-103/%d", parquet.Bytes) {
+		t.Errorf("Range: %d, %d bytes, %s", r.code, len(r.body), r.h.Get("Content-Range"))
+	}
+	if r := do(t, srv, "HEAD", "/files/latest/indicators.csv"); r.code != 200 || r.body != "" || r.h.Get("Content-Length") == "" || r.h.Get("Content-Type") != "text/csv; charset=utf-8" {
+		t.Errorf("HEAD: %d %v", r.code, r.h)
+	}
+	for name, ctype := range map[string]string{"indicators.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "manifest.json": "application/json; charset=utf-8"} {
+		if r := get(t, srv, "/files/latest/"+name); r.code != 200 || r.h.Get("Content-Type") != ctype {
+			t.Errorf("%s: %d %s", name, r.code, r.h.Get("Content-Type"))
+		}
+	}
+}
+
+// No path outside the published runs can be reached: plain, encoded and
+// double-encoded traversal, a run that is a link, a file that is a link.
+func TestTraversalRefused(t *testing.T) {
+	ws, _ := published(t)
+	m := manifestOf(t, ws)
+	// A run folder that is a link to elsewhere, and a link inside a run
+	// named like an output.
+	os.Symlink("/etc", filepath.Join(ws.Runs(), "20990101T000000Z"))
+	outside := filepath.Join(t.TempDir(), "secret.csv")
+	os.WriteFile(outside, []byte("secret"), 0o644)
+	csvPath := filepath.Join(ws.Runs(), m.RunID, "indicators.csv")
+	os.Rename(csvPath, csvPath+".moved")
+	os.Symlink(outside, csvPath)
+	srv := httptest.NewServer(New(ws, testRef, Options{Log: quiet()}))
+	defer srv.Close()
+	for _, path := range []string{
+		"/files/latest/../../pledgestat.toml",
+		"/files/latest/..%2F..%2Fpledgestat.toml",
+		"/files/latest/%2e%2e%2f%2e%2e%2fpledgestat.toml",
+		"/files/latest/%252e%252e%252fmanifest.json",
+		"/files/..%2F..%2F.pledgestat/lock",
+		"/files/20990101T000000Z/passwd",
+		"/files/latest/indicators.csv",
+		"/files/latest/.%2e/.%2e/pledgestat.toml",
+		"/api/runs/..%2F..%2F/manifest",
+		"/runs/%2e%2e/",
+	} {
+		code, body := rawGet(t, srv, path)
+		if code == 200 || strings.Contains(body, "secret") || strings.Contains(body, "root:") || strings.Contains(body, "[report]") {
+			t.Errorf("%s: %d %q", path, code, body[:min(len(body), 80)])
+		}
+	}
+}
+
+// rawGet sends the path exactly as written, without the client cleaning
+// it.
+func rawGet(t *testing.T, srv *httptest.Server, path string) (int, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func TestTokenHealthAndMetrics(t *testing.T) {
+	ws, _ := published(t)
+	srv := httptest.NewServer(New(ws, testRef, Options{Token: "s3cret-token", Log: quiet()}))
+	defer srv.Close()
+	for _, path := range []string{"/", "/api/runs", "/files/latest/indicators.csv", "/metrics", "/countries/PHL"} {
+		if r := get(t, srv, path); r.code != 401 || !strings.HasPrefix(r.h.Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("%s without a token: %d", path, r.code)
+		}
+		if r := get(t, srv, path, "Authorization", "Bearer s3cret-tokeN"); r.code != 401 {
+			t.Errorf("%s with a wrong token: %d", path, r.code)
+		}
+		if r := get(t, srv, path, "Authorization", "Bearer s3cret-token"); r.code != 200 {
+			t.Errorf("%s with the token: %d", path, r.code)
+		}
+	}
+	if r := get(t, srv, "/healthz"); r.code != 200 || !strings.Contains(r.body, `"ok"`) {
+		t.Errorf("/healthz needs no token: %d %s", r.code, r.body)
+	}
+	r := get(t, srv, "/metrics", "Authorization", "Bearer s3cret-token")
+	for _, want := range []string{`pledgestat_runs_total{outcome="rejected",trigger="test"} 1`, `pledgestat_files_total{outcome="accepted"}`,
+		"pledgestat_last_successful_run_timestamp_seconds", `pledgestat_run_duration_seconds_bucket{command="run"`, "pledgestat_build_duration_seconds_count 1",
+		`pledgestat_http_requests_total{code="401",route="api_runs"} 2`, `pledgestat_http_request_duration_seconds_bucket{route="files"`} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	// Nothing published: unhealthy.
+	empty, err := workspace.Init(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv2 := httptest.NewServer(New(empty, testRef, Options{Log: quiet()}))
+	defer srv2.Close()
+	if r := get(t, srv2, "/healthz"); r.code != 503 {
+		t.Errorf("/healthz with nothing published: %d", r.code)
+	}
+	if r := get(t, srv2, "/"); r.code != 404 || !strings.Contains(r.body, "Nothing published yet") {
+		t.Errorf("/ with nothing published: %d", r.code)
+	}
+}
+
+// Load on 127.0.0.1 while a new run is published: 200 clients for 10 s
+// (3 s with -short), no failed or torn answer. A download that started on
+// one run ends with that run's bytes (checked against the ETag); a page
+// of the API comes whole from one run.
+func TestNoTornAnswersUnderLoad(t *testing.T) {
+	ws, p := published(t)
+	srv := httptest.NewServer(New(ws, testRef, Options{Log: quiet()}))
+	defer srv.Close()
+	duration := 10 * time.Second
+	if testing.Short() {
+		duration = 5 * time.Second
+	}
+	const clients = 200
+	transport := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
+	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+	deadline := time.Now().Add(duration)
+	var mu sync.Mutex
+	var latencies []time.Duration
+	var failures []string
+	runsSeen := map[string]bool{}
+	var wg sync.WaitGroup
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			for i := 0; time.Now().Before(deadline); i++ {
+				path := "/api/indicators?indicator=P3.1&limit=200"
+				if (c+i)%20 == 0 {
+					path = "/files/latest/indicators.csv"
+				}
+				start := time.Now()
+				resp, err := client.Get(srv.URL + path)
+				if err != nil {
+					mu.Lock()
+					failures = append(failures, err.Error())
+					mu.Unlock()
+					continue
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				took := time.Since(start)
+				problem := ""
+				switch {
+				case err != nil || resp.StatusCode != 200:
+					problem = fmt.Sprintf("%s: %d %v", path, resp.StatusCode, err)
+				case strings.HasPrefix(path, "/files/"):
+					sum := sha256.Sum256(body)
+					if `"`+hex.EncodeToString(sum[:])+`"` != resp.Header.Get("ETag") {
+						problem = "a download does not match its ETag (torn)"
+					}
+				default:
+					var page IndicatorPage
+					if json.Unmarshal(body, &page) != nil || len(page.Rows) == 0 {
+						problem = "an API page does not decode"
+					}
+					mu.Lock()
+					runsSeen[page.RunID] = true
+					mu.Unlock()
+				}
+				mu.Lock()
+				if problem != "" {
+					failures = append(failures, problem)
+				}
+				if !strings.HasPrefix(path, "/files/") {
+					latencies = append(latencies, took)
+				}
+				mu.Unlock()
+			}
+		}(c)
+	}
+	// Publish new runs while the clients run.
+	published := 0
+	for time.Now().Before(deadline.Add(-time.Second)) {
+		if _, err := p.Execute(context.Background(), pipeline.CommandBuild, pipeline.Options{Trigger: "test", Wait: true}); err != nil {
+			t.Errorf("publishing during the load: %v", err)
+			break
+		}
+		published++
+	}
+	wg.Wait()
+	if len(failures) > 0 {
+		t.Fatalf("%d failed or torn answers, first: %s", len(failures), failures[0])
+	}
+	if published == 0 || len(runsSeen) < 2 {
+		t.Errorf("%d runs published, %d seen by clients: the test did not overlap publishing", published, len(runsSeen))
+	}
+	p50, p99 := percentile(latencies, 50), percentile(latencies, 99)
+	t.Logf("%d clients for %v, %d runs published meanwhile: %d /api/indicators answers, p50 %v, p99 %v, no failed or torn answer",
+		clients, duration, published, len(latencies), p50.Round(time.Microsecond), p99.Round(time.Microsecond))
+}
+
+func percentile(d []time.Duration, p int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	return s[(len(s)-1)*p/100]
+}
