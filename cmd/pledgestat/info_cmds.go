@@ -16,6 +16,8 @@ import (
 	"github.com/ilo-pledge/pledgestat/internal/termsafe"
 	"github.com/ilo-pledge/pledgestat/publish"
 	"github.com/ilo-pledge/pledgestat/refdata"
+	"github.com/ilo-pledge/pledgestat/schedules"
+	"github.com/ilo-pledge/pledgestat/service"
 	"github.com/ilo-pledge/pledgestat/store"
 	"github.com/ilo-pledge/pledgestat/workspace"
 )
@@ -86,7 +88,28 @@ type statusReport struct {
 	Submissions int                    `json:"submissions"`
 	// Problems: what status could not read or found damaged. It shows
 	// everything else regardless.
-	Problems []string `json:"problems"`
+	Problems  []string        `json:"problems"`
+	Scheduler schedulerStatus `json:"scheduler"`
+}
+
+// schedulerStatus tells whether a `schedule` process serves the workspace
+// and when each job runs next.
+type schedulerStatus struct {
+	Running bool        `json:"running"`
+	PID     int         `json:"pid,omitempty"`
+	Since   *time.Time  `json:"since,omitempty"`
+	Watch   bool        `json:"watch"`
+	Jobs    []jobStatus `json:"jobs"`
+}
+
+type jobStatus struct {
+	Name     string     `json:"name"`
+	Command  string     `json:"command"`
+	Cron     string     `json:"cron"`
+	Timezone string     `json:"timezone"`
+	Next     time.Time  `json:"next"`
+	LastRun  *time.Time `json:"last_run,omitempty"`
+	LastOK   *bool      `json:"last_ok,omitempty"`
 }
 
 type waitingFile struct {
@@ -170,7 +193,38 @@ func (a *app) status(c *cobra.Command, ws *workspace.Workspace) *statusReport {
 	if _, err := os.Stat(ws.StoreDir()); err == nil {
 		a.storeStatus(c, ws, rep, problem)
 	}
+	rep.Scheduler = scheduleStatus(ws, problem)
 	return rep
+}
+
+func scheduleStatus(ws *workspace.Workspace, problem func(error)) schedulerStatus {
+	st := schedulerStatus{Watch: ws.Config.Watch.Enabled, Jobs: []jobStatus{}}
+	if h, ok := ws.Scheduler(); ok {
+		st.Running, st.PID = true, h.PID
+		if !h.StartedAt.IsZero() {
+			since := h.StartedAt.UTC()
+			st.Since = &since
+		}
+	}
+	jobs, err := service.Jobs(ws.Config)
+	if err != nil {
+		problem(err)
+		return st
+	}
+	history, _ := ws.RunHistory()
+	now := time.Now()
+	for _, j := range jobs {
+		js := jobStatus{Name: j.Name, Command: j.Command, Cron: j.Cron, Timezone: j.Location.String(), Next: j.Next(now).UTC()}
+		for i := len(history) - 1; i >= 0; i-- {
+			if r := history[i]; r.Trigger == schedules.Trigger(j.Name) {
+				last, ok := r.StartedAt.UTC(), r.Outcome != "failed"
+				js.LastRun, js.LastOK = &last, &ok
+				break
+			}
+		}
+		st.Jobs = append(st.Jobs, js)
+	}
+	return st
 }
 
 func (a *app) storeStatus(c *cobra.Command, ws *workspace.Workspace, rep *statusReport, problem func(error)) {
@@ -226,6 +280,29 @@ func (a *app) printStatus(rep *statusReport) {
 		for _, p := range rep.Problems {
 			fmt.Fprintf(w, "  %s\n", t(p))
 		}
+	}
+	s := rep.Scheduler
+	switch {
+	case s.Running && s.Since != nil:
+		fmt.Fprintf(w, "scheduler  running (PID %d, since %s)", s.PID, s.Since.Format(time.RFC3339))
+	case s.Running:
+		fmt.Fprintf(w, "scheduler  running (PID %d)", s.PID)
+	default:
+		fmt.Fprint(w, "scheduler  not running (start it with: pledgestat schedule)")
+	}
+	if s.Watch {
+		fmt.Fprint(w, "; watching the inbox")
+	}
+	fmt.Fprintln(w)
+	for _, j := range s.Jobs {
+		last := "never run"
+		if j.LastRun != nil {
+			last = "last " + j.LastRun.Format(time.RFC3339)
+			if !*j.LastOK {
+				last += " (failed)"
+			}
+		}
+		fmt.Fprintf(w, "  job %s: %s at %q (%s), next %s, %s\n", t(j.Name), j.Command, t(j.Cron), j.Timezone, j.Next.Format(time.RFC3339), last)
 	}
 	fmt.Fprintln(w, "\nlast runs:")
 	if len(rep.Runs) == 0 {
