@@ -1,6 +1,8 @@
 package serve
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -214,24 +216,59 @@ func (s *Server) apiIndicators(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "the run cannot be read: "+err.Error())
 		return
 	}
-	page := IndicatorPage{RunID: ru.ID, Offset: q.offset, Limit: q.limit, Rows: []IndicatorRow{}}
-	for _, row := range ru.Indicators {
-		if !q.match(row) {
-			continue
-		}
-		if page.Total >= q.offset && len(page.Rows) < q.limit {
-			page.Rows = append(page.Rows, row)
-		}
-		page.Total++
+	// Rows are selected through the index and written from their encoding
+	// made once per run: the answer is assembled, not encoded per request.
+	candidates := ru.byIndicator[q.indicator]
+	if q.indicator == "" {
+		candidates = nil
 	}
-	if next := q.offset + q.limit; next < page.Total {
+	var rows [][]byte
+	total := 0
+	consider := func(i int) {
+		if !q.match(ru.Indicators[i]) {
+			return
+		}
+		if total >= q.offset && len(rows) < q.limit {
+			rows = append(rows, ru.rowJSON[i])
+		}
+		total++
+	}
+	if q.indicator != "" {
+		for _, i := range candidates {
+			consider(i)
+		}
+	} else {
+		for i := range ru.Indicators {
+			consider(i)
+		}
+	}
+	var next *string
+	if n := q.offset + q.limit; n < total {
 		v := r.URL.Query()
-		v.Set("offset", strconv.Itoa(next))
+		v.Set("offset", strconv.Itoa(n))
 		v.Set("run", ru.ID) // the next page comes from the same run
 		link := "/api/indicators?" + v.Encode()
-		page.Next = &link
+		next = &link
 	}
-	writeJSON(w, http.StatusOK, page)
+	head, _ := json.Marshal(struct {
+		RunID  string  `json:"run_id"`
+		Total  int     `json:"total"`
+		Offset int     `json:"offset"`
+		Limit  int     `json:"limit"`
+		Next   *string `json:"next"`
+	}{ru.ID, total, q.offset, q.limit, next})
+	var b bytes.Buffer
+	b.Write(head[:len(head)-1])
+	b.WriteString(`,"rows":[`)
+	for i, row := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(row)
+	}
+	b.WriteString("]}\n")
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Write(b.Bytes())
 }
 
 // CountryData is the answer of /api/countries/ISO3 and the content of the

@@ -49,6 +49,11 @@ type run struct {
 
 	viewOnce sync.Once
 	view     []section // the run page's sections with their charts
+
+	// byIndicator indexes Indicators; rowJSON holds each row encoded,
+	// made once per run: the API assembles answers from them.
+	byIndicator map[string][]int
+	rowJSON     [][]byte
 }
 
 // IndicatorRow is one row of indicators.parquet, with the outputs.md
@@ -189,7 +194,7 @@ func (ru *run) load(ctx context.Context) error {
 	return ru.err
 }
 
-func (ru *run) read(ctx context.Context) error {
+func (ru *run) read(ctx context.Context) (err error) {
 	mem := memory.NewGoAllocator()
 	if _, ok := ru.output("indicators.parquet"); ok {
 		err := parquetio.ReadFile(ctx, filepath.Join(ru.Dir, "indicators.parquet"), mem, func(b arrow.RecordBatch) error {
@@ -213,10 +218,15 @@ func (ru *run) read(ctx context.Context) error {
 		}
 	}
 	ru.Ratifications, ru.Agreements = set.Ratifications, set.Agreements
-	for _, row := range ru.Indicators {
+	ru.byIndicator = map[string][]int{}
+	ru.rowJSON = make([][]byte, len(ru.Indicators))
+	for i, row := range ru.Indicators {
 		if row.RefArea == "XKX" {
 			ru.hasKosovo = true
-			break
+		}
+		ru.byIndicator[row.IndicatorID] = append(ru.byIndicator[row.IndicatorID], i)
+		if ru.rowJSON[i], err = json.Marshal(row); err != nil {
+			return fmt.Errorf("run %s: %w", ru.ID, err)
 		}
 	}
 	sort.SliceStable(ru.Ratifications, func(i, j int) bool {
