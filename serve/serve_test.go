@@ -203,7 +203,7 @@ func TestIndicatorsQueryErrors(t *testing.T) {
 // Filters and pages: the pages of a query, put together, are exactly the
 // rows of indicators.parquet the filter selects, in order.
 func TestIndicatorsFilterAndPaging(t *testing.T) {
-	ws, _ := published(t)
+	ws, p := published(t)
 	srv := httptest.NewServer(New(ws, testRef, Options{Log: quiet()}))
 	defer srv.Close()
 	page := func(path string) IndicatorPage {
@@ -251,6 +251,17 @@ func TestIndicatorsFilterAndPaging(t *testing.T) {
 	if p := page("/api/indicators?ref_area=xkx"); p.Total == 0 || p.Rows[0].Note == nil || *p.Rows[0].Note != refdata.KosovoFootnote {
 		t.Errorf("Kosovo rows: %d, %+v", p.Total, p.Rows)
 	}
+	// A run published between two pages does not mix into the second.
+	first := page("/api/indicators?indicator=P3.1&limit=5")
+	if _, err := p.Execute(context.Background(), pipeline.CommandBuild, pipeline.Options{Trigger: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if second := page(*first.Next); second.RunID != first.RunID {
+		t.Errorf("page 2 came from run %s, page 1 from %s", second.RunID, first.RunID)
+	}
+	if now := page("/api/indicators?indicator=P3.1&limit=5"); now.RunID == first.RunID {
+		t.Error("a new query did not see the new run")
+	}
 }
 
 func TestFiles(t *testing.T) {
@@ -292,14 +303,29 @@ func TestFiles(t *testing.T) {
 func TestTraversalRefused(t *testing.T) {
 	ws, _ := published(t)
 	m := manifestOf(t, ws)
-	// A run folder that is a link to elsewhere, and a link inside a run
-	// named like an output.
-	os.Symlink("/etc", filepath.Join(ws.Runs(), "20990101T000000Z"))
+	var csvBytes int64
+	for _, f := range m.Outputs {
+		if f.Name == "indicators.csv" {
+			csvBytes = f.Bytes
+		}
+	}
+	// Outside the runs: a folder that looks like a run (a manifest listing
+	// passwd, of the right size), and a file of the size the manifest
+	// gives indicators.csv. A run that links to the first, and a link in
+	// place of indicators.csv to the second, must not reach them.
+	fake := t.TempDir()
+	secret := []byte(strings.Repeat("secret", int(csvBytes)/6+1)[:csvBytes])
+	os.WriteFile(filepath.Join(fake, "passwd"), secret, 0o644)
+	fakeManifest, _ := json.Marshal(export.Manifest{RunID: "20990101T000000Z", Outputs: []export.ManifestFile{{Name: "passwd", Bytes: csvBytes}}})
+	os.WriteFile(filepath.Join(fake, "manifest.json"), fakeManifest, 0o644)
+	os.Symlink(fake, filepath.Join(ws.Runs(), "20990101T000000Z"))
 	outside := filepath.Join(t.TempDir(), "secret.csv")
-	os.WriteFile(outside, []byte("secret"), 0o644)
+	os.WriteFile(outside, secret, 0o644)
 	csvPath := filepath.Join(ws.Runs(), m.RunID, "indicators.csv")
 	os.Rename(csvPath, csvPath+".moved")
 	os.Symlink(outside, csvPath)
+	// A file in the run folder that the manifest does not list.
+	os.WriteFile(filepath.Join(ws.Runs(), m.RunID, "notes.txt"), []byte("not published"), 0o644)
 	srv := httptest.NewServer(New(ws, testRef, Options{Log: quiet()}))
 	defer srv.Close()
 	for _, path := range []string{
@@ -313,10 +339,20 @@ func TestTraversalRefused(t *testing.T) {
 		"/files/latest/.%2e/.%2e/pledgestat.toml",
 		"/api/runs/..%2F..%2F/manifest",
 		"/runs/%2e%2e/",
+		"/files/latest/notes.txt",
+		"/files/latest/../../../pledgestat.toml",
+		"/files/latest/..%2F..%2F..%2Fpledgestat.toml",
 	} {
 		code, body := rawGet(t, srv, path)
 		if code == 200 || strings.Contains(body, "secret") || strings.Contains(body, "root:") || strings.Contains(body, "[report]") {
 			t.Errorf("%s: %d %q", path, code, body[:min(len(body), 80)])
+		}
+	}
+	// An unlisted name is not found at all (the manifest is the list of
+	// what exists), not a damaged file.
+	for _, path := range []string{"/files/latest/notes.txt", "/files/latest/..%2F..%2F..%2Fpledgestat.toml", "/files/20990101T000000Z/passwd"} {
+		if code, _ := rawGet(t, srv, path); code != 404 {
+			t.Errorf("%s: %d, want 404", path, code)
 		}
 	}
 }

@@ -172,8 +172,16 @@ func TestScheduleEndToEnd(t *testing.T) {
 	if !strings.Contains(stdout, "scheduler  running (PID") || !strings.Contains(stdout, "job fast: ingest") {
 		t.Errorf("status does not see the scheduler:\n%s", stdout)
 	}
-	if _, stderr, code := pledgestat(t, "-w", w.Root, "schedule"); code != exitFailure || !strings.Contains(stderr, "already serves") {
-		t.Errorf("a second scheduler: exit %d\n%s", code, stderr)
+	second := startDaemon(t, "-w", w.Root, "schedule")
+	select {
+	case <-second.done:
+		second.cmd.Wait()
+		if code := second.cmd.ProcessState.ExitCode(); code != exitFailure || !second.logged("already serves") {
+			t.Errorf("a second scheduler: exit %d\n%s", code, second.log())
+		}
+	case <-time.After(10 * time.Second):
+		second.cmd.Process.Kill()
+		t.Error("a second scheduler started beside the first")
 	}
 
 	// A bad file is refused with its line; the schedules go on.

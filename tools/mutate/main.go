@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -87,6 +88,10 @@ func try(ctx context.Context, m mutation, timeout time.Duration) (bool, error) {
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(tctx, "go", "test", "-count=1", "-run", m.run, m.pkg)
+	// Its own process group, killed whole: a mutation that makes a test
+	// hang must not leave the test binary and its children running.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	out, err := cmd.CombinedOutput()
 	if tctx.Err() != nil && ctx.Err() == nil {
 		return true, nil // a test that hangs on the mutation caught it (too slowly)
