@@ -359,3 +359,26 @@ func TestBrokenInboxLinkIsRefused(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// A run that died in a panic is recorded as failed, under a run id of its
+// own, with its trigger: the scheduler's record of it.
+func TestRecordPanic(t *testing.T) {
+	ws, p := faultWorkspace(t)
+	started := time.Now().Add(-time.Minute)
+	if err := p.RecordPanic("run", "schedule nightly", started, "panic: boom"); err != nil {
+		t.Fatal(err)
+	}
+	h, err := p.History()
+	if err != nil || len(h) != 1 || h[0].Trigger != "schedule nightly" || h[0].Command != "run" {
+		t.Fatalf("history %v %v", h, err)
+	}
+	runs, _ := ws.RunHistory()
+	if runs[0].Outcome != "failed" || runs[0].Error != "panic: boom" || !runs[0].StartedAt.Equal(started.UTC()) {
+		t.Errorf("recorded %+v", runs[0])
+	}
+	if l, err := ws.TryLock("test"); err != nil {
+		t.Errorf("the lock is held after recording: %v", err)
+	} else {
+		l.Release()
+	}
+}

@@ -327,3 +327,47 @@ func waitFor(t *testing.T, within time.Duration, ok func() bool) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// serve on its own: answers, honours PLEDGESTAT_TOKEN, exits 0 on SIGTERM.
+func TestServeCommand(t *testing.T) {
+	ws := fixtureWorkspace(t)
+	if _, stderr, code := pledgestat(t, "-w", ws, "run"); code != exitOK && code != exitRejected {
+		t.Fatalf("run: %d\n%s", code, stderr)
+	}
+	addr := freeAddr(t)
+	d := &daemon{t: t, cmd: exec.Command(binary, "-w", ws, "serve", "--addr", addr), done: make(chan struct{})}
+	d.cmd.Env = append(os.Environ(), "PLEDGESTAT_TOKEN=tok")
+	stderr, _ := d.cmd.StderrPipe()
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(d.done)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			d.mu.Lock()
+			d.lines = append(d.lines, sc.Text())
+			d.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() { d.cmd.Process.Kill() })
+	d.waitLog("serving", 10*time.Second)
+	get := func(path, token string) int {
+		req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if get("/healthz", "") != 200 || get("/api/runs", "") != 401 || get("/api/runs", "tok") != 200 || get("/", "tok") != 200 {
+		t.Errorf("routes: healthz %d, runs without token %d, with %d", get("/healthz", ""), get("/api/runs", ""), get("/api/runs", "tok"))
+	}
+	if code, _ := d.stop(10 * time.Second); code != 0 {
+		t.Errorf("exit %d after SIGTERM", code)
+	}
+}
