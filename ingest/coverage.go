@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"regexp"
 	"slices"
@@ -17,11 +18,12 @@ import (
 // coverageReader reads a social-protection table: long (year and value
 // columns), wide (one column per year) or with the year in the sheet name.
 type coverageReader struct {
-	// start is where this table's observations begin in the submission:
-	// they are appended there as rows are read (a million-row sheet is
-	// held once) and checked for repeats when the table ends.
-	start   int
-	started bool
+	// chunks hold the observations as rows are read, in blocks that are
+	// never copied to grow (a slice of a million records doubling its way
+	// up copies and clears gigabytes); they are checked for repeats and
+	// joined once when the table ends.
+	chunks [][]records.CoverageObservation
+	count  int
 	// scale tracks, per value column, whether every value is within 0..1
 	// (suspect_scale).
 	scale map[int]*scaleCheck
@@ -168,45 +170,74 @@ func (cr *coverageReader) finish(t *table) {
 			t.rep.Warnf(report.SuspectScale, t.sheet, key, t.h.row, "%s is between 0 and 1: if these are fractions (0.45 for 45%%), multiply them by 100 or format the cells as percentages; values are read as percentages from 0 to 100", what)
 		}
 	}
-	if !cr.started {
+	if cr.count == 0 {
 		return
 	}
-	// Repeats are dropped in place: the observations are not copied.
+	// Repeats are found by a 64-bit hash of the key (a tenth of the memory
+	// of a map of keys); a hash shared by two different keys is told apart
+	// by comparing the keys, so no repeat is ever invented.
 	type observationKey struct {
 		area               string
 		year               int
 		series, sex, popul string
 	}
-	obs := t.sub.Coverage[cr.start:]
-	byKey := make(map[observationKey]int, len(obs))
-	kept := 0
-	for _, o := range obs {
-		k := observationKey{o.Area, o.Year, o.Series, o.Sex, o.Population}
-		row := rowNum(o.Source.Cell)
-		if j, dup := byKey[k]; dup {
-			first := obs[j]
-			what := fmt.Sprintf("%s %d %s sex %s %s", o.Area, o.Year, o.Series, o.Sex, o.Population)
-			if first.Value == o.Value {
-				t.rep.Warnf(report.DuplicateRow, t.sheet, t.h.firstCol, row, "row %d repeats the observation of row %d (%s); the repeat was ignored", row, rowNum(first.Source.Cell), what)
+	seed := maphash.MakeSeed()
+	byHash := make(map[uint64]int32, cr.count)
+	var collided map[observationKey]int
+	out := t.sub.Coverage
+	if out == nil {
+		out = make([]records.CoverageObservation, 0, cr.count)
+	}
+	start := len(out)
+	for ci, chunk := range cr.chunks {
+		for _, o := range chunk {
+			k := observationKey{o.Area, o.Year, o.Series, o.Sex, o.Population}
+			h := maphash.Comparable(seed, k)
+			row := rowNum(o.Source.Cell)
+			j, dup := int(byHash[h]), false
+			if _, seen := byHash[h]; seen {
+				first := out[j]
+				if dup = first.Key() == o.Key(); !dup {
+					j, dup = collided[k]
+				}
+			}
+			if dup {
+				first := out[j]
+				what := fmt.Sprintf("%s %d %s sex %s %s", o.Area, o.Year, o.Series, o.Sex, o.Population)
+				if first.Value == o.Value {
+					t.rep.Warnf(report.DuplicateRow, t.sheet, t.h.firstCol, row, "row %d repeats the observation of row %d (%s); the repeat was ignored", row, rowNum(first.Source.Cell), what)
+					continue
+				}
+				t.duplicate(rowNum(first.Source.Cell), row, what, differences(
+					[3]string{"value", strconv.FormatFloat(first.Value, 'f', -1, 64), strconv.FormatFloat(o.Value, 'f', -1, 64)}))
 				continue
 			}
-			t.duplicate(rowNum(first.Source.Cell), row, what, differences(
-				[3]string{"value", strconv.FormatFloat(first.Value, 'f', -1, 64), strconv.FormatFloat(o.Value, 'f', -1, 64)}))
-			continue
+			if _, seen := byHash[h]; seen {
+				if collided == nil {
+					collided = map[observationKey]int{}
+				}
+				collided[k] = len(out)
+			} else {
+				byHash[h] = int32(len(out))
+			}
+			out = append(out, o)
 		}
-		byKey[k] = kept
-		obs[kept] = o
-		kept++
+		cr.chunks[ci] = nil // freed as it is copied
 	}
-	clear(obs[kept:])
-	t.sub.Coverage = t.sub.Coverage[:cr.start+kept]
-	t.records += kept
+	cr.chunks = nil
+	t.sub.Coverage = out
+	t.records += len(out) - start
 }
 
-// add appends an observation read from a row.
+// chunkSize is how many observations a chunk holds.
+const chunkSize = 16 << 10
+
+// add keeps an observation read from a row.
 func (cr *coverageReader) add(t *table, o records.CoverageObservation) {
-	if !cr.started {
-		cr.start, cr.started = len(t.sub.Coverage), true
+	if n := len(cr.chunks); n == 0 || len(cr.chunks[n-1]) == chunkSize {
+		cr.chunks = append(cr.chunks, make([]records.CoverageObservation, 0, chunkSize))
 	}
-	t.sub.Coverage = append(t.sub.Coverage, o)
+	last := &cr.chunks[len(cr.chunks)-1]
+	*last = append(*last, o)
+	cr.count++
 }

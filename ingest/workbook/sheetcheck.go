@@ -2,13 +2,9 @@ package workbook
 
 import (
 	"archive/zip"
-	"context"
 	"encoding/xml"
-	"errors"
 	"fmt"
-	"io"
 	"path"
-	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -95,7 +91,7 @@ func zipParts(zr *zip.Reader) map[string]*zip.File {
 	return parts
 }
 
-func workbookParts(zr *zip.Reader) (map[string]string, int, error) {
+func workbookParts(zr *zip.Reader) (map[string]string, []string, error) {
 	parts := zipParts(zr)
 	decode := func(name string, v any) error {
 		f, ok := parts[name]
@@ -125,10 +121,10 @@ func workbookParts(zr *zip.Reader) (map[string]string, int, error) {
 		return problemf(report.Unreadable, "the workbook's %s is damaged (%v); open it in Excel and save it again", what, err)
 	}
 	if err := decode("xl/workbook.xml", &wb); err != nil {
-		return nil, 0, damaged("list of sheets", err)
+		return nil, nil, damaged("list of sheets", err)
 	}
 	if err := decode("xl/_rels/workbook.xml.rels", &rels); err != nil {
-		return nil, 0, damaged("table of parts", err)
+		return nil, nil, damaged("table of parts", err)
 	}
 	targets := map[string]string{}
 	for _, r := range rels.Rels {
@@ -147,213 +143,19 @@ func workbookParts(zr *zip.Reader) (map[string]string, int, error) {
 		}
 		sheets[s.Name] = t
 	}
-	n := 0
+	var sst []string
 	for name, f := range parts {
 		if strings.EqualFold(name, "xl/sharedStrings.xml") {
-			var err error
-			if n, err = countSharedStrings(f); err != nil {
-				return nil, 0, damaged("table of shared text", err)
+			rc, err := f.Open()
+			if err != nil {
+				return nil, nil, damaged("table of shared text", err)
+			}
+			sst, err = readSharedStrings(rc)
+			rc.Close()
+			if err != nil {
+				return nil, nil, damaged("table of shared text", err)
 			}
 		}
 	}
-	return sheets, n, nil
-}
-
-// countSharedStrings decodes the shared-string table to its end and counts
-// its entries.
-func countSharedStrings(f *zip.File) (int, error) {
-	rc, err := f.Open()
-	if err != nil {
-		return 0, err
-	}
-	defer rc.Close()
-	dec := xml.NewDecoder(rc)
-	depth, n, closed := 0, 0, false
-	for {
-		tok, err := dec.RawToken()
-		if errors.Is(err, io.EOF) {
-			if depth != 0 || !closed {
-				return n, io.ErrUnexpectedEOF
-			}
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			depth++
-			if depth == 2 && t.Name.Local == "si" {
-				n++
-			}
-		case xml.EndElement:
-			depth--
-			if depth == 0 {
-				closed = true
-			}
-		}
-	}
-}
-
-// checkSheet decodes a sheet's XML part to its end, noting formula cells
-// without a cached value and the shared strings used. It checks ctx as it
-// goes: it is stopped when the walk ends early.
-func (x *xlsxFile) checkSheet(ctx context.Context, sheet string) sheetCheck {
-	c := sheetCheck{maxSST: -1}
-	name, ok := x.parts[sheet]
-	if !ok {
-		c.err = errors.New("the sheet's part is not listed")
-		return c
-	}
-	f, ok := zipParts(x.zr)[name]
-	if !ok {
-		c.err = fmt.Errorf("the sheet's part %s is missing", name)
-		return c
-	}
-	rc, err := f.Open()
-	if err != nil {
-		c.err = err
-		return c
-	}
-	defer rc.Close()
-	var s cellScan
-	s.check = &c
-	c.err = s.run(ctx, xml.NewDecoder(rc))
-	c.at = s.ref()
-	return c
-}
-
-// cellScan follows the cells of a sheet's XML.
-type cellScan struct {
-	check      *sheetCheck
-	depth      int
-	closed     bool
-	row, col   int
-	inCell     bool
-	cellRef    string
-	cellType   string
-	hasF, hasV bool
-	inV        bool
-	v          []byte
-}
-
-func (s *cellScan) ref() string {
-	if s.cellRef != "" {
-		return s.cellRef
-	}
-	if s.row == 0 || s.col == 0 {
-		return ""
-	}
-	name, _ := excelize.CoordinatesToCellName(s.col, s.row)
-	return name
-}
-
-func (s *cellScan) run(ctx context.Context, dec *xml.Decoder) error {
-	for tokens := 0; ; tokens++ {
-		if tokens%65536 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		tok, err := dec.RawToken()
-		if errors.Is(err, io.EOF) {
-			if s.depth != 0 || !s.closed {
-				return errors.New("the content ends before the sheet does")
-			}
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			s.depth++
-			s.start(t)
-		case xml.EndElement:
-			s.depth--
-			if s.depth < 0 {
-				return errors.New("an element closes that was never opened")
-			}
-			if s.depth == 0 {
-				s.closed = true
-			}
-			s.end(t)
-		case xml.CharData:
-			if s.inV {
-				s.v = append(s.v, t...)
-			}
-		}
-	}
-}
-
-func (s *cellScan) start(t xml.StartElement) {
-	switch t.Name.Local {
-	case "row":
-		s.row++
-		s.col = 0
-		if r, err := strconv.Atoi(attr(t, "r")); err == nil && r > 0 {
-			s.row = r
-		}
-	case "c":
-		s.inCell, s.hasF, s.hasV = true, false, false
-		s.col++
-		s.cellRef, s.cellType = attr(t, "r"), attr(t, "t")
-		if s.cellRef != "" {
-			if col, _, err := excelize.CellNameToCoordinates(s.cellRef); err == nil {
-				s.col = col
-			}
-		}
-	case "f":
-		s.hasF = s.inCell || s.hasF
-	case "v":
-		if s.inCell {
-			s.hasV, s.inV, s.v = true, true, s.v[:0]
-		}
-	}
-}
-
-func (s *cellScan) end(t xml.EndElement) {
-	switch t.Name.Local {
-	case "v":
-		s.inV = false
-	case "c":
-		if !s.inCell {
-			return
-		}
-		s.inCell = false
-		s.cellDone()
-	}
-}
-
-func (s *cellScan) cellDone() {
-	c := s.check
-	value := strings.TrimSpace(string(s.v))
-	if !s.hasV {
-		value = ""
-	}
-	switch {
-	case s.hasF && (!s.hasV || value == "" && s.cellType != "str" && s.cellType != "inlineStr"):
-		c.count++
-		if len(c.uncached) < MaxListedFormulas {
-			c.uncached = append(c.uncached, CellRef{Col: s.col, Row: s.row})
-		}
-	case s.cellType == "s" && s.hasV:
-		i, err := strconv.Atoi(value)
-		if err != nil || i < 0 {
-			if c.badSST == "" {
-				c.badSST = s.ref()
-			}
-			return
-		}
-		c.maxSST = max(c.maxSST, i)
-	}
-}
-
-func attr(t xml.StartElement, name string) string {
-	for _, a := range t.Attr {
-		if a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
+	return sheets, sst, nil
 }

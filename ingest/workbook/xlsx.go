@@ -4,12 +4,11 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -28,13 +27,13 @@ type xlsxFile struct {
 	sheets   []Sheet
 	date1904 bool
 	limits   Limits
-	// styled is true when some cell style shows numbers as dates or
-	// percentages; only then is each row also read formatted.
-	styled bool
-	// parts maps sheet names to their XML part, sharedStrings counts the
+	// kinds tells, per cell style id, whether numbers show as dates or
+	// percentages.
+	kinds []numberKind
+	// parts maps sheet names to their XML part, sharedStrings is the
 	// shared-string table; both read on first use.
 	parts         map[string]string
-	sharedStrings int
+	sharedStrings []string
 	partsErr      error
 	partsRead     bool
 }
@@ -90,7 +89,7 @@ func openXLSX(src Source, limits Limits) (_ File, err error) {
 		visible, _ := f.GetSheetVisible(name)
 		x.sheets = append(x.sheets, Sheet{Name: name, Hidden: !visible})
 	}
-	x.styled = hasDateOrPercentStyle(f)
+	x.kinds = styleKinds(f)
 	return x, nil
 }
 
@@ -211,45 +210,6 @@ func unpacked(files []*zip.File) int64 {
 	return int64(min(total, 1<<62))
 }
 
-// Number formats that show a number as a date or time, or as a percentage:
-// the built-in ids, and for custom codes their letters outside quotes and
-// brackets.
-var (
-	builtinDate    = map[int]bool{14: true, 15: true, 16: true, 17: true, 18: true, 19: true, 20: true, 21: true, 22: true, 27: true, 30: true, 36: true, 45: true, 46: true, 47: true, 50: true, 57: true}
-	builtinPercent = map[int]bool{9: true, 10: true}
-	quotedOrTagged = regexp.MustCompile(`"[^"]*"|\[[^\]]*\]|\\.`)
-)
-
-func hasDateOrPercentStyle(f *excelize.File) bool {
-	if f.Styles == nil || f.Styles.CellXfs == nil {
-		return false
-	}
-	custom := map[int]string{}
-	if f.Styles.NumFmts != nil {
-		for _, nf := range f.Styles.NumFmts.NumFmt {
-			if nf != nil {
-				custom[nf.NumFmtID] = nf.FormatCode
-			}
-		}
-	}
-	for _, xf := range f.Styles.CellXfs.Xf {
-		if xf.NumFmtID == nil {
-			continue
-		}
-		id := *xf.NumFmtID
-		if builtinDate[id] || builtinPercent[id] {
-			return true
-		}
-		if code, ok := custom[id]; ok {
-			bare := strings.ToLower(quotedOrTagged.ReplaceAllString(code, ""))
-			if strings.ContainsAny(bare, "ymdhs%") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 func (x *xlsxFile) Format() Format  { return FormatXLSX }
 func (x *xlsxFile) Sheets() []Sheet { return append([]Sheet(nil), x.sheets...) }
 func (x *xlsxFile) Date1904() bool  { return x.date1904 }
@@ -260,17 +220,10 @@ func (x *xlsxFile) Close() error {
 	return nil
 }
 
-// Walk reads the sheet twice in lockstep when the workbook has date or
-// percent styles: raw values (exact digits, serial dates) and formatted
-// values, whose shape tells which numbers are shown as dates or percentages.
-// excelize's streaming reader gives no style ids, and loading the sheet to
-// ask for them would hold it all in memory.
-//
-// Meanwhile the sheet's XML is decoded to its end by checkSheet, on the
-// other core: excelize's reader ends silently where the XML stops
-// decoding, and gives formulas without a cached result as empty cells. A
-// sheet that is not whole is unreadable; formulas without results are
-// returned as *UncachedFormulas once every row has been handed to fn.
+// Walk reads the sheet's rows in one pass over its XML (sheetreader.go),
+// which also checks that the XML decodes to its end: a sheet that does not
+// is unreadable; formulas without results are returned as
+// *UncachedFormulas once every row has been handed to fn.
 func (x *xlsxFile) Walk(ctx context.Context, sheet string, fn func(Row) error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -280,123 +233,24 @@ func (x *xlsxFile) Walk(ctx context.Context, sheet string, fn func(Row) error) (
 	if err := x.readParts(); err != nil {
 		return err
 	}
-	checkCtx, stopCheck := context.WithCancel(ctx)
-	defer stopCheck()
-	checked := make(chan sheetCheck, 1)
-	go func() { checked <- x.checkSheet(checkCtx, sheet) }()
-
-	if err := x.walkRows(ctx, sheet, fn); err != nil {
-		return err
+	c := sheetCheck{maxSST: -1}
+	name, ok := x.parts[sheet]
+	if !ok {
+		return problemf(report.Unreadable, "sheet %q has no content part listed in the workbook: the file is damaged; open it in Excel and save it again", sheet)
 	}
-	var c sheetCheck
-	select {
-	case c = <-checked:
-	case <-ctx.Done():
-		return ctx.Err()
+	part, ok := zipParts(x.zr)[name]
+	if !ok {
+		return problemf(report.Unreadable, "sheet %q: its part %s is missing: the file is damaged; open it in Excel and save it again", sheet, name)
 	}
-	return c.problem(sheet, x.sharedStrings)
-}
-
-func (x *xlsxFile) walkRows(ctx context.Context, sheet string, fn func(Row) error) error {
-	raw, err := x.f.Rows(sheet)
+	rc, err := part.Open()
 	if err != nil {
 		return problemf(report.Unreadable, "sheet %q could not be read: %v", sheet, err)
 	}
-	defer raw.Close()
-	var shown *excelize.Rows
-	if x.styled {
-		if shown, err = x.f.Rows(sheet); err != nil {
-			return problemf(report.Unreadable, "sheet %q could not be read: %v", sheet, err)
-		}
-		defer shown.Close()
+	defer rc.Close()
+	r := &sheetReader{dec: xml.NewDecoder(rc), sst: x.sharedStrings, kinds: x.kinds, maxRows: x.limits.MaxRows, sheet: sheet, check: &c}
+	if err := r.run(ctx, fn); err != nil {
+		return err
 	}
-	rowNum := 0
-	for raw.Next() {
-		rowNum++
-		if x.limits.MaxRows > 0 && rowNum > x.limits.MaxRows {
-			return problemf(report.TooLarge, "sheet %q has more than %d rows ([limits] max_rows); split it", sheet, x.limits.MaxRows)
-		}
-		if rowNum%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		values, err := raw.Columns(excelize.Options{RawCellValue: true})
-		if err != nil {
-			return problemf(report.Unreadable, "sheet %q, row %d could not be read: %v", sheet, rowNum, err)
-		}
-		var formatted []string
-		if shown != nil {
-			shown.Next()
-			if formatted, err = shown.Columns(); err != nil {
-				return problemf(report.Unreadable, "sheet %q, row %d could not be read: %v", sheet, rowNum, err)
-			}
-		}
-		if len(values) == 0 {
-			continue
-		}
-		row := Row{Num: rowNum, Cells: make([]Cell, len(values))}
-		for i, v := range values {
-			c := Cell{Text: v}
-			if _, err := strconv.ParseFloat(v, 64); err == nil && v != "" {
-				c.Numeric = true
-				if i < len(formatted) {
-					classify(&c, formatted[i])
-				}
-			}
-			row.Cells[i] = c
-		}
-		if err := fn(row); err != nil {
-			return err
-		}
-	}
-	if err := raw.Error(); err != nil {
-		return problemf(report.Unreadable, "sheet %q could not be read to the end: %v", sheet, err)
-	}
-	return nil
-}
-
-var dateShaped = regexp.MustCompile(`[A-Za-z\p{L}]|\d[/:]\d|\d-\d|\d\.\d+\.\d`)
-
-// classify sets the display hints of a numeric cell from its formatted
-// text: "45%" is a percentage; "03-04-19", "4 Mar 2019" or "12:30" are dates
-// and times. Thousands separators and decimals ("1,234.5") are neither.
-func classify(c *Cell, formatted string) {
-	f := strings.TrimSpace(formatted)
-	if f == "" || f == c.Text {
-		return
-	}
-	if strings.HasSuffix(f, "%") {
-		c.PercentFormat = isFractionPercent(c.Text, f)
-		return
-	}
-	if f == "TRUE" || f == "FALSE" {
-		return
-	}
-	if strings.ContainsAny(f, "Ee") {
-		if _, err := strconv.ParseFloat(f, 64); err == nil {
-			return
-		}
-	}
-	if dateShaped.MatchString(f) {
-		c.DateFormat = true
-	}
-}
-
-// isFractionPercent tells a real percent format (0.455 shown "45.5%")
-// from a number format with a literal percent sign (45.5 shown "45.5%",
-// from 0.0"%" or 0.0\%): the shown number is the stored one times 100 in
-// the first case, the stored one in the second. Rounding in the format
-// ("46%" for 0.4555) is allowed for: the nearer reading wins.
-func isFractionPercent(raw, shown string) bool {
-	v, err := strconv.ParseFloat(raw, 64)
-	if err != nil {
-		return false
-	}
-	num := strings.NewReplacer("%", "", ",", "", " ", "", "\u00a0", "").Replace(shown)
-	s, err := strconv.ParseFloat(num, 64)
-	if err != nil {
-		return true // a percent format we cannot parse: trust the %
-	}
-	return math.Abs(s-v*100) <= math.Abs(s-v)
+	c.at = r.describeRef()
+	return c.problem(sheet, len(x.sharedStrings))
 }
