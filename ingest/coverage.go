@@ -24,6 +24,8 @@ type coverageReader struct {
 	// joined once when the table ends.
 	chunks [][]records.CoverageObservation
 	count  int
+	// regions remembers which texts name a region ("" for none).
+	regions memo[string]
 	// scale tracks, per value column, whether every value is within 0..1
 	// (suspect_scale).
 	scale map[int]*scaleCheck
@@ -58,14 +60,20 @@ func (cr *coverageReader) read(t *table, row workbook.Row) {
 	}
 	base.Area = area
 	var err *values.Problem
-	if base.Series, err = values.Series(t.field(row, "series").text); err != nil {
-		fail(t.field(row, "series"), err)
+	if f := t.field(row, "series"); true {
+		if base.Series, err = t.code("series", f.text, values.Series); err != nil {
+			fail(f, err)
+		}
 	}
-	if base.Sex, err = values.Sex(t.field(row, "sex").text); err != nil {
-		fail(t.field(row, "sex"), err)
+	if f := t.field(row, "sex"); true {
+		if base.Sex, err = t.code("sex", f.text, values.Sex); err != nil {
+			fail(f, err)
+		}
 	}
-	if base.Population, err = values.Population(t.field(row, "population").text); err != nil {
-		fail(t.field(row, "population"), err)
+	if f := t.field(row, "population"); true {
+		if base.Population, err = t.code("population", f.text, values.Population); err != nil {
+			fail(f, err)
+		}
 	}
 	base.ObsStatus = t.field(row, "obs_status").raw
 	base.SourceNote = t.field(row, "source").raw
@@ -118,8 +126,15 @@ func (cr *coverageReader) read(t *table, row workbook.Row) {
 // ILO regions (income groups, sub-regions of an ILOSTAT download) are skipped
 // with a note: pledgestat does not publish them.
 func (cr *coverageReader) area(t *table, row int, f field) (string, bool) {
-	if reg, ok := t.r.ref.Countries().LookupRegion(f.text); ok && f.text != "" {
-		return reg.Code, true
+	region, known := cr.regions.get(f.text)
+	if !known {
+		if reg, ok := t.r.ref.Countries().LookupRegion(f.text); ok && f.text != "" {
+			region = reg.Code
+		}
+		cr.regions.put(f.text, region) // "" too: most texts are countries
+	}
+	if region != "" {
+		return region, true
 	}
 	if ilostatAggregate.MatchString(f.text) {
 		t.rep.Infof(report.RowSkipped, t.sheet, f.col, row, "%s is an ILOSTAT aggregate that is neither the world nor an ILO region (X01, X06, X21, X36, X40, X60); row skipped", report.Quote(f.text))

@@ -306,6 +306,52 @@ type table struct {
 	reader   rowReader
 	unheaded map[int]bool // workbook columns right of the header with values, reported once
 	width    int          // the header's last column with text
+	// Parsed vocabularies and countries, per column: the same texts repeat
+	// on every row.
+	countries memo[refdata.Country]
+	codes     map[string]*memo[string]
+}
+
+// memo remembers what texts parse to. Only successes are kept, so a
+// problem is reported for each cell as it always is; it stops growing at
+// maxMemo texts (a column of free text gains nothing from it).
+type memo[T any] struct{ m map[string]T }
+
+const maxMemo = 4096
+
+func (m *memo[T]) get(text string) (T, bool) {
+	v, ok := m.m[text]
+	return v, ok
+}
+
+func (m *memo[T]) put(text string, v T) {
+	if m.m == nil {
+		m.m = map[string]T{}
+	}
+	if len(m.m) < maxMemo {
+		m.m[text] = v
+	}
+}
+
+// code parses a vocabulary cell (series, sex, population...) with parse,
+// once per distinct text of the column.
+func (t *table) code(name, text string, parse func(string) (string, *values.Problem)) (string, *values.Problem) {
+	m := t.codes[name]
+	if m == nil {
+		if t.codes == nil {
+			t.codes = map[string]*memo[string]{}
+		}
+		m = &memo[string]{}
+		t.codes[name] = m
+	}
+	if v, ok := m.get(text); ok {
+		return v, nil
+	}
+	v, p := parse(text)
+	if p == nil {
+		m.put(text, v)
+	}
+	return v, p
 }
 
 // rowReader is the domain-specific part of a table.
@@ -570,11 +616,15 @@ func (t *table) country(row int, f field) (refdata.Country, bool) {
 		t.errorAt(row, f, &values.Problem{Code: report.MissingValue, Message: "the country is missing; expected an ISO code or a country name"})
 		return refdata.Country{}, false
 	}
+	if c, ok := t.countries.get(f.text); ok {
+		return c, true
+	}
 	c, ok := t.r.ref.Countries().Lookup(f.text)
 	if !ok {
 		t.errorAt(row, f, t.unknownCountry(f.text))
 		return refdata.Country{}, false
 	}
+	t.countries.put(f.text, c)
 	return c, true
 }
 

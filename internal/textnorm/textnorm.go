@@ -58,12 +58,27 @@ func decompose(s string) string {
 // Clean trims s and collapses runs of white space (including non-breaking
 // spaces, which spreadsheets are full of) into one ordinary space.
 func Clean(s string) string {
-	if s == "" {
+	if s == "" || isClean(s) {
 		return s
 	}
 	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
 		return unicode.IsSpace(r) || r == '\u00a0' || r == '\u202f' || r == '\u2007'
 	}), " ")
+}
+
+// isClean reports, without allocating, that Clean would return s as it is:
+// ASCII with single inner spaces and none at the ends (most cells).
+func isClean(s string) bool {
+	if s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 || c < ' ' || c == ' ' && s[i+1] == ' ' {
+			return false
+		}
+	}
+	return true
 }
 
 var ligatures = map[rune]string{

@@ -2,7 +2,9 @@ package textnorm
 
 import (
 	"reflect"
+	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestKey(t *testing.T) {
@@ -62,6 +64,25 @@ func FuzzKey(f *testing.F) {
 		k := Key(s)
 		if Key(k) != k {
 			t.Fatalf("Key is not idempotent on %q: %q then %q", s, k, Key(k))
+		}
+	})
+}
+
+// FuzzCleanFastPath: the allocation-free check agrees with the full
+// cleaning whenever it says a text is already clean.
+func FuzzCleanFastPath(f *testing.F) {
+	for _, s := range []string{"FRA", "Côte d'Ivoire", " a", "a  b", "a\tb", "a\u00a0b", "SOC_CONTIG_TOTAL"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if s == "" || !isClean(s) {
+			return
+		}
+		slow := strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+			return unicode.IsSpace(r) || r == '\u00a0' || r == '\u202f' || r == '\u2007'
+		}), " ")
+		if slow != s {
+			t.Fatalf("isClean(%q) but Clean gives %q", s, slow)
 		}
 	})
 }
