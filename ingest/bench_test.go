@@ -14,7 +14,7 @@ import (
 )
 
 // benchFile writes a social-protection table of n rows, once per size.
-func benchFile(b *testing.B, n int, xlsx bool) string {
+func benchFile(b testing.TB, n int, xlsx bool) string {
 	b.Helper()
 	dir := filepath.Join(os.TempDir(), "pledgestat-bench")
 	os.MkdirAll(dir, 0o755)
@@ -83,3 +83,30 @@ func benchmarkRead(b *testing.B, n int, xlsx bool) {
 func BenchmarkReadCSV10k(b *testing.B)   { benchmarkRead(b, 10_000, false) }
 func BenchmarkReadXLSX10k(b *testing.B)  { benchmarkRead(b, 10_000, true) }
 func BenchmarkReadXLSX100k(b *testing.B) { benchmarkRead(b, 100_000, true) }
+
+// Allocation budgets of the hot paths: a change that doubles the
+// allocations per row of reading fails here, before it shows in the
+// benchmarks. Budgets are twice what was measured when they were set
+// (CSV 8.2 per row, XLSX 90 per row).
+func TestAllocationBudgets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 10,000 rows per format")
+	}
+	for _, tt := range []struct {
+		xlsx   bool
+		budget float64
+	}{{false, 16}, {true, 180}} {
+		path := benchFile(t, 10_000, tt.xlsx)
+		r := NewReader(testRef, workbook.DefaultLimits())
+		allocs := testing.AllocsPerRun(2, func() {
+			if _, err := r.ReadFile(context.Background(), path, filepath.Base(path)); err != nil {
+				t.Fatal(err)
+			}
+		})
+		perRow := allocs / 10_000
+		t.Logf("xlsx=%v: %.1f allocations per row", tt.xlsx, perRow)
+		if perRow > tt.budget {
+			t.Errorf("xlsx=%v: %.1f allocations per row, budget %.0f", tt.xlsx, perRow, tt.budget)
+		}
+	}
+}

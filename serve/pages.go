@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/ilo-pledge/pledgestat/export"
 	"github.com/ilo-pledge/pledgestat/refdata"
@@ -17,17 +18,21 @@ import (
 //go:embed templates/pages.html
 var templateFiles embed.FS
 
-var pageTemplates = template.Must(template.New("pages").Funcs(template.FuncMap{
-	"join": strings.Join,
-	"valueAt": func(s Series, year int, unit string) string {
-		for _, p := range s.Points {
-			if p.Year == year {
-				return FormatValue(p.Value, unit)
+// pageTemplates are parsed on first use, not at start-up: every command
+// of the binary would pay for them.
+var pageTemplates = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("pages").Funcs(template.FuncMap{
+		"join": strings.Join,
+		"valueAt": func(s Series, year int, unit string) string {
+			for _, p := range s.Points {
+				if p.Year == year {
+					return FormatValue(p.Value, unit)
+				}
 			}
-		}
-		return "–"
-	},
-}).ParseFS(templateFiles, "templates/pages.html"))
+			return "–"
+		},
+	}).ParseFS(templateFiles, "templates/pages.html"))
+})
 
 // unitLabels name the units for people.
 var unitLabels = map[string]string{"count": "number", "percent": "percent", "percentage_points": "percentage points"}
@@ -331,7 +336,7 @@ func (s *Server) notFound(w http.ResponseWriter, code int, heading, message, que
 // half a page with a 200.
 func (s *Server) render(w http.ResponseWriter, code int, name string, v any) {
 	var buf bytes.Buffer
-	if err := pageTemplates.ExecuteTemplate(&buf, name, v); err != nil {
+	if err := pageTemplates().ExecuteTemplate(&buf, name, v); err != nil {
 		s.log.Error("page could not be rendered", "page", name, "err", err)
 		http.Error(w, "the page could not be rendered", http.StatusInternalServerError)
 		return

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The benchmark suite: pledgestat against the tools users would pick, side
+# by side in one run, each pair alternated, and BENCHMARKS.md written with
+# the medians, spreads and ratios.
+#
+#   bench/run.sh              # 5 alternating pairs (3 for the slow ones)
+#   PAIRS=3 bench/run.sh
+#
+# It installs the peers from the registries this machine reaches: Debian's
+# python3-openpyxl, npm's xlsx (SheetJS) and @duckdb/node-api.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+pairs="${PAIRS:-5}"
+work="${BENCH_DIR:-/tmp/pledgestat-bench}"
+mkdir -p "$work"
+
+echo "--- peers"
+if ! /usr/bin/python3 -c "import openpyxl" 2>/dev/null; then
+  SUDO=""; [ "$(id -u)" != "0" ] && SUDO="sudo"
+  $SUDO apt-get install -y -qq python3-openpyxl >/dev/null
+fi
+if [ ! -d "$work/node/node_modules/@duckdb/node-api" ] || [ ! -d "$work/node/node_modules/xlsx" ]; then
+  mkdir -p "$work/node"
+  (cd "$work/node" && npm init -y >/dev/null && npm install --silent xlsx @duckdb/node-api >/dev/null)
+fi
+export NODE_PATH="$work/node/node_modules"
+
+echo "--- build"
+go build -o "$work/pledgestat" ./cmd/pledgestat
+go build -o "$work/excelizerows" ./tools/excelizerows
+
+echo "--- workloads"
+[ -f "$work/data/w1.xlsx" ] || go run ./tools/benchgen -o "$work/data" -rows 200000
+[ -f "$work/data/w1x.xlsx" ] || go run ./tools/benchgen -o "$work/data" -rows 1000000 -name w1x
+[ -d "$work/data/w2" ] || go run ./tools/benchgen -o "$work/data" -small 600
+
+ps="$work/pledgestat"
+
+# fresh WS FILES...: a new workspace with these files in its inbox.
+fresh() {
+  local ws="$1"; shift
+  rm -rf "$ws"
+  "$ps" init "$ws" >/dev/null
+  cp -r "$@" "$ws/inbox/"
+}
+
+# seconds CMD...: wall time of a command, its output discarded.
+seconds() {
+  local TIMEFORMAT=%3R
+  { time "$@" >/dev/null 2>&1; } 2>&1
+}
+
+# stats V...: median and spread (min-max) of the values.
+stats() {
+  printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.3f %.3f %.3f\n", m, v[1], v[NR]}'
+}
+
+results=()
+# pair ID WHAT N SETUP OURS PEER: N alternating runs of our command and the
+# peer's, SETUP before each of ours.
+pair() {
+  local id="$1" what="$2" n="$3" setup="$4" ours="$5" peer="$6"
+  local a=() b=()
+  echo "--- $id: $what ($n pairs)"
+  for ((i = 0; i < n; i++)); do
+    eval "$setup"
+    a+=("$(seconds bash -c "$ours")")
+    b+=("$(seconds bash -c "$peer")")
+  done
+  read -r am amin amax <<<"$(stats "${a[@]}")"
+  read -r bm bmin bmax <<<"$(stats "${b[@]}")"
+  local ratio
+  ratio=$(echo "$am / $bm" | bc -l)
+  printf '%s: ours %.3f s (%.3f-%.3f), peer %.3f s (%.3f-%.3f), ratio %.2f\n' "$id" "$am" "$amin" "$amax" "$bm" "$bmin" "$bmax" "$ratio"
+  results+=("| $id | $what | \`$ours\` | \`$peer\` | $(printf '%.3f s (%.3f–%.3f)' "$am" "$amin" "$amax") | $(printf '%.3f s (%.3f–%.3f)' "$bm" "$bmin" "$bmax") | $(printf '%.2f×' "$ratio") |")
+}
+
+d="$work/data"
+pair T1 "ingest of 200k-row XLSX vs openpyxl read-only" "$pairs" \
+  "fresh $work/ws $d/w1.xlsx" "$ps -w $work/ws ingest" "/usr/bin/python3 bench/peers/openpyxl_read.py $d/w1.xlsx"
+pair T2 "ingest of 200k-row XLSX vs a bare excelize Rows() loop" "$pairs" \
+  "fresh $work/ws $d/w1.xlsx" "$ps -w $work/ws ingest" "$work/excelizerows $d/w1.xlsx"
+pair T4 "run on 600 small XLSX vs SheetJS reading them in one node process" 3 \
+  "rm -rf $work/ws; $ps init $work/ws >/dev/null; cp $d/w2/* $work/ws/inbox/" "$ps -w $work/ws run" "node bench/peers/sheetjs_read.js $d/w2"
+pair T5 "ingest of the 200k rows as CSV vs DuckDB CSV→Parquet" "$pairs" \
+  "fresh $work/ws $d/w1.csv; rm -f $work/duck.parquet" "$ps -w $work/ws ingest" "node bench/peers/duckdb_csv.js $d/w1.csv $work/duck.parquet"
+
+echo "--- T3: peak memory"
+mem() {
+  fresh "$work/ws" "$1"
+  /usr/bin/time -f "%M" "$ps" -w "$work/ws" ingest 2>&1 >/dev/null | tail -1
+}
+m200x=$(mem "$d/w1.xlsx"); m1mx=$(mem "$d/w1x.xlsx"); m200c=$(mem "$d/w1.csv"); m1mc=$(mem "$d/w1x.csv")
+echo "XLSX 200k $m200x KB, 1M $m1mx KB; CSV 200k $m200c KB, 1M $m1mc KB"
+
+echo "--- T8: validate of one 50-row workbook"
+one="$(ls "$d/w2" | head -1)"
+fresh "$work/ws" "$d/w2/$one"
+v=(); for ((i = 0; i < pairs; i++)); do v+=("$(seconds "$ps" -w "$work/ws" validate "$work/ws/inbox/$one")"); done
+read -r vm vmin vmax <<<"$(stats "${v[@]}")"
+
+{
+  echo "# Benchmarks"
+  echo
+  echo "Written by \`bench/run.sh\` on $(date -u +%Y-%m-%d) at $(date -u +%H:%M) UTC."
+  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(go version | cut -d' ' -f3)."
+  echo "Peers: openpyxl $(/usr/bin/python3 -c 'import openpyxl; print(openpyxl.__version__)'), SheetJS $(node -p 'require("xlsx").version'), DuckDB node-api $(node -p 'require("@duckdb/node-api/package.json").version')."
+  echo "Each pair alternates our command and the peer's; times are wall clock, median (min–max); the ratio is ours / peer's."
+  echo
+  echo "| id | what | ours | peer | ours: median (spread) | peer: median (spread) | ratio |"
+  echo "| --- | --- | --- | --- | --- | --- | --- |"
+  printf '%s\n' "${results[@]}"
+  echo
+  echo "## T3: peak memory (maximum resident set, \`/usr/bin/time -f %M\`)"
+  echo
+  echo "| input | 200k rows | 1M rows | 1M / 200k |"
+  echo "| --- | --- | --- | --- |"
+  echo "| XLSX | $((m200x / 1024)) MiB | $((m1mx / 1024)) MiB | $(echo "$m1mx / $m200x" | bc -l | xargs printf '%.2f') |"
+  echo "| CSV | $((m200c / 1024)) MiB | $((m1mc / 1024)) MiB | $(echo "$m1mc / $m200c" | bc -l | xargs printf '%.2f') |"
+  echo
+  echo "## T8: validate of one 50-row workbook, process start included"
+  echo
+  printf '%.3f s (%.3f–%.3f)\n' "$vm" "$vmin" "$vmax"
+  echo
+  echo "T6, T7 and T9 (a store of 10,000 submissions) are not measured by this version of the script."
+} >"$root/BENCHMARKS.md"
+echo "wrote BENCHMARKS.md"
