@@ -194,6 +194,11 @@ func (c *csvFile) Close() error    { return nil }
 // Walk streams the records. Row.Num is the physical line where each record
 // starts, so a quoted field with line breaks does not shift later rows.
 func (c *csvFile) Walk(ctx context.Context, _ string, fn func(Row) error) error {
+	return concurrentWalk(ctx, "", func(emit func(Row) error) error { return c.scan(ctx, emit) }, fn)
+}
+
+// scan decodes the records in order.
+func (c *csvFile) scan(ctx context.Context, fn func(Row) error) error {
 	sc := newRecordScanner(c.text(), byte(c.delimiter))
 	records := 0
 	for {

@@ -248,7 +248,7 @@ func (x *xlsxFile) Walk(ctx context.Context, sheet string, fn func(Row) error) (
 	}
 	defer rc.Close()
 	r := &sheetReader{dec: xml.NewDecoder(rc), sst: x.sharedStrings, kinds: x.kinds, maxRows: x.limits.MaxRows, sheet: sheet, check: &c}
-	if err := r.run(ctx, fn); err != nil {
+	if err := concurrentWalk(ctx, sheet, func(emit func(Row) error) error { return r.run(ctx, emit) }, fn); err != nil {
 		return err
 	}
 	c.at = r.describeRef()
