@@ -137,7 +137,7 @@ func TestPoisonFileSetAside(t *testing.T) {
 	drop(t, ws, "a.csv", "country,year,value\nFRA,2020,50\n")
 	drop(t, ws, "b.csv", "country,year,value\nDEU,2020,60\n")
 	// Two earlier runs died while reading a.csv.
-	os.WriteFile(p.markerPath(), []byte(`{"name":"a.csv","attempts":2}`), 0o644)
+	os.WriteFile(filepath.Join(ws.State(), "reading.json"), []byte(`{"name":"a.csv","attempts":2}`), 0o644)
 	res, err := p.Execute(context.Background(), CommandRun, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +145,30 @@ func TestPoisonFileSetAside(t *testing.T) {
 	if len(res.Files) != 2 || res.Files[0].Outcome != "rejected" || !strings.Contains(res.Files[0].FirstError, "stopped 2 times") || res.Files[1].Outcome != "accepted" {
 		t.Errorf("files = %+v", res.Files)
 	}
-	if _, err := os.Stat(p.markerPath()); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(ws.State(), "reading.json")); !os.IsNotExist(err) {
+		t.Error("the reading marker was left behind")
+	}
+}
+
+// Files are read two at a time: a run that died while reading two files
+// blames both once, and the next run reads each of them alone, so that
+// only a file that kills a run on its own is ever set aside.
+func TestReadingMarkerWithSeveralFiles(t *testing.T) {
+	ws, p := faultWorkspace(t)
+	drop(t, ws, "a.csv", "country,year,value\nFRA,2020,50\n")
+	drop(t, ws, "b.csv", "country,year,value\nDEU,2020,60\n")
+	drop(t, ws, "c.csv", "country,year,value\nESP,2020,70\n")
+	marker := filepath.Join(ws.State(), "reading.json")
+	os.WriteFile(marker, []byte(`{"reading":[{"name":"a.csv","attempts":2},{"name":"b.csv","attempts":1}]}`), 0o644)
+	res, err := p.Execute(context.Background(), CommandRun, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := outcomes(res)
+	if got["a.csv"] != OutcomeRejected || got["b.csv"] != OutcomeAccepted || got["c.csv"] != OutcomeAccepted {
+		t.Errorf("outcomes = %v", got)
+	}
+	if _, err := os.Stat(marker); !os.IsNotExist(err) {
 		t.Error("the reading marker was left behind")
 	}
 }

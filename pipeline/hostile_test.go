@@ -54,10 +54,11 @@ func TestFileVanishingMidReadDoesNotStopTheRun(t *testing.T) {
 	ws, p := faultWorkspace(t)
 	drop(t, ws, "a.csv", goodCSV)
 	drop(t, ws, "b.csv", otherCSV)
-	p.Progress = func(done, total int, what string) {
-		if what == "reading b.csv" {
-			os.Remove(filepath.Join(ws.Inbox(), "b.csv"))
+	p.openInbox = func(path string) (*os.File, fs.FileInfo, error) {
+		if filepath.Base(path) == "b.csv" {
+			os.Remove(path) // taken back between the listing and the read
 		}
+		return fsx.OpenRegular(path, true)
 	}
 	res, err := p.Execute(context.Background(), CommandRun, Options{})
 	if err != nil {
@@ -116,12 +117,12 @@ func TestSymlinkSwappedAfterListingIsNotFollowed(t *testing.T) {
 	outside := filepath.Join(t.TempDir(), "secret.csv")
 	os.WriteFile(outside, []byte(otherCSV), 0o600)
 	drop(t, ws, "a.csv", goodCSV)
-	p.Progress = func(done, total int, what string) {
-		if what == "reading a.csv" {
-			path := filepath.Join(ws.Inbox(), "a.csv")
+	p.openInbox = func(path string) (*os.File, fs.FileInfo, error) {
+		if filepath.Base(path) == "a.csv" { // swapped between the listing and the read
 			os.Remove(path)
 			os.Symlink(outside, path)
 		}
+		return fsx.OpenRegular(path, true)
 	}
 	res, err := p.Execute(context.Background(), CommandRun, Options{})
 	if err != nil {

@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 
 	"github.com/ilo-pledge/pledgestat/ingest"
 	"github.com/ilo-pledge/pledgestat/ingest/annotate"
@@ -44,22 +46,31 @@ func (p *Pipeline) ingest(ctx context.Context, log *slog.Logger, st *store.Store
 		log.Warn("not read: "+e.Reason, "entry", e.Name, "kind", e.Kind)
 		res.Ignored = append(res.Ignored, e)
 	}
-	files := inbox.Files
-	reader := p.Reader()
 	settle := p.WS.Config.Ingest.SettleDuration()
 	now := p.Now()
-	for i, f := range files {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	var files []workspace.InboxFile
+	for _, f := range inbox.Files {
 		if settle > 0 && now.Sub(f.ModTime) < settle {
 			log.Info("settling: the file changed less than settle_seconds ago; it will be taken by a later run", "file", f.Name)
 			res.Settling = append(res.Settling, f.Name)
 			continue
 		}
-		p.progress(i, len(files), "reading "+f.Name)
-		log.Debug("reading", "file", f.Name)
-		outcome, err := p.take(ctx, log, st, reader, res, f)
+		files = append(files, f)
+	}
+	guard, err := p.openReadGuard()
+	if err != nil {
+		return err
+	}
+	ahead := p.readAhead(ctx, log, guard, files)
+	defer ahead.close()
+	for i := range files {
+		r, err := ahead.next(ctx)
+		if err != nil {
+			return err
+		}
+		p.progress(i, len(files), "filing "+r.f.Name)
+		outcome, err := p.file(ctx, log, st, res, r)
+		ahead.done(r)
 		if err != nil {
 			return err
 		}
@@ -71,43 +82,79 @@ func (p *Pipeline) ingest(ctx context.Context, log *slog.Logger, st *store.Store
 	return nil
 }
 
-// take reads one inbox file and files it. The file is opened once, without
-// following a symbolic link, and must be the file the listing saw;
-// everything is read from that open file, and only that file is moved. A
-// file that cannot be opened or read is left in the inbox and reported
-// (vanished files are only logged): one bad file never stops the others.
-// The error is for failures of the workspace itself.
-func (p *Pipeline) take(ctx context.Context, log *slog.Logger, st *store.Store, reader *ingest.Reader, res *Result, f workspace.InboxFile) (*FileOutcome, error) {
-	fd, info, err := p.openInboxFile(f.Path)
+// readResult is one inbox file read ahead of being filed.
+type readResult struct {
+	f        workspace.InboxFile
+	fd       *os.File
+	info     fs.FileInfo
+	sub      *ingest.Submission
+	outcome  *FileOutcome // decided while reading: left unread, vanished
+	settling string       // why it waits for a later run; "" when it does not
+	err      error        // a failure of the run itself (stopped)
+	done     chan struct{}
+	tokens   int
+}
+
+// read opens and reads one file: the part of taking a file that several
+// files can do at once. It opens the file once without following links,
+// checks it is the file the listing saw, and reads everything from that
+// descriptor. A file that cannot be opened or read is left in the inbox
+// and reported (vanished files are only logged).
+func (p *Pipeline) read(ctx context.Context, log *slog.Logger, reader *ingest.Reader, guard *readGuard, r *readResult) {
+	fd, info, err := p.openInboxFile(r.f.Path)
 	if err != nil {
-		return p.left(log, f, err), nil
+		r.outcome = p.left(log, r.f, err)
+		return
 	}
-	defer fd.Close()
-	if !os.SameFile(info, f.Info) {
-		log.Info("settling: the file was replaced after the inbox was listed; it will be taken by a later run", "file", f.Name)
-		res.Settling = append(res.Settling, f.Name)
-		return nil, nil
+	if !os.SameFile(info, r.f.Info) {
+		fd.Close()
+		r.settling = "the file was replaced after the inbox was listed"
+		return
 	}
-	src := workbook.Source{R: fd, Size: info.Size(), Name: f.Path}
-	sub, err := p.readGuarded(ctx, log, reader, f, src)
+	log.Debug("reading", "file", r.f.Name)
+	src := workbook.Source{R: fd, Size: info.Size(), Name: r.f.Path}
+	sub, err := guard.read(ctx, log, reader, r.f, src)
 	if err != nil {
+		fd.Close()
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			r.err = ctx.Err()
+			return
 		}
-		return p.left(log, f, err), nil
+		r.outcome = p.left(log, r.f, err)
+		return
 	}
-	if changed, err := stillWritten(fd, info, f); err != nil {
-		return p.left(log, f, err), nil
-	} else if changed {
-		log.Info("settling: the file changed while it was read; it will be taken by a later run", "file", f.Name)
+	r.fd, r.info, r.sub = fd, info, sub
+}
+
+// file puts a file that was read where it belongs: archive/ (and the
+// store) or rejected/, in the order of the inbox, one file at a time. The
+// error is for failures of the workspace itself.
+func (p *Pipeline) file(ctx context.Context, log *slog.Logger, st *store.Store, res *Result, r *readResult) (*FileOutcome, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	if r.outcome != nil {
+		return r.outcome, nil
+	}
+	f := r.f
+	if r.settling == "" {
+		if changed, err := stillWritten(r.fd, r.info, f); err != nil {
+			return p.left(log, f, err), nil
+		} else if changed {
+			r.settling = "the file changed while it was read"
+		}
+	}
+	if r.settling != "" {
+		log.Info("settling: "+r.settling+"; it will be taken by a later run", "file", f.Name)
 		res.Settling = append(res.Settling, f.Name)
 		return nil, nil
 	}
 	var outcome FileOutcome
-	if sub.Accepted() {
-		outcome, err = p.accept(ctx, log, st, res.RunID, f, info, sub)
+	var err error
+	if r.sub.Accepted() {
+		outcome, err = p.accept(ctx, log, st, res.RunID, f, r.info, r.sub)
 	} else {
-		outcome, err = p.reject(ctx, log, st, res.RunID, f, info, sub)
+		outcome, err = p.reject(ctx, log, st, res.RunID, f, r.info, r.sub)
 	}
 	var changed *fsx.ChangedError
 	if errors.As(err, &changed) {
@@ -119,6 +166,103 @@ func (p *Pipeline) take(ctx context.Context, log *slog.Logger, st *store.Store, 
 		return nil, err
 	}
 	return &outcome, nil
+}
+
+// Reading ahead: files are read by up to readSlots goroutines while the
+// files before them are filed, so that one file's parsing overlaps another
+// file's fsyncs and both cores work. Files are filed strictly in inbox
+// order. A file over bigFile, and a file a previous run died reading, is
+// read alone (for memory, and so that a crash blames the right file).
+const (
+	readSlots = 3
+	bigFile   = 64 << 20
+)
+
+type readAhead struct {
+	results chan *readResult
+	tokens  chan struct{}
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+func (p *Pipeline) readAhead(ctx context.Context, log *slog.Logger, guard *readGuard, files []workspace.InboxFile) *readAhead {
+	a := &readAhead{results: make(chan *readResult, len(files)), tokens: make(chan struct{}, readSlots), stop: make(chan struct{})}
+	for i := 0; i < readSlots; i++ {
+		a.tokens <- struct{}{}
+	}
+	reader := p.Reader()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		for _, f := range files {
+			r := &readResult{f: f, done: make(chan struct{}), tokens: 1}
+			if f.Size > bigFile || guard.suspect(f.Name) {
+				r.tokens = readSlots
+			}
+			for i := 0; i < r.tokens; i++ {
+				select {
+				case <-a.tokens:
+				case <-a.stop:
+					a.giveBack(i)
+					return
+				}
+			}
+			a.results <- r
+			a.wg.Add(1)
+			go func() {
+				defer a.wg.Done()
+				defer close(r.done)
+				if err := ctx.Err(); err != nil {
+					r.err = err
+					return
+				}
+				p.read(ctx, log, reader, guard, r)
+			}()
+		}
+	}()
+	return a
+}
+
+func (a *readAhead) giveBack(n int) {
+	for i := 0; i < n; i++ {
+		a.tokens <- struct{}{}
+	}
+}
+
+// next returns the next file in inbox order once it is read.
+func (a *readAhead) next(ctx context.Context) (*readResult, error) {
+	select {
+	case r := <-a.results:
+		<-r.done
+		return r, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// done releases a filed file's descriptor and slots.
+func (a *readAhead) done(r *readResult) {
+	if r.fd != nil {
+		r.fd.Close()
+		r.fd = nil
+	}
+	a.giveBack(r.tokens)
+}
+
+// close stops reading ahead and closes what was read but not filed.
+func (a *readAhead) close() {
+	close(a.stop)
+	go func() {
+		for r := range a.results {
+			<-r.done
+			if r.fd != nil {
+				r.fd.Close()
+			}
+			a.giveBack(r.tokens)
+		}
+	}()
+	a.wg.Wait()
+	close(a.results)
 }
 
 // left is the outcome of a file that could not be opened or read: it
@@ -148,38 +292,105 @@ func (p *Pipeline) left(log *slog.Logger, f workspace.InboxFile, err error) *Fil
 // before it is set aside as unreadable.
 const maxReadAttempts = 2
 
-// readingMarker records which file is being read, so that a file that
-// kills the process (out of memory, a fatal error recover cannot catch) is
-// recognised by the next runs instead of stopping every nightly run.
+// readGuard records which files are being read, so that a file that kills
+// the process (out of memory, a fatal error recover cannot catch) is
+// recognised by the next runs instead of stopping every nightly run. The
+// marker is not fsynced: it guards against the process dying, not the
+// machine. A file a run died reading is read alone in the next runs, so
+// that another file read beside it is never blamed.
+type readGuard struct {
+	path     string
+	mu       sync.Mutex
+	previous map[string]int // attempts recorded by runs that died
+	reading  map[string]int // being read now: name -> attempts, this one included
+}
+
 type readingMarker struct {
+	Reading []readingEntry `json:"reading"`
+	// Name and Attempts: the marker of versions that read one file at a
+	// time.
+	Name     string `json:"name,omitempty"`
+	Attempts int    `json:"attempts,omitempty"`
+}
+
+type readingEntry struct {
 	Name     string `json:"name"`
 	Attempts int    `json:"attempts"`
 }
 
-func (p *Pipeline) markerPath() string { return filepath.Join(p.WS.State(), "reading.json") }
-
-// readGuarded reads a file under the reading marker. The marker is not
-// fsynced: it guards against the process dying, not the machine.
-func (p *Pipeline) readGuarded(ctx context.Context, log *slog.Logger, reader *ingest.Reader, f workspace.InboxFile, src workbook.Source) (*ingest.Submission, error) {
-	var m readingMarker
-	if data, err := fsx.ReadRegular(p.markerPath(), 64<<10); err == nil {
+func (p *Pipeline) openReadGuard() (*readGuard, error) {
+	g := &readGuard{path: filepath.Join(p.WS.State(), "reading.json"), previous: map[string]int{}, reading: map[string]int{}}
+	if data, err := fsx.ReadRegular(g.path, 1<<20); err == nil {
+		var m readingMarker
 		json.Unmarshal(data, &m)
+		if m.Name != "" {
+			g.previous[m.Name] = m.Attempts
+		}
+		for _, e := range m.Reading {
+			g.previous[e.Name] = e.Attempts
+		}
 	}
-	attempts := 1
-	if m.Name == f.Name {
-		attempts = m.Attempts + 1
+	return g, nil
+}
+
+func (g *readGuard) suspect(name string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.previous[name] > 0
+}
+
+// read reads a file under the marker, or sets it aside when runs died
+// reading it too often.
+func (g *readGuard) read(ctx context.Context, log *slog.Logger, reader *ingest.Reader, f workspace.InboxFile, src workbook.Source) (*ingest.Submission, error) {
+	g.mu.Lock()
+	died := g.previous[f.Name]
+	if died+1 > maxReadAttempts {
+		delete(g.previous, f.Name)
+		g.writeLocked()
+		g.mu.Unlock()
+		log.Error("set aside: pledgestat stopped while reading this file in earlier runs", "file", f.Name, "attempts", died)
+		return ingest.Unreadable(ctx, src, f.Name, fmt.Sprintf("pledgestat stopped %d times while reading this file (it ran out of memory or crashed), so it was set aside for the other files to flow; open it in Excel, check it, save it again and send it again, or split it", died))
 	}
-	if attempts > maxReadAttempts {
-		log.Error("set aside: pledgestat stopped while reading this file in earlier runs", "file", f.Name, "attempts", m.Attempts)
-		os.Remove(p.markerPath())
-		return ingest.Unreadable(ctx, src, f.Name, fmt.Sprintf("pledgestat stopped %d times while reading this file (it ran out of memory or crashed), so it was set aside for the other files to flow; open it in Excel, check it, save it again and send it again, or split it", m.Attempts))
+	g.reading[f.Name] = died + 1
+	err := g.writeLocked()
+	g.mu.Unlock()
+	if err != nil {
+		return nil, err
 	}
-	data, _ := json.Marshal(readingMarker{Name: f.Name, Attempts: attempts})
-	if err := os.WriteFile(p.markerPath(), data, 0o644); err != nil {
-		return nil, fmt.Errorf("write %s: %w", p.markerPath(), err)
-	}
-	defer os.Remove(p.markerPath())
+	defer func() {
+		g.mu.Lock()
+		delete(g.reading, f.Name)
+		delete(g.previous, f.Name)
+		g.writeLocked()
+		g.mu.Unlock()
+	}()
 	return reader.Read(ctx, src, f.Name)
+}
+
+// writeLocked writes the marker: the files being read, and those earlier
+// runs died on that are not read yet. Called with mu held.
+func (g *readGuard) writeLocked() error {
+	var m readingMarker
+	for name, n := range g.reading {
+		m.Reading = append(m.Reading, readingEntry{name, n})
+	}
+	for name, n := range g.previous {
+		if _, now := g.reading[name]; !now {
+			m.Reading = append(m.Reading, readingEntry{name, n})
+		}
+	}
+	if len(m.Reading) == 0 {
+		if err := os.Remove(g.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove %s: %w", g.path, err)
+		}
+		return nil
+	}
+	sort.Slice(m.Reading, func(i, j int) bool { return m.Reading[i].Name < m.Reading[j].Name })
+	data, _ := json.Marshal(m)
+	if err := os.WriteFile(g.path, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", g.path, err)
+	}
+	return nil
 }
 
 // stillWritten reports whether the file changed since it was listed: its
