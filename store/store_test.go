@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -122,5 +123,44 @@ func TestRepairsTornLedgerAndOrphans(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, ledgerName), []byte(strings.Replace(lines[0], "a.xlsx", "b.xlsx", 1)+lines[0]), 0o644)
 	if _, err := Open(fsx.OS{}, dir, quiet); err == nil || !strings.Contains(err.Error(), "corrupt") {
 		t.Errorf("corrupt ledger opened: %v", err)
+	}
+}
+
+// The totals read from the ledger alone equal the records counted after
+// loading them, with overlapping submissions; a withdrawal switches to
+// counting the records.
+func TestTotalsFromTheLedger(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(fsx.OS{}, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rat := func(country, inst string, y int) records.Ratification {
+		return records.Ratification{Country: country, Instrument: inst, RatificationDate: records.DateOf(y, 1, 1), Source: records.Provenance{File: "f", Cell: "A1"}}
+	}
+	subs := [][]records.Ratification{
+		{rat("FRA", "C097", 2000), rat("DEU", "C097", 2001)},
+		{rat("FRA", "C097", 2002), rat("ITA", "C097", 2003)}, // FRA supersedes
+		{rat("FRA", "C097", 2004), rat("DEU", "C097", 2005), rat("ESP", "C143", 2006)},
+	}
+	for i, rs := range subs {
+		if _, err := s.Accept(ctx, Entry{File: fmt.Sprint(i), SHA256: sha(byte('a' + i)), StoredAs: fmt.Sprint(i)}, records.Set{Ratifications: rs}, func(c string) string { return c }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reopened, _ := OpenReadOnly(dir, quiet)
+	fast, _ := reopened.Totals(ctx)
+	cur, _ := reopened.Current(ctx)
+	if fast[records.DomainRatification] != len(cur.Ratifications) || fast[records.DomainRatification] != 4 {
+		t.Errorf("ledger totals %v, records %d, want 4", fast, len(cur.Ratifications))
+	}
+	if err := s.Record(Entry{Event: EventWithdrawn, Seq: 3}); err != nil {
+		t.Fatal(err)
+	}
+	reopened, _ = OpenReadOnly(dir, quiet)
+	after, _ := reopened.Totals(ctx)
+	if after[records.DomainRatification] != 3 {
+		t.Errorf("after withdrawing submission 3: %v, want 3 (ESP gone, FRA and DEU back to earlier versions)", after)
 	}
 }
