@@ -18,6 +18,11 @@ type Manifest struct {
 	LastYear       *int            `json:"last_year"`
 	Inputs         []ManifestInput `json:"inputs"`
 	Outputs        []ManifestFile  `json:"outputs"`
+	// InputState fingerprints everything the outputs depend on (the
+	// accepted submissions, the configuration, the catalog and reference
+	// data, the tool, the year): a run whose state matches the latest
+	// run's has nothing new to publish.
+	InputState string `json:"input_state,omitempty"`
 }
 
 // ManifestInput is one accepted input file.

@@ -2,6 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ilo-pledge/pledgestat/export"
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/internal/parquetio"
 	"github.com/ilo-pledge/pledgestat/internal/version"
 	"github.com/ilo-pledge/pledgestat/publish"
@@ -134,7 +138,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	}
 	manifest := export.Manifest{
 		RunID: res.RunID, StartedAt: res.StartedAt, FinishedAt: p.Now().UTC(), ToolVersion: version.String(),
-		CatalogVersion: p.Ref.Catalog().Version, Inputs: inputs,
+		CatalogVersion: p.Ref.Catalog().Version, Inputs: inputs, InputState: p.inputState(st),
 	}
 	if result.LastYear >= result.FirstYear {
 		manifest.FirstYear, manifest.LastYear = &result.FirstYear, &result.LastYear
@@ -177,6 +181,42 @@ func (p *Pipeline) previousIndicators(ctx context.Context, mem memory.Allocator)
 		return nil
 	})
 	return out, err
+}
+
+// inputState fingerprints what a build's outputs depend on, from the
+// ledger and the configuration alone (no record is read): the accepted,
+// not withdrawn submissions, the report window, the catalog and reference
+// data, the tool's version and the current year (the default last year
+// stops at it).
+func (p *Pipeline) inputState(st *store.Store) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "tool %s\ncatalog %s\nyear %d\nwindow %d-%d\n", version.String(), p.Ref.Catalog().Version, p.Now().UTC().Year(),
+		p.WS.Config.Report.FirstYear, p.WS.Config.Report.LastYear)
+	for _, s := range p.Ref.Sources() {
+		fmt.Fprintf(h, "reference %s %s\n", s.File, s.AsOf)
+	}
+	for _, e := range st.Accepted() {
+		fmt.Fprintf(h, "submission %d %s\n", e.Seq, e.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// upToDate reports whether the latest run was built from the same inputs:
+// then a nightly run that took no new file has nothing to publish.
+func (p *Pipeline) upToDate(st *store.Store) (string, bool) {
+	latest, err := publish.Latest(p.WS.Out())
+	if err != nil || latest == "" {
+		return "", false
+	}
+	data, err := fsx.ReadRegular(filepath.Join(p.WS.Runs(), latest, ManifestJSON), 64<<20)
+	if err != nil {
+		return "", false
+	}
+	var m export.Manifest
+	if json.Unmarshal(data, &m) != nil || m.InputState == "" {
+		return "", false
+	}
+	return latest, m.InputState == p.inputState(st)
 }
 
 func manifestInputs(accepted []store.Entry) []export.ManifestInput {

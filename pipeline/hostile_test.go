@@ -383,3 +383,40 @@ func TestRecordPanic(t *testing.T) {
 		l.Release()
 	}
 }
+
+// A nightly run that took nothing new does no work; a new file, a
+// withdrawal or a changed report window makes it build; `build` always
+// builds.
+func TestRunWithNothingNewDoesNoWork(t *testing.T) {
+	ws, p := faultWorkspace(t)
+	drop(t, ws, "a.csv", goodCSV)
+	first, err := p.Execute(context.Background(), CommandRun, Options{})
+	if err != nil || !first.Published {
+		t.Fatalf("first run: %v", err)
+	}
+	again, err := p.Execute(context.Background(), CommandRun, Options{})
+	if err != nil || again.Published || again.UpToDate != first.RunID {
+		t.Fatalf("a run with nothing new: published %v, up to date %q, %v", again.Published, again.UpToDate, err)
+	}
+	drop(t, ws, "bad.csv", "country,year,value\nAtlantis,2020,50\n")
+	if r, _ := p.Execute(context.Background(), CommandRun, Options{}); r.Published || r.Count(OutcomeRejected) != 1 {
+		t.Errorf("a rejected file alone changes nothing: published %v", r.Published)
+	}
+	drop(t, ws, "b.csv", otherCSV)
+	if r, _ := p.Execute(context.Background(), CommandRun, Options{}); !r.Published {
+		t.Error("a new accepted file was not published")
+	}
+	ws.Config.Report.LastYear = 2021
+	if r, _ := p.Execute(context.Background(), CommandRun, Options{}); !r.Published {
+		t.Error("a changed report window was not published")
+	}
+	if r, _ := p.Execute(context.Background(), CommandBuild, Options{}); !r.Published {
+		t.Error("build did not build")
+	}
+	if _, err := p.Withdraw(context.Background(), "1", Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := p.Execute(context.Background(), CommandRun, Options{}); !r.Published {
+		t.Error("a withdrawal was not published")
+	}
+}

@@ -109,6 +109,8 @@ type Result struct {
 	RunDir     string                 `json:"run_dir,omitempty"`
 	Indicators int                    `json:"indicators"`
 	Changes    string                 `json:"changes,omitempty"`
+	// UpToDate names the latest run when a run had nothing new to build.
+	UpToDate string `json:"up_to_date,omitempty"`
 	// BuildDuration is how long computing and publishing took.
 	BuildDuration time.Duration `json:"-"`
 }
@@ -198,6 +200,15 @@ func (p *Pipeline) execute(ctx context.Context, log *slog.Logger, cmd Command, r
 	if cmd == CommandRun || cmd == CommandIngest {
 		if err := p.ingest(ctx, log, st, res); err != nil {
 			return err
+		}
+	}
+	if cmd == CommandRun {
+		// A nightly run that took nothing new does no work: the latest run
+		// was built from the same inputs. `build` always builds.
+		if latest, same := p.upToDate(st); same {
+			res.UpToDate = latest
+			log.Info("nothing new: the latest run was built from the same inputs; nothing published", "latest", latest)
+			return nil
 		}
 	}
 	if cmd == CommandRun || cmd == CommandBuild {

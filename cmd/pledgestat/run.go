@@ -91,6 +91,9 @@ func (a *app) printResult(res *pipeline.Result) {
 		}
 		fmt.Fprintln(w)
 	}
+	if res.UpToDate != "" {
+		fmt.Fprintf(w, "nothing new since run %s: out/latest is up to date\n", res.UpToDate)
+	}
 	if res.Published {
 		fmt.Fprintf(w, "published %s: %s observations (%s); out/latest points to it\n", t(res.RunDir), fmt.Sprint(res.Indicators), res.Changes)
 	}
