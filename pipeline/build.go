@@ -161,6 +161,11 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 		years = fmt.Sprintf("%d-%d", result.FirstYear, result.LastYear)
 	}
 	log.Info("published", "run_dir", res.RunDir, "indicators", res.Indicators, "years", years, "changes", res.Changes)
+	// The next builds read the current state from one snapshot instead of
+	// every submission; a failure here costs them speed, nothing else.
+	if err := st.Compact(ctx, names); err != nil {
+		log.Warn("the store's snapshot could not be written; the next build reads every submission", "err", err)
+	}
 	if err := p.prune(log); err != nil {
 		log.Warn("retention: old runs could not be pruned", "err", err)
 	}

@@ -130,6 +130,9 @@ func Open(fsys fsx.FS, dir string, log *slog.Logger) (*Store, error) {
 	if err := s.removeOrphans(); err != nil {
 		return nil, err
 	}
+	if err := s.removeOldSnapshots(s.inForce()); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -406,8 +409,24 @@ func (s *Store) load(ctx context.Context) (*current, error) {
 	}
 	cur := newCurrent()
 	withdrawn := s.withdrawn()
+	through := 0
+	if snap := s.openSnapshot(); snap != nil {
+		set, err := s.readSnapshot(ctx, snap)
+		if err == nil {
+			err = cur.applyChecked(ctx, 0, set)
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err != nil {
+			s.log.Warn("store: the snapshot cannot be read; reading every submission", "err", err)
+			cur = newCurrent()
+		} else {
+			through = snap.state.Through
+		}
+	}
 	for _, e := range s.entries {
-		if e.Event != EventAccepted || withdrawn[e.Seq] {
+		if e.Event != EventAccepted || withdrawn[e.Seq] || e.Seq <= through {
 			continue
 		}
 		if err := ctx.Err(); err != nil {

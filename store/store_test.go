@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -162,5 +163,115 @@ func TestTotalsFromTheLedger(t *testing.T) {
 	after, _ := reopened.Totals(ctx)
 	if after[records.DomainRatification] != 3 {
 		t.Errorf("after withdrawing submission 3: %v, want 3 (ESP gone, FRA and DEU back to earlier versions)", after)
+	}
+}
+
+// The snapshot reflects the ledger: the state read through it equals the
+// state read from every submission, after more submissions, after a
+// withdrawal (which makes the old snapshot unusable), and a snapshot that
+// disagrees with the ledger is not used.
+func TestSnapshotEqualsTheSubmissions(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	names := func(c string) string { return c }
+	s, err := Open(fsx.OS{}, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rat := func(country, inst string, y int) records.Ratification {
+		return records.Ratification{Country: country, Instrument: inst, RatificationDate: records.DateOf(y, 1, 1), Source: records.Provenance{File: "f", Cell: "A1"}}
+	}
+	accept := func(i int, rs ...records.Ratification) {
+		t.Helper()
+		if _, err := s.Accept(ctx, Entry{File: fmt.Sprint(i), SHA256: sha(byte('a' + i)), StoredAs: fmt.Sprint(i)}, records.Set{Ratifications: rs}, names); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// fromSubmissions reads the state with the snapshot pointer hidden.
+	fromSubmissions := func() []records.Ratification {
+		t.Helper()
+		ptr := filepath.Join(dir, snapshotPointer)
+		data, _ := os.ReadFile(ptr)
+		os.Remove(ptr)
+		defer func() {
+			if data != nil {
+				os.WriteFile(ptr, data, 0o644)
+			}
+		}()
+		ro, _ := OpenReadOnly(dir, quiet)
+		cur, err := ro.Current(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cur.Ratifications
+	}
+	throughSnapshot := func() []records.Ratification {
+		t.Helper()
+		ro, _ := OpenReadOnly(dir, quiet)
+		if ro.openSnapshot() == nil {
+			t.Fatal("no usable snapshot")
+		}
+		cur, err := ro.Current(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cur.Ratifications
+	}
+	same := func(what string, a, b []records.Ratification) {
+		t.Helper()
+		if len(a) != len(b) {
+			t.Fatalf("%s: %d records against %d", what, len(a), len(b))
+		}
+		for i := range a {
+			if a[i].Key() != b[i].Key() || a[i].RatificationDate != b[i].RatificationDate {
+				t.Fatalf("%s: record %d is %s %v against %s %v", what, i, a[i].Key(), a[i].RatificationDate, b[i].Key(), b[i].RatificationDate)
+			}
+		}
+	}
+	accept(0, rat("FRA", "C097", 2000), rat("DEU", "C097", 2001))
+	accept(1, rat("FRA", "C097", 2002), rat("ITA", "C097", 2003))
+	if err := s.Compact(ctx, names); err != nil {
+		t.Fatal(err)
+	}
+	same("after compaction", throughSnapshot(), fromSubmissions())
+	// More submissions are applied on top of the snapshot.
+	s, _ = Open(fsx.OS{}, dir, quiet)
+	accept(2, rat("DEU", "C097", 2004), rat("ESP", "C143", 2006))
+	same("a submission since the snapshot", throughSnapshot(), fromSubmissions())
+	// A withdrawal makes the snapshot unusable until the next compaction.
+	if err := s.Record(Entry{Event: EventWithdrawn, Seq: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if ro, _ := OpenReadOnly(dir, quiet); ro.openSnapshot() != nil {
+		t.Error("a snapshot from before a withdrawal was used")
+	}
+	s, _ = Open(fsx.OS{}, dir, quiet)
+	if err := s.Compact(ctx, names); err != nil {
+		t.Fatal(err)
+	}
+	same("after the withdrawal", throughSnapshot(), fromSubmissions())
+	if got := fromSubmissions(); len(got) != 3 || got[0].RatificationDate != records.DateOf(2000, 1, 1) {
+		t.Errorf("withdrawing submission 2 should bring FRA 2000 back: %+v", got)
+	}
+	// A snapshot whose counts disagree with the ledger is not used.
+	dir2 := t.TempDir()
+	s2, _ := Open(fsx.OS{}, dir2, quiet)
+	if _, err := s2.Accept(ctx, Entry{File: "x", SHA256: sha('x'), StoredAs: "x"}, records.Set{Ratifications: []records.Ratification{rat("FRA", "C097", 2000), rat("DEU", "C097", 2001)}}, names); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.Compact(ctx, names); err != nil {
+		t.Fatal(err)
+	}
+	ptr, _ := os.ReadFile(filepath.Join(dir2, snapshotPointer))
+	var p snapshotPointerFile
+	json.Unmarshal(ptr, &p)
+	state := filepath.Join(dir2, p.Dir, snapshotState)
+	data, _ := os.ReadFile(state)
+	if ro, _ := OpenReadOnly(dir2, quiet); ro.openSnapshot() == nil {
+		t.Fatal("the intact snapshot is not used")
+	}
+	os.WriteFile(state, []byte(strings.Replace(string(data), `"ratification": 2`, `"ratification": 1`, 1)), 0o644)
+	if ro, _ := OpenReadOnly(dir2, quiet); ro.openSnapshot() != nil {
+		t.Error("a snapshot that disagrees with the ledger was used")
 	}
 }
