@@ -36,6 +36,10 @@ const (
 	ManifestJSON      = "manifest.json"
 )
 
+// outputWorkers is how many outputs are written at once: they are
+// independent, and compressing them is most of a build's time.
+const outputWorkers = 2
+
 // build computes every indicator from the store (never from archived
 // files) and publishes a new run.
 func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store, res *Result) error {
@@ -100,14 +104,10 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 		}
 	}()
 	inputs := manifestInputs(st.Accepted())
-	writes := []struct {
-		name  string
-		rows  int
-		write func(io.Writer) error
-	}{
-		{IndicatorsParquet, res.Indicators, func(w io.Writer) error { return export.WriteParquet(w, indicators) }},
-		{IndicatorsCSV, res.Indicators, func(w io.Writer) error { return export.WriteCSV(w, indicators) }},
-		{IndicatorsXLSX, res.Indicators, func(w io.Writer) error {
+	writes := []publish.Output{
+		{Name: IndicatorsParquet, Rows: res.Indicators, Write: func(w io.Writer) error { return export.WriteParquet(w, indicators) }},
+		{Name: IndicatorsCSV, Rows: res.Indicators, Write: func(w io.Writer) error { return export.WriteCSV(w, indicators) }},
+		{Name: IndicatorsXLSX, Rows: res.Indicators, Write: func(w io.Writer) error {
 			return export.WriteWorkbook(ctx, w, indicators, export.WorkbookInfo{
 				RunID: res.RunID, StartedAt: res.StartedAt, ToolVersion: version.String(),
 				FirstYear: result.FirstYear, LastYear: result.LastYear, Inputs: inputs,
@@ -117,24 +117,11 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	}
 	for _, d := range records.Domains() {
 		t := tables[d]
-		writes = append(writes, struct {
-			name  string
-			rows  int
-			write func(io.Writer) error
-		}{string(d) + ".parquet", int(t.NumRows()), func(w io.Writer) error { return export.WriteParquet(w, t) }})
+		writes = append(writes, publish.Output{Name: string(d) + ".parquet", Rows: int(t.NumRows()), Write: func(w io.Writer) error { return export.WriteParquet(w, t) }})
 	}
-	writes = append(writes, struct {
-		name  string
-		rows  int
-		write func(io.Writer) error
-	}{ChangesCSV, len(changes), func(w io.Writer) error { return export.WriteChanges(w, changes) }})
-	for _, wr := range writes {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if _, err := stage.Write(ctx, wr.name, wr.rows, wr.write); err != nil {
-			return fmt.Errorf("write %s: %w", wr.name, err)
-		}
+	writes = append(writes, publish.Output{Name: ChangesCSV, Rows: len(changes), Write: func(w io.Writer) error { return export.WriteChanges(w, changes) }})
+	if err := stage.WriteAll(ctx, writes, outputWorkers); err != nil {
+		return err
 	}
 	manifest := export.Manifest{
 		RunID: res.RunID, StartedAt: res.StartedAt, FinishedAt: p.Now().UTC(), ToolVersion: version.String(),

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 )
@@ -54,6 +55,57 @@ func Stage(fsys fsx.FS, out, runID string) (*Staging, error) {
 	return &Staging{fs: fsys, out: out, runID: runID, dir: dir}, nil
 }
 
+// Output is one file to write into the staging folder.
+type Output struct {
+	Name  string
+	Rows  int
+	Write func(w io.Writer) error
+}
+
+// WriteAll writes the outputs, up to workers at once (they are
+// independent: both cores compress), and records them in the order given,
+// whatever order they finish in. The first failure stops the rest.
+func (s *Staging) WriteAll(ctx context.Context, outputs []Output, workers int) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	files := make([]File, len(outputs))
+	errs := make([]error, len(outputs))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < max(1, workers); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				o := outputs[i]
+				f, err := s.write(ctx, o.Name, o.Rows, o.Write)
+				if err != nil {
+					errs[i] = fmt.Errorf("write %s: %w", o.Name, err)
+					cancel()
+					continue
+				}
+				files[i] = f
+			}
+		}()
+	}
+	for i := range outputs {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.files = append(s.files, files...)
+	return nil
+}
+
 // Files lists what was written so far, in order.
 func (s *Staging) Files() []File { return append([]File(nil), s.files...) }
 
@@ -76,6 +128,15 @@ func (c *countingHash) Write(p []byte) (int, error) {
 // Once ctx is done, the next write to the file fails with ctx's error, so
 // a long export stops promptly and the staging folder is never committed.
 func (s *Staging) Write(ctx context.Context, name string, rows int, write func(w io.Writer) error) (File, error) {
+	f, err := s.write(ctx, name, rows, write)
+	if err != nil {
+		return File{}, err
+	}
+	s.files = append(s.files, f)
+	return f, nil
+}
+
+func (s *Staging) write(ctx context.Context, name string, rows int, write func(w io.Writer) error) (File, error) {
 	h := sha256.New()
 	var counted *countingHash
 	err := fsx.WriteFile(s.fs, filepath.Join(s.dir, name), 0o644, func(w io.Writer) error {
@@ -85,9 +146,7 @@ func (s *Staging) Write(ctx context.Context, name string, rows int, write func(w
 	if err != nil {
 		return File{}, err
 	}
-	f := File{Name: name, SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: counted.n, Rows: rows}
-	s.files = append(s.files, f)
-	return f, nil
+	return File{Name: name, SHA256: hex.EncodeToString(h.Sum(nil)), Bytes: counted.n, Rows: rows}, nil
 }
 
 // Commit renames the staging folder to out/runs/RUN_ID and switches

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -23,7 +24,7 @@ type agreementRow struct {
 	signedYear  int // 0 when unknown
 	endYear     int // 0 when it never ends
 	parties     []string
-	flags       map[string]string
+	flags       []string // aligned with records.ProvisionFlags()
 	ref         string
 }
 
@@ -67,7 +68,7 @@ func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
 	typ, status, file, sheet, cell := cols[0], cols[1], cols[2], cols[3], cols[4]
 	for i := 0; i < int(b.NumRows()); i++ {
 		a := agreementRow{typ: typ.Value(i), negotiating: optValue(status, i) == records.StatusNegotiating,
-			flags: map[string]string{}, ref: ref(file.Value(i), sheet.Value(i), cell.Value(i))}
+			flags: make([]string, len(flagCols)), ref: ref(file.Value(i), sheet.Value(i), cell.Value(i))}
 		if signed.IsValid(i) {
 			a.signedYear = int(signed.Value(i))
 			t.latest = max(t.latest, a.signedYear)
@@ -82,8 +83,8 @@ func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
 		for k := start; k < stop; k++ {
 			a.parties = append(a.parties, partyValues.Value(int(k)))
 		}
-		for j, f := range records.ProvisionFlags() {
-			a.flags[f] = flagCols[j].Value(i)
+		for j := range flagCols {
+			a.flags[j] = flagCols[j].Value(i)
 		}
 		t.list = append(t.list, a)
 	}
@@ -114,27 +115,104 @@ func (c *computation) belongs(a agreementRow, ar area) bool {
 	return false
 }
 
+// areasOf returns the codes of the areas an agreement belongs to (see
+// belongs): the world, the regions of its parties, its parties; each once.
+func (c *computation) areasOf(a agreementRow) []string {
+	out := []string{c.areas.world.code}
+	seen := map[string]bool{}
+	for _, p := range a.parties {
+		if r := c.areas.countries[p].region; r != "" && !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	for _, p := range a.parties {
+		if !seen["#"+p] {
+			seen["#"+p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// agreementAreas returns, for each agreement of the table, the areas it
+// belongs to; computed once per computation.
+func (c *computation) agreementAreas() [][]string {
+	if c.agrAreas == nil {
+		c.agrAreas = make([][]string, len(c.agr.list))
+		for i, a := range c.agr.list {
+			c.agrAreas[i] = c.areasOf(a)
+		}
+	}
+	return c.agrAreas
+}
+
+// yearSpan is the part of the report window in which an agreement is
+// counted: active at the end of the year, or signed during it. from > to
+// when never.
+func (c *computation) yearSpan(a agreementRow, signed bool) (from, to int) {
+	if a.negotiating || a.signedYear == 0 {
+		return 1, 0
+	}
+	if signed {
+		return max(a.signedYear, c.first), min(a.signedYear, c.last)
+	}
+	to = c.last
+	if a.endYear != 0 {
+		to = min(to, a.endYear-1)
+	}
+	return max(a.signedYear, c.first), to
+}
+
 // agreementCount computes counts of active agreements at the end of the
 // year, or of agreements signed during it, of one type group. Countries get
 // rows when party to at least one agreement of the group that is not
-// negotiating.
+// negotiating. Each agreement adds itself to the years it counts in, for
+// the areas it belongs to: one pass over the agreements, not one per area
+// and year.
 func (c *computation) agreementCount(ind refdata.Indicator) {
 	// A store without any agreement says nothing about agreements: publish
 	// no count rather than zeros that read as "none exist".
-	if len(c.agr.list) == 0 {
+	if len(c.agr.list) == 0 || c.last < c.first {
 		return
 	}
 	group := typeGroups[ind.AgreementTypes]
-	var pool []agreementRow
+	signed := ind.Method == refdata.AgreementSigned
+	nYears := c.last - c.first + 1
+	counts := map[string][]int{}
+	refs := map[string][][]string{} // countries only
 	parties := map[string]bool{}
-	for _, a := range c.agr.list {
+	areasOf := c.agreementAreas()
+	for i, a := range c.agr.list {
 		if !group[a.typ] {
 			continue
 		}
-		pool = append(pool, a)
 		if !a.negotiating {
 			for _, p := range a.parties {
 				parties[p] = true
+			}
+		}
+		from, to := c.yearSpan(a, signed)
+		if from > to {
+			continue
+		}
+		for _, code := range areasOf[i] {
+			n := counts[code]
+			if n == nil {
+				n = make([]int, nYears)
+				counts[code] = n
+			}
+			country := c.areas.countries[code].typ == refdata.AreaCountry
+			for y := from; y <= to; y++ {
+				n[y-c.first]++
+				if country {
+					r := refs[code]
+					if r == nil {
+						r = make([][]string, nYears)
+						refs[code] = r
+					}
+					r[y-c.first] = append(r[y-c.first], a.ref)
+				}
 			}
 		}
 	}
@@ -144,25 +222,17 @@ func (c *computation) agreementCount(ind refdata.Indicator) {
 			areas = append(areas, c.areas.countries[ct.ISO3])
 		}
 	}
-	counted := func(a agreementRow, y int) bool {
-		if ind.Method == refdata.AgreementSigned {
-			return !a.negotiating && a.signedYear == y
-		}
-		return a.active(y)
-	}
 	for _, y := range c.years() {
 		for _, ar := range areas {
 			n := 0
-			var refs []string
-			for _, a := range pool {
-				if counted(a, y) && c.belongs(a, ar) {
-					n++
-					if ar.typ == refdata.AreaCountry {
-						refs = append(refs, a.ref)
-					}
-				}
+			if cs := counts[ar.code]; cs != nil {
+				n = cs[y-c.first]
 			}
-			c.emit(ind, ar, y, "T", "", float64(n), nil, nil, refs)
+			var r []string
+			if rs := refs[ar.code]; rs != nil && ar.typ == refdata.AreaCountry {
+				r = rs[y-c.first]
+			}
+			c.emit(ind, ar, y, "T", "", float64(n), nil, nil, r)
 		}
 	}
 }
@@ -172,26 +242,49 @@ func (c *computation) agreementCount(ind refdata.Indicator) {
 // among those whose flag is yes, no or partial; unknown is left out of
 // both. No row when the denominator is 0.
 func (c *computation) agreementShare(ind refdata.Indicator) {
+	if c.last < c.first {
+		return
+	}
 	group := typeGroups["L"]
+	flag := slices.Index(records.ProvisionFlags(), ind.Flag)
+	if flag < 0 {
+		return
+	}
+	nYears := c.last - c.first + 1
+	num, den := map[string][]int{}, map[string][]int{}
+	areasOf := c.agreementAreas()
+	for i, a := range c.agr.list {
+		if !group[a.typ] {
+			continue
+		}
+		yes := a.flags[flag] == records.FlagYes
+		if !yes && a.flags[flag] != records.FlagNo && a.flags[flag] != records.FlagPartial {
+			continue
+		}
+		from, to := c.yearSpan(a, false)
+		for _, code := range areasOf[i] {
+			if c.areas.countries[code].typ == refdata.AreaCountry {
+				continue // shares are published for the world and the regions
+			}
+			if den[code] == nil {
+				num[code], den[code] = make([]int, nYears), make([]int, nYears)
+			}
+			for y := from; y <= to; y++ {
+				den[code][y-c.first]++
+				if yes {
+					num[code][y-c.first]++
+				}
+			}
+		}
+	}
 	for _, y := range c.years() {
 		for _, ar := range c.areas.aggregates() {
-			num, den := 0, 0
-			for _, a := range c.agr.list {
-				if !group[a.typ] || !a.active(y) || !c.belongs(a, ar) {
-					continue
-				}
-				switch a.flags[ind.Flag] {
-				case records.FlagYes:
-					num++
-					den++
-				case records.FlagNo, records.FlagPartial:
-					den++
-				}
-			}
-			if den == 0 {
+			d := den[ar.code]
+			if d == nil || d[y-c.first] == 0 {
 				continue
 			}
-			c.emit(ind, ar, y, "T", "", 100*float64(num)/float64(den), ptr(float64(num)), ptr(float64(den)), nil)
+			n := num[ar.code][y-c.first]
+			c.emit(ind, ar, y, "T", "", 100*float64(n)/float64(d[y-c.first]), ptr(float64(n)), ptr(float64(d[y-c.first])), nil)
 		}
 	}
 }

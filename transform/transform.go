@@ -123,6 +123,7 @@ type computation struct {
 	cov         *coverageTable
 	agr         *agreementTable
 	out         []Observation
+	agrAreas    [][]string // the areas of each agreement, once computed
 }
 
 func (c *computation) years() []int {

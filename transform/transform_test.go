@@ -3,6 +3,8 @@ package transform
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -307,5 +309,99 @@ func TestSortOrder(t *testing.T) {
 	}
 	if o[4].RefArea != "X06" || o[4].RefAreaType != refdata.AreaRegion {
 		t.Errorf("regions must follow the world: %+v", o[4])
+	}
+}
+
+// Property: the agreement counts and shares computed in one pass over the
+// agreements equal the definition applied naively (every agreement for
+// every area and year, with belongs and active), on random agreements.
+func TestAgreementIndicatorsMatchTheDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 9))
+	countries := []string{"FRA", "DEU", "PHL", "KEN", "BRA", "SAU", "IND", "NPL", "QAT", "MEX"}
+	types := []string{"BLA", "MOU", "OTHER", "SSA", "MULTILATERAL_SSA", "REGIONAL_FRAMEWORK"}
+	flags := []string{records.FlagYes, records.FlagNo, records.FlagPartial, records.FlagUnknown}
+	for round := 0; round < 20; round++ {
+		var set records.Set
+		for i := 0; i < 40; i++ {
+			p1, p2 := countries[rng.IntN(len(countries))], countries[rng.IntN(len(countries))]
+			if p1 == p2 {
+				continue
+			}
+			signed, end := 2010+rng.IntN(14), 0
+			if rng.IntN(3) == 0 {
+				end = signed + rng.IntN(6)
+			}
+			status := ""
+			if rng.IntN(8) == 0 {
+				status, signed = records.StatusNegotiating, 0
+			}
+			fl := map[string]string{}
+			for _, f := range records.ProvisionFlags() {
+				fl[f] = flags[rng.IntN(len(flags))]
+			}
+			set.Agreements = append(set.Agreements, agreement(fmt.Sprintf("A%d", i), types[rng.IntN(len(types))], []string{p1, p2}, signed, end, status, fl))
+		}
+		opts := Options{FirstYear: 2012, LastYear: 2022}
+		obs := compute(t, set, opts)
+		// The definition, applied naively.
+		c := &computation{ref: testRef, areas: newAreas(testRef), first: 2012, last: 2022}
+		mem := memory.NewGoAllocator()
+		b := records.NewAgreementBatch(mem, set.Agreements, nameOf)
+		agr, err := readAgreements(b)
+		b.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ind := range testRef.Catalog().Indicators {
+			if ind.Method != refdata.AgreementActive && ind.Method != refdata.AgreementSigned && ind.Method != refdata.AgreementShare {
+				continue
+			}
+			for y := 2012; y <= 2022; y++ {
+				for _, ar := range c.areas.aggregates() {
+					n, num, den := 0, 0, 0
+					for _, a := range agr.list {
+						if !c.belongs(a, ar) {
+							continue
+						}
+						switch ind.Method {
+						case refdata.AgreementActive:
+							if typeGroups[ind.AgreementTypes][a.typ] && a.active(y) {
+								n++
+							}
+						case refdata.AgreementSigned:
+							if typeGroups[ind.AgreementTypes][a.typ] && !a.negotiating && a.signedYear == y {
+								n++
+							}
+						case refdata.AgreementShare:
+							flag := a.flags[slices.Index(records.ProvisionFlags(), ind.Flag)]
+							if typeGroups["L"][a.typ] && a.active(y) {
+								if flag == records.FlagYes {
+									num++
+									den++
+								} else if flag == records.FlagNo || flag == records.FlagPartial {
+									den++
+								}
+							}
+						}
+					}
+					key := fmt.Sprintf("%s %s %d T ", ind.ID, ar.code, y)
+					got, ok := obs[key]
+					switch {
+					case ind.Method == refdata.AgreementShare && den == 0:
+						if ok {
+							t.Fatalf("round %d: %s published with an empty denominator", round, key)
+						}
+					case ind.Method == refdata.AgreementShare:
+						if !ok || *got.Numerator != float64(num) || *got.Denominator != float64(den) {
+							t.Fatalf("round %d: %s = %+v, want %d/%d", round, key, got, num, den)
+						}
+					default:
+						if !ok || got.Value != float64(n) {
+							t.Fatalf("round %d: %s = %v (present %v), want %d", round, key, got.Value, ok, n)
+						}
+					}
+				}
+			}
+		}
 	}
 }
