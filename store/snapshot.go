@@ -209,6 +209,10 @@ func (s *Store) Compact(ctx context.Context, names records.NameFunc) error {
 			return fmt.Errorf("snapshot %s: %w", d, err)
 		}
 	}
+	if err := s.writeIndex(tmp, cur); err != nil {
+		s.fs.RemoveAll(tmp)
+		return fmt.Errorf("snapshot: %w", err)
+	}
 	data, _ := json.MarshalIndent(state, "", "  ")
 	if err := fsx.WriteFile(s.fs, filepath.Join(tmp, snapshotState), 0o644, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 		s.fs.RemoveAll(tmp)

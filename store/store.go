@@ -87,6 +87,7 @@ type Store struct {
 	log      *slog.Logger
 	entries  []Entry
 	current  *current // merged records, loaded on first use
+	keys     *keyIndex // current record keys, when the records are not loaded
 	readOnly bool
 	// Indexes of the ledger, kept up to date by note.
 	bySHA      map[string][]int // SHA-256 -> indexes of accepted entries
@@ -317,7 +318,7 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, names reco
 	if s.readOnly {
 		return e, errors.New("store opened read-only")
 	}
-	cur, err := s.load(ctx)
+	superseded, err := s.supersededBy(ctx, set)
 	if err != nil {
 		return e, err
 	}
@@ -331,7 +332,7 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, names reco
 			e.Rows[string(d)] = n
 		}
 	}
-	e.Superseded = cur.supersededBy(set)
+	e.Superseded = superseded
 	dir := s.submissionDir(e.Seq, e.SHA256)
 	if err := s.writeSubmission(dir, set, names); err != nil {
 		return e, err
@@ -339,8 +340,32 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, names reco
 	if err := s.append(e); err != nil {
 		return e, err
 	}
-	cur.apply(e.Seq, set)
+	if s.current != nil {
+		s.current.apply(e.Seq, set)
+	}
+	if s.keys != nil {
+		s.keys.add(set)
+	}
 	return e, nil
+}
+
+// supersededBy counts what a set would supersede: from the records when
+// they are loaded, else from the key index, else by loading them.
+func (s *Store) supersededBy(ctx context.Context, set records.Set) (map[string]int, error) {
+	if s.current == nil {
+		idx, err := s.index(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if idx != nil {
+			return idx.supersededBy(set), nil
+		}
+	}
+	cur, err := s.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return cur.supersededBy(set), nil
 }
 
 // Record appends a non-accepting event (duplicate, rejected, withdrawn).
@@ -349,7 +374,7 @@ func (s *Store) Record(e Entry) error {
 		e.Time = time.Now().UTC()
 	}
 	if e.Event == EventWithdrawn {
-		s.current = nil // recompute without it
+		s.current, s.keys = nil, nil // recompute without it
 	}
 	return s.append(e)
 }
@@ -560,6 +585,15 @@ func (c *current) set() records.Set {
 func (s *Store) SimilarAgreements(ctx context.Context, a records.Agreement) ([]records.Agreement, error) {
 	if a.AgreementID != "" {
 		return nil, nil
+	}
+	if s.current == nil {
+		idx, err := s.index(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if idx != nil {
+			return idx.similar(a), nil
+		}
 	}
 	cur, err := s.load(ctx)
 	if err != nil {

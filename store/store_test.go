@@ -275,3 +275,54 @@ func TestSnapshotEqualsTheSubmissions(t *testing.T) {
 		t.Error("a snapshot that disagrees with the ledger was used")
 	}
 }
+
+// Accepting a file through the key index (the records not loaded) counts
+// the same superseded records and finds the same agreements without an id
+// as with the records loaded, and does not load them.
+func TestKeyIndexAgreesWithTheRecords(t *testing.T) {
+	ctx := context.Background()
+	names := func(c string) string { return c }
+	rat := func(country string, y int) records.Ratification {
+		return records.Ratification{Country: country, Instrument: "C097", RatificationDate: records.DateOf(y, 1, 1), Source: records.Provenance{File: "f", Cell: "A1"}}
+	}
+	agr := func(parties []string, y int, file string) records.Agreement {
+		a := records.Agreement{Title: "t", Type: "BLA", Parties: parties, Signed: records.PartialDate{Year: y}, Source: records.Provenance{File: file, Cell: "A1"}}
+		for range records.ProvisionFlags() {
+			a.Provisions = append(a.Provisions, records.FlagUnknown)
+		}
+		return a
+	}
+	build := func(dir string, compact bool) *Store {
+		s, err := Open(fsx.OS{}, dir, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Accept(ctx, Entry{File: "1", SHA256: sha('1'), StoredAs: "1"}, records.Set{Ratifications: []records.Ratification{rat("FRA", 2000), rat("DEU", 2001)}, Agreements: []records.Agreement{agr([]string{"DEU", "PHL"}, 2018, "old.csv")}}, names)
+		if compact {
+			if err := s.Compact(ctx, names); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.Accept(ctx, Entry{File: "2", SHA256: sha('2'), StoredAs: "2"}, records.Set{Ratifications: []records.Ratification{rat("ITA", 2003)}}, names)
+		s, _ = Open(fsx.OS{}, dir, quiet) // a new process: nothing loaded
+		return s
+	}
+	indexed, loaded := build(t.TempDir(), true), build(t.TempDir(), false)
+	next := records.Set{Ratifications: []records.Ratification{rat("FRA", 2010), rat("ITA", 2011), rat("ESP", 2012)}, Agreements: []records.Agreement{agr([]string{"DEU", "PHL"}, 2019, "new.csv")}}
+	similarIdx, _ := indexed.SimilarAgreements(ctx, next.Agreements[0])
+	similarLoad, _ := loaded.SimilarAgreements(ctx, next.Agreements[0])
+	if len(similarIdx) != 1 || len(similarLoad) != 1 || similarIdx[0].Signed.Year != 2018 || similarIdx[0].Source.File != "old.csv" {
+		t.Errorf("similar agreements: index %+v, records %+v", similarIdx, similarLoad)
+	}
+	ei, err := indexed.Accept(ctx, Entry{File: "3", SHA256: sha('3'), StoredAs: "3"}, next, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if indexed.current != nil {
+		t.Error("accepting through the index loaded the records")
+	}
+	el, _ := loaded.Accept(ctx, Entry{File: "3", SHA256: sha('3'), StoredAs: "3"}, next, names)
+	if ei.Superseded["ratification"] != 2 || ei.Superseded["ratification"] != el.Superseded["ratification"] || ei.Superseded["blma"] != el.Superseded["blma"] {
+		t.Errorf("superseded: index %v, records %v", ei.Superseded, el.Superseded)
+	}
+}

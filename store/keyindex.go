@@ -1,0 +1,201 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
+	"github.com/ilo-pledge/pledgestat/records"
+)
+
+// The key index lets a submission be accepted without reading the current
+// records: what it supersedes is counted from the hashes of the current
+// record keys, and an agreement without an id is compared with the
+// current agreements without an id (type, parties, year, file). The
+// snapshot carries both for its records (keys-DOMAIN.bin, sorted 64-bit
+// FNV-1a hashes; agreements-noid.json); the submissions accepted since are
+// read and added. Without a usable snapshot the records are read, as
+// before. A hash shared by two keys would only miscount a superseded
+// figure (never a record), and the ledger check of the next snapshot
+// would then set the snapshot aside.
+
+// keyIndex is the current record keys and agreements without an id.
+type keyIndex struct {
+	keys map[records.Domain]map[uint64]struct{}
+	noid map[string][]noidAgreement
+}
+
+// noidAgreement is what a notice about an agreement without an id needs.
+type noidAgreement struct {
+	Year int    `json:"year"`
+	File string `json:"file"`
+}
+
+func keyHash(key string) uint64 {
+	h := fnv.New64a()
+	io.WriteString(h, key)
+	return h.Sum64()
+}
+
+// noidKey groups agreements without an id by type and parties.
+func noidKey(a records.Agreement) string { return a.Type + "|" + strings.Join(a.Parties, ";") }
+
+func newKeyIndex() *keyIndex {
+	idx := &keyIndex{keys: map[records.Domain]map[uint64]struct{}{}, noid: map[string][]noidAgreement{}}
+	for _, d := range records.Domains() {
+		idx.keys[d] = map[uint64]struct{}{}
+	}
+	return idx
+}
+
+// add records a set's keys and agreements without an id.
+func (idx *keyIndex) add(set records.Set) {
+	for _, r := range set.Ratifications {
+		idx.keys[records.DomainRatification][keyHash(r.Key())] = struct{}{}
+	}
+	for _, o := range set.Coverage {
+		idx.keys[records.DomainSocialProtection][keyHash(o.Key())] = struct{}{}
+	}
+	for _, a := range set.Agreements {
+		idx.keys[records.DomainBLMA][keyHash(a.Key())] = struct{}{}
+		if a.AgreementID == "" {
+			k := noidKey(a)
+			idx.noid[k] = append(idx.noid[k], noidAgreement{Year: a.Signed.Year, File: a.Source.File})
+		}
+	}
+}
+
+// supersededBy counts, per domain, the records of set whose key is
+// current.
+func (idx *keyIndex) supersededBy(set records.Set) map[string]int {
+	out := map[string]int{}
+	count := func(d records.Domain, key string) {
+		if _, ok := idx.keys[d][keyHash(key)]; ok {
+			out[string(d)]++
+		}
+	}
+	for _, r := range set.Ratifications {
+		count(records.DomainRatification, r.Key())
+	}
+	for _, o := range set.Coverage {
+		count(records.DomainSocialProtection, o.Key())
+	}
+	for _, a := range set.Agreements {
+		count(records.DomainBLMA, a.Key())
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// similar returns the current agreements without an id of a's type and
+// parties but another signature year.
+func (idx *keyIndex) similar(a records.Agreement) []records.Agreement {
+	var out []records.Agreement
+	for _, b := range idx.noid[noidKey(a)] {
+		if b.Year != a.Signed.Year {
+			out = append(out, records.Agreement{Type: a.Type, Parties: a.Parties, Signed: records.PartialDate{Year: b.Year}, Source: records.Provenance{File: b.File}})
+		}
+	}
+	return out
+}
+
+// index returns the key index, built once from the snapshot and the
+// submissions accepted since; nil when there is no usable snapshot with
+// an index (then the records are read).
+func (s *Store) index(ctx context.Context) (*keyIndex, error) {
+	if s.keys != nil {
+		return s.keys, nil
+	}
+	snap := s.openSnapshot()
+	if snap == nil {
+		return nil, nil
+	}
+	idx := newKeyIndex()
+	for _, d := range records.Domains() {
+		if snap.state.Rows[string(d)] == 0 {
+			continue
+		}
+		data, err := fsx.ReadRegular(filepath.Join(snap.dir, "keys-"+string(d)+".bin"), 1<<34)
+		if err != nil || len(data)%8 != 0 {
+			return nil, nil // an older snapshot without its index: read the records
+		}
+		for i := 0; i < len(data); i += 8 {
+			idx.keys[d][binary.LittleEndian.Uint64(data[i:])] = struct{}{}
+		}
+	}
+	if data, err := fsx.ReadRegular(filepath.Join(snap.dir, "agreements-noid.json"), 1<<30); err == nil {
+		if json.Unmarshal(data, &idx.noid) != nil {
+			return nil, nil
+		}
+	} else if snap.state.Rows[string(records.DomainBLMA)] > 0 {
+		return nil, nil
+	}
+	withdrawn := s.withdrawn()
+	for _, e := range s.entries {
+		if e.Event != EventAccepted || withdrawn[e.Seq] || e.Seq <= snap.state.Through {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		set, err := s.readSubmission(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		idx.add(set)
+	}
+	s.keys = idx
+	return idx, nil
+}
+
+// writeIndex writes the key index of a state beside its snapshot.
+func (s *Store) writeIndex(dir string, cur *current) error {
+	write := func(name string, data []byte) error {
+		return fsx.WriteFile(s.fs, filepath.Join(dir, name), 0o644, func(w io.Writer) error {
+			_, err := w.Write(data)
+			return err
+		})
+	}
+	orders := map[records.Domain][]string{
+		records.DomainRatification:     cur.rat.order,
+		records.DomainSocialProtection: cur.cov.order,
+		records.DomainBLMA:             cur.agr.order,
+	}
+	for d, keys := range orders {
+		if len(keys) == 0 {
+			continue
+		}
+		hashes := make([]uint64, len(keys))
+		for i, k := range keys {
+			hashes[i] = keyHash(k)
+		}
+		slices.Sort(hashes)
+		data := make([]byte, 8*len(hashes))
+		for i, h := range hashes {
+			binary.LittleEndian.PutUint64(data[8*i:], h)
+		}
+		if err := write("keys-"+string(d)+".bin", data); err != nil {
+			return fmt.Errorf("key index: %w", err)
+		}
+	}
+	noid := map[string][]noidAgreement{}
+	for _, k := range cur.agr.order {
+		if a := cur.agr.byKey[k]; a.AgreementID == "" {
+			noid[noidKey(a)] = append(noid[noidKey(a)], noidAgreement{Year: a.Signed.Year, File: a.Source.File})
+		}
+	}
+	data, err := json.Marshal(noid)
+	if err != nil {
+		return err
+	}
+	return write("agreements-noid.json", data)
+}
