@@ -154,6 +154,20 @@ func maps2Equal(a, b map[string]int) bool {
 	return true
 }
 
+// indexed reports whether the snapshot carries its key index (snapshots
+// written before the index existed do not; the next compaction adds it).
+func (snap *snapshot) indexed() bool {
+	for d, n := range snap.state.Rows {
+		if n == 0 {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(snap.dir, "keys-"+d+".bin")); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
 // readSnapshot reads a snapshot's records, in order.
 func (s *Store) readSnapshot(ctx context.Context, snap *snapshot) (records.Set, error) {
 	var set records.Set
@@ -178,7 +192,7 @@ func (s *Store) Compact(ctx context.Context, names records.NameFunc) error {
 	if s.readOnly {
 		return errors.New("store opened read-only")
 	}
-	if snap := s.openSnapshot(); snap != nil && snap.state.Through == s.lastSeq {
+	if snap := s.openSnapshot(); snap != nil && snap.state.Through == s.lastSeq && snap.indexed() {
 		return nil
 	}
 	cur, err := s.load(ctx)
