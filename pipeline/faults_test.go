@@ -190,3 +190,19 @@ func TestAgreementYearCorrectionNoticed(t *testing.T) {
 		t.Errorf("files = %+v", res.Files)
 	}
 }
+
+// The marker's entries for files no longer in the inbox are dropped: a new
+// file that gets the same name starts with a clean record.
+func TestReadingMarkerForgetsFilesThatLeft(t *testing.T) {
+	ws, p := faultWorkspace(t)
+	marker := filepath.Join(ws.State(), "reading.json")
+	os.WriteFile(marker, []byte(`{"reading":[{"name":"gone.csv","attempts":1}]}`), 0o644)
+	drop(t, ws, "a.csv", "country,year,value\nFRA,2020,50\n")
+	if _, err := p.Execute(context.Background(), CommandIngest, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(marker); !os.IsNotExist(err) {
+		data, _ := os.ReadFile(marker)
+		t.Errorf("the marker keeps a file that left the inbox: %s", data)
+	}
+}

@@ -57,7 +57,7 @@ func (p *Pipeline) ingest(ctx context.Context, log *slog.Logger, st *store.Store
 		}
 		files = append(files, f)
 	}
-	guard, err := p.openReadGuard()
+	guard, err := p.openReadGuard(inbox.Files)
 	if err != nil {
 		return err
 	}
@@ -201,6 +201,12 @@ func (p *Pipeline) readAhead(ctx context.Context, log *slog.Logger, guard *readG
 			}
 			for i := 0; i < r.tokens; i++ {
 				select {
+				case <-a.stop: // checked first: once told to stop, read nothing more
+					a.giveBack(i)
+					return
+				default:
+				}
+				select {
 				case <-a.tokens:
 				case <-a.stop:
 					a.giveBack(i)
@@ -318,7 +324,10 @@ type readingEntry struct {
 	Attempts int    `json:"attempts"`
 }
 
-func (p *Pipeline) openReadGuard() (*readGuard, error) {
+// openReadGuard reads the marker of earlier runs. Entries for files no
+// longer in the inbox are dropped: a new file that happens to get the same
+// name starts with a clean record.
+func (p *Pipeline) openReadGuard(inbox []workspace.InboxFile) (*readGuard, error) {
 	g := &readGuard{path: filepath.Join(p.WS.State(), "reading.json"), previous: map[string]int{}, reading: map[string]int{}}
 	if data, err := fsx.ReadRegular(g.path, 1<<20); err == nil {
 		var m readingMarker
@@ -328,6 +337,15 @@ func (p *Pipeline) openReadGuard() (*readGuard, error) {
 		}
 		for _, e := range m.Reading {
 			g.previous[e.Name] = e.Attempts
+		}
+	}
+	present := map[string]bool{}
+	for _, f := range inbox {
+		present[f.Name] = true
+	}
+	for name := range g.previous {
+		if !present[name] {
+			delete(g.previous, name)
 		}
 	}
 	return g, nil
@@ -387,7 +405,14 @@ func (g *readGuard) writeLocked() error {
 	}
 	sort.Slice(m.Reading, func(i, j int) bool { return m.Reading[i].Name < m.Reading[j].Name })
 	data, _ := json.Marshal(m)
-	if err := os.WriteFile(g.path, data, 0o644); err != nil {
+	// Written whole then renamed: a process killed while writing never
+	// leaves a marker that cannot be read (no fsync: it guards against the
+	// process dying, not the machine).
+	tmp := g.path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", g.path, err)
+	}
+	if err := os.Rename(tmp, g.path); err != nil {
 		return fmt.Errorf("write %s: %w", g.path, err)
 	}
 	return nil

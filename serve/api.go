@@ -49,15 +49,14 @@ func (s *Server) runList() ([]RunSummary, error) {
 	latest, _ := s.runs.latestID()
 	out := []RunSummary{}
 	for _, id := range ids {
-		ru, err := s.runs.get(id)
+		m, err := s.runs.summary(id)
 		if err != nil {
 			continue
 		}
-		m := ru.Manifest
 		sum := RunSummary{RunID: id, Latest: id == latest, StartedAt: m.StartedAt, FinishedAt: m.FinishedAt, FirstYear: m.FirstYear,
-			LastYear: m.LastYear, Inputs: len(m.Inputs), Manifest: "/api/runs/" + id + "/manifest", Page: "/runs/" + id + "/"}
-		for _, f := range m.Outputs {
-			sum.Outputs = append(sum.Outputs, "/files/"+id+"/"+f.Name)
+			LastYear: m.LastYear, Inputs: m.Inputs, Manifest: "/api/runs/" + id + "/manifest", Page: "/runs/" + id + "/"}
+		for _, name := range m.Outputs {
+			sum.Outputs = append(sum.Outputs, "/files/"+id+"/"+name)
 		}
 		out = append(out, sum)
 	}

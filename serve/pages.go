@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -96,12 +97,16 @@ func (s *Server) renderRun(w http.ResponseWriter, r *http.Request, id string) {
 	if err == nil {
 		err = ru.load(r.Context())
 	}
-	if err != nil {
-		if id == "latest" {
-			s.notFound(w, http.StatusNotFound, "Nothing published yet", "No run has been published in this workspace yet: the indicators appear here after the first build.", "")
-			return
-		}
+	switch {
+	case errors.Is(err, errNoRun) && id == "latest":
+		s.notFound(w, http.StatusNotFound, "Nothing published yet", "No run has been published in this workspace yet: the indicators appear here after the first build.", "")
+		return
+	case errors.Is(err, errNoRun):
 		s.notFound(w, http.StatusNotFound, "No such run", "There is no published run "+quote(id)+".", "")
+		return
+	case err != nil:
+		s.log.Error("a published run cannot be read", "run", id, "err", err)
+		s.notFound(w, http.StatusServiceUnavailable, "The run cannot be read", "The published run could not be read ("+err.Error()+"); try again in a moment, and tell the operators if it lasts.", "")
 		return
 	}
 	latest, _ := s.runs.latestID()

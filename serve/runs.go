@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -40,8 +42,8 @@ type run struct {
 	Manifest export.Manifest
 	raw      []byte // manifest.json as published
 
-	once          sync.Once
-	err           error
+	loadMu        sync.Mutex
+	loaded        bool
 	Indicators    []IndicatorRow
 	Ratifications []records.Ratification
 	Agreements    []records.Agreement
@@ -80,6 +82,11 @@ type IndicatorRow struct {
 type runs struct {
 	out string // WORKSPACE/out
 
+	// summaries of every run's manifest for the lists of runs, kept apart
+	// from the cache of loaded runs so that listing never evicts them.
+	sumMu     sync.Mutex
+	summaries map[string]runSummaryCache
+
 	mu    sync.Mutex
 	cache map[string]*list.Element // run id -> element of order, holding *run
 	order *list.List               // most recently used first
@@ -87,7 +94,49 @@ type runs struct {
 }
 
 func newRuns(out string, keep int) *runs {
-	return &runs{out: out, cache: map[string]*list.Element{}, order: list.New(), keep: keep}
+	return &runs{out: out, cache: map[string]*list.Element{}, order: list.New(), keep: keep, summaries: map[string]runSummaryCache{}}
+}
+
+// runSummaryCache is what the lists of runs show of one run.
+type runSummaryCache struct {
+	StartedAt, FinishedAt time.Time
+	FirstYear, LastYear   *int
+	Inputs                int
+	Outputs               []string
+}
+
+// summary returns a run's summary, reading its manifest once; it does not
+// touch the cache of loaded runs.
+func (r *runs) summary(id string) (runSummaryCache, error) {
+	r.sumMu.Lock()
+	if s, ok := r.summaries[id]; ok {
+		r.sumMu.Unlock()
+		return s, nil
+	}
+	r.sumMu.Unlock()
+	r.mu.Lock()
+	if el, ok := r.cache[id]; ok {
+		r.mu.Unlock()
+		return summarize(el.Value.(*run).Manifest), nil
+	}
+	r.mu.Unlock()
+	ru, err := r.open(id)
+	if err != nil {
+		return runSummaryCache{}, err
+	}
+	s := summarize(ru.Manifest)
+	r.sumMu.Lock()
+	r.summaries[id] = s
+	r.sumMu.Unlock()
+	return s, nil
+}
+
+func summarize(m export.Manifest) runSummaryCache {
+	s := runSummaryCache{StartedAt: m.StartedAt, FinishedAt: m.FinishedAt, FirstYear: m.FirstYear, LastYear: m.LastYear, Inputs: len(m.Inputs)}
+	for _, f := range m.Outputs {
+		s.Outputs = append(s.Outputs, f.Name)
+	}
+	return s
 }
 
 // latestID resolves out/latest once: a request that read it goes on with
@@ -151,6 +200,9 @@ func (r *runs) open(id string) (*run, error) {
 	if !st.IsDir() {
 		return nil, errNoRun
 	}
+	if st, err := os.Lstat(filepath.Join(dir, "manifest.json")); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("run %s: manifest.json is %s", id, fsx.Kind(st.Mode()))
+	}
 	raw, err := fsx.ReadRegular(filepath.Join(dir, "manifest.json"), 64<<20)
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", id, err)
@@ -188,13 +240,41 @@ func (ru *run) output(name string) (export.ManifestFile, bool) {
 	return export.ManifestFile{}, false
 }
 
-// load reads the run's tables, once.
+// loadTimeout bounds reading a run's tables.
+const loadTimeout = 2 * time.Minute
+
+// load reads the run's tables once. It reads them detached from the
+// request that asked (a client that goes away must not leave the run
+// unreadable for everyone) and keeps no failure: the next request tries
+// again.
 func (ru *run) load(ctx context.Context) error {
-	ru.once.Do(func() { ru.err = ru.read(ctx) })
-	return ru.err
+	ru.loadMu.Lock()
+	defer ru.loadMu.Unlock()
+	if ru.loaded {
+		return nil
+	}
+	readCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+	defer cancel()
+	fresh := &run{ID: ru.ID, Dir: ru.Dir, Manifest: ru.Manifest}
+	if err := fresh.read(readCtx); err != nil {
+		return err
+	}
+	ru.Indicators, ru.Ratifications, ru.Agreements = fresh.Indicators, fresh.Ratifications, fresh.Agreements
+	ru.hasKosovo, ru.byIndicator, ru.rowJSON = fresh.hasKosovo, fresh.byIndicator, fresh.rowJSON
+	ru.loaded = true
+	return nil
 }
 
 func (ru *run) read(ctx context.Context) (err error) {
+	// The tables are read only as regular files of the run's folder: a
+	// link there is not followed.
+	for _, f := range ru.Manifest.Outputs {
+		if strings.HasSuffix(f.Name, ".parquet") {
+			if st, err := os.Lstat(filepath.Join(ru.Dir, f.Name)); err == nil && !st.Mode().IsRegular() {
+				return fmt.Errorf("run %s: %s is %s", ru.ID, f.Name, fsx.Kind(st.Mode()))
+			}
+		}
+	}
 	mem := memory.NewGoAllocator()
 	if _, ok := ru.output("indicators.parquet"); ok {
 		err := parquetio.ReadFile(ctx, filepath.Join(ru.Dir, "indicators.parquet"), mem, func(b arrow.RecordBatch) error {

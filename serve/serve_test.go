@@ -542,3 +542,37 @@ func percentile(d []time.Duration, p int) time.Duration {
 	}
 	return s[(len(s)-1)*p/100]
 }
+
+// A client that goes away while its request loads a run does not leave
+// the run unreadable for the next ones, and listing the runs does not
+// evict the loaded ones from the cache.
+func TestRunLoadingSurvivesCancelAndListing(t *testing.T) {
+	ws, p := published(t)
+	for i := 0; i < 4; i++ {
+		if _, err := p.Execute(context.Background(), pipeline.CommandBuild, pipeline.Options{Trigger: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := New(ws, testRef, Options{Log: quiet()})
+	ru, err := s.runs.get("latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := ru.load(gone); err != nil || len(ru.Indicators) == 0 {
+		t.Fatalf("loading for a request that went away: %v (%d rows)", err, len(ru.Indicators))
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	if r := get(t, srv, "/api/runs"); r.code != 200 || strings.Count(r.body, `"run_id"`) != 5 {
+		t.Fatalf("/api/runs: %d %s", r.code, r.body[:min(200, len(r.body))])
+	}
+	get(t, srv, "/")
+	s.runs.mu.Lock()
+	_, cached := s.runs.cache[ru.ID]
+	s.runs.mu.Unlock()
+	if !cached {
+		t.Error("listing the runs evicted the latest run from the cache")
+	}
+}

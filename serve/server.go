@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -36,8 +37,7 @@ type Server struct {
 	ws      *workspace.Workspace
 	ref     *refdata.Reference
 	log     *slog.Logger
-	token   [sha256.Size]byte
-	hasAuth bool
+	token   atomic.Pointer[[sha256.Size]byte] // nil: no token required
 	runs    *runs
 	mux     *http.ServeMux
 	metrics *metrics
@@ -46,12 +46,21 @@ type Server struct {
 // New returns the server of a workspace.
 func New(ws *workspace.Workspace, ref *refdata.Reference, opts Options) *Server {
 	s := &Server{ws: ws, ref: ref, log: opts.Log, runs: newRuns(ws.Out(), 3), mux: http.NewServeMux()}
-	if opts.Token != "" {
-		s.token, s.hasAuth = sha256.Sum256([]byte(opts.Token)), true
-	}
+	s.SetToken(opts.Token)
 	s.metrics = newMetrics(ws)
 	s.routes()
 	return s
+}
+
+// SetToken replaces the bearer token ("" for none); a reload of the
+// configuration applies a rotated token at once.
+func (s *Server) SetToken(token string) {
+	if token == "" {
+		s.token.Store(nil)
+		return
+	}
+	sum := sha256.Sum256([]byte(token))
+	s.token.Store(&sum)
 }
 
 // HTTPServer returns a net/http server for h with timeouts that bound
@@ -113,7 +122,8 @@ func (s *Server) handle(pattern, route string, h http.HandlerFunc, auth bool) {
 // authorized compares the bearer token in constant time (of the hashes,
 // so that the token's length does not show either).
 func (s *Server) authorized(r *http.Request) bool {
-	if !s.hasAuth {
+	want := s.token.Load()
+	if want == nil {
 		return true
 	}
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -121,7 +131,7 @@ func (s *Server) authorized(r *http.Request) bool {
 		return false
 	}
 	sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
-	return subtle.ConstantTimeCompare(sum[:], s.token[:]) == 1
+	return subtle.ConstantTimeCompare(sum[:], want[:]) == 1
 }
 
 type statusRecorder struct {

@@ -32,6 +32,10 @@ type Options struct {
 	Server *http.Server
 	// Ready, when set, is called once the schedules are started (tests).
 	Ready func(*Scheduler)
+	// Reloaded, when set, is told each configuration a reload applied, so
+	// that what lives outside the service (the server's token, the stop
+	// backstop) follows it.
+	Reloaded func(workspace.Config)
 }
 
 // Scheduler is the running service, for tests and status.
@@ -111,6 +115,9 @@ func Run(ctx context.Context, ws *workspace.Workspace, ref *refdata.Reference, o
 			runs.set(newPipeline(ws, cfg, ref, log))
 			sched.Reload(jobs, cfg.Scheduler.Grace())
 			w.restart(cfg)
+			if opts.Reloaded != nil {
+				opts.Reloaded(cfg)
+			}
 			log.Info("reloaded", "config", filepath.Join(ws.Root, workspace.ConfigName), "jobs", len(jobs), "watch", cfg.Watch.Enabled)
 		}
 	}

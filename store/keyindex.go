@@ -66,10 +66,22 @@ func (idx *keyIndex) add(set records.Set) {
 	for _, a := range set.Agreements {
 		idx.keys[records.DomainBLMA][keyHash(a.Key())] = struct{}{}
 		if a.AgreementID == "" {
-			k := noidKey(a)
-			idx.noid[k] = append(idx.noid[k], noidAgreement{Year: a.Signed.Year, File: a.Source.File})
+			idx.addNoID(a)
 		}
 	}
+}
+
+// addNoID records an agreement without an id; one of the same type,
+// parties and year is the same record (its key), which it supersedes.
+func (idx *keyIndex) addNoID(a records.Agreement) {
+	k := noidKey(a)
+	for i, b := range idx.noid[k] {
+		if b.Year == a.Signed.Year {
+			idx.noid[k][i].File = a.Source.File
+			return
+		}
+	}
+	idx.noid[k] = append(idx.noid[k], noidAgreement{Year: a.Signed.Year, File: a.Source.File})
 }
 
 // supersededBy counts, per domain, the records of set whose key is

@@ -86,7 +86,7 @@ type Store struct {
 	dir      string
 	log      *slog.Logger
 	entries  []Entry
-	current  *current // merged records, loaded on first use
+	current  *current  // merged records, loaded on first use
 	keys     *keyIndex // current record keys, when the records are not loaded
 	readOnly bool
 	// Indexes of the ledger, kept up to date by note.

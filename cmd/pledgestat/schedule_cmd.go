@@ -8,7 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ilo-pledge/pledgestat/serve"
 	"github.com/ilo-pledge/pledgestat/service"
+	"github.com/ilo-pledge/pledgestat/workspace"
 )
 
 const scheduleLong = `Runs the [[schedule]] jobs of pledgestat.toml (by default "run" every night
@@ -45,7 +47,7 @@ Or, without a long-running process, a crontab line (crontab -e):
   0 2 * * * /usr/local/bin/pledgestat -w /srv/pledge run --wait --log-format json >> /var/log/pledgestat.log 2>&1`
 
 func (a *app) scheduleCommand() *cobra.Command {
-	var serve bool
+	var withServe bool
 	var addr string
 	c := &cobra.Command{
 		Use:   "schedule",
@@ -64,12 +66,22 @@ func (a *app) scheduleCommand() *cobra.Command {
 			// Give the grace period time before the stop backstop.
 			a.stopGrace.Store(int64(ws.Config.Scheduler.Grace() + 30*time.Second))
 			opts := service.Options{Log: a.log}
-			if serve {
-				srv, err := a.server(ws, p.Ref, addr)
+			var portal *serve.Server
+			if withServe {
+				srv, s, err := a.server(ws, p.Ref, addr)
 				if err != nil {
 					return err
 				}
-				opts.Server = srv
+				opts.Server, portal = srv, s
+			}
+			opts.Reloaded = func(cfg workspace.Config) {
+				a.stopGrace.Store(int64(cfg.Scheduler.Grace() + 30*time.Second))
+				if portal != nil {
+					portal.SetToken(serverToken(cfg))
+					if addr == "" && cfg.Server.Addr != ws.Config.Server.Addr {
+						a.log.Warn("[server] addr changed: the server keeps listening where it started until pledgestat restarts", "listening", opts.Server.Addr, "configured", cfg.Server.Addr)
+					}
+				}
 			}
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
@@ -91,7 +103,7 @@ func (a *app) scheduleCommand() *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().BoolVar(&serve, "serve", false, "also serve the outputs over HTTP, as pledgestat serve does")
+	c.Flags().BoolVar(&withServe, "serve", false, "also serve the outputs over HTTP, as pledgestat serve does")
 	c.Flags().StringVar(&addr, "addr", "", "with --serve: HOST:PORT to listen on (default [server] addr, 127.0.0.1:8080)")
 	return c
 }

@@ -196,10 +196,25 @@ func TestScheduleEndToEnd(t *testing.T) {
 	if countTrigger(history(t, w), "schedule fast") == before {
 		t.Error("the schedules stopped after a refused reload")
 	}
-	// A good file replaces the jobs.
-	os.WriteFile(cfgPath, []byte("[[schedule]]\nname = \"nightly\"\ncron = \"0 2 * * *\"\ncommand = \"run\"\n"), 0o644)
+	// A good file replaces the jobs, and its server token applies at once.
+	os.WriteFile(cfgPath, []byte("[[schedule]]\nname = \"nightly\"\ncron = \"0 2 * * *\"\ncommand = \"run\"\n\n[server]\ntoken = \"rotated\"\n"), 0o644)
 	d.cmd.Process.Signal(syscall.SIGHUP)
 	d.waitLog("reloaded", 5*time.Second)
+	status := func(token string) int {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/runs", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if without, with := status(""), status("rotated"); without != 401 || with != 200 {
+		t.Errorf("after reloading a token: %d without it, %d with it", without, with)
+	}
 	time.Sleep(1500 * time.Millisecond)
 	before = countTrigger(history(t, w), "schedule fast")
 	time.Sleep(2500 * time.Millisecond)

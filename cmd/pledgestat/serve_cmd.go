@@ -44,7 +44,7 @@ but /healthz needs "Authorization: Bearer TOKEN".`,
 			if err != nil {
 				return withCode(exitFailure, err)
 			}
-			srv, err := a.server(ws, ref, addr)
+			srv, _, err := a.server(ws, ref, addr)
 			if err != nil {
 				return err
 			}
@@ -57,18 +57,23 @@ but /healthz needs "Authorization: Bearer TOKEN".`,
 
 // server makes the HTTP server of a workspace: the address from --addr or
 // [server] addr, the token from PLEDGESTAT_TOKEN or [server] token.
-func (a *app) server(ws *workspace.Workspace, ref *refdata.Reference, addr string) (*http.Server, error) {
+func (a *app) server(ws *workspace.Workspace, ref *refdata.Reference, addr string) (*http.Server, *serve.Server, error) {
 	if addr == "" {
 		addr = ws.Config.Server.Addr
 	}
 	if _, _, err := net.SplitHostPort(addr); err != nil {
-		return nil, withCode(exitUsage, fmt.Errorf("--addr %q is not HOST:PORT", addr))
+		return nil, nil, withCode(exitUsage, fmt.Errorf("--addr %q is not HOST:PORT", addr))
 	}
-	token := ws.Config.Server.Token
+	s := serve.New(ws, ref, serve.Options{Token: serverToken(ws.Config), Log: a.log})
+	return serve.HTTPServer(addr, s), s, nil
+}
+
+// serverToken is PLEDGESTAT_TOKEN when set, else [server] token.
+func serverToken(cfg workspace.Config) string {
 	if env := os.Getenv("PLEDGESTAT_TOKEN"); env != "" {
-		token = env
+		return env
 	}
-	return serve.HTTPServer(addr, serve.New(ws, ref, serve.Options{Token: token, Log: a.log})), nil
+	return cfg.Server.Token
 }
 
 // listen serves until ctx ends, then shuts down, letting requests in

@@ -54,6 +54,17 @@ func concurrentWalk(ctx context.Context, sheet string, produce func(emit func(Ro
 		}
 	}()
 	var fnErr error
+	stopped := false
+	// However the consumer ends (an error, or a panic in fn going up to
+	// the caller), the producer is told to stop and waited for, so that it
+	// never outlives the walk or reads a file that is being closed.
+	defer func() {
+		if !stopped {
+			close(stop)
+		}
+		for range batches {
+		}
+	}()
 	for batch := range batches {
 		if fnErr != nil {
 			continue // drain until the producer has seen stop
@@ -62,6 +73,7 @@ func concurrentWalk(ctx context.Context, sheet string, produce func(emit func(Ro
 			if err := fn(r); err != nil {
 				fnErr = err
 				close(stop)
+				stopped = true
 				break
 			}
 		}

@@ -332,7 +332,9 @@ func (s *sheetReader) cellDone() {
 		if text != "" {
 			if _, err := strconv.ParseFloat(text, 64); err == nil {
 				cell.Numeric = true
-				if s.style > 0 && s.style < len(s.kinds) {
+				// A cell without an s attribute has style 0, whose number
+				// format counts too.
+				if s.style >= 0 && s.style < len(s.kinds) {
 					switch s.kinds[s.style] {
 					case kindDate:
 						cell.DateFormat = true

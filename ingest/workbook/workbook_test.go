@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/charmap"
@@ -345,5 +347,54 @@ func TestDeclaredRangeVersusBrokenXML(t *testing.T) {
 	broken := rewriteSheet(t, stale, `<row r="3"`, `<row r="3" <<`)
 	if err := walk(broken); problemCode(err) != report.Unreadable {
 		t.Errorf("broken sheet XML: %v", err)
+	}
+}
+
+// A cell without a style attribute has style 0, whose number format
+// counts: a workbook whose default style is a date reads its numbers as
+// dates.
+func TestDefaultStyleNumberFormat(t *testing.T) {
+	x := excelize.NewFile()
+	x.SetCellValue("Sheet1", "A1", 43528)
+	buf, err := x.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := xlsxtest.EditParts(t, buf.Bytes(), "xl/styles.xml", func(s string) string {
+		i := strings.Index(s, "<cellXfs")
+		j := strings.Index(s[i:], "<xf ")
+		return s[:i+j] + strings.Replace(s[i+j:], `numFmtId="0"`, `numFmtId="14"`, 1)
+	})
+	f, err := Open(writeFile(t, "d.xlsx", data), DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if c := readAll(t, f, "Sheet1")[0].Cell(1); !c.DateFormat {
+		t.Errorf("cell = %+v, want a date", c)
+	}
+}
+
+// A panic in the caller's work on a row stops the decoding goroutine too:
+// nothing is left reading the file.
+func TestWalkStopsDecodingWhenTheCallerPanics(t *testing.T) {
+	var rows strings.Builder
+	rows.WriteString("a,b\n")
+	for i := 0; i < 20000; i++ {
+		rows.WriteString("1,2\n")
+	}
+	f, err := Open(writeFile(t, "p.csv", []byte(rows.String())), DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	before := runtime.NumGoroutine()
+	func() {
+		defer func() { recover() }()
+		f.Walk(context.Background(), "", func(Row) error { panic("bug") })
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if after := runtime.NumGoroutine(); after > before {
+		t.Errorf("%d goroutines before the walk, %d after", before, after)
 	}
 }
