@@ -164,6 +164,19 @@ func (c *computation) yearSpan(a agreementRow, signed bool) (from, to int) {
 	return max(a.signedYear, c.first), to
 }
 
+// MaxInlineSources is how many input cells the sources of one agreement
+// count lists. A country party to thousands of agreements would otherwise
+// carry a list of every one in each row and year (up to 90 KB a row at
+// 10,000 submissions), so that the published CSV grew with the archive,
+// not with the indicators. The rest are named by a last entry of the form
+// of moreSources: the agreements counted are the rows of the run's
+// blma.parquet, each with its own source cell, by the rule of the
+// indicator.
+const MaxInlineSources = 50
+
+// moreSources ends a sources list cut at MaxInlineSources.
+const moreSources = "+%d more in blma.parquet"
+
 // agreementCount computes counts of active agreements at the end of the
 // year, or of agreements signed during it, of one type group. Countries get
 // rows when party to at least one agreement of the group that is not
@@ -211,7 +224,9 @@ func (c *computation) agreementCount(ind refdata.Indicator) {
 						r = make([][]string, nYears)
 						refs[code] = r
 					}
-					r[y-c.first] = append(r[y-c.first], a.ref)
+					if len(r[y-c.first]) < MaxInlineSources {
+						r[y-c.first] = append(r[y-c.first], a.ref)
+					}
 				}
 			}
 		}
@@ -231,6 +246,9 @@ func (c *computation) agreementCount(ind refdata.Indicator) {
 			var r []string
 			if rs := refs[ar.code]; rs != nil && ar.typ == refdata.AreaCountry {
 				r = rs[y-c.first]
+				if n > len(r) {
+					r = append(r[:len(r):len(r)], fmt.Sprintf(moreSources, n-len(r)))
+				}
 			}
 			c.emit(ind, ar, y, "T", "", float64(n), nil, nil, r)
 		}

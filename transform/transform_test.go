@@ -405,3 +405,32 @@ func TestAgreementIndicatorsMatchTheDefinition(t *testing.T) {
 		}
 	}
 }
+
+// A country party to more agreements than MaxInlineSources lists the
+// first ones and says how many more, so that a row's size does not grow
+// with the archive; up to the limit every one is listed.
+func TestAgreementSourcesAreBounded(t *testing.T) {
+	for _, n := range []int{MaxInlineSources, MaxInlineSources + 7} {
+		var set records.Set
+		for i := range n {
+			a := agreement(fmt.Sprintf("a%d", i), "BLA", []string{"PHL", "SAU"}, 2015, 0, "in_force", nil)
+			a.Source.Cell = fmt.Sprintf("A%d", i+2)
+			set.Agreements = append(set.Agreements, a)
+		}
+		obs := compute(t, set, Options{FirstYear: 2019, LastYear: 2019})
+		o := obs["P4.2 PHL 2019 T "]
+		if o.Value != float64(n) {
+			t.Fatalf("%d agreements: value %v", n, o.Value)
+		}
+		refs := strings.Split(o.Sources, ";")
+		if n <= MaxInlineSources {
+			if len(refs) != n || refs[n-1] != fmt.Sprintf("f.xlsx!S!A%d", n+1) {
+				t.Errorf("%d agreements: sources %q", n, o.Sources)
+			}
+			continue
+		}
+		if len(refs) != MaxInlineSources+1 || refs[MaxInlineSources] != fmt.Sprintf("+%d more in blma.parquet", n-MaxInlineSources) {
+			t.Errorf("%d agreements: sources end %q (%d entries)", n, refs[len(refs)-1], len(refs))
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -91,12 +92,39 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	a := newApp(os.Stdout, os.Stderr)
+	stopProfile := startProfile(os.Getenv("PLEDGESTAT_CPUPROFILE"))
 	done := make(chan struct{})
 	go backstop(ctx, done, a)
 	code := a.execute(ctx, os.Args[1:])
 	close(done)
 	stop()
+	stopProfile()
 	os.Exit(code)
+}
+
+// startProfile writes a CPU profile of the whole command to path, when
+// set: the benchmark notes' profiles come from it (go tool pprof). It
+// returns what ends the profile.
+func startProfile(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pledgestat: PLEDGESTAT_CPUPROFILE:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "pledgestat: PLEDGESTAT_CPUPROFILE:", err)
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "pledgestat: PLEDGESTAT_CPUPROFILE:", err)
+		}
+	}
 }
 
 // stopGrace is how long a command may take to stop after SIGTERM or
