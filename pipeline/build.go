@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -45,20 +46,41 @@ const outputWorkers = 2
 func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store, res *Result) error {
 	p.progress(0, 3, "computing indicators")
 	log.Debug("building")
-	set, err := st.Current(ctx)
+	mem := memory.NewGoAllocator()
+	names := areaName(p.Ref)
+	namesID := p.namesID()
+	phase := time.Now()
+	tables, err := st.Tables(ctx, mem, names, namesID)
 	if err != nil {
 		return err
 	}
-	mem := memory.NewGoAllocator()
-	names := areaName(p.Ref)
-	tables := map[records.Domain]arrow.RecordBatch{}
-	for _, d := range records.Domains() {
-		tables[d] = set.Batch(mem, d, names)
+	defer tables.Release()
+	log.Debug("store read", "took", time.Since(phase).Round(time.Millisecond).String())
+	phase = time.Now()
+	stage, err := publish.Stage(p.WS.FS, p.WS.Out(), res.RunID)
+	if err != nil {
+		return err
 	}
+	committed := false
 	defer func() {
-		for _, t := range tables {
-			t.Release()
+		if !committed {
+			stage.Abort()
 		}
+	}()
+	// The domain tables are written on the other core while the
+	// indicators are computed: they do not depend on them.
+	var domainWrites []publish.Output
+	for _, d := range records.Domains() {
+		t := tables[d]
+		domainWrites = append(domainWrites, publish.Output{Name: string(d) + ".parquet", Rows: int(t.NumRows()), Write: func(w io.Writer) error { return export.WriteParquet(w, t) }})
+	}
+	domainCtx, cancelDomains := context.WithCancel(ctx)
+	domainsDone := make(chan error, 1)
+	go func() { domainsDone <- stage.WriteAll(domainCtx, domainWrites, 1) }()
+	waitDomains := sync.OnceValue(func() error { return <-domainsDone })
+	defer func() {
+		cancelDomains()
+		waitDomains()
 	}()
 	cfg := p.WS.Config.Report
 	result, err := transform.Compute(ctx, p.Ref, transform.Inputs{
@@ -91,18 +113,10 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 		return fmt.Errorf("changes: %w", err)
 	}
 	res.Changes = export.Summary(changes)
+	log.Debug("indicators computed", "took", time.Since(phase).Round(time.Millisecond).String())
+	phase = time.Now()
 
 	p.progress(1, 3, "writing outputs")
-	stage, err := publish.Stage(p.WS.FS, p.WS.Out(), res.RunID)
-	if err != nil {
-		return err
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			stage.Abort()
-		}
-	}()
 	inputs := manifestInputs(st.Accepted())
 	writes := []publish.Output{
 		{Name: IndicatorsParquet, Rows: res.Indicators, Write: func(w io.Writer) error { return export.WriteParquet(w, indicators) }},
@@ -115,11 +129,10 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 			})
 		}},
 	}
-	for _, d := range records.Domains() {
-		t := tables[d]
-		writes = append(writes, publish.Output{Name: string(d) + ".parquet", Rows: int(t.NumRows()), Write: func(w io.Writer) error { return export.WriteParquet(w, t) }})
-	}
 	writes = append(writes, publish.Output{Name: ChangesCSV, Rows: len(changes), Write: func(w io.Writer) error { return export.WriteChanges(w, changes) }})
+	if err := waitDomains(); err != nil {
+		return err
+	}
 	if err := stage.WriteAll(ctx, writes, outputWorkers); err != nil {
 		return err
 	}
@@ -130,12 +143,21 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	if result.LastYear >= result.FirstYear {
 		manifest.FirstYear, manifest.LastYear = &result.FirstYear, &result.LastYear
 	}
+	// The manifest lists the outputs in the order of outputs.md, whatever
+	// order they were written in.
+	written := map[string]publish.File{}
 	for _, f := range stage.Files() {
+		written[f.Name] = f
+	}
+	for _, o := range append(writes[:len(writes)-1:len(writes)-1], append(domainWrites, writes[len(writes)-1])...) {
+		f := written[o.Name]
 		manifest.Outputs = append(manifest.Outputs, export.ManifestFile{Name: f.Name, SHA256: f.SHA256, Bytes: f.Bytes, Rows: f.Rows})
 	}
 	if _, err := stage.Write(ctx, ManifestJSON, 0, func(w io.Writer) error { return export.WriteManifest(w, manifest) }); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
+	log.Debug("outputs written", "took", time.Since(phase).Round(time.Millisecond).String())
+	phase = time.Now()
 	p.progress(2, 3, "publishing")
 	if err := stage.Commit(); err != nil {
 		return err
@@ -150,9 +172,10 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	log.Info("published", "run_dir", res.RunDir, "indicators", res.Indicators, "years", years, "changes", res.Changes)
 	// The next builds read the current state from one snapshot instead of
 	// every submission; a failure here costs them speed, nothing else.
-	if err := st.Compact(ctx, names); err != nil {
+	if err := st.Compact(ctx, tables, namesID); err != nil {
 		log.Warn("the store's snapshot could not be written; the next build reads every submission", "err", err)
 	}
+	log.Debug("published and compacted", "took", time.Since(phase).Round(time.Millisecond).String())
 	if err := p.prune(log); err != nil {
 		log.Warn("retention: old runs could not be pruned", "err", err)
 	}
@@ -191,6 +214,18 @@ func (p *Pipeline) inputState(st *store.Store) string {
 		fmt.Fprintf(h, "submission %d %s\n", e.Seq, e.SHA256)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// namesID identifies what the name columns of the domain tables are built
+// from: the reference data and the tool's version. A snapshot of the
+// store built with other names is rebuilt, not published as it is.
+func (p *Pipeline) namesID() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "tool %s\n", version.String())
+	for _, s := range p.Ref.Sources() {
+		fmt.Fprintf(h, "reference %s %s\n", s.File, s.AsOf)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // upToDate reports whether the latest run was built from the same inputs:

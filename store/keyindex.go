@@ -133,16 +133,11 @@ func (s *Store) index(ctx context.Context) (*keyIndex, error) {
 	}
 	idx := newKeyIndex()
 	for _, d := range records.Domains() {
-		if snap.state.Rows[string(d)] == 0 {
-			continue
-		}
-		data, err := fsx.ReadRegular(filepath.Join(snap.dir, "keys-"+string(d)+".bin"), 1<<34)
-		if err != nil || len(data)%8 != 0 {
+		keys, err := snap.keyHashes(d)
+		if err != nil {
 			return nil, nil // an older snapshot without its index: read the records
 		}
-		for i := 0; i < len(data); i += 8 {
-			idx.keys[d][binary.LittleEndian.Uint64(data[i:])] = struct{}{}
-		}
+		idx.keys[d] = keys
 	}
 	if data, err := fsx.ReadRegular(filepath.Join(snap.dir, "agreements-noid.json"), 1<<30); err == nil {
 		if json.Unmarshal(data, &idx.noid) != nil {
@@ -169,26 +164,21 @@ func (s *Store) index(ctx context.Context) (*keyIndex, error) {
 	return idx, nil
 }
 
-// writeIndex writes the key index of a state beside its snapshot.
-func (s *Store) writeIndex(dir string, cur *current) error {
+// writeIndex writes a key index beside its snapshot.
+func (s *Store) writeIndex(dir string, idx *keyIndex) error {
 	write := func(name string, data []byte) error {
 		return fsx.WriteFile(s.fs, filepath.Join(dir, name), 0o644, func(w io.Writer) error {
 			_, err := w.Write(data)
 			return err
 		})
 	}
-	orders := map[records.Domain][]string{
-		records.DomainRatification:     cur.rat.order,
-		records.DomainSocialProtection: cur.cov.order,
-		records.DomainBLMA:             cur.agr.order,
-	}
-	for d, keys := range orders {
+	for d, keys := range idx.keys {
 		if len(keys) == 0 {
 			continue
 		}
-		hashes := make([]uint64, len(keys))
-		for i, k := range keys {
-			hashes[i] = keyHash(k)
+		hashes := make([]uint64, 0, len(keys))
+		for h := range keys {
+			hashes = append(hashes, h)
 		}
 		slices.Sort(hashes)
 		data := make([]byte, 8*len(hashes))
@@ -199,13 +189,7 @@ func (s *Store) writeIndex(dir string, cur *current) error {
 			return fmt.Errorf("key index: %w", err)
 		}
 	}
-	noid := map[string][]noidAgreement{}
-	for _, k := range cur.agr.order {
-		if a := cur.agr.byKey[k]; a.AgreementID == "" {
-			noid[noidKey(a)] = append(noid[noidKey(a)], noidAgreement{Year: a.Signed.Year, File: a.Source.File})
-		}
-	}
-	data, err := json.Marshal(noid)
+	data, err := json.Marshal(idx.noid)
 	if err != nil {
 		return err
 	}

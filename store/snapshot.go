@@ -49,6 +49,7 @@ type snapshotStateFile struct {
 	Through   int            `json:"through"`   // the last submission number it reflects
 	Withdrawn []int          `json:"withdrawn"` // the withdrawals (numbers up to Through) it reflects
 	Rows      map[string]int `json:"rows"`
+	Names     string         `json:"names,omitempty"` // what the name columns were built from (Tables' namesID)
 	Written   time.Time      `json:"written"`
 }
 
@@ -185,37 +186,54 @@ func (s *Store) readSnapshot(ctx context.Context, snap *snapshot) (records.Set, 
 }
 
 // Compact writes the current state as the snapshot in force, unless the
-// snapshot already reflects every accepted submission and withdrawal. It
-// is called after a build, which has the state in memory; a failure leaves
+// snapshot already reflects every accepted submission and withdrawal with
+// the same names. tables is the current state, as Tables returned it: a
+// build has it in memory, so compacting only writes it. A failure leaves
 // the previous snapshot (or none) in force and costs only speed.
-func (s *Store) Compact(ctx context.Context, names records.NameFunc) error {
+func (s *Store) Compact(ctx context.Context, tables Tables, namesID string) error {
 	if s.readOnly {
 		return errors.New("store opened read-only")
 	}
-	if snap := s.openSnapshot(); snap != nil && snap.state.Through == s.lastSeq && snap.indexed() {
+	if snap := s.openSnapshot(); snap != nil && snap.state.Through == s.lastSeq && snap.indexed() && snap.state.Names == namesID {
 		return nil
 	}
-	cur, err := s.load(ctx)
+	idx, err := s.index(ctx)
 	if err != nil {
 		return err
 	}
-	set := cur.set()
-	state := snapshotStateFile{Format: 1, Through: s.lastSeq, Withdrawn: s.withdrawnThrough(s.lastSeq), Rows: map[string]int{}, Written: time.Now().UTC()}
+	if idx == nil {
+		cur, err := s.load(ctx)
+		if err != nil {
+			return err
+		}
+		idx = newKeyIndex()
+		idx.add(cur.set())
+	}
+	state := snapshotStateFile{Format: 1, Through: s.lastSeq, Withdrawn: s.withdrawnThrough(s.lastSeq), Rows: map[string]int{}, Names: namesID, Written: time.Now().UTC()}
 	name := fmt.Sprintf("%s%06d-%s", snapshotPrefix, s.lastSeq, strconv.FormatInt(time.Now().UnixNano(), 36))
 	tmp := filepath.Join(s.dir, ".tmp-"+name)
 	if err := s.fs.MkdirAll(tmp, 0o755); err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
-	mem := memory.NewGoAllocator()
-	for d, n := range set.Rows() {
+	for _, d := range records.Domains() {
+		t := tables[d]
+		if t == nil {
+			s.fs.RemoveAll(tmp)
+			return fmt.Errorf("snapshot: no %s table", d)
+		}
+		n := int(t.NumRows())
 		if n == 0 {
 			continue
+		}
+		if len(idx.keys[d]) != n {
+			s.fs.RemoveAll(tmp)
+			return fmt.Errorf("snapshot: %d %s records but %d keys", n, d, len(idx.keys[d]))
 		}
 		state.Rows[string(d)] = n
 		path := filepath.Join(tmp, string(d)+".parquet")
 		err := fsx.WriteFile(s.fs, path, 0o644, func(w io.Writer) error {
 			return parquetio.WriteChunked(w, n, storeChunkRows, func(from, to int) arrow.RecordBatch {
-				return set.Slice(d, from, to).Batch(mem, d, names)
+				return t.NewSlice(int64(from), int64(to))
 			})
 		})
 		if err != nil {
@@ -223,7 +241,11 @@ func (s *Store) Compact(ctx context.Context, names records.NameFunc) error {
 			return fmt.Errorf("snapshot %s: %w", d, err)
 		}
 	}
-	if err := s.writeIndex(tmp, cur); err != nil {
+	if err := ctx.Err(); err != nil {
+		s.fs.RemoveAll(tmp)
+		return err
+	}
+	if err := s.writeIndex(tmp, idx); err != nil {
 		s.fs.RemoveAll(tmp)
 		return fmt.Errorf("snapshot: %w", err)
 	}

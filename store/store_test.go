@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/records"
@@ -230,7 +234,7 @@ func TestSnapshotEqualsTheSubmissions(t *testing.T) {
 	}
 	accept(0, rat("FRA", "C097", 2000), rat("DEU", "C097", 2001))
 	accept(1, rat("FRA", "C097", 2002), rat("ITA", "C097", 2003))
-	if err := s.Compact(ctx, names); err != nil {
+	if err := compact(t, s, names); err != nil {
 		t.Fatal(err)
 	}
 	same("after compaction", throughSnapshot(), fromSubmissions())
@@ -246,7 +250,7 @@ func TestSnapshotEqualsTheSubmissions(t *testing.T) {
 		t.Error("a snapshot from before a withdrawal was used")
 	}
 	s, _ = Open(fsx.OS{}, dir, quiet)
-	if err := s.Compact(ctx, names); err != nil {
+	if err := compact(t, s, names); err != nil {
 		t.Fatal(err)
 	}
 	same("after the withdrawal", throughSnapshot(), fromSubmissions())
@@ -259,7 +263,7 @@ func TestSnapshotEqualsTheSubmissions(t *testing.T) {
 	if _, err := s2.Accept(ctx, Entry{File: "x", SHA256: sha('x'), StoredAs: "x"}, records.Set{Ratifications: []records.Ratification{rat("FRA", "C097", 2000), rat("DEU", "C097", 2001)}}, names); err != nil {
 		t.Fatal(err)
 	}
-	if err := s2.Compact(ctx, names); err != nil {
+	if err := compact(t, s2, names); err != nil {
 		t.Fatal(err)
 	}
 	ptr, _ := os.ReadFile(filepath.Join(dir2, snapshotPointer))
@@ -292,14 +296,14 @@ func TestKeyIndexAgreesWithTheRecords(t *testing.T) {
 		}
 		return a
 	}
-	build := func(dir string, compact bool) *Store {
+	build := func(dir string, compacted bool) *Store {
 		s, err := Open(fsx.OS{}, dir, quiet)
 		if err != nil {
 			t.Fatal(err)
 		}
 		s.Accept(ctx, Entry{File: "1", SHA256: sha('1'), StoredAs: "1"}, records.Set{Ratifications: []records.Ratification{rat("FRA", 2000), rat("DEU", 2001)}, Agreements: []records.Agreement{agr([]string{"DEU", "PHL"}, 2018, "old.csv")}}, names)
-		if compact {
-			if err := s.Compact(ctx, names); err != nil {
+		if compacted {
+			if err := compact(t, s, names); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -324,5 +328,116 @@ func TestKeyIndexAgreesWithTheRecords(t *testing.T) {
 	el, _ := loaded.Accept(ctx, Entry{File: "3", SHA256: sha('3'), StoredAs: "3"}, next, names)
 	if ei.Superseded["ratification"] != 2 || ei.Superseded["ratification"] != el.Superseded["ratification"] || ei.Superseded["blma"] != el.Superseded["blma"] {
 		t.Errorf("superseded: index %v, records %v", ei.Superseded, el.Superseded)
+	}
+}
+
+// compact compacts the store from its current tables, as a build does.
+func compact(t *testing.T, s *Store, names records.NameFunc) error {
+	t.Helper()
+	ctx := context.Background()
+	tables, err := s.Tables(ctx, memory.NewGoAllocator(), names, "test-names")
+	if err != nil {
+		return err
+	}
+	defer tables.Release()
+	return s.Compact(ctx, tables, "test-names")
+}
+
+// The tables a build reads from the snapshot and the submissions since
+// (Tables) are the tables of the records read from every submission
+// (Current), row for row, whatever the history: random submissions that
+// supersede each other in every domain, agreements with and without ids,
+// compactions and withdrawals at random points.
+func TestTablesMatchTheRecords(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewGoAllocator()
+	viaSnapshot := 0
+	for seed := range 8 {
+		rng := rand.New(rand.NewPCG(uint64(seed), 7))
+		dir := t.TempDir()
+		s, err := Open(fsx.OS{}, dir, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		countries := []string{"FRA", "DEU", "ITA", "ESP", "PHL", "SAU"}
+		pick := func() string { return countries[rng.IntN(len(countries))] }
+		var accepted []int
+		for step := range 20 {
+			switch op := rng.IntN(10); {
+			case op < 6:
+				var set records.Set
+				file := fmt.Sprintf("f%d-%d.xlsx", seed, step)
+				for range rng.IntN(4) {
+					set.Ratifications = append(set.Ratifications, ratification(pick(), []string{"C097", "C143"}[rng.IntN(2)], 1990+rng.IntN(30), file))
+				}
+				for range rng.IntN(4) {
+					set.Coverage = append(set.Coverage, records.CoverageObservation{Area: pick(), Year: 2015 + rng.IntN(4), Series: "SOC_CONTIG_TOTAL", Sex: "T", Population: "total", Value: float64(rng.IntN(100)), ValueCell: "C2", Source: records.Provenance{File: file, Cell: "A2"}})
+				}
+				for range rng.IntN(4) {
+					a := records.Agreement{Title: "t", Type: "BLA", Parties: []string{pick(), pick()}, Signed: records.PartialDate{Year: 2010 + rng.IntN(3)}, Source: records.Provenance{File: file, Cell: "A3"}}
+					if rng.IntN(2) == 0 {
+						a.AgreementID = fmt.Sprintf("Id-%d", rng.IntN(5))
+					}
+					for range records.ProvisionFlags() {
+						a.Provisions = append(a.Provisions, records.FlagUnknown)
+					}
+					set.Agreements = append(set.Agreements, a)
+				}
+				if set.Len() == 0 {
+					continue
+				}
+				e, err := s.Accept(ctx, Entry{File: file, SHA256: fmt.Sprintf("%064x", seed*100+step), StoredAs: file}, set, names)
+				if err != nil {
+					t.Fatal(err)
+				}
+				accepted = append(accepted, e.Seq)
+			case op < 8:
+				if err := compact(t, s, names); err != nil {
+					t.Fatal(err)
+				}
+			case op < 9 && len(accepted) > 0:
+				seq := accepted[rng.IntN(len(accepted))]
+				if err := s.Record(Entry{Event: EventWithdrawn, Seq: seq}); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				if s, err = Open(fsx.OS{}, dir, quiet); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fresh, _ := OpenReadOnly(dir, quiet)
+			if snap := fresh.openSnapshot(); snap != nil && snap.state.Through < fresh.lastSeq {
+				viaSnapshot++
+			}
+			got, err := fresh.Tables(ctx, mem, names, "test-names")
+			if err != nil {
+				t.Fatalf("seed %d step %d: %v", seed, step, err)
+			}
+			// The records from every submission: the snapshot set aside.
+			ptr := filepath.Join(dir, snapshotPointer)
+			saved, _ := os.ReadFile(ptr)
+			os.Remove(ptr)
+			fromSubs, _ := OpenReadOnly(dir, quiet)
+			set, err := fromSubs.Current(ctx)
+			if saved != nil {
+				os.WriteFile(ptr, saved, 0o644)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range records.Domains() {
+				want := set.Batch(mem, d, names)
+				if !array.RecordEqual(got[d], want) {
+					t.Fatalf("seed %d step %d, %s: tables %v\nrecords %v", seed, step, d, got[d], want)
+				}
+				want.Release()
+			}
+			got.Release()
+		}
+	}
+	if viaSnapshot < 15 {
+		t.Errorf("only %d steps read a snapshot with submissions since", viaSnapshot)
+	} else {
+		t.Logf("%d steps read a snapshot with submissions since", viaSnapshot)
 	}
 }

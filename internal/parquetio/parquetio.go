@@ -85,6 +85,17 @@ func writerProperties() *parquet.WriterProperties {
 // ReadFile reads a whole Parquet file and calls fn with each record batch;
 // the batch is released after fn returns.
 func ReadFile(ctx context.Context, path string, mem memory.Allocator, fn func(arrow.RecordBatch) error) error {
+	return readFile(ctx, path, mem, false, fn)
+}
+
+// ReadFileParallel is ReadFile decoding the columns of each batch on
+// several goroutines: for the large files of a build (the store's
+// snapshot), not for the many small ones of an ingest.
+func ReadFileParallel(ctx context.Context, path string, mem memory.Allocator, fn func(arrow.RecordBatch) error) error {
+	return readFile(ctx, path, mem, true, fn)
+}
+
+func readFile(ctx context.Context, path string, mem memory.Allocator, parallel bool, fn func(arrow.RecordBatch) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
@@ -95,7 +106,7 @@ func ReadFile(ctx context.Context, path string, mem memory.Allocator, fn func(ar
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	defer rdr.Close()
-	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, mem)
+	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{BatchSize: 64 << 10, Parallel: parallel}, mem)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}

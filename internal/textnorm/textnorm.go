@@ -8,6 +8,7 @@ package textnorm
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
@@ -17,7 +18,86 @@ import (
 // not a letter or a digit dropped: "Côte d’Ivoire" and "COTE D'IVOIRE" both
 // give "cotedivoire". Letters without a decomposition (ß, ø, æ) are folded by
 // hand so that German, Nordic and French ligatures match their ASCII forms.
-func Key(s string) string { return strings.Join(Words(s), "") }
+func Key(s string) string {
+	if k, ok := asciiKey(s); ok {
+		return k
+	}
+	if k, ok := latinKey(s); ok {
+		return k
+	}
+	return strings.Join(Words(s), "")
+}
+
+// latinRanges are the runes latinKey folds from a table: the Latin
+// letters with accents of French, Spanish, Portuguese and most European
+// names, and the general punctuation (typographic quotes and dashes).
+var latinRanges = [][2]rune{{0x80, 0x24f}, {0x2000, 0x206f}}
+
+// latinTable holds what Key gives for each rune of latinRanges alone,
+// computed once by the Unicode path itself.
+var latinTable = sync.OnceValue(func() map[rune]string {
+	t := map[rune]string{}
+	for _, rg := range latinRanges {
+		for r := rg[0]; r <= rg[1]; r++ {
+			t[r] = strings.Join(Words(string(r)), "")
+		}
+	}
+	return t
+})
+
+// latinKey is Key for text of ASCII and the runes of latinRanges, folded
+// rune by rune: each of those runes decomposes alone (none combines with
+// its neighbours once accents are dropped), so the result is the Unicode
+// path's. false for any other rune (combining marks included).
+func latinKey(s string) (string, bool) {
+	t := latinTable()
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		switch {
+		case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+			b = append(b, byte(r))
+		case 'A' <= r && r <= 'Z':
+			b = append(b, byte(r)+'a'-'A')
+		case r < 0x80:
+		default:
+			k, ok := t[r]
+			if !ok {
+				return "", false
+			}
+			b = append(b, k...)
+		}
+	}
+	return string(b), true
+}
+
+// asciiKey is Key for text that is all ASCII, which needs no Unicode
+// decomposition (loading the reference data keys thousands of names on
+// every command, and most cells are ASCII). false when s is not ASCII.
+func asciiKey(s string) (string, bool) {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return "", false
+		}
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			clean = false
+		}
+	}
+	if clean {
+		return s, true
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+			b = append(b, c)
+		case 'A' <= c && c <= 'Z':
+			b = append(b, c+'a'-'A')
+		}
+	}
+	return string(b), true
+}
 
 // Words returns s as lower-case words without accents, split at anything that
 // is not a letter or a digit. Date and footnote parsing need word boundaries,

@@ -86,3 +86,56 @@ func FuzzCleanFastPath(f *testing.F) {
 		}
 	})
 }
+
+// Key's ASCII fast path gives what the Unicode path gives.
+func FuzzKeyFastPath(f *testing.F) {
+	for _, s := range []string{"Date of ratification", "C.97", "", "abc", "A-b_C 9", "\x7f\x00Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		fast, ok := asciiKey(s)
+		if !ok {
+			return
+		}
+		if slow := strings.Join(Words(s), ""); fast != slow {
+			t.Errorf("asciiKey(%q) = %q, Words gives %q", s, fast, slow)
+		}
+	})
+}
+
+// Key's Latin fast path gives what the Unicode path gives, whatever the
+// neighbours of each rune.
+func FuzzKeyLatinPath(f *testing.F) {
+	for _, s := range []string{"Côte d’Ivoire", "Türkiye", "Œuvre", "Straße", "São Tomé", "e\u0301", "ǅ", "Ĳssel", "ŉ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		fast, ok := latinKey(s)
+		if !ok {
+			return
+		}
+		if slow := strings.Join(Words(s), ""); fast != slow {
+			t.Errorf("latinKey(%q) = %q, Words gives %q", s, fast, slow)
+		}
+	})
+}
+
+// Every rune of the Latin ranges next to every other: the fast path
+// agrees with the Unicode path on pairs.
+func TestKeyLatinPathPairs(t *testing.T) {
+	var runes []rune
+	for _, rg := range latinRanges {
+		for r := rg[0]; r <= rg[1]; r += 3 {
+			runes = append(runes, r)
+		}
+	}
+	runes = append(runes, 'a', 'Z', '7', ' ')
+	for _, a := range runes {
+		for _, b := range runes {
+			s := string([]rune{a, b})
+			if fast, ok := latinKey(s); !ok || fast != strings.Join(Words(s), "") {
+				t.Fatalf("latinKey(%q) = %q, %v; Words gives %q", s, fast, ok, strings.Join(Words(s), ""))
+			}
+		}
+	}
+}

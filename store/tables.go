@@ -1,0 +1,298 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"path/filepath"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
+	"github.com/ilo-pledge/pledgestat/internal/parquetio"
+	"github.com/ilo-pledge/pledgestat/records"
+)
+
+// Tables is the current state as one Arrow table per domain, in the
+// domain's published schema (records.SchemaOf).
+type Tables map[records.Domain]arrow.RecordBatch
+
+// Release releases every table.
+func (t Tables) Release() {
+	for _, b := range t {
+		b.Release()
+	}
+}
+
+// Tables returns the current records as Arrow tables: what Current
+// returns, in the same order, built by the same names. A build needs
+// nothing else, so when the snapshot is usable the records never become
+// Go values: its tables are read as they are, and the few submissions
+// accepted since are applied on top (a record whose key is current
+// replaces it in place, a new one is appended). Without a usable snapshot
+// the records are read from every submission, as Current does.
+//
+// namesID identifies the names (reference data and tool version) the
+// tables are built with: a snapshot written with other names is not used
+// as it is. The caller releases the tables.
+func (s *Store) Tables(ctx context.Context, mem memory.Allocator, names records.NameFunc, namesID string) (Tables, error) {
+	if snap := s.openSnapshot(); snap != nil && snap.state.Names == namesID && s.current == nil {
+		tables, err := s.snapshotTables(ctx, mem, snap, names)
+		if err == nil {
+			return tables, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		s.log.Warn("store: the snapshot cannot be read; reading every submission", "err", err)
+	}
+	cur, err := s.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	set := cur.set()
+	tables := Tables{}
+	for _, d := range records.Domains() {
+		tables[d] = set.Batch(mem, d, names)
+	}
+	return tables, nil
+}
+
+// snapshotTables reads the snapshot's tables and applies the submissions
+// accepted since.
+func (s *Store) snapshotTables(ctx context.Context, mem memory.Allocator, snap *snapshot, names records.NameFunc) (Tables, error) {
+	tables := Tables{}
+	ok := false
+	defer func() {
+		if !ok {
+			tables.Release()
+		}
+	}()
+	for _, d := range records.Domains() {
+		schema, err := records.SchemaOf(d)
+		if err != nil {
+			return nil, err
+		}
+		n := snap.state.Rows[string(d)]
+		if n == 0 {
+			cols := emptyColumns(mem, schema)
+			tables[d] = array.NewRecordBatch(schema, cols, 0)
+			for _, c := range cols {
+				c.Release()
+			}
+			continue
+		}
+		t, err := readTable(ctx, filepath.Join(snap.dir, string(d)+".parquet"), mem, schema)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot %s: %w", snap.dir, err)
+		}
+		tables[d] = t
+		if int(t.NumRows()) != n {
+			return nil, fmt.Errorf("snapshot %s: %s holds %d rows, its state says %d", snap.dir, d, t.NumRows(), n)
+		}
+	}
+	delta := newCurrent()
+	withdrawn := s.withdrawn()
+	for _, e := range s.entries {
+		if e.Event != EventAccepted || withdrawn[e.Seq] || e.Seq <= snap.state.Through {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		set, err := s.readSubmission(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		if err := delta.applyChecked(ctx, e.Seq, set); err != nil {
+			return nil, err
+		}
+	}
+	orders := map[records.Domain][]string{
+		records.DomainRatification: delta.rat.order, records.DomainSocialProtection: delta.cov.order, records.DomainBLMA: delta.agr.order,
+	}
+	dset := delta.set()
+	for _, d := range records.Domains() {
+		if len(orders[d]) == 0 {
+			continue
+		}
+		added := dset.Batch(mem, d, names)
+		merged, err := s.applyDelta(ctx, snap, d, tables[d], added, orders[d], mem)
+		added.Release()
+		if err != nil {
+			return nil, err
+		}
+		tables[d].Release()
+		tables[d] = merged
+	}
+	ok = true
+	return tables, nil
+}
+
+// applyDelta returns base with the rows of added applied: a row of added
+// whose key (keys[j]) is a row of base replaces that row in place, the
+// others are appended in their order. The snapshot's key index tells
+// whether any key is current at all; only then are base's keys read.
+func (s *Store) applyDelta(ctx context.Context, snap *snapshot, d records.Domain, base, added arrow.RecordBatch, keys []string, mem memory.Allocator) (arrow.RecordBatch, error) {
+	current, err := snap.keyHashes(d)
+	if err != nil {
+		return nil, err
+	}
+	superseding := false
+	for _, k := range keys {
+		if _, ok := current[keyHash(k)]; ok {
+			superseding = true
+			break
+		}
+	}
+	var segs []segment
+	if !superseding {
+		segs = []segment{{base, 0, int(base.NumRows())}, {added, 0, int(added.NumRows())}}
+		return concatSegments(base.Schema(), segs, mem)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	baseKeys, err := records.KeysOf(d, base)
+	if err != nil {
+		return nil, err
+	}
+	pos := make(map[string]int, len(keys))
+	for j, k := range keys {
+		pos[k] = j
+	}
+	used := make([]bool, len(keys))
+	from := 0
+	for i, k := range baseKeys {
+		j, ok := pos[k]
+		if !ok {
+			continue
+		}
+		segs = append(segs, segment{base, from, i}, segment{added, j, j + 1})
+		used[j] = true
+		from = i + 1
+	}
+	segs = append(segs, segment{base, from, len(baseKeys)})
+	for j := range keys {
+		if !used[j] {
+			segs = append(segs, segment{added, j, j + 1})
+		}
+	}
+	return concatSegments(base.Schema(), segs, mem)
+}
+
+// segment is rows [from, to) of a table.
+type segment struct {
+	b        arrow.RecordBatch
+	from, to int
+}
+
+// concatSegments builds one table of the segments' rows, in order.
+func concatSegments(schema *arrow.Schema, segs []segment, mem memory.Allocator) (arrow.RecordBatch, error) {
+	n := 0
+	for _, s := range segs {
+		n += s.to - s.from
+	}
+	cols := make([]arrow.Array, schema.NumFields())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	parts := make([]arrow.Array, 0, len(segs))
+	for c := range cols {
+		parts = parts[:0]
+		for _, s := range segs {
+			if s.to > s.from {
+				parts = append(parts, array.NewSlice(s.b.Column(c), int64(s.from), int64(s.to)))
+			}
+		}
+		var err error
+		if len(parts) == 0 {
+			cols[c] = array.MakeArrayOfNull(mem, schema.Field(c).Type, 0)
+		} else {
+			cols[c], err = array.Concatenate(parts, mem)
+		}
+		for _, p := range parts {
+			p.Release()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", schema.Field(c).Name, err)
+		}
+	}
+	return array.NewRecordBatch(schema, cols, int64(n)), nil
+}
+
+// readTable reads a whole Parquet file as one table of the given schema.
+func readTable(ctx context.Context, path string, mem memory.Allocator, schema *arrow.Schema) (arrow.RecordBatch, error) {
+	var chunks []arrow.RecordBatch
+	defer func() {
+		for _, b := range chunks {
+			b.Release()
+		}
+	}()
+	err := parquetio.ReadFileParallel(ctx, path, mem, func(b arrow.RecordBatch) error {
+		if !sameFields(b.Schema(), schema) {
+			return fmt.Errorf("%s: schema %s, want %s", path, b.Schema(), schema)
+		}
+		b.Retain()
+		chunks = append(chunks, b)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var segs []segment
+	for _, b := range chunks {
+		segs = append(segs, segment{b, 0, int(b.NumRows())})
+	}
+	return concatSegments(schema, segs, mem)
+}
+
+// sameFields reports whether two schemas have the same fields (names,
+// types, nullability), metadata aside.
+func sameFields(a, b *arrow.Schema) bool {
+	if a.NumFields() != b.NumFields() {
+		return false
+	}
+	for i := range a.NumFields() {
+		fa, fb := a.Field(i), b.Field(i)
+		if fa.Name != fb.Name || fa.Nullable != fb.Nullable || !arrow.TypeEqual(fa.Type, fb.Type) {
+			return false
+		}
+	}
+	return true
+}
+
+func emptyColumns(mem memory.Allocator, schema *arrow.Schema) []arrow.Array {
+	cols := make([]arrow.Array, schema.NumFields())
+	for i, f := range schema.Fields() {
+		cols[i] = array.MakeArrayOfNull(mem, f.Type, 0)
+	}
+	return cols
+}
+
+// keyHashes reads the snapshot's key index of a domain.
+func (snap *snapshot) keyHashes(d records.Domain) (map[uint64]struct{}, error) {
+	out := map[uint64]struct{}{}
+	if snap.state.Rows[string(d)] == 0 {
+		return out, nil
+	}
+	path := filepath.Join(snap.dir, "keys-"+string(d)+".bin")
+	data, err := fsx.ReadRegular(path, 1<<34)
+	if err != nil {
+		return nil, fmt.Errorf("key index: %w", err)
+	}
+	if len(data)%8 != 0 || len(data)/8 != snap.state.Rows[string(d)] {
+		return nil, fmt.Errorf("key index %s: %d bytes for %d records", path, len(data), snap.state.Rows[string(d)])
+	}
+	out = make(map[uint64]struct{}, len(data)/8)
+	for i := 0; i < len(data); i += 8 {
+		out[binary.LittleEndian.Uint64(data[i:])] = struct{}{}
+	}
+	return out, nil
+}
