@@ -71,8 +71,14 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	// indicators are computed: they do not depend on them.
 	var domainWrites []publish.Output
 	for _, d := range records.Domains() {
-		t := tables[d]
-		domainWrites = append(domainWrites, publish.Output{Name: string(d) + ".parquet", Rows: int(t.NumRows()), Write: func(w io.Writer) error { return export.WriteParquet(w, t) }})
+		t, file := tables.Table(d), tables.File(d)
+		write := func(w io.Writer) error { return export.WriteParquet(w, t) }
+		if file != "" {
+			// The table is the snapshot's file as it is: copy it rather
+			// than encode and compress it again.
+			write = func(w io.Writer) error { return copyFile(w, file) }
+		}
+		domainWrites = append(domainWrites, publish.Output{Name: string(d) + ".parquet", Rows: int(t.NumRows()), Write: write})
 	}
 	domainCtx, cancelDomains := context.WithCancel(ctx)
 	domainsDone := make(chan error, 1)
@@ -84,7 +90,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	}()
 	cfg := p.WS.Config.Report
 	result, err := transform.Compute(ctx, p.Ref, transform.Inputs{
-		Ratification: tables[records.DomainRatification], SocialProtection: tables[records.DomainSocialProtection], BLMA: tables[records.DomainBLMA],
+		Ratification: tables.Table(records.DomainRatification), SocialProtection: tables.Table(records.DomainSocialProtection), BLMA: tables.Table(records.DomainBLMA),
 	}, transform.Options{FirstYear: cfg.FirstYear, LastYear: cfg.LastYear, MaxYear: p.Now().Year()})
 	if err != nil {
 		return fmt.Errorf("compute indicators: %w", err)
@@ -118,9 +124,9 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 
 	p.progress(1, 3, "writing outputs")
 	inputs := manifestInputs(st.Accepted())
+	// The workbook takes longest: it goes first, so that the other worker
+	// writes the rest meanwhile.
 	writes := []publish.Output{
-		{Name: IndicatorsParquet, Rows: res.Indicators, Write: func(w io.Writer) error { return export.WriteParquet(w, indicators) }},
-		{Name: IndicatorsCSV, Rows: res.Indicators, Write: func(w io.Writer) error { return export.WriteCSV(w, indicators) }},
 		{Name: IndicatorsXLSX, Rows: res.Indicators, Write: func(w io.Writer) error {
 			return export.WriteWorkbook(ctx, w, indicators, export.WorkbookInfo{
 				RunID: res.RunID, StartedAt: res.StartedAt, ToolVersion: version.String(),
@@ -128,8 +134,10 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 				Catalog: p.Ref.Catalog(), ReferenceFiles: p.Ref.Sources(),
 			})
 		}},
+		{Name: IndicatorsParquet, Rows: res.Indicators, Write: func(w io.Writer) error { return export.WriteParquet(w, indicators) }},
+		{Name: IndicatorsCSV, Rows: res.Indicators, Write: func(w io.Writer) error { return export.WriteCSV(w, indicators) }},
+		{Name: ChangesCSV, Rows: len(changes), Write: func(w io.Writer) error { return export.WriteChanges(w, changes) }},
 	}
-	writes = append(writes, publish.Output{Name: ChangesCSV, Rows: len(changes), Write: func(w io.Writer) error { return export.WriteChanges(w, changes) }})
 	if err := waitDomains(); err != nil {
 		return err
 	}
@@ -149,8 +157,12 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	for _, f := range stage.Files() {
 		written[f.Name] = f
 	}
-	for _, o := range append(writes[:len(writes)-1:len(writes)-1], append(domainWrites, writes[len(writes)-1])...) {
-		f := written[o.Name]
+	order := []string{IndicatorsParquet, IndicatorsCSV, IndicatorsXLSX}
+	for _, d := range records.Domains() {
+		order = append(order, string(d)+".parquet")
+	}
+	for _, name := range append(order, ChangesCSV) {
+		f := written[name]
 		manifest.Outputs = append(manifest.Outputs, export.ManifestFile{Name: f.Name, SHA256: f.SHA256, Bytes: f.Bytes, Rows: f.Rows})
 	}
 	if _, err := stage.Write(ctx, ManifestJSON, 0, func(w io.Writer) error { return export.WriteManifest(w, manifest) }); err != nil {
@@ -214,6 +226,19 @@ func (p *Pipeline) inputState(st *store.Store) string {
 		fmt.Fprintf(h, "submission %d %s\n", e.Seq, e.SHA256)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// copyFile copies a file's bytes to w.
+func copyFile(w io.Writer, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := io.Copy(w, f); err != nil {
+		return fmt.Errorf("copy %s: %w", path, err)
+	}
+	return nil
 }
 
 // namesID identifies what the name columns of the domain tables are built

@@ -190,7 +190,7 @@ func (s *Store) readSnapshot(ctx context.Context, snap *snapshot) (records.Set, 
 // the same names. tables is the current state, as Tables returned it: a
 // build has it in memory, so compacting only writes it. A failure leaves
 // the previous snapshot (or none) in force and costs only speed.
-func (s *Store) Compact(ctx context.Context, tables Tables, namesID string) error {
+func (s *Store) Compact(ctx context.Context, tables *Tables, namesID string) error {
 	if s.readOnly {
 		return errors.New("store opened read-only")
 	}
@@ -216,7 +216,7 @@ func (s *Store) Compact(ctx context.Context, tables Tables, namesID string) erro
 		return fmt.Errorf("snapshot: %w", err)
 	}
 	for _, d := range records.Domains() {
-		t := tables[d]
+		t := tables.Table(d)
 		if t == nil {
 			s.fs.RemoveAll(tmp)
 			return fmt.Errorf("snapshot: no %s table", d)

@@ -17,11 +17,39 @@ import (
 
 // Tables is the current state as one Arrow table per domain, in the
 // domain's published schema (records.SchemaOf).
-type Tables map[records.Domain]arrow.RecordBatch
+type Tables struct {
+	batches map[records.Domain]arrow.RecordBatch
+	// files names, for a table read unchanged from the snapshot, the
+	// Parquet file that holds it: publishing it is copying that file.
+	files map[records.Domain]string
+}
+
+func newTables() *Tables {
+	return &Tables{batches: map[records.Domain]arrow.RecordBatch{}, files: map[records.Domain]string{}}
+}
+
+// Table returns the table of domain d (nil for an unknown domain).
+func (t *Tables) Table(d records.Domain) arrow.RecordBatch { return t.batches[d] }
+
+// File returns the path of a Parquet file holding exactly the table of
+// domain d, or "" when the table exists only in memory.
+func (t *Tables) File(d records.Domain) string { return t.files[d] }
+
+func (t *Tables) set(d records.Domain, b arrow.RecordBatch, file string) {
+	if old := t.batches[d]; old != nil {
+		old.Release()
+	}
+	t.batches[d] = b
+	if file == "" {
+		delete(t.files, d)
+	} else {
+		t.files[d] = file
+	}
+}
 
 // Release releases every table.
-func (t Tables) Release() {
-	for _, b := range t {
+func (t *Tables) Release() {
+	for _, b := range t.batches {
 		b.Release()
 	}
 }
@@ -37,7 +65,7 @@ func (t Tables) Release() {
 // namesID identifies the names (reference data and tool version) the
 // tables are built with: a snapshot written with other names is not used
 // as it is. The caller releases the tables.
-func (s *Store) Tables(ctx context.Context, mem memory.Allocator, names records.NameFunc, namesID string) (Tables, error) {
+func (s *Store) Tables(ctx context.Context, mem memory.Allocator, names records.NameFunc, namesID string) (*Tables, error) {
 	if snap := s.openSnapshot(); snap != nil && snap.state.Names == namesID && s.current == nil {
 		tables, err := s.snapshotTables(ctx, mem, snap, names)
 		if err == nil {
@@ -53,17 +81,17 @@ func (s *Store) Tables(ctx context.Context, mem memory.Allocator, names records.
 		return nil, err
 	}
 	set := cur.set()
-	tables := Tables{}
+	tables := newTables()
 	for _, d := range records.Domains() {
-		tables[d] = set.Batch(mem, d, names)
+		tables.set(d, set.Batch(mem, d, names), "")
 	}
 	return tables, nil
 }
 
 // snapshotTables reads the snapshot's tables and applies the submissions
 // accepted since.
-func (s *Store) snapshotTables(ctx context.Context, mem memory.Allocator, snap *snapshot, names records.NameFunc) (Tables, error) {
-	tables := Tables{}
+func (s *Store) snapshotTables(ctx context.Context, mem memory.Allocator, snap *snapshot, names records.NameFunc) (*Tables, error) {
+	tables := newTables()
 	ok := false
 	defer func() {
 		if !ok {
@@ -78,17 +106,18 @@ func (s *Store) snapshotTables(ctx context.Context, mem memory.Allocator, snap *
 		n := snap.state.Rows[string(d)]
 		if n == 0 {
 			cols := emptyColumns(mem, schema)
-			tables[d] = array.NewRecordBatch(schema, cols, 0)
+			tables.set(d, array.NewRecordBatch(schema, cols, 0), "")
 			for _, c := range cols {
 				c.Release()
 			}
 			continue
 		}
-		t, err := readTable(ctx, filepath.Join(snap.dir, string(d)+".parquet"), mem, schema)
+		path := filepath.Join(snap.dir, string(d)+".parquet")
+		t, err := readTable(ctx, path, mem, schema)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot %s: %w", snap.dir, err)
 		}
-		tables[d] = t
+		tables.set(d, t, path)
 		if int(t.NumRows()) != n {
 			return nil, fmt.Errorf("snapshot %s: %s holds %d rows, its state says %d", snap.dir, d, t.NumRows(), n)
 		}
@@ -119,13 +148,12 @@ func (s *Store) snapshotTables(ctx context.Context, mem memory.Allocator, snap *
 			continue
 		}
 		added := dset.Batch(mem, d, names)
-		merged, err := s.applyDelta(ctx, snap, d, tables[d], added, orders[d], mem)
+		merged, err := s.applyDelta(ctx, snap, d, tables.Table(d), added, orders[d], mem)
 		added.Release()
 		if err != nil {
 			return nil, err
 		}
-		tables[d].Release()
-		tables[d] = merged
+		tables.set(d, merged, "")
 	}
 	ok = true
 	return tables, nil

@@ -1,6 +1,7 @@
 package fsx
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
@@ -95,10 +96,14 @@ func ReadRegular(path string, limit int64) ([]byte, error) {
 	if st.Size() > limit {
 		return nil, &TooBigError{Path: path, Limit: limit}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
+	// Sized from the file, so that a large ledger is read in one go
+	// rather than by a buffer doubling from 512 bytes; a file that grows
+	// meanwhile is read on to the limit.
+	buf := bytes.NewBuffer(make([]byte, 0, st.Size()+512))
+	if _, err := buf.ReadFrom(io.LimitReader(f, limit+1)); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	data := buf.Bytes()
 	if int64(len(data)) > limit {
 		return nil, &TooBigError{Path: path, Limit: limit}
 	}
