@@ -352,6 +352,9 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, names reco
 // supersededBy counts what a set would supersede: from the records when
 // they are loaded, else from the key index, else by loading them.
 func (s *Store) supersededBy(ctx context.Context, set records.Set) (map[string]int, error) {
+	if s.current == nil && s.keys == nil && !s.holdsRecords() {
+		return nil, nil // nothing to supersede: no need to load, nor to keep, anything
+	}
 	if s.current == nil {
 		idx, err := s.index(ctx)
 		if err != nil {
@@ -641,6 +644,17 @@ func (s *Store) Totals(ctx context.Context) (map[records.Domain]int, error) {
 		records.DomainSocialProtection: len(cur.cov.order),
 		records.DomainBLMA:             len(cur.agr.order),
 	}, nil
+}
+
+// holdsRecords reports whether any accepted submission is not withdrawn.
+func (s *Store) holdsRecords() bool {
+	withdrawn := s.withdrawn()
+	for _, e := range s.entries {
+		if e.Event == EventAccepted && !withdrawn[e.Seq] {
+			return true
+		}
+	}
+	return false
 }
 
 // Accepted returns the accepted, not withdrawn submissions in order.
