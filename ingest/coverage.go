@@ -244,13 +244,22 @@ func (cr *coverageReader) finish(t *table) {
 	t.records += len(out) - start
 }
 
-// chunkSize is how many observations a chunk holds.
-const chunkSize = 16 << 10
+// chunkSize is how many observations a chunk holds at most; the first
+// holds firstChunk and each next one twice the previous, so that a 50-row
+// file does not allocate (and zero) 4 MB for its observations.
+const (
+	chunkSize  = 16 << 10
+	firstChunk = 64
+)
 
 // add keeps an observation read from a row.
 func (cr *coverageReader) add(t *table, o records.CoverageObservation) {
-	if n := len(cr.chunks); n == 0 || len(cr.chunks[n-1]) == chunkSize {
-		cr.chunks = append(cr.chunks, make([]records.CoverageObservation, 0, chunkSize))
+	if n := len(cr.chunks); n == 0 || len(cr.chunks[n-1]) == cap(cr.chunks[n-1]) {
+		size := firstChunk
+		if n > 0 {
+			size = min(chunkSize, 2*cap(cr.chunks[n-1]))
+		}
+		cr.chunks = append(cr.chunks, make([]records.CoverageObservation, 0, size))
 	}
 	last := &cr.chunks[len(cr.chunks)-1]
 	*last = append(*last, o)
