@@ -1,8 +1,6 @@
 package ingest
 
 import (
-	"fmt"
-	"hash/maphash"
 	"maps"
 	"regexp"
 	"slices"
@@ -18,12 +16,6 @@ import (
 // coverageReader reads a social-protection table: long (year and value
 // columns), wide (one column per year) or with the year in the sheet name.
 type coverageReader struct {
-	// chunks hold the observations as rows are read, in blocks that are
-	// never copied to grow (a slice of a million records doubling its way
-	// up copies and clears gigabytes); they are checked for repeats and
-	// joined once when the table ends.
-	chunks [][]records.CoverageObservation
-	count  int
 	// regions remembers which texts name a region ("" for none).
 	regions memo[string]
 	// scale tracks, per value column, whether every value is within 0..1
@@ -185,83 +177,10 @@ func (cr *coverageReader) finish(t *table) {
 			t.rep.Warnf(report.SuspectScale, t.sheet, key, t.h.row, "%s is between 0 and 1: if these are fractions (0.45 for 45%%), multiply them by 100 or format the cells as percentages; values are read as percentages from 0 to 100", what)
 		}
 	}
-	if cr.count == 0 {
-		return
-	}
-	// Repeats are found by a 64-bit hash of the key (a tenth of the memory
-	// of a map of keys); a hash shared by two different keys is told apart
-	// by comparing the keys, so no repeat is ever invented.
-	type observationKey struct {
-		area               string
-		year               int
-		series, sex, popul string
-	}
-	seed := maphash.MakeSeed()
-	byHash := make(map[uint64]int32, cr.count)
-	var collided map[observationKey]int
-	out := t.sub.Coverage
-	if out == nil {
-		out = make([]records.CoverageObservation, 0, cr.count)
-	}
-	start := len(out)
-	for ci, chunk := range cr.chunks {
-		for _, o := range chunk {
-			k := observationKey{o.Area, o.Year, o.Series, o.Sex, o.Population}
-			h := maphash.Comparable(seed, k)
-			row := rowNum(o.Source.Cell)
-			j, dup := int(byHash[h]), false
-			if _, seen := byHash[h]; seen {
-				first := out[j]
-				if dup = first.Key() == o.Key(); !dup {
-					j, dup = collided[k]
-				}
-			}
-			if dup {
-				first := out[j]
-				what := fmt.Sprintf("%s %d %s sex %s %s", o.Area, o.Year, o.Series, o.Sex, o.Population)
-				if first.Value == o.Value {
-					t.rep.Warnf(report.DuplicateRow, t.sheet, t.h.firstCol, row, "row %d repeats the observation of row %d (%s); the repeat was ignored", row, rowNum(first.Source.Cell), what)
-					continue
-				}
-				t.duplicate(rowNum(first.Source.Cell), row, what, differences(
-					[3]string{"value", strconv.FormatFloat(first.Value, 'f', -1, 64), strconv.FormatFloat(o.Value, 'f', -1, 64)}))
-				continue
-			}
-			if _, seen := byHash[h]; seen {
-				if collided == nil {
-					collided = map[observationKey]int{}
-				}
-				collided[k] = len(out)
-			} else {
-				byHash[h] = int32(len(out))
-			}
-			out = append(out, o)
-		}
-		cr.chunks[ci] = nil // freed as it is copied
-	}
-	cr.chunks = nil
-	t.sub.Coverage = out
-	t.records += len(out) - start
 }
 
-// chunkSize is how many observations a chunk holds at most; the first
-// holds firstChunk and each next one twice the previous, so that a 50-row
-// file does not allocate (and zero) 4 MB for its observations.
-const (
-	chunkSize  = 16 << 10
-	firstChunk = 64
-)
-
-// add keeps an observation read from a row.
+// add passes on an observation read from a row: the file's stream drops
+// repeats and hands it to the sink.
 func (cr *coverageReader) add(t *table, o records.CoverageObservation) {
-	if n := len(cr.chunks); n == 0 || len(cr.chunks[n-1]) == cap(cr.chunks[n-1]) {
-		size := firstChunk
-		if n > 0 {
-			size = min(chunkSize, 2*cap(cr.chunks[n-1]))
-		}
-		cr.chunks = append(cr.chunks, make([]records.CoverageObservation, 0, size))
-	}
-	last := &cr.chunks[len(cr.chunks)-1]
-	*last = append(*last, o)
-	cr.count++
+	t.sub.cov.add(t, o)
 }

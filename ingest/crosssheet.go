@@ -14,10 +14,8 @@ func checkAcrossSheets(sub *Submission) {
 		func(r records.Ratification) string { return r.Key() },
 		func(r records.Ratification) records.Provenance { return r.Source },
 		sameRatification)
-	sub.Coverage = dedupe(sub.Report, sub.Coverage,
-		func(o records.CoverageObservation) string { return o.Key() },
-		func(o records.CoverageObservation) records.Provenance { return o.Source },
-		func(a, b records.CoverageObservation) bool { return a.Value == b.Value })
+	// Social-protection observations are checked as they are read
+	// (coverageStream), across sheets too.
 	sub.Agreements = dedupe(sub.Report, sub.Agreements,
 		func(a records.Agreement) string { return a.Key() },
 		func(a records.Agreement) records.Provenance { return a.Source },

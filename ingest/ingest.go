@@ -61,7 +61,12 @@ type Submission struct {
 	Size   int64
 	Format workbook.Format
 	records.Set
-	Report *report.Report
+	// Streamed is how many social-protection observations went to the
+	// CoverageSink given to ReadTo instead of Set.Coverage.
+	Streamed int
+	Report   *report.Report
+
+	cov *coverageStream
 }
 
 // Accepted reports whether the file has no error.
@@ -90,7 +95,15 @@ func (r *Reader) ReadFile(ctx context.Context, path, name string) (*Submission, 
 // SHA-256 included, is read from src, so that what is accepted is what was
 // read even if the file's path is changed meanwhile.
 func (r *Reader) Read(ctx context.Context, src workbook.Source, name string) (*Submission, error) {
-	sub := &Submission{Name: name, Report: report.New(name)}
+	return r.ReadTo(ctx, src, name, nil)
+}
+
+// ReadTo is Read handing the social-protection observations to sink as
+// they are read (Submission.Streamed counts them) rather than keeping
+// them in the submission; a nil sink keeps them. What the sink received
+// is to be discarded when the file has errors or ReadTo fails.
+func (r *Reader) ReadTo(ctx context.Context, src workbook.Source, name string, sink CoverageSink) (*Submission, error) {
+	sub := &Submission{Name: name, Report: report.New(name), cov: newCoverageStream(sink)}
 	sum, err := hashSource(ctx, src)
 	if err != nil {
 		return nil, err
@@ -99,6 +112,15 @@ func (r *Reader) Read(ctx context.Context, src workbook.Source, name string) (*S
 	if err := r.readContent(ctx, src, sub); err != nil {
 		return nil, err
 	}
+	kept, err := sub.cov.end()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	sub.Coverage = kept
+	if sink != nil {
+		sub.Streamed = sub.cov.count
+	}
+	sub.cov = nil
 	checkAcrossSheets(sub)
 	if sub.Report.HasErrors() {
 		sub.Set = records.Set{}
@@ -216,7 +238,7 @@ func (r *Reader) readSheet(ctx context.Context, f workbook.File, sheet workbook.
 			}
 		}
 		t.add(row)
-		return nil
+		return sub.cov.err // the sink failed: stop reading
 	})
 	if errors.Is(err, errNoTable) {
 		err = nil

@@ -1,0 +1,152 @@
+package ingest
+
+import (
+	"fmt"
+	"hash/maphash"
+	"strconv"
+
+	"github.com/ilo-pledge/pledgestat/ingest/report"
+	"github.com/ilo-pledge/pledgestat/records"
+)
+
+// CoverageSink receives a file's social-protection observations while the
+// file is read, in order, a batch at a time, so that a million-row ILOSTAT
+// extract never exists whole in memory: the store writes them to the
+// submission's Parquet as they come. Repeats are dropped before they are
+// sent. If the file turns out to have errors, the caller discards what the
+// sink received. The batch is reused after Coverage returns.
+type CoverageSink interface {
+	Coverage(batch []records.CoverageObservation) error
+}
+
+// coverageBatch is how many observations are handed to a sink at once.
+const coverageBatch = 8 << 10
+
+// coverageStream is a file's social-protection observations on their way
+// out: repeats (across tables and sheets) found as they come, then
+// batches to the sink, or, without one, kept in chunks joined once at the
+// end (a slice of 200-byte records doubling its way to a million copies
+// and clears gigabytes).
+type coverageStream struct {
+	sink CoverageSink
+	// first is the first occurrence of each record key, by a 128-bit hash
+	// of the key (two independent 64-bit hashes): a tenth of the memory of
+	// a map of keys, and a false repeat needs two colliding hashes (odds
+	// about 1 in 10^25 for a million keys).
+	seeds  [2]maphash.Seed
+	first  map[[2]uint64]firstObservation
+	sheets []string
+	batch  []records.CoverageObservation
+	chunks [][]records.CoverageObservation
+	count  int
+	err    error // the sink's first error: the read stops on it
+}
+
+type firstObservation struct {
+	sheet int32
+	row   int32
+	col   int32
+	value float64
+}
+
+func newCoverageStream(sink CoverageSink) *coverageStream {
+	return &coverageStream{sink: sink, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, first: map[[2]uint64]firstObservation{}}
+}
+
+type observationKey struct {
+	area               string
+	year               int
+	series, sex, popul string
+}
+
+// add passes on an observation read from a row of t, unless it repeats
+// one already passed on: the same value is a warning and the repeat is
+// dropped; another value is an error on both rows.
+func (cs *coverageStream) add(t *table, o records.CoverageObservation) {
+	k := observationKey{o.Area, o.Year, o.Series, o.Sex, o.Population}
+	h := [2]uint64{maphash.Comparable(cs.seeds[0], k), maphash.Comparable(cs.seeds[1], k)}
+	row := rowNum(o.Source.Cell)
+	if f, seen := cs.first[h]; seen {
+		cs.repeat(t, o, f, row)
+		return
+	}
+	sheet := int32(len(cs.sheets) - 1)
+	if sheet < 0 || cs.sheets[sheet] != t.sheet {
+		cs.sheets = append(cs.sheets, t.sheet)
+		sheet++
+	}
+	cs.first[h] = firstObservation{sheet: sheet, row: int32(row), col: int32(colNum(o.Source.Cell)), value: o.Value}
+	t.records++
+	cs.count++
+	if cs.sink == nil {
+		cs.keep(o)
+		return
+	}
+	cs.batch = append(cs.batch, o)
+	if len(cs.batch) == coverageBatch {
+		cs.flush()
+	}
+}
+
+// repeat reports an observation whose key was passed on before.
+func (cs *coverageStream) repeat(t *table, o records.CoverageObservation, f firstObservation, row int) {
+	what := fmt.Sprintf("%s %d %s sex %s %s", o.Area, o.Year, o.Series, o.Sex, o.Population)
+	firstSheet := cs.sheets[f.sheet]
+	if firstSheet == t.sheet {
+		if f.value == o.Value {
+			t.rep.Warnf(report.DuplicateRow, t.sheet, t.h.firstCol, row, "row %d repeats the observation of row %d (%s); the repeat was ignored", row, f.row, what)
+			return
+		}
+		t.duplicate(int(f.row), row, what, differences(
+			[3]string{"value", strconv.FormatFloat(f.value, 'f', -1, 64), strconv.FormatFloat(o.Value, 'f', -1, 64)}))
+		return
+	}
+	key := o.Key()
+	if f.value == o.Value {
+		t.rep.Warnf(report.DuplicateRow, t.sheet, colNum(o.Source.Cell), row, "row %d repeats row %d of sheet %q (record %s); the repeat was ignored", row, f.row, firstSheet, key)
+		return
+	}
+	msg := "sheet %q row %d and sheet %q row %d both give the record %s with different values; keep only the right one"
+	t.rep.Errorf(report.DuplicateRecord, firstSheet, int(f.col), int(f.row), msg, firstSheet, f.row, t.sheet, row, key)
+	t.rep.Errorf(report.DuplicateRecord, t.sheet, colNum(o.Source.Cell), row, msg, firstSheet, f.row, t.sheet, row, key)
+}
+
+// keep holds an observation in chunks that start small and double, so
+// that a 50-row file does not allocate a large block.
+func (cs *coverageStream) keep(o records.CoverageObservation) {
+	if n := len(cs.chunks); n == 0 || len(cs.chunks[n-1]) == cap(cs.chunks[n-1]) {
+		size := 64
+		if n > 0 {
+			size = min(16<<10, 2*cap(cs.chunks[n-1]))
+		}
+		cs.chunks = append(cs.chunks, make([]records.CoverageObservation, 0, size))
+	}
+	last := &cs.chunks[len(cs.chunks)-1]
+	*last = append(*last, o)
+}
+
+// flush hands the batch to the sink.
+func (cs *coverageStream) flush() {
+	if len(cs.batch) == 0 || cs.err != nil {
+		cs.batch = cs.batch[:0]
+		return
+	}
+	cs.err = cs.sink.Coverage(cs.batch)
+	cs.batch = cs.batch[:0]
+}
+
+// end flushes what is left and, without a sink, returns the observations
+// kept, in order.
+func (cs *coverageStream) end() ([]records.CoverageObservation, error) {
+	if cs.sink != nil {
+		cs.flush()
+		return nil, cs.err
+	}
+	out := make([]records.CoverageObservation, 0, cs.count)
+	for i, c := range cs.chunks {
+		out = append(out, c...)
+		cs.chunks[i] = nil
+	}
+	cs.chunks = nil
+	return out, nil
+}
