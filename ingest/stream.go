@@ -42,10 +42,12 @@ type coverageStream struct {
 	err    error // the sink's first error: the read stops on it
 }
 
+// firstObservation is where a key was first seen, and its value: 16
+// bytes, so that the index of a million keys stays near 40 MB.
 type firstObservation struct {
-	sheet int32
 	row   int32
-	col   int32
+	sheet uint16
+	col   uint16
 	value float64
 }
 
@@ -70,12 +72,13 @@ func (cs *coverageStream) add(t *table, o records.CoverageObservation) {
 		cs.repeat(t, o, f, row)
 		return
 	}
-	sheet := int32(len(cs.sheets) - 1)
-	if sheet < 0 || cs.sheets[sheet] != t.sheet {
+	if n := len(cs.sheets); n == 0 || cs.sheets[n-1] != t.sheet {
 		cs.sheets = append(cs.sheets, t.sheet)
-		sheet++
 	}
-	cs.first[h] = firstObservation{sheet: sheet, row: int32(row), col: int32(colNum(o.Source.Cell)), value: o.Value}
+	// Row numbers fit 31 bits and columns 16 (Excel's limits are 2^20 and
+	// 16,384; a CSV's value column is near the left); a sheet count past
+	// 65,535 cannot be a workbook.
+	cs.first[h] = firstObservation{sheet: uint16(len(cs.sheets) - 1), row: int32(row), col: uint16(colNum(o.Source.Cell)), value: o.Value}
 	t.records++
 	cs.count++
 	if cs.sink == nil {

@@ -61,7 +61,7 @@ func (p *Pipeline) ingest(ctx context.Context, log *slog.Logger, st *store.Store
 	if err != nil {
 		return err
 	}
-	ahead := p.readAhead(ctx, log, guard, files)
+	ahead := p.readAhead(ctx, log, st, guard, files)
 	defer ahead.close()
 	for i := range files {
 		r, err := ahead.next(ctx)
@@ -88,6 +88,7 @@ type readResult struct {
 	fd       *os.File
 	info     fs.FileInfo
 	sub      *ingest.Submission
+	spill    *store.Spill // the social-protection records, written while read
 	outcome  *FileOutcome // decided while reading: left unread, vanished
 	settling string       // why it waits for a later run; "" when it does not
 	err      error        // a failure of the run itself (stopped)
@@ -100,7 +101,7 @@ type readResult struct {
 // checks it is the file the listing saw, and reads everything from that
 // descriptor. A file that cannot be opened or read is left in the inbox
 // and reported (vanished files are only logged).
-func (p *Pipeline) read(ctx context.Context, log *slog.Logger, reader *ingest.Reader, guard *readGuard, r *readResult) {
+func (p *Pipeline) read(ctx context.Context, log *slog.Logger, reader *ingest.Reader, st *store.Store, guard *readGuard, r *readResult) {
 	fd, info, err := p.openInboxFile(r.f.Path)
 	if err != nil {
 		r.outcome = p.left(log, r.f, err)
@@ -113,9 +114,14 @@ func (p *Pipeline) read(ctx context.Context, log *slog.Logger, reader *ingest.Re
 	}
 	log.Debug("reading", "file", r.f.Name)
 	src := workbook.Source{R: fd, Size: info.Size(), Name: r.f.Path}
-	sub, err := guard.read(ctx, log, reader, r.f, src)
+	// Social-protection observations go to the store as they are read: a
+	// million-row extract is never held in memory. They count only if
+	// the file is accepted; otherwise the spill is discarded.
+	r.spill = st.NewSpill(areaName(p.Ref))
+	sub, err := guard.read(ctx, log, reader, r.f, src, r.spill)
 	if err != nil {
 		fd.Close()
+		r.spill.Discard()
 		if ctx.Err() != nil {
 			r.err = ctx.Err()
 			return
@@ -152,7 +158,7 @@ func (p *Pipeline) file(ctx context.Context, log *slog.Logger, st *store.Store, 
 	var outcome FileOutcome
 	var err error
 	if r.sub.Accepted() {
-		outcome, err = p.accept(ctx, log, st, res.RunID, f, r.info, r.sub)
+		outcome, err = p.accept(ctx, log, st, res.RunID, f, r.info, r.sub, r.spill)
 	} else {
 		outcome, err = p.reject(ctx, log, st, res.RunID, f, r.info, r.sub)
 	}
@@ -185,7 +191,7 @@ type readAhead struct {
 	wg      sync.WaitGroup
 }
 
-func (p *Pipeline) readAhead(ctx context.Context, log *slog.Logger, guard *readGuard, files []workspace.InboxFile) *readAhead {
+func (p *Pipeline) readAhead(ctx context.Context, log *slog.Logger, st *store.Store, guard *readGuard, files []workspace.InboxFile) *readAhead {
 	a := &readAhead{results: make(chan *readResult, len(files)), tokens: make(chan struct{}, readSlots), stop: make(chan struct{})}
 	for i := 0; i < readSlots; i++ {
 		a.tokens <- struct{}{}
@@ -222,7 +228,7 @@ func (p *Pipeline) readAhead(ctx context.Context, log *slog.Logger, guard *readG
 					r.err = err
 					return
 				}
-				p.read(ctx, log, reader, guard, r)
+				p.read(ctx, log, reader, st, guard, r)
 			}()
 		}
 	}()
@@ -246,12 +252,13 @@ func (a *readAhead) next(ctx context.Context) (*readResult, error) {
 	}
 }
 
-// done releases a filed file's descriptor and slots.
+// done releases a filed file's descriptor, spill and slots.
 func (a *readAhead) done(r *readResult) {
 	if r.fd != nil {
 		r.fd.Close()
 		r.fd = nil
 	}
+	r.spill.Discard() // nothing left once accepted
 	a.giveBack(r.tokens)
 }
 
@@ -264,6 +271,7 @@ func (a *readAhead) close() {
 			if r.fd != nil {
 				r.fd.Close()
 			}
+			r.spill.Discard()
 			a.giveBack(r.tokens)
 		}
 	}()
@@ -359,7 +367,7 @@ func (g *readGuard) suspect(name string) bool {
 
 // read reads a file under the marker, or sets it aside when runs died
 // reading it too often.
-func (g *readGuard) read(ctx context.Context, log *slog.Logger, reader *ingest.Reader, f workspace.InboxFile, src workbook.Source) (*ingest.Submission, error) {
+func (g *readGuard) read(ctx context.Context, log *slog.Logger, reader *ingest.Reader, f workspace.InboxFile, src workbook.Source, sink ingest.CoverageSink) (*ingest.Submission, error) {
 	g.mu.Lock()
 	died := g.previous[f.Name]
 	if died+1 > maxReadAttempts {
@@ -382,7 +390,7 @@ func (g *readGuard) read(ctx context.Context, log *slog.Logger, reader *ingest.R
 		g.writeLocked()
 		g.mu.Unlock()
 	}()
-	return reader.Read(ctx, src, f.Name)
+	return reader.ReadTo(ctx, src, f.Name, sink)
 }
 
 // writeLocked writes the marker: the files being read, and those earlier
@@ -436,7 +444,7 @@ func stillWritten(fd *os.File, opened fs.FileInfo, f workspace.InboxFile) (bool,
 	return !os.SameFile(cur, opened), nil
 }
 
-func (p *Pipeline) accept(ctx context.Context, log *slog.Logger, st *store.Store, runID string, f workspace.InboxFile, read fs.FileInfo, sub *ingest.Submission) (FileOutcome, error) {
+func (p *Pipeline) accept(ctx context.Context, log *slog.Logger, st *store.Store, runID string, f workspace.InboxFile, read fs.FileInfo, sub *ingest.Submission, spill *store.Spill) (FileOutcome, error) {
 	out := FileOutcome{Name: f.Name, SHA256: sub.SHA256, Warnings: sub.Report.Count(report.Warning)}
 	for _, e := range sub.Report.Entries {
 		if e.Severity == report.Warning {
@@ -482,7 +490,7 @@ func (p *Pipeline) accept(ctx context.Context, log *slog.Logger, st *store.Store
 				a.Source.Cell, a.Type, strings.Join(a.Parties, ", "), a.Signed.Year, b.Signed.Year, b.Source.File))
 		}
 	}
-	entry, err := st.Accept(ctx, base, sub.Set, areaName(p.Ref))
+	entry, err := st.Accept(ctx, base, sub.Set, spill, areaName(p.Ref))
 	if err != nil {
 		return out, fmt.Errorf("store %s: %w", f.Name, err)
 	}
@@ -600,7 +608,7 @@ func (p *Pipeline) repair(ctx context.Context, log *slog.Logger, st *store.Store
 			}
 			base := in
 			base.Event, base.Outcome, base.Time = "", "", p.Now().UTC()
-			if _, err := st.Accept(ctx, base, sub.Set, areaName(p.Ref)); err != nil {
+			if _, err := st.Accept(ctx, base, sub.Set, nil, areaName(p.Ref)); err != nil {
 				return err
 			}
 		case "duplicate", "rejected":

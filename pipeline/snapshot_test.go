@@ -2,7 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -82,5 +85,53 @@ func TestDomainTablesAreTheRecordsWhateverTheRead(t *testing.T) {
 			t.Fatalf("%s: %v, %+v", step.when, err, res)
 		}
 		check(step.when)
+	}
+}
+
+// A large social-protection file goes to the store while it is read: when
+// an error on its last row rejects it, nothing it spilled stays; fixed, it
+// is accepted whole.
+func TestSpilledFileRejectedLeavesNothing(t *testing.T) {
+	ctx := context.Background()
+	ws, p := faultWorkspace(t)
+	const rows = 70_000 // more than one spilled row group
+	var b strings.Builder
+	b.WriteString("country,year,value,series,sex,population\n")
+	countries := []string{"FRA", "DEU", "ITA", "ESP", "PRT", "BEL", "NLD", "POL", "AUT", "SWE"}
+	series := []string{"SOC_CONTIG_TOTAL", "SOC_CONTIG_CHILD", "SOC_CONTIG_MAT", "SOC_CONTIG_DISAB", "SOC_CONTIG_UNE", "SOC_CONTIG_PENSION", "SOC_CONTIG_INJ", "SOC_CONTIG_POOR", "SOC_CONTIG_VULN"}
+	n := 0
+	for y := 1990; n < rows; y++ {
+		for _, c := range countries {
+			for _, s := range series {
+				for _, sx := range []string{"T", "F", "M"} {
+					for _, pop := range []string{"total", "migrants", "non_migrants"} {
+						if n < rows {
+							fmt.Fprintf(&b, "%s,%d,%d.5,%s,%s,%s\n", c, y, n%100, s, sx, pop)
+							n++
+						}
+					}
+				}
+			}
+		}
+	}
+	good := b.String()
+	drop(t, ws, "big.csv", good+"FRA,2019,150,SOC_CONTIG_TOTAL,T,total\n")
+	res, err := p.Execute(ctx, CommandIngest, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) != 1 || res.Files[0].Outcome != "rejected" {
+		t.Fatalf("outcomes: %+v", res.Files)
+	}
+	if list, _ := os.ReadDir(filepath.Join(ws.StoreDir(), "submissions")); len(list) != 0 {
+		t.Errorf("a rejected file left data in the store: %v", list)
+	}
+	drop(t, ws, "big.csv", good)
+	res, err = p.Execute(ctx, CommandIngest, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) != 1 || res.Files[0].Outcome != "accepted" || res.Files[0].Rows["social_protection"] != rows {
+		t.Fatalf("outcomes: %+v", res.Files)
 	}
 }

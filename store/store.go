@@ -314,13 +314,28 @@ func (s *Store) nextSeq() int { return s.lastSeq + 1 }
 // Accept stores an accepted submission's records and records the event. e
 // describes the submission (file, SHA-256, size, run, stored_as); Accept
 // fills in its sequence number, rows and superseded counts.
-func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, names records.NameFunc) (Entry, error) {
+//
+// spill, when not nil, holds the submission's social-protection records,
+// written while its file was read; set then holds none. Accept moves the
+// spill's file into the submission.
+func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, spill *Spill, names records.NameFunc) (Entry, error) {
 	if s.readOnly {
 		return e, errors.New("store opened read-only")
+	}
+	if spill != nil && spill.rows > 0 && len(set.Coverage) > 0 {
+		return e, errors.New("store: social-protection records both spilled and in memory")
 	}
 	superseded, err := s.supersededBy(ctx, set)
 	if err != nil {
 		return e, err
+	}
+	if n, err := s.spillSuperseded(ctx, spill); err != nil {
+		return e, err
+	} else if n > 0 {
+		if superseded == nil {
+			superseded = map[string]int{}
+		}
+		superseded[string(records.DomainSocialProtection)] += n
 	}
 	e.Event, e.Seq = EventAccepted, s.nextSeq()
 	if e.Time.IsZero() {
@@ -332,21 +347,72 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, names reco
 			e.Rows[string(d)] = n
 		}
 	}
+	spilled := spill != nil && spill.rows > 0
+	if spilled {
+		e.Rows[string(records.DomainSocialProtection)] = spill.rows
+	}
 	e.Superseded = superseded
 	dir := s.submissionDir(e.Seq, e.SHA256)
-	if err := s.writeSubmission(dir, set, names); err != nil {
+	if err := s.writeSubmission(dir, set, spill, names); err != nil {
 		return e, err
 	}
 	if err := s.append(e); err != nil {
 		return e, err
 	}
 	if s.current != nil {
-		s.current.apply(e.Seq, set)
+		if spilled {
+			s.current = nil // its records are on disk only: read again when needed
+		} else {
+			s.current.apply(e.Seq, set)
+		}
 	}
 	if s.keys != nil {
 		s.keys.add(set)
+		if spilled {
+			for _, h := range spill.hashes {
+				s.keys.keys[records.DomainSocialProtection][h] = struct{}{}
+			}
+		}
 	}
 	return e, nil
+}
+
+// spillSuperseded counts the spilled records whose key is current, by
+// their key hashes (as the key index does).
+func (s *Store) spillSuperseded(ctx context.Context, spill *Spill) (int, error) {
+	if spill == nil || spill.rows == 0 {
+		return 0, nil
+	}
+	if s.current == nil && s.keys == nil && !s.holdsRecords() {
+		return 0, nil
+	}
+	var current map[uint64]struct{}
+	if s.current == nil {
+		idx, err := s.index(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if idx != nil {
+			current = idx.keys[records.DomainSocialProtection]
+		}
+	}
+	if current == nil {
+		cur, err := s.load(ctx)
+		if err != nil {
+			return 0, err
+		}
+		current = make(map[uint64]struct{}, len(cur.cov.order))
+		for _, k := range cur.cov.order {
+			current[keyHash(k)] = struct{}{}
+		}
+	}
+	n := 0
+	for _, h := range spill.hashes {
+		if _, ok := current[h]; ok {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // supersededBy counts what a set would supersede: from the records when
@@ -388,7 +454,7 @@ const storeChunkRows = 64 << 10
 
 // writeSubmission writes the domain tables to a temporary folder and
 // renames it into place.
-func (s *Store) writeSubmission(dir string, set records.Set, names records.NameFunc) error {
+func (s *Store) writeSubmission(dir string, set records.Set, spill *Spill, names records.NameFunc) error {
 	tmp := filepath.Join(filepath.Dir(dir), ".tmp-"+filepath.Base(dir))
 	if err := s.fs.RemoveAll(tmp); err != nil {
 		return fmt.Errorf("clear %s: %w", tmp, err)
@@ -409,6 +475,21 @@ func (s *Store) writeSubmission(dir string, set records.Set, names records.NameF
 		})
 		if err != nil {
 			return fmt.Errorf("store %s: %w", d, err)
+		}
+	}
+	if spill != nil {
+		path, err := spill.finish()
+		if err != nil {
+			return err
+		}
+		if path != "" {
+			if err := s.fs.Rename(path, filepath.Join(tmp, filepath.Base(path))); err != nil {
+				return fmt.Errorf("store spilled records: %w", err)
+			}
+			if err := s.fs.SyncDir(tmp); err != nil {
+				return fmt.Errorf("store spilled records: %w", err)
+			}
+			s.fs.Remove(spill.dir) // empty now
 		}
 	}
 	if err := s.fs.Rename(tmp, dir); err != nil {

@@ -40,7 +40,7 @@ func TestAcceptSupersedeAndReopen(t *testing.T) {
 	}
 	first := records.Set{Ratifications: []records.Ratification{ratification("FRA", "C097", 1954, "a.xlsx"), ratification("DEU", "C097", 1959, "a.xlsx")},
 		Coverage: []records.CoverageObservation{{Area: "FRA", Year: 2020, Series: "SOC_CONTIG_TOTAL", Sex: "T", Population: "total", Value: 70, ValueCell: "C2"}}}
-	e1, err := s.Accept(ctx, Entry{File: "a.xlsx", SHA256: sha('a')}, first, names)
+	e1, err := s.Accept(ctx, Entry{File: "a.xlsx", SHA256: sha('a')}, first, nil, names)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestAcceptSupersedeAndReopen(t *testing.T) {
 		t.Errorf("first entry = %+v", e1)
 	}
 	second := records.Set{Ratifications: []records.Ratification{ratification("FRA", "C097", 1955, "b.xlsx")}}
-	e2, err := s.Accept(ctx, Entry{File: "b.xlsx", SHA256: sha('b')}, second, names)
+	e2, err := s.Accept(ctx, Entry{File: "b.xlsx", SHA256: sha('b')}, second, nil, names)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestRepairsTornLedgerAndOrphans(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s, _ := Open(fsx.OS{}, dir, quiet)
-	if _, err := s.Accept(ctx, Entry{File: "a.xlsx", SHA256: sha('a')}, records.Set{Ratifications: []records.Ratification{ratification("FRA", "C097", 1954, "a.xlsx")}}, names); err != nil {
+	if _, err := s.Accept(ctx, Entry{File: "a.xlsx", SHA256: sha('a')}, records.Set{Ratifications: []records.Ratification{ratification("FRA", "C097", 1954, "a.xlsx")}}, nil, names); err != nil {
 		t.Fatal(err)
 	}
 	// A crash mid-append leaves half a line; a crash after writing data but
@@ -150,7 +150,7 @@ func TestTotalsFromTheLedger(t *testing.T) {
 		{rat("FRA", "C097", 2004), rat("DEU", "C097", 2005), rat("ESP", "C143", 2006)},
 	}
 	for i, rs := range subs {
-		if _, err := s.Accept(ctx, Entry{File: fmt.Sprint(i), SHA256: sha(byte('a' + i)), StoredAs: fmt.Sprint(i)}, records.Set{Ratifications: rs}, func(c string) string { return c }); err != nil {
+		if _, err := s.Accept(ctx, Entry{File: fmt.Sprint(i), SHA256: sha(byte('a' + i)), StoredAs: fmt.Sprint(i)}, records.Set{Ratifications: rs}, nil, func(c string) string { return c }); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -187,7 +187,7 @@ func TestSnapshotEqualsTheSubmissions(t *testing.T) {
 	}
 	accept := func(i int, rs ...records.Ratification) {
 		t.Helper()
-		if _, err := s.Accept(ctx, Entry{File: fmt.Sprint(i), SHA256: sha(byte('a' + i)), StoredAs: fmt.Sprint(i)}, records.Set{Ratifications: rs}, names); err != nil {
+		if _, err := s.Accept(ctx, Entry{File: fmt.Sprint(i), SHA256: sha(byte('a' + i)), StoredAs: fmt.Sprint(i)}, records.Set{Ratifications: rs}, nil, names); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -260,7 +260,7 @@ func TestSnapshotEqualsTheSubmissions(t *testing.T) {
 	// A snapshot whose counts disagree with the ledger is not used.
 	dir2 := t.TempDir()
 	s2, _ := Open(fsx.OS{}, dir2, quiet)
-	if _, err := s2.Accept(ctx, Entry{File: "x", SHA256: sha('x'), StoredAs: "x"}, records.Set{Ratifications: []records.Ratification{rat("FRA", "C097", 2000), rat("DEU", "C097", 2001)}}, names); err != nil {
+	if _, err := s2.Accept(ctx, Entry{File: "x", SHA256: sha('x'), StoredAs: "x"}, records.Set{Ratifications: []records.Ratification{rat("FRA", "C097", 2000), rat("DEU", "C097", 2001)}}, nil, names); err != nil {
 		t.Fatal(err)
 	}
 	if err := compact(t, s2, names); err != nil {
@@ -301,13 +301,13 @@ func TestKeyIndexAgreesWithTheRecords(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.Accept(ctx, Entry{File: "1", SHA256: sha('1'), StoredAs: "1"}, records.Set{Ratifications: []records.Ratification{rat("FRA", 2000), rat("DEU", 2001)}, Agreements: []records.Agreement{agr([]string{"DEU", "PHL"}, 2018, "old.csv")}}, names)
+		s.Accept(ctx, Entry{File: "1", SHA256: sha('1'), StoredAs: "1"}, records.Set{Ratifications: []records.Ratification{rat("FRA", 2000), rat("DEU", 2001)}, Agreements: []records.Agreement{agr([]string{"DEU", "PHL"}, 2018, "old.csv")}}, nil, names)
 		if compacted {
 			if err := compact(t, s, names); err != nil {
 				t.Fatal(err)
 			}
 		}
-		s.Accept(ctx, Entry{File: "2", SHA256: sha('2'), StoredAs: "2"}, records.Set{Ratifications: []records.Ratification{rat("ITA", 2003)}}, names)
+		s.Accept(ctx, Entry{File: "2", SHA256: sha('2'), StoredAs: "2"}, records.Set{Ratifications: []records.Ratification{rat("ITA", 2003)}}, nil, names)
 		s, _ = Open(fsx.OS{}, dir, quiet) // a new process: nothing loaded
 		return s
 	}
@@ -318,14 +318,14 @@ func TestKeyIndexAgreesWithTheRecords(t *testing.T) {
 	if len(similarIdx) != 1 || len(similarLoad) != 1 || similarIdx[0].Signed.Year != 2018 || similarIdx[0].Source.File != "old.csv" {
 		t.Errorf("similar agreements: index %+v, records %+v", similarIdx, similarLoad)
 	}
-	ei, err := indexed.Accept(ctx, Entry{File: "3", SHA256: sha('3'), StoredAs: "3"}, next, names)
+	ei, err := indexed.Accept(ctx, Entry{File: "3", SHA256: sha('3'), StoredAs: "3"}, next, nil, names)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if indexed.current != nil {
 		t.Error("accepting through the index loaded the records")
 	}
-	el, _ := loaded.Accept(ctx, Entry{File: "3", SHA256: sha('3'), StoredAs: "3"}, next, names)
+	el, _ := loaded.Accept(ctx, Entry{File: "3", SHA256: sha('3'), StoredAs: "3"}, next, nil, names)
 	if ei.Superseded["ratification"] != 2 || ei.Superseded["ratification"] != el.Superseded["ratification"] || ei.Superseded["blma"] != el.Superseded["blma"] {
 		t.Errorf("superseded: index %v, records %v", ei.Superseded, el.Superseded)
 	}
@@ -386,7 +386,7 @@ func TestTablesMatchTheRecords(t *testing.T) {
 				if set.Len() == 0 {
 					continue
 				}
-				e, err := s.Accept(ctx, Entry{File: file, SHA256: fmt.Sprintf("%064x", seed*100+step), StoredAs: file}, set, names)
+				e, err := s.Accept(ctx, Entry{File: file, SHA256: fmt.Sprintf("%064x", seed*100+step), StoredAs: file}, set, nil, names)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -448,7 +448,7 @@ func TestSnapshotWithOtherNamesIsRebuilt(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s, _ := Open(fsx.OS{}, dir, quiet)
-	if _, err := s.Accept(ctx, Entry{File: "a", SHA256: sha('a'), StoredAs: "a"}, records.Set{Ratifications: []records.Ratification{ratification("FRA", "C097", 2000, "a")}}, names); err != nil {
+	if _, err := s.Accept(ctx, Entry{File: "a", SHA256: sha('a'), StoredAs: "a"}, records.Set{Ratifications: []records.Ratification{ratification("FRA", "C097", 2000, "a")}}, nil, names); err != nil {
 		t.Fatal(err)
 	}
 	if err := compact(t, s, names); err != nil {
@@ -467,5 +467,105 @@ func TestSnapshotWithOtherNamesIsRebuilt(t *testing.T) {
 	}
 	if tables.File(records.DomainRatification) != "" {
 		t.Error("a table rebuilt with other names is published as the snapshot's file")
+	}
+}
+
+// Social-protection records spilled while their file was read are stored
+// as if they had been held in memory: same records, same superseded
+// counts, with the store's records loaded, through the key index, or
+// empty; a spill never accepted leaves nothing once the store is opened
+// again.
+func TestSpillIsAcceptedLikeRecordsInMemory(t *testing.T) {
+	ctx := context.Background()
+	obs := func(area string, year int, v float64) records.CoverageObservation {
+		return records.CoverageObservation{Area: area, Year: year, Series: "SOC_CONTIG_TOTAL", Sex: "T", Population: "total", Value: v, ValueCell: "C2", Source: records.Provenance{File: "f", Cell: "A2"}}
+	}
+	big := make([]records.CoverageObservation, 0, storeChunkRows+10)
+	for i := range storeChunkRows + 10 { // more than one row group
+		big = append(big, obs(fmt.Sprintf("A%05d", i), 2000+i%20, float64(i%100)))
+	}
+	first := []records.CoverageObservation{obs("FRA", 2020, 50), obs("DEU", 2020, 60)}
+	second := append([]records.CoverageObservation{obs("FRA", 2020, 51), obs("ITA", 2021, 70)}, big...)
+	for _, compacted := range []bool{false, true} {
+		run := func(spilled bool) (Entry, records.Set) {
+			dir := t.TempDir()
+			s, _ := Open(fsx.OS{}, dir, quiet)
+			if _, err := s.Accept(ctx, Entry{File: "1", SHA256: sha('1'), StoredAs: "1"}, records.Set{Coverage: first}, nil, names); err != nil {
+				t.Fatal(err)
+			}
+			if compacted {
+				if err := compact(t, s, names); err != nil {
+					t.Fatal(err)
+				}
+				s, _ = Open(fsx.OS{}, dir, quiet)
+			} else if _, err := s.Current(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var e Entry
+			var err error
+			if spilled {
+				sp := s.NewSpill(names)
+				for from := 0; from < len(second); from += 1000 {
+					if err := sp.Coverage(second[from:min(len(second), from+1000)]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				e, err = s.Accept(ctx, Entry{File: "2", SHA256: sha('2'), StoredAs: "2"}, records.Set{}, sp, names)
+				sp.Discard()
+			} else {
+				e, err = s.Accept(ctx, Entry{File: "2", SHA256: sha('2'), StoredAs: "2"}, records.Set{Coverage: second}, nil, names)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The same process accepts another file: what the spill
+			// brought is current for it.
+			third, err := s.Accept(ctx, Entry{File: "3", SHA256: sha('3'), StoredAs: "3"}, records.Set{Coverage: []records.CoverageObservation{obs("ITA", 2021, 71)}}, nil, names)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if third.Superseded["social_protection"] != 1 {
+				t.Errorf("compacted %v, spilled %v: a record of the spilled submission superseded: %v, want 1", compacted, spilled, third.Superseded)
+			}
+			ro, _ := OpenReadOnly(dir, quiet)
+			set, err := ro.Current(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if list, _ := os.ReadDir(filepath.Join(dir, "submissions")); len(list) != 3 {
+				t.Errorf("submissions/ holds %d entries, want the 3 submissions", len(list))
+			}
+			return e, set
+		}
+		inMemory, memSet := run(false)
+		spilled, spillSet := run(true)
+		if inMemory.Rows["social_protection"] != len(second) || spilled.Rows["social_protection"] != len(second) {
+			t.Errorf("compacted %v: rows %v (in memory) and %v (spilled), want %d", compacted, inMemory.Rows, spilled.Rows, len(second))
+		}
+		if inMemory.Superseded["social_protection"] != 1 || spilled.Superseded["social_protection"] != 1 {
+			t.Errorf("compacted %v: superseded %v (in memory) and %v (spilled), want 1", compacted, inMemory.Superseded, spilled.Superseded)
+		}
+		if len(memSet.Coverage) != len(spillSet.Coverage) {
+			t.Fatalf("compacted %v: %d records against %d", compacted, len(memSet.Coverage), len(spillSet.Coverage))
+		}
+		for i := range memSet.Coverage {
+			if memSet.Coverage[i] != spillSet.Coverage[i] {
+				t.Fatalf("compacted %v: record %d: %+v against %+v", compacted, i, memSet.Coverage[i], spillSet.Coverage[i])
+			}
+		}
+	}
+	// A spill left by a run that died is removed when the store opens.
+	dir := t.TempDir()
+	s, _ := Open(fsx.OS{}, dir, quiet)
+	sp := s.NewSpill(names)
+	if err := sp.Coverage(big); err != nil { // past one row group: on disk
+		t.Fatal(err)
+	}
+	if list, _ := os.ReadDir(filepath.Join(dir, "submissions")); len(list) != 1 {
+		t.Fatalf("the spill wrote nothing to disk: %v", list)
+	}
+	Open(fsx.OS{}, dir, quiet)
+	if list, _ := os.ReadDir(filepath.Join(dir, "submissions")); len(list) != 0 {
+		t.Errorf("a spill no submission took is left after opening: %v", list)
 	}
 }

@@ -74,6 +74,41 @@ func WriteChunked(w io.Writer, n, chunk int, rows func(from, to int) arrow.Recor
 	return nil
 }
 
+// Writer writes record batches to one Parquet file as they come, each
+// batch a row group; Close writes the footer.
+type Writer struct {
+	fw *pqarrow.FileWriter
+}
+
+// NewWriter starts a zstd-compressed Parquet file of the given schema on w.
+// w is not closed by the Writer: its owner syncs and closes it.
+func NewWriter(w io.Writer, schema *arrow.Schema) (*Writer, error) {
+	fw, err := pqarrow.NewFileWriter(schema, struct{ io.Writer }{w}, writerProperties(), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		return nil, fmt.Errorf("parquet writer: %w", err)
+	}
+	return &Writer{fw: fw}, nil
+}
+
+// Write writes one batch as a row group.
+func (w *Writer) Write(b arrow.RecordBatch) error {
+	if b.NumRows() == 0 {
+		return nil
+	}
+	if err := w.fw.Write(b); err != nil {
+		return fmt.Errorf("parquet write: %w", err)
+	}
+	return nil
+}
+
+// Close writes the footer; without it the file is unreadable.
+func (w *Writer) Close() error {
+	if err := w.fw.Close(); err != nil {
+		return fmt.Errorf("parquet close: %w", err)
+	}
+	return nil
+}
+
 func writerProperties() *parquet.WriterProperties {
 	return parquet.NewWriterProperties(
 		parquet.WithCompression(compress.Codecs.Zstd),

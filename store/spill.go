@@ -1,0 +1,153 @@
+package store
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
+	"github.com/ilo-pledge/pledgestat/internal/parquetio"
+	"github.com/ilo-pledge/pledgestat/records"
+)
+
+// Spill is a submission's social-protection records written to the store
+// while its file is read (it is an ingest.CoverageSink), so that a file
+// of a million observations is never held in memory: they go to a
+// Parquet file in a folder of their own under submissions/, which
+// Accept moves into the submission, and Discard removes. Only the hash
+// of each record key stays in memory, to count what the submission
+// supersedes. A folder left by a crash is an orphan the next Open
+// removes. Writing a spill touches no state of the Store, so files read
+// ahead of their filing may spill concurrently.
+type Spill struct {
+	fs    fsx.FS
+	dir   string // the spill's folder, made with the first batch
+	names records.NameFunc
+	mem   memory.Allocator
+
+	f       fsx.File
+	w       *parquetio.Writer
+	pending []records.CoverageObservation
+	hashes  []uint64
+	rows    int
+	closed  bool
+	err     error
+}
+
+// spillPrefix starts the folder name of a spill under submissions/.
+const spillPrefix = ".spill-"
+
+// NewSpill returns an empty spill; nothing is written until records come.
+func (s *Store) NewSpill(names records.NameFunc) *Spill {
+	var b [8]byte
+	rand.Read(b[:])
+	return &Spill{fs: s.fs, dir: filepath.Join(s.dir, "submissions", spillPrefix+hex.EncodeToString(b[:])), names: names, mem: memory.NewGoAllocator()}
+}
+
+// Rows is how many records the spill holds.
+func (sp *Spill) Rows() int { return sp.rows }
+
+// Coverage takes a batch of observations (copied: the caller reuses it).
+func (sp *Spill) Coverage(batch []records.CoverageObservation) error {
+	if sp.err != nil {
+		return sp.err
+	}
+	if sp.closed {
+		return errors.New("spill: records after the end")
+	}
+	for _, o := range batch {
+		sp.hashes = append(sp.hashes, keyHash(o.Key()))
+	}
+	sp.pending = append(sp.pending, batch...)
+	sp.rows += len(batch)
+	if len(sp.pending) >= storeChunkRows {
+		sp.err = sp.flush()
+	}
+	return sp.err
+}
+
+// flush writes the pending records as one row group.
+func (sp *Spill) flush() error {
+	if len(sp.pending) == 0 {
+		return nil
+	}
+	if sp.w == nil {
+		if err := sp.fs.MkdirAll(sp.dir, 0o755); err != nil {
+			return fmt.Errorf("spill: %w", err)
+		}
+		f, err := sp.fs.OpenFile(sp.path(), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return fmt.Errorf("spill: %w", err)
+		}
+		sp.f = f
+		w, err := parquetio.NewWriter(f, records.SocialProtectionSchema)
+		if err != nil {
+			return fmt.Errorf("spill: %w", err)
+		}
+		sp.w = w
+	}
+	b := records.NewCoverageBatch(sp.mem, sp.pending, sp.names)
+	err := sp.w.Write(b)
+	b.Release()
+	clear(sp.pending)
+	sp.pending = sp.pending[:0]
+	if err != nil {
+		return fmt.Errorf("spill: %w", err)
+	}
+	return nil
+}
+
+func (sp *Spill) path() string {
+	return filepath.Join(sp.dir, string(records.DomainSocialProtection)+".parquet")
+}
+
+// finish writes what is pending and the footer, and makes the file
+// durable; it returns the file's path ("" when the spill is empty).
+func (sp *Spill) finish() (string, error) {
+	if sp.err != nil {
+		return "", sp.err
+	}
+	if sp.closed {
+		return "", errors.New("spill: finished twice")
+	}
+	sp.closed = true
+	if sp.rows == 0 {
+		return "", nil
+	}
+	if err := sp.flush(); err != nil {
+		return "", err
+	}
+	sp.pending = nil
+	if err := sp.w.Close(); err != nil {
+		return "", fmt.Errorf("spill: %w", err)
+	}
+	if err := sp.f.Sync(); err != nil {
+		return "", fmt.Errorf("spill: sync: %w", err)
+	}
+	if err := sp.f.Close(); err != nil {
+		return "", fmt.Errorf("spill: close: %w", err)
+	}
+	sp.f = nil
+	return sp.path(), nil
+}
+
+// Discard removes what the spill wrote (the file was rejected, a
+// duplicate, or not filed). It is safe after Accept, which leaves nothing
+// to remove.
+func (sp *Spill) Discard() {
+	if sp == nil {
+		return
+	}
+	sp.closed = true
+	if sp.f != nil {
+		sp.f.Close()
+		sp.f = nil
+	}
+	sp.pending, sp.hashes = nil, nil
+	sp.fs.RemoveAll(sp.dir)
+}
