@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -37,6 +38,13 @@ type Spill struct {
 	rows    int
 	closed  bool
 	err     error
+
+	// Full chunks are encoded and compressed by a goroutine of their own
+	// while the file is read on (queue holds one more chunk); written
+	// reports its first error and that it ended.
+	queue   chan []records.CoverageObservation
+	written chan error
+	failed  atomic.Pointer[error] // the goroutine's error, seen by Coverage
 }
 
 // spillPrefix starts the folder name of a spill under submissions/.
@@ -54,6 +62,9 @@ func (sp *Spill) Rows() int { return sp.rows }
 
 // Coverage takes a batch of observations (copied: the caller reuses it).
 func (sp *Spill) Coverage(batch []records.CoverageObservation) error {
+	if e := sp.failed.Load(); e != nil && sp.err == nil {
+		sp.err = *e // writing failed (a full disk): stop reading the file
+	}
 	if sp.err != nil {
 		return sp.err
 	}
@@ -66,20 +77,54 @@ func (sp *Spill) Coverage(batch []records.CoverageObservation) error {
 	sp.pending = append(sp.pending, batch...)
 	sp.rows += len(batch)
 	if len(sp.pending) >= storeChunkRows {
-		sp.err = sp.flush()
+		sp.send()
 	}
 	return sp.err
 }
 
-// flush writes the pending records as one row group.
-func (sp *Spill) flush() error {
-	if len(sp.pending) == 0 {
+// send hands the pending records to the writing goroutine, starting it
+// the first time.
+func (sp *Spill) send() {
+	if sp.queue == nil {
+		if err := sp.fs.MkdirAll(sp.dir, 0o755); err != nil {
+			sp.err = fmt.Errorf("spill: %w", err)
+			return
+		}
+		sp.queue, sp.written = make(chan []records.CoverageObservation, 1), make(chan error, 1)
+		go func() {
+			var err error
+			for chunk := range sp.queue {
+				if err == nil {
+					if err = sp.write(chunk); err != nil {
+						sp.failed.Store(&err)
+					}
+				}
+			}
+			sp.written <- err
+		}()
+	}
+	sp.queue <- sp.pending
+	sp.pending = make([]records.CoverageObservation, 0, storeChunkRows)
+}
+
+// wait stops the writing goroutine and returns its error.
+func (sp *Spill) wait() error {
+	if sp.queue == nil {
+		return nil
+	}
+	close(sp.queue)
+	err := <-sp.written
+	sp.queue = nil
+	return err
+}
+
+// write writes records as one row group; only the writing goroutine
+// calls it.
+func (sp *Spill) write(chunk []records.CoverageObservation) error {
+	if len(chunk) == 0 {
 		return nil
 	}
 	if sp.w == nil {
-		if err := sp.fs.MkdirAll(sp.dir, 0o755); err != nil {
-			return fmt.Errorf("spill: %w", err)
-		}
 		f, err := sp.fs.OpenFile(sp.path(), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err != nil {
 			return fmt.Errorf("spill: %w", err)
@@ -91,11 +136,9 @@ func (sp *Spill) flush() error {
 		}
 		sp.w = w
 	}
-	b := records.NewCoverageBatch(sp.mem, sp.pending, sp.names)
+	b := records.NewCoverageBatch(sp.mem, chunk, sp.names)
 	err := sp.w.Write(b)
 	b.Release()
-	clear(sp.pending)
-	sp.pending = sp.pending[:0]
 	if err != nil {
 		return fmt.Errorf("spill: %w", err)
 	}
@@ -119,10 +162,14 @@ func (sp *Spill) finish() (string, error) {
 	if sp.rows == 0 {
 		return "", nil
 	}
-	if err := sp.flush(); err != nil {
+	sp.send()
+	sp.pending = nil
+	if err := sp.wait(); err != nil {
 		return "", err
 	}
-	sp.pending = nil
+	if sp.err != nil {
+		return "", sp.err
+	}
 	if err := sp.w.Close(); err != nil {
 		return "", fmt.Errorf("spill: %w", err)
 	}
@@ -144,6 +191,7 @@ func (sp *Spill) Discard() {
 		return
 	}
 	sp.closed = true
+	sp.wait()
 	if sp.f != nil {
 		sp.f.Close()
 		sp.f = nil
