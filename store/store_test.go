@@ -569,3 +569,93 @@ func TestSpillIsAcceptedLikeRecordsInMemory(t *testing.T) {
 		t.Errorf("a spill no submission took is left after opening: %v", list)
 	}
 }
+
+// crashAt is the panic a test's file system raises to stop a compaction
+// at one of its steps, as a kill would.
+type crashAt struct{}
+
+// A compaction killed at any of its steps, over a store that already has
+// a snapshot and submissions since, loses nothing: the store opened
+// afterwards gives the records of every submission, whichever snapshot
+// the pointer names.
+func TestCompactionKilledAtEveryStep(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewGoAllocator()
+	setup := func(dir string) {
+		s, _ := Open(fsx.OS{}, dir, quiet)
+		s.Accept(ctx, Entry{File: "1", SHA256: sha('1'), StoredAs: "1"}, records.Set{Ratifications: []records.Ratification{ratification("FRA", "C097", 2000, "1"), ratification("DEU", "C097", 2001, "1")}}, nil, names)
+		if err := compact(t, s, names); err != nil {
+			t.Fatal(err)
+		}
+		s.Accept(ctx, Entry{File: "2", SHA256: sha('2'), StoredAs: "2"}, records.Set{Ratifications: []records.Ratification{ratification("FRA", "C097", 2005, "2"), ratification("ITA", "C143", 2003, "2")}}, nil, names)
+	}
+	want := func(dir string) records.Set {
+		ptr := filepath.Join(dir, snapshotPointer)
+		saved, _ := os.ReadFile(ptr)
+		os.Remove(ptr)
+		defer os.WriteFile(ptr, saved, 0o644)
+		s, _ := OpenReadOnly(dir, quiet)
+		set, err := s.Current(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+	for step := int64(1); ; step++ {
+		dir := t.TempDir()
+		setup(dir)
+		expect := want(dir)
+		start := int64(-1) // armed once the store is open
+		steps := &fsx.Steps{FS: fsx.OS{}, Hook: func(n int64, op, path string) error {
+			if start >= 0 && n == start+step {
+				panic(crashAt{})
+			}
+			return nil
+		}}
+		s, err := Open(steps, dir, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start = steps.Count()
+		crashed := func() (crashed bool) {
+			defer func() {
+				if r := recover(); r != nil {
+					if _, ok := r.(crashAt); !ok {
+						panic(r)
+					}
+					crashed = true
+				}
+			}()
+			tables, err := s.Tables(ctx, mem, names, "test-names")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tables.Release()
+			if err := s.Compact(ctx, tables, "test-names"); err != nil {
+				t.Fatal(err)
+			}
+			return false
+		}()
+		after, err := Open(fsx.OS{}, dir, quiet)
+		if err != nil {
+			t.Fatalf("step %d: open after the kill: %v", step, err)
+		}
+		got, err := after.Tables(ctx, mem, names, "test-names")
+		if err != nil {
+			t.Fatalf("step %d: %v", step, err)
+		}
+		w := expect.Batch(mem, records.DomainRatification, names)
+		if !array.RecordEqual(got.Table(records.DomainRatification), w) {
+			t.Errorf("step %d: after the kill the store gives %v, want %v", step, got.Table(records.DomainRatification), w)
+		}
+		w.Release()
+		got.Release()
+		if !crashed {
+			if step < 5 {
+				t.Fatalf("the compaction took only %d steps", step-1)
+			}
+			t.Logf("killed at each of the compaction's %d steps", step-1)
+			break
+		}
+	}
+}
