@@ -121,34 +121,20 @@ func (idx *keyIndex) similar(a records.Agreement) []records.Agreement {
 }
 
 // index returns the key index, built once from the snapshot and the
-// submissions accepted since; nil when there is no usable snapshot with
-// an index (then the records are read).
+// submissions accepted since, or, without a usable snapshot, from every
+// submission (their records are read once and only their key hashes
+// kept); later acceptances add to it.
 func (s *Store) index(ctx context.Context) (*keyIndex, error) {
 	if s.keys != nil {
 		return s.keys, nil
 	}
-	snap := s.openSnapshot()
-	if snap == nil {
-		return nil, nil
-	}
-	idx := newKeyIndex()
-	for _, d := range records.Domains() {
-		keys, err := snap.keyHashes(d)
-		if err != nil {
-			return nil, nil // an older snapshot without its index: read the records
-		}
-		idx.keys[d] = keys
-	}
-	if data, err := fsx.ReadRegular(filepath.Join(snap.dir, "agreements-noid.json"), 1<<30); err == nil {
-		if json.Unmarshal(data, &idx.noid) != nil {
-			return nil, nil
-		}
-	} else if snap.state.Rows[string(records.DomainBLMA)] > 0 {
-		return nil, nil
+	idx, through := s.snapshotIndex()
+	if idx == nil {
+		idx, through = newKeyIndex(), 0
 	}
 	withdrawn := s.withdrawn()
 	for _, e := range s.entries {
-		if e.Event != EventAccepted || withdrawn[e.Seq] || e.Seq <= snap.state.Through {
+		if e.Event != EventAccepted || withdrawn[e.Seq] || e.Seq <= through {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -162,6 +148,32 @@ func (s *Store) index(ctx context.Context) (*keyIndex, error) {
 	}
 	s.keys = idx
 	return idx, nil
+}
+
+// snapshotIndex reads the key index beside the snapshot in force and the
+// submission number it reflects; nil when there is no usable snapshot or
+// it was written before the index existed.
+func (s *Store) snapshotIndex() (*keyIndex, int) {
+	snap := s.openSnapshot()
+	if snap == nil {
+		return nil, 0
+	}
+	idx := newKeyIndex()
+	for _, d := range records.Domains() {
+		keys, err := snap.keyHashes(d)
+		if err != nil {
+			return nil, 0
+		}
+		idx.keys[d] = keys
+	}
+	if data, err := fsx.ReadRegular(filepath.Join(snap.dir, "agreements-noid.json"), 1<<30); err == nil {
+		if json.Unmarshal(data, &idx.noid) != nil {
+			return nil, 0
+		}
+	} else if snap.state.Rows[string(records.DomainBLMA)] > 0 {
+		return nil, 0
+	}
+	return idx, snap.state.Through
 }
 
 // writeIndex writes a key index beside its snapshot.

@@ -149,6 +149,18 @@ func (sp *Spill) path() string {
 	return filepath.Join(sp.dir, string(records.DomainSocialProtection)+".parquet")
 }
 
+// take returns the records of a spill that has written nothing yet (fewer
+// than a row group), ending it; false once anything went to disk.
+func (sp *Spill) take() ([]records.CoverageObservation, bool) {
+	if sp == nil || sp.queue != nil || sp.err != nil || sp.closed {
+		return nil, false
+	}
+	sp.closed = true
+	out := sp.pending
+	sp.pending, sp.hashes = nil, nil
+	return out, true
+}
+
 // finish writes what is pending and the footer, and makes the file
 // durable; it returns the file's path ("" when the spill is empty).
 func (sp *Spill) finish() (string, error) {
