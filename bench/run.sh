@@ -45,10 +45,12 @@ fresh() {
   cp -r "$@" "$ws/inbox/"
 }
 
-# seconds CMD...: wall time of a command, its output discarded.
+# seconds CMD...: wall time of a command, its output discarded. A command
+# that fails is reported (and timed) rather than ending the suite silently.
 seconds() {
-  local TIMEFORMAT=%3R
-  { time "$@" >/dev/null 2>&1; } 2>&1
+  local TIMEFORMAT=%3R status=0
+  { time "$@" >/dev/null 2>&1 || status=$?; } 2>&1
+  if [ "$status" != 0 ]; then echo "warning: exit $status from: $*" >&2; fi
 }
 
 # stats V...: median and spread (min-max) of the values.

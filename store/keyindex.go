@@ -121,16 +121,16 @@ func (idx *keyIndex) similar(a records.Agreement) []records.Agreement {
 }
 
 // index returns the key index, built once from the snapshot and the
-// submissions accepted since, or, without a usable snapshot, from every
-// submission (their records are read once and only their key hashes
-// kept); later acceptances add to it.
+// submissions accepted since; later acceptances add to it. nil when there
+// is no usable snapshot with an index: then the records are loaded once
+// (a build needs them anyway) and kept up to date.
 func (s *Store) index(ctx context.Context) (*keyIndex, error) {
 	if s.keys != nil {
 		return s.keys, nil
 	}
 	idx, through := s.snapshotIndex()
 	if idx == nil {
-		idx, through = newKeyIndex(), 0
+		return nil, nil
 	}
 	withdrawn := s.withdrawn()
 	for _, e := range s.entries {
