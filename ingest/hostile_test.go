@@ -449,3 +449,26 @@ func largeCSVMemory(t *testing.T, streamed bool) {
 	}
 	runtime.KeepAlive(sub)
 }
+
+// A small file costs little: its observations are kept in a chunk sized
+// for it, not in a block sized for a million rows (16,384 records of 200
+// bytes were allocated and cleared for each 50-row file).
+func TestSmallFileAllocatesLittle(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("country,year,value\n")
+	for y := 1990; y < 2040; y++ {
+		fmt.Fprintf(&b, "FRA,%d,%d.5\n", y, y%100)
+	}
+	data := []byte(b.String())
+	readBytes(t, "warm.csv", data)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	sub := readBytes(t, "small.csv", data)
+	runtime.ReadMemStats(&after)
+	if len(sub.Coverage) != 50 {
+		t.Fatalf("read %d observations", len(sub.Coverage))
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 2<<20 {
+		t.Errorf("reading a 50-row file allocated %d KiB, want under 2 MiB", got>>10)
+	}
+}
