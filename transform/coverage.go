@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -15,16 +16,27 @@ import (
 type coverageTable struct {
 	list   []coverageRow
 	latest int
+	// the provenance columns: a row's reference is built only when it is
+	// published (most rows of a large extract are outside the catalog).
+	file, sheet, cell *array.String
 }
 
 type coverageRow struct {
 	area, series, sex, population string
 	year                          int
 	value                         float64
-	ref                           string
+	row                           int
 }
 
-func readCoverage(b arrow.RecordBatch) (*coverageTable, error) {
+// ref is the input cell of a row: FILE!SHEET!CELL.
+func (t *coverageTable) ref(r coverageRow) string {
+	return ref(t.file.Value(r.row), t.sheet.Value(r.row), t.cell.Value(r.row))
+}
+
+// readCoverage reads the table's rows, checking ctx every few thousand
+// (a large store's table is read in a fraction of a second, but a stop
+// signal must not wait for it).
+func readCoverage(ctx context.Context, b arrow.RecordBatch) (*coverageTable, error) {
 	t := &coverageTable{}
 	if b == nil {
 		return t, nil
@@ -38,9 +50,16 @@ func readCoverage(b arrow.RecordBatch) (*coverageTable, error) {
 	if err := firstErr(err1, err2); err != nil {
 		return nil, fmt.Errorf("social-protection table: %w", err)
 	}
+	t.file, t.sheet, t.cell = cols[5], cols[6], cols[4]
+	t.list = make([]coverageRow, 0, b.NumRows())
 	for i := 0; i < int(b.NumRows()); i++ {
+		if i&0x3fff == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		r := coverageRow{area: cols[0].Value(i), series: cols[1].Value(i), sex: cols[2].Value(i), population: cols[3].Value(i),
-			year: int(year.Value(i)), value: value.Value(i), ref: ref(cols[5].Value(i), cols[6].Value(i), cols[4].Value(i))}
+			year: int(year.Value(i)), value: value.Value(i), row: i}
 		t.latest = max(t.latest, r.year)
 		t.list = append(t.list, r)
 	}
@@ -62,7 +81,7 @@ func (c *computation) coverage(ind refdata.Indicator) {
 		if !ok {
 			continue
 		}
-		c.emit(ind, ar, r.year, r.sex, "", r.value, nil, nil, []string{r.ref})
+		c.emit(ind, ar, r.year, r.sex, "", r.value, nil, nil, []string{c.cov.ref(r)})
 	}
 }
 
@@ -91,6 +110,6 @@ func (c *computation) coverageGap(ind refdata.Indicator) {
 		if !ok {
 			continue
 		}
-		c.emit(ind, ar, r.year, r.sex, "", decimal.Round15(r.value-m.value), nil, nil, []string{r.ref, m.ref})
+		c.emit(ind, ar, r.year, r.sex, "", decimal.Round15(r.value-m.value), nil, nil, []string{c.cov.ref(r), c.cov.ref(m)})
 	}
 }

@@ -71,7 +71,7 @@ func Compute(ctx context.Context, ref *refdata.Reference, in Inputs, opts Option
 	if err != nil {
 		return nil, err
 	}
-	cov, err := readCoverage(in.SocialProtection)
+	cov, err := readCoverage(ctx, in.SocialProtection)
 	if err != nil {
 		return nil, err
 	}
