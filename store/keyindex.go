@@ -132,19 +132,12 @@ func (s *Store) index(ctx context.Context) (*keyIndex, error) {
 	if idx == nil {
 		return nil, nil
 	}
-	withdrawn := s.withdrawn()
-	for _, e := range s.entries {
-		if e.Event != EventAccepted || withdrawn[e.Seq] || e.Seq <= through {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		set, err := s.readSubmission(ctx, e)
-		if err != nil {
-			return nil, err
-		}
+	err := s.eachSubmissionAfter(ctx, through, func(_ Entry, set records.Set) error {
 		idx.add(set)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	s.keys = idx
 	return idx, nil

@@ -534,7 +534,6 @@ func (s *Store) load(ctx context.Context) (*current, error) {
 		return s.current, nil
 	}
 	cur := newCurrent()
-	withdrawn := s.withdrawn()
 	through := 0
 	if snap := s.openSnapshot(); snap != nil {
 		set, err := s.readSnapshot(ctx, snap)
@@ -551,23 +550,36 @@ func (s *Store) load(ctx context.Context) (*current, error) {
 			through = snap.state.Through
 		}
 	}
+	err := s.eachSubmissionAfter(ctx, through, func(e Entry, set records.Set) error {
+		return cur.applyChecked(ctx, e.Seq, set)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.current = cur
+	return cur, nil
+}
+
+// eachSubmissionAfter reads, in order, every accepted and not withdrawn
+// submission numbered after through, and hands each one's records to fn.
+func (s *Store) eachSubmissionAfter(ctx context.Context, through int, fn func(Entry, records.Set) error) error {
+	withdrawn := s.withdrawn()
 	for _, e := range s.entries {
 		if e.Event != EventAccepted || withdrawn[e.Seq] || e.Seq <= through {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		set, err := s.readSubmission(ctx, e)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := cur.applyChecked(ctx, e.Seq, set); err != nil {
-			return nil, err
+		if err := fn(e, set); err != nil {
+			return err
 		}
 	}
-	s.current = cur
-	return cur, nil
+	return nil
 }
 
 // ReadSubmission returns the records one submission brought.

@@ -123,21 +123,11 @@ func (s *Store) snapshotTables(ctx context.Context, mem memory.Allocator, snap *
 		}
 	}
 	delta := newCurrent()
-	withdrawn := s.withdrawn()
-	for _, e := range s.entries {
-		if e.Event != EventAccepted || withdrawn[e.Seq] || e.Seq <= snap.state.Through {
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		set, err := s.readSubmission(ctx, e)
-		if err != nil {
-			return nil, err
-		}
-		if err := delta.applyChecked(ctx, e.Seq, set); err != nil {
-			return nil, err
-		}
+	err := s.eachSubmissionAfter(ctx, snap.state.Through, func(e Entry, set records.Set) error {
+		return delta.applyChecked(ctx, e.Seq, set)
+	})
+	if err != nil {
+		return nil, err
 	}
 	orders := map[records.Domain][]string{
 		records.DomainRatification: delta.rat.order, records.DomainSocialProtection: delta.cov.order, records.DomainBLMA: delta.agr.order,
