@@ -219,9 +219,7 @@ func (p *Pipeline) inputState(st *store.Store) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "tool %s\ncatalog %s\nyear %d\nwindow %d-%d\n", version.String(), p.Ref.Catalog().Version, p.Now().UTC().Year(),
 		p.WS.Config.Report.FirstYear, p.WS.Config.Report.LastYear)
-	for _, s := range p.Ref.Sources() {
-		fmt.Fprintf(h, "reference %s %s\n", s.File, s.AsOf)
-	}
+	p.writeReferences(h)
 	for _, e := range st.Accepted() {
 		fmt.Fprintf(h, "submission %d %s\n", e.Seq, e.SHA256)
 	}
@@ -247,10 +245,16 @@ func copyFile(w io.Writer, path string) error {
 func (p *Pipeline) namesID() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "tool %s\n", version.String())
-	for _, s := range p.Ref.Sources() {
-		fmt.Fprintf(h, "reference %s %s\n", s.File, s.AsOf)
-	}
+	p.writeReferences(h)
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// writeReferences writes the reference data's files and as-of dates, for
+// the fingerprints above.
+func (p *Pipeline) writeReferences(w io.Writer) {
+	for _, s := range p.Ref.Sources() {
+		fmt.Fprintf(w, "reference %s %s\n", s.File, s.AsOf)
+	}
 }
 
 // upToDate reports whether the latest run was built from the same inputs:

@@ -2,6 +2,7 @@ package records
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -96,5 +97,70 @@ func TestAgreementKey(t *testing.T) {
 	}
 	if (Agreement{AgreementID: " bla-1 "}).Key() != (Agreement{AgreementID: "BLA-1"}).Key() {
 		t.Error("agreement ids must match regardless of case and spaces")
+	}
+}
+
+// Record keys are kept as hashes beside the store's snapshot, so their
+// text must not change from one version to the next.
+func TestKeysAreStable(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{Ratification{Country: "FRA", Instrument: "C097"}.Key(), "FRA|C097"},
+		{CoverageObservation{Area: "FRA", Year: 2020, Series: "SOC_CONTIG_TOTAL", Sex: "T", Population: "total"}.Key(), "FRA|2020|SOC_CONTIG_TOTAL|T|total"},
+		{Agreement{AgreementID: " BLA  1 "}.Key(), "id|bla 1"},
+		{Agreement{Type: "MOU", Parties: []string{"PHL", "DEU"}, Signed: PartialDate{Year: 2013}}.Key(), "auto|MOU|DEU;PHL|2013"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("key %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
+// KeysOf reads from a table the key of the record each row was built from.
+func TestKeysOfTables(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	name := func(c string) string { return c }
+	set := Set{
+		Ratifications: []Ratification{{Country: "FRA", Instrument: "C097"}, {Country: "KEN", Instrument: "C143"}},
+		Coverage:      []CoverageObservation{{Area: "FRA", Year: 2020, Series: "S", Sex: "T", Population: "total"}, {Area: "X01", Year: 2019, Series: "S", Sex: "F", Population: "migrants"}},
+		Agreements: []Agreement{{AgreementID: "Id-1", Type: "BLA", Parties: []string{"FRA", "MAR"}},
+			{Type: "MOU", Parties: []string{"PHL", "DEU"}, Signed: PartialDate{Year: 2013}}, {Type: "MOU", Parties: []string{"PHL", "DEU"}}},
+	}
+	for i := range set.Agreements {
+		set.Agreements[i].Provisions = make([]string, len(provisionFlags))
+		for j := range set.Agreements[i].Provisions {
+			set.Agreements[i].Provisions[j] = FlagUnknown
+		}
+	}
+	for _, d := range Domains() {
+		b := set.Batch(mem, d, name)
+		keys, err := KeysOf(d, b)
+		b.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		switch d {
+		case DomainRatification:
+			for _, r := range set.Ratifications {
+				want = append(want, r.Key())
+			}
+		case DomainSocialProtection:
+			for _, o := range set.Coverage {
+				want = append(want, o.Key())
+			}
+		default:
+			for _, a := range set.Agreements {
+				want = append(want, a.Key())
+			}
+		}
+		if !slices.Equal(keys, want) {
+			t.Errorf("%s: KeysOf %q, want %q", d, keys, want)
+		}
+	}
+	b := set.Batch(mem, DomainRatification, name)
+	defer b.Release()
+	if _, err := KeysOf("other", b); err == nil {
+		t.Error("an unknown domain gives keys")
 	}
 }

@@ -11,6 +11,7 @@ package records
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -147,7 +148,9 @@ type CoverageObservation struct {
 
 // Key is the record key (country, year, series, sex, population).
 func (o CoverageObservation) Key() string {
-	return fmt.Sprintf("%s|%d|%s|%s|%s", o.Area, o.Year, o.Series, o.Sex, o.Population)
+	// Built by hand, not with fmt: the store hashes the key of every
+	// observation of a streamed file.
+	return o.Area + "|" + strconv.Itoa(o.Year) + "|" + o.Series + "|" + o.Sex + "|" + o.Population
 }
 
 // ProvisionFlags returns the BLMA provision columns, in their canonical

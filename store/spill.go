@@ -57,9 +57,6 @@ func (s *Store) NewSpill(names records.NameFunc) *Spill {
 	return &Spill{fs: s.fs, dir: filepath.Join(s.dir, "submissions", spillPrefix+hex.EncodeToString(b[:])), names: names, mem: memory.NewGoAllocator()}
 }
 
-// Rows is how many records the spill holds.
-func (sp *Spill) Rows() int { return sp.rows }
-
 // Coverage takes a batch of observations (copied: the caller reuses it).
 func (sp *Spill) Coverage(batch []records.CoverageObservation) error {
 	if e := sp.failed.Load(); e != nil && sp.err == nil {

@@ -19,22 +19,20 @@ import (
 // give "cotedivoire". Letters without a decomposition (ß, ø, æ) are folded by
 // hand so that German, Nordic and French ligatures match their ASCII forms.
 func Key(s string) string {
-	if k, ok := asciiKey(s); ok {
-		return k
-	}
-	if k, ok := latinKey(s); ok {
+	if k, ok := fastKey(s); ok {
 		return k
 	}
 	return strings.Join(Words(s), "")
 }
 
-// latinRanges are the runes latinKey folds from a table: the Latin
+// latinRanges are the runes fastKey folds from a table: the Latin
 // letters with accents of French, Spanish, Portuguese and most European
 // names, and the general punctuation (typographic quotes and dashes).
 var latinRanges = [][2]rune{{0x80, 0x24f}, {0x2000, 0x206f}}
 
 // latinTable holds what Key gives for each rune of latinRanges alone,
-// computed once by the Unicode path itself.
+// computed once, by the Unicode path itself, the first time a text needs
+// it.
 var latinTable = sync.OnceValue(func() map[rune]string {
 	t := map[rune]string{}
 	for _, rg := range latinRanges {
@@ -45,12 +43,18 @@ var latinTable = sync.OnceValue(func() map[rune]string {
 	return t
 })
 
-// latinKey is Key for text of ASCII and the runes of latinRanges, folded
-// rune by rune: each of those runes decomposes alone (none combines with
-// its neighbours once accents are dropped), so the result is the Unicode
-// path's. false for any other rune (combining marks included).
-func latinKey(s string) (string, bool) {
-	t := latinTable()
+// fastKey is Key for text of ASCII and the runes of latinRanges, without
+// Unicode decomposition (loading the reference data keys thousands of
+// names on every command, and most cells are ASCII): runes are folded one
+// by one, which gives the Unicode path's result because each of those
+// runes decomposes alone (none combines with its neighbours once accents
+// are dropped). A text that is already a key is returned as it is. false
+// for any other rune (combining marks included).
+func fastKey(s string) (string, bool) {
+	if isKey(s) {
+		return s, true
+	}
+	var table map[rune]string
 	b := make([]byte, 0, len(s))
 	for _, r := range s {
 		switch {
@@ -60,7 +64,10 @@ func latinKey(s string) (string, bool) {
 			b = append(b, byte(r)+'a'-'A')
 		case r < 0x80:
 		default:
-			k, ok := t[r]
+			if table == nil {
+				table = latinTable()
+			}
+			k, ok := table[r]
 			if !ok {
 				return "", false
 			}
@@ -70,33 +77,14 @@ func latinKey(s string) (string, bool) {
 	return string(b), true
 }
 
-// asciiKey is Key for text that is all ASCII, which needs no Unicode
-// decomposition (loading the reference data keys thousands of names on
-// every command, and most cells are ASCII). false when s is not ASCII.
-func asciiKey(s string) (string, bool) {
-	clean := true
+// isKey reports whether s holds only lower-case ASCII letters and digits.
+func isKey(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x80 {
-			return "", false
-		}
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
-			clean = false
+		if c := s[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			return false
 		}
 	}
-	if clean {
-		return s, true
-	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
-			b = append(b, c)
-		case 'A' <= c && c <= 'Z':
-			b = append(b, c+'a'-'A')
-		}
-	}
-	return string(b), true
+	return true
 }
 
 // Words returns s as lower-case words without accents, split at anything that
