@@ -200,18 +200,7 @@ func TestScheduleEndToEnd(t *testing.T) {
 	os.WriteFile(cfgPath, []byte("[[schedule]]\nname = \"nightly\"\ncron = \"0 2 * * *\"\ncommand = \"run\"\n\n[server]\ntoken = \"rotated\"\n"), 0o644)
 	d.cmd.Process.Signal(syscall.SIGHUP)
 	d.waitLog("reloaded", 5*time.Second)
-	status := func(token string) int {
-		req, _ := http.NewRequest("GET", "http://"+addr+"/api/runs", nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	status := func(token string) int { return httpStatus(t, addr, "/api/runs", token) }
 	if without, with := status(""), status("rotated"); without != 401 || with != 200 {
 		t.Errorf("after reloading a token: %d without it, %d with it", without, with)
 	}
@@ -367,22 +356,27 @@ func TestServeCommand(t *testing.T) {
 	}()
 	t.Cleanup(func() { d.cmd.Process.Kill() })
 	d.waitLog("serving", 10*time.Second)
-	get := func(path, token string) int {
-		req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	get := func(path, token string) int { return httpStatus(t, addr, path, token) }
 	if get("/healthz", "") != 200 || get("/api/runs", "") != 401 || get("/api/runs", "tok") != 200 || get("/", "tok") != 200 {
 		t.Errorf("routes: healthz %d, runs without token %d, with %d", get("/healthz", ""), get("/api/runs", ""), get("/api/runs", "tok"))
 	}
 	if code, _ := d.stop(10 * time.Second); code != 0 {
 		t.Errorf("exit %d after SIGTERM", code)
 	}
+}
+
+// httpStatus is the status of GET path on addr, with a bearer token when
+// one is given.
+func httpStatus(t *testing.T, addr, path, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -94,51 +94,32 @@ func coverageCSV(path string, n int) error {
 // coverageXLSX writes the table as Excel does: every text in the shared
 // strings, numbers inline, the values with the built-in percent style.
 func coverageXLSX(path string, n int) error {
-	sst := &strtab{index: map[string]int{}}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	zw := zip.NewWriter(f)
-	sheet, err := zw.Create("xl/worksheets/sheet1.xml")
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(sheet, 1<<20)
-	w.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" +
-		`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">`)
-	fmt.Fprintf(w, `<dimension ref="A1:H%d"/><sheetData>`, n+1)
-	writeRow := func(r int, cells []string) {
-		fmt.Fprintf(w, `<row r="%d">`, r)
-		for c, v := range cells {
-			ref := string(rune('A'+c)) + strconv.Itoa(r)
-			switch {
-			case r > 1 && c == 1:
-				fmt.Fprintf(w, `<c r="%s"><v>%s</v></c>`, ref, v)
-			case r > 1 && c == 2:
-				fmt.Fprintf(w, `<c r="%s" s="1"><v>%s</v></c>`, ref, v)
-			default:
-				fmt.Fprintf(w, `<c r="%s" t="s"><v>%d</v></c>`, ref, sst.id(v))
+	return writeXLSX(path, "Coverage", func(w *bufio.Writer, sst *strtab) {
+		w.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n" +
+			`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">`)
+		fmt.Fprintf(w, `<dimension ref="A1:H%d"/><sheetData>`, n+1)
+		writeRow := func(r int, cells []string) {
+			fmt.Fprintf(w, `<row r="%d">`, r)
+			for c, v := range cells {
+				ref := string(rune('A'+c)) + strconv.Itoa(r)
+				switch {
+				case r > 1 && c == 1:
+					fmt.Fprintf(w, `<c r="%s"><v>%s</v></c>`, ref, v)
+				case r > 1 && c == 2:
+					fmt.Fprintf(w, `<c r="%s" s="1"><v>%s</v></c>`, ref, v)
+				default:
+					fmt.Fprintf(w, `<c r="%s" t="s"><v>%d</v></c>`, ref, sst.id(v))
+				}
 			}
+			w.WriteString(`</row>`)
 		}
-		w.WriteString(`</row>`)
-	}
-	writeRow(1, header)
-	for i := 0; i < n; i++ {
-		c, y, s, x, p, v, src, note := coverageRow(i)
-		writeRow(i+2, []string{c, strconv.Itoa(y), strconv.FormatFloat(v, 'f', -1, 64), s, x, p, src, note})
-	}
-	w.WriteString(`</sheetData></worksheet>`)
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if err := workbookParts(zw, sst, "Coverage"); err != nil {
-		return err
-	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
-	return f.Close()
+		writeRow(1, header)
+		for i := 0; i < n; i++ {
+			c, y, s, x, p, v, src, note := coverageRow(i)
+			writeRow(i+2, []string{c, strconv.Itoa(y), strconv.FormatFloat(v, 'f', -1, 64), s, x, p, src, note})
+		}
+		w.WriteString(`</sheetData></worksheet>`)
+	})
 }
 
 type strtab struct {
@@ -231,35 +212,44 @@ func smallFiles(dir string, n int) error {
 }
 
 func smallXLSX(path string, rows [][]string) error {
+	return writeXLSX(path, "Data", func(w *bufio.Writer, sst *strtab) {
+		w.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+		for r, row := range rows {
+			fmt.Fprintf(w, `<row r="%d">`, r+1)
+			for c, v := range row {
+				ref := string(rune('A'+c)) + strconv.Itoa(r+1)
+				if _, err := strconv.ParseFloat(v, 64); err == nil && r > 0 {
+					fmt.Fprintf(w, `<c r="%s"><v>%s</v></c>`, ref, v)
+				} else {
+					fmt.Fprintf(w, `<c r="%s" t="s"><v>%d</v></c>`, ref, sst.id(v))
+				}
+			}
+			w.WriteString(`</row>`)
+		}
+		w.WriteString(`</sheetData></worksheet>`)
+	})
+}
+
+// writeXLSX writes a one-sheet workbook: sheet writes the sheet's XML and
+// fills the shared strings; the other parts follow.
+func writeXLSX(path, sheetName string, sheet func(w *bufio.Writer, sst *strtab)) error {
 	sst := &strtab{index: map[string]int{}}
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
+	defer f.Close()
 	zw := zip.NewWriter(f)
-	sheet, err := zw.Create("xl/worksheets/sheet1.xml")
+	part, err := zw.Create("xl/worksheets/sheet1.xml")
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriter(sheet)
-	w.WriteString(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
-	for r, row := range rows {
-		fmt.Fprintf(w, `<row r="%d">`, r+1)
-		for c, v := range row {
-			ref := string(rune('A'+c)) + strconv.Itoa(r+1)
-			if _, err := strconv.ParseFloat(v, 64); err == nil && r > 0 {
-				fmt.Fprintf(w, `<c r="%s"><v>%s</v></c>`, ref, v)
-			} else {
-				fmt.Fprintf(w, `<c r="%s" t="s"><v>%d</v></c>`, ref, sst.id(v))
-			}
-		}
-		w.WriteString(`</row>`)
-	}
-	w.WriteString(`</sheetData></worksheet>`)
+	w := bufio.NewWriterSize(part, 1<<20)
+	sheet(w, sst)
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	if err := workbookParts(zw, sst, "Data"); err != nil {
+	if err := workbookParts(zw, sst, sheetName); err != nil {
 		return err
 	}
 	if err := zw.Close(); err != nil {
