@@ -328,10 +328,10 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, spill *Spi
 	if spill != nil && spill.rows > 0 && len(set.Coverage) > 0 {
 		return e, errors.New("store: social-protection records both spilled and in memory")
 	}
-	if records, ok := spill.take(); ok {
+	if kept, ok := spill.take(); ok {
 		// A small file's records never left memory: store them as any
 		// other records (no spill file, no extra fsyncs).
-		set.Coverage, spill = records, nil
+		set.Coverage, spill = kept, nil
 	}
 	superseded, err := s.supersededBy(ctx, set)
 	if err != nil {

@@ -646,6 +646,11 @@ func TestCompactionKilledAtEveryStep(t *testing.T) {
 		if err != nil {
 			t.Fatalf("step %d: open after the kill: %v", step, err)
 		}
+		// The old snapshot or the new one is in force, never none: a
+		// killed compaction costs no later build its speed.
+		if after.openSnapshot() == nil {
+			t.Errorf("step %d: no usable snapshot after the kill", step)
+		}
 		got, err := after.Tables(ctx, mem, names, "test-names")
 		if err != nil {
 			t.Fatalf("step %d: %v", step, err)
