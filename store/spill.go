@@ -35,7 +35,6 @@ type Spill struct {
 	w       *parquetio.Writer
 	pending []records.CoverageObservation
 	hashes  []uint64
-	rows    int
 	closed  bool
 	err     error
 
@@ -72,7 +71,6 @@ func (sp *Spill) Coverage(batch []records.CoverageObservation) error {
 		sp.hashes = append(sp.hashes, keyHash(o.Key()))
 	}
 	sp.pending = append(sp.pending, batch...)
-	sp.rows += len(batch)
 	if len(sp.pending) >= storeChunkRows {
 		sp.send()
 	}
@@ -146,6 +144,9 @@ func (sp *Spill) path() string {
 	return filepath.Join(sp.dir, string(records.DomainSocialProtection)+".parquet")
 }
 
+// rows is how many records the spill took: one key hash each.
+func (sp *Spill) rows() int { return len(sp.hashes) }
+
 // take returns the records of a spill that has written nothing yet (fewer
 // than a row group), ending it; false once anything went to disk.
 func (sp *Spill) take() ([]records.CoverageObservation, bool) {
@@ -168,7 +169,7 @@ func (sp *Spill) finish() (string, error) {
 		return "", errors.New("spill: finished twice")
 	}
 	sp.closed = true
-	if sp.rows == 0 {
+	if sp.rows() == 0 {
 		return "", nil
 	}
 	sp.send()

@@ -325,7 +325,7 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, spill *Spi
 	if s.readOnly {
 		return e, errors.New("store opened read-only")
 	}
-	if spill != nil && spill.rows > 0 && len(set.Coverage) > 0 {
+	if spill != nil && spill.rows() > 0 && len(set.Coverage) > 0 {
 		return e, errors.New("store: social-protection records both spilled and in memory")
 	}
 	if kept, ok := spill.take(); ok {
@@ -355,9 +355,9 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, spill *Spi
 			e.Rows[string(d)] = n
 		}
 	}
-	spilled := spill != nil && spill.rows > 0
+	spilled := spill != nil && spill.rows() > 0
 	if spilled {
-		e.Rows[string(records.DomainSocialProtection)] = spill.rows
+		e.Rows[string(records.DomainSocialProtection)] = spill.rows()
 	}
 	e.Superseded = superseded
 	dir := s.submissionDir(e.Seq, e.SHA256)
@@ -397,7 +397,7 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, spill *Spi
 // spillSuperseded counts the spilled records whose key is current, by
 // their key hashes (as the key index does).
 func (s *Store) spillSuperseded(ctx context.Context, spill *Spill) (int, error) {
-	if spill == nil || spill.rows == 0 {
+	if spill == nil || spill.rows() == 0 {
 		return 0, nil
 	}
 	if s.current == nil && s.keys == nil && !s.holdsRecords() {
