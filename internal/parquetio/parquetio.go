@@ -1,44 +1,51 @@
 // Package parquetio writes and reads Arrow record batches as Parquet files
 // with pledgestat's settings: zstd compression, the Arrow schema stored in
-// the file, and key-value metadata.
+// the file (ARROW:schema, as arrow-go's pqarrow and pyarrow write it), and
+// key-value metadata.
+//
+// pledgestat's tables are flat: every column is a string, int32, int64,
+// float64, date32 or boolean, nullable or not. This package moves such
+// columns between Arrow arrays and Parquet's column chunk readers and
+// writers itself rather than through arrow-go's pqarrow. Two reasons,
+// both measured (docs/decisions.md): pqarrow imports arrow/flight, whose
+// gRPC and protobuf tree is half of a cold build and 5 ms of every start
+// of the binary; and pqarrow's string reader grows its buffers a page at a
+// time, which was a third of a build's CPU over a large store.
 package parquetio
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 )
+
+// arrowSchemaKey is the key-value metadata entry where Arrow writers keep
+// the serialized Arrow schema.
+const arrowSchemaKey = "ARROW:schema"
 
 // Write writes batch to w as a zstd-compressed Parquet file. The batch's
 // schema metadata becomes the file's key-value metadata.
 func Write(w io.Writer, batch arrow.RecordBatch) error {
-	props := writerProperties()
-	// The Parquet writer closes a sink that is an io.Closer; the caller
-	// must be the one to sync and close its file.
-	w = struct{ io.Writer }{w}
-	fw, err := pqarrow.NewFileWriter(batch.Schema(), w, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	pw, err := NewWriter(w, batch.Schema())
 	if err != nil {
-		return fmt.Errorf("parquet writer: %w", err)
+		return err
 	}
-	if batch.NumRows() > 0 {
-		if err := fw.Write(batch); err != nil {
-			fw.Close()
-			return fmt.Errorf("parquet write: %w", err)
-		}
+	if err := pw.Write(batch); err != nil {
+		pw.fw.Close()
+		return err
 	}
-	// Close writes the footer; without it the file is unreadable.
-	if err := fw.Close(); err != nil {
-		return fmt.Errorf("parquet close: %w", err)
-	}
-	return nil
+	return pw.Close()
 }
 
 // WriteChunked writes n rows to w as one zstd-compressed Parquet file,
@@ -46,48 +53,59 @@ func Write(w io.Writer, batch arrow.RecordBatch) error {
 // that only one chunk is held in Arrow form at once. The first chunk's
 // schema is the file's.
 func WriteChunked(w io.Writer, n, chunk int, rows func(from, to int) arrow.RecordBatch) error {
-	w = struct{ io.Writer }{w}
-	var fw *pqarrow.FileWriter
+	var pw *Writer
 	for from := 0; from < max(n, 1); from += chunk {
 		b := rows(from, min(n, from+chunk))
-		if fw == nil {
+		if pw == nil {
 			var err error
-			fw, err = pqarrow.NewFileWriter(b.Schema(), w, writerProperties(), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-			if err != nil {
+			if pw, err = NewWriter(w, b.Schema()); err != nil {
 				b.Release()
-				return fmt.Errorf("parquet writer: %w", err)
+				return err
 			}
 		}
-		var err error
-		if b.NumRows() > 0 {
-			err = fw.Write(b)
-		}
+		err := pw.Write(b)
 		b.Release()
 		if err != nil {
-			fw.Close()
-			return fmt.Errorf("parquet write: %w", err)
+			pw.fw.Close()
+			return err
 		}
 	}
-	if err := fw.Close(); err != nil {
-		return fmt.Errorf("parquet close: %w", err)
-	}
-	return nil
+	return pw.Close()
 }
 
 // Writer writes record batches to one Parquet file as they come, each
 // batch a row group; Close writes the footer.
 type Writer struct {
-	fw *pqarrow.FileWriter
+	schema *arrow.Schema
+	fw     *file.Writer
+	buf    columnBuffers
 }
 
 // NewWriter starts a zstd-compressed Parquet file of the given schema on w.
 // w is not closed by the Writer: its owner syncs and closes it.
 func NewWriter(w io.Writer, schema *arrow.Schema) (*Writer, error) {
-	fw, err := pqarrow.NewFileWriter(schema, struct{ io.Writer }{w}, writerProperties(), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	root, err := parquetSchema(schema)
 	if err != nil {
 		return nil, fmt.Errorf("parquet writer: %w", err)
 	}
-	return &Writer{fw: fw}, nil
+	meta := make(metadata.KeyValueMetadata, 0, schema.Metadata().Len()+1)
+	md := schema.Metadata()
+	for i, k := range md.Keys() {
+		meta.Append(k, md.Values()[i])
+	}
+	stored, err := serializeSchema(schema)
+	if err != nil {
+		return nil, fmt.Errorf("parquet writer: %w", err)
+	}
+	meta.Append(arrowSchemaKey, stored)
+	// The Parquet writer closes a sink that is an io.Closer; the caller
+	// must be the one to sync and close its file.
+	fw, err := file.NewParquetWriterWithError(struct{ io.Writer }{w}, root,
+		file.WithWriterProps(writerProperties()), file.WithWriteMetadata(meta))
+	if err != nil {
+		return nil, fmt.Errorf("parquet writer: %w", err)
+	}
+	return &Writer{schema: schema, fw: fw}, nil
 }
 
 // Write writes one batch as a row group.
@@ -95,7 +113,26 @@ func (w *Writer) Write(b arrow.RecordBatch) error {
 	if b.NumRows() == 0 {
 		return nil
 	}
-	if err := w.fw.Write(b); err != nil {
+	if !sameColumns(b.Schema(), w.schema) {
+		return fmt.Errorf("parquet write: batch schema %s, file schema %s", b.Schema(), w.schema)
+	}
+	rg, err := w.fw.AppendRowGroupChecked()
+	if err != nil {
+		return fmt.Errorf("parquet write: %w", err)
+	}
+	for i, col := range b.Columns() {
+		cw, err := rg.NextColumn()
+		if err != nil {
+			return fmt.Errorf("parquet write: column %s: %w", w.schema.Field(i).Name, err)
+		}
+		if err := writeColumn(cw, col, w.schema.Field(i).Nullable, &w.buf); err != nil {
+			return fmt.Errorf("parquet write: column %s: %w", w.schema.Field(i).Name, err)
+		}
+		if err := cw.Close(); err != nil {
+			return fmt.Errorf("parquet write: column %s: %w", w.schema.Field(i).Name, err)
+		}
+	}
+	if err := rg.Close(); err != nil {
 		return fmt.Errorf("parquet write: %w", err)
 	}
 	return nil
@@ -107,6 +144,17 @@ func (w *Writer) Close() error {
 		return fmt.Errorf("parquet close: %w", err)
 	}
 	return nil
+}
+
+// serializeSchema encodes schema the way Arrow's Parquet writers store it:
+// an IPC stream holding only the schema, base64-encoded.
+func serializeSchema(schema *arrow.Schema) (string, error) {
+	var buf bytes.Buffer
+	iw := ipc.NewWriter(&buf, ipc.WithSchema(schema))
+	if err := iw.Close(); err != nil {
+		return "", fmt.Errorf("serialize the Arrow schema: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(buf.Bytes()), nil
 }
 
 // uniqueColumns hold a different value on almost every row (a cell
@@ -127,6 +175,10 @@ func writerProperties() *parquet.WriterProperties {
 	return parquet.NewWriterProperties(opts...)
 }
 
+// batchRows is the most rows handed on in one batch when reading: a row
+// group may hold a million.
+const batchRows = 64 << 10
+
 // ReadFile reads a whole Parquet file and calls fn with each record batch;
 // the batch is released after fn returns.
 func ReadFile(ctx context.Context, path string, mem memory.Allocator, fn func(arrow.RecordBatch) error) error {
@@ -146,30 +198,30 @@ func readFile(ctx context.Context, path string, mem memory.Allocator, parallel b
 		return fmt.Errorf("open %s: %w", path, err)
 	}
 	defer f.Close()
-	rdr, err := file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(mem)))
-	if err != nil {
+	if err := Read(ctx, f, mem, parallel, fn); err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
+	}
+	return nil
+}
+
+// Read reads a Parquet file of flat columns from r and calls fn with each
+// record batch of at most 64k rows; the batch is released after fn
+// returns. With parallel, the columns of a batch are decoded on as many
+// goroutines as the machine has cores.
+func Read(ctx context.Context, r parquet.ReaderAtSeeker, mem memory.Allocator, parallel bool, fn func(arrow.RecordBatch) error) error {
+	rdr, err := file.NewParquetReader(r, file.WithReadProps(parquet.NewReaderProperties(mem)))
+	if err != nil {
+		return err
 	}
 	defer rdr.Close()
-	fr, err := pqarrow.NewFileReader(rdr, pqarrow.ArrowReadProperties{BatchSize: 64 << 10, Parallel: parallel}, mem)
+	schema, err := arrowSchema(rdr.MetaData())
 	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
+		return err
 	}
-	rr, err := fr.GetRecordReader(ctx, nil, nil)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	defer rr.Release()
-	for rr.Next() {
-		if err := ctx.Err(); err != nil {
-			return err
+	for g := range rdr.NumRowGroups() {
+		if err := readRowGroup(ctx, rdr.RowGroup(g), schema, parallel, fn); err != nil {
+			return fmt.Errorf("row group %d: %w", g, err)
 		}
-		if err := fn(rr.RecordBatch()); err != nil {
-			return err
-		}
-	}
-	if err := rr.Err(); err != nil && err != io.EOF {
-		return fmt.Errorf("read %s: %w", path, err)
 	}
 	return nil
 }
