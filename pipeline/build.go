@@ -141,6 +141,14 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	if err := waitDomains(); err != nil {
 		return err
 	}
+	// The next builds read the current state from one snapshot instead of
+	// every submission; a failure here costs them speed, nothing else.
+	// It is written now, and the tables let go, so that the store's
+	// records are not held while the outputs are written.
+	if err := st.Compact(ctx, tables, namesID); err != nil {
+		log.Warn("the store's snapshot could not be written; the next build reads every submission", "err", err)
+	}
+	tables.Release()
 	if err := stage.WriteAll(ctx, writes, outputWorkers); err != nil {
 		return err
 	}
@@ -182,12 +190,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 		years = fmt.Sprintf("%d-%d", result.FirstYear, result.LastYear)
 	}
 	log.Info("published", "run_dir", res.RunDir, "indicators", res.Indicators, "years", years, "changes", res.Changes)
-	// The next builds read the current state from one snapshot instead of
-	// every submission; a failure here costs them speed, nothing else.
-	if err := st.Compact(ctx, tables, namesID); err != nil {
-		log.Warn("the store's snapshot could not be written; the next build reads every submission", "err", err)
-	}
-	log.Debug("published and compacted", "took", time.Since(phase).Round(time.Millisecond).String())
+	log.Debug("published", "took", time.Since(phase).Round(time.Millisecond).String())
 	if err := p.prune(log); err != nil {
 		log.Warn("retention: old runs could not be pruned", "err", err)
 	}

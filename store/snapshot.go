@@ -185,6 +185,12 @@ func (s *Store) readSnapshot(ctx context.Context, snap *snapshot) (records.Set, 
 	return set, nil
 }
 
+// snapshotRowGroupRows is the row group size of the snapshot's files:
+// large, because a build reads a row group as one Arrow batch and a table
+// of one batch is used as it is, while one of many is joined into a copy.
+// The batches written are slices of the table, so writing holds no more.
+const snapshotRowGroupRows = 1 << 20
+
 // Compact writes the current state as the snapshot in force, unless the
 // snapshot already reflects every accepted submission and withdrawal with
 // the same names. tables is the current state, as Tables returned it: a
@@ -232,7 +238,7 @@ func (s *Store) Compact(ctx context.Context, tables *Tables, namesID string) err
 		state.Rows[string(d)] = n
 		path := filepath.Join(tmp, string(d)+".parquet")
 		err := fsx.WriteFile(s.fs, path, 0o644, func(w io.Writer) error {
-			return parquetio.WriteChunked(w, n, storeChunkRows, func(from, to int) arrow.RecordBatch {
+			return parquetio.WriteChunked(w, n, snapshotRowGroupRows, func(from, to int) arrow.RecordBatch {
 				return t.NewSlice(int64(from), int64(to))
 			})
 		})

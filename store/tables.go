@@ -52,6 +52,7 @@ func (t *Tables) Release() {
 	for _, b := range t.batches {
 		b.Release()
 	}
+	clear(t.batches)
 }
 
 // Tables returns the current records as Arrow tables: what Current
@@ -213,6 +214,11 @@ func concatSegments(schema *arrow.Schema, segs []segment, mem memory.Allocator) 
 	for _, s := range segs {
 		n += s.to - s.from
 	}
+	if len(segs) == 1 && segs[0].from == 0 && segs[0].to == int(segs[0].b.NumRows()) {
+		// The table is one batch already (a snapshot of one row group):
+		// joining would only copy it.
+		return array.NewRecordBatch(schema, segs[0].b.Columns(), int64(n)), nil
+	}
 	cols := make([]arrow.Array, schema.NumFields())
 	defer func() {
 		for _, c := range cols {
@@ -253,7 +259,7 @@ func readTable(ctx context.Context, path string, mem memory.Allocator, schema *a
 			b.Release()
 		}
 	}()
-	err := parquetio.ReadFileParallel(ctx, path, mem, func(b arrow.RecordBatch) error {
+	err := parquetio.ReadRowGroups(ctx, path, mem, func(b arrow.RecordBatch) error {
 		if !sameFields(b.Schema(), schema) {
 			return fmt.Errorf("%s: schema %s, want %s", path, b.Schema(), schema)
 		}

@@ -66,9 +66,16 @@ func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
 		return nil, fmt.Errorf("agreements table: %w", err)
 	}
 	typ, status, file, sheet, cell := cols[0], cols[1], cols[2], cols[3], cols[4]
-	for i := 0; i < int(b.NumRows()); i++ {
+	n := int(b.NumRows())
+	// One allocation for the rows, one for every row's flags and one for
+	// every row's parties: at 10,000 submissions, growing the list and a
+	// slice per row was a third of computing the indicators.
+	t.list = make([]agreementRow, 0, n)
+	flagValues := make([]string, n*len(flagCols))
+	partyNames := make([]string, 0, partyValues.Len())
+	for i := range n {
 		a := agreementRow{typ: typ.Value(i), negotiating: optValue(status, i) == records.StatusNegotiating,
-			flags: make([]string, len(flagCols)), ref: ref(file.Value(i), sheet.Value(i), cell.Value(i))}
+			flags: flagValues[i*len(flagCols) : (i+1)*len(flagCols) : (i+1)*len(flagCols)], ref: ref(file.Value(i), sheet.Value(i), cell.Value(i))}
 		if signed.IsValid(i) {
 			a.signedYear = int(signed.Value(i))
 			t.latest = max(t.latest, a.signedYear)
@@ -80,8 +87,12 @@ func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
 			a.endYear = int(end.Value(i))
 		}
 		start, stop := parties.ValueOffsets(i)
+		from := len(partyNames)
 		for k := start; k < stop; k++ {
-			a.parties = append(a.parties, partyValues.Value(int(k)))
+			partyNames = append(partyNames, partyValues.Value(int(k)))
+		}
+		if len(partyNames) > from {
+			a.parties = partyNames[from:len(partyNames):len(partyNames)]
 		}
 		for j := range flagCols {
 			a.flags[j] = flagCols[j].Value(i)
@@ -136,20 +147,37 @@ func (c *computation) areasOf(a agreementRow) []string {
 }
 
 // agreementAreas returns, for each agreement of the table, the areas it
-// belongs to; computed once per computation.
-func (c *computation) agreementAreas() [][]string {
+// belongs to as indices into c.agrAreaList; computed once per
+// computation. The agreement loops then count into slices indexed by area
+// rather than maps keyed by code: at 10,000 submissions those lookups
+// were most of computing the indicators.
+func (c *computation) agreementAreas() [][]int32 {
 	if c.agrAreas == nil {
-		c.agrAreas = make([][]string, len(c.agr.list))
+		index := map[string]int32{}
+		c.agrAreas = make([][]int32, len(c.agr.list))
+		flat := make([]int32, 0, 3*len(c.agr.list))
 		for i, a := range c.agr.list {
-			c.agrAreas[i] = c.areasOf(a)
+			from := len(flat)
+			for _, code := range c.areasOf(a) {
+				k, ok := index[code]
+				if !ok {
+					k = int32(len(c.agrAreaList))
+					index[code] = k
+					ar, known := c.areas.byCode[code]
+					if !known {
+						ar = area{code: code}
+					}
+					c.agrAreaList = append(c.agrAreaList, ar)
+				}
+				flat = append(flat, k)
+			}
+			c.agrAreas[i] = flat[from:len(flat):len(flat)]
 		}
+		c.agrAreaIndex = index
 	}
 	return c.agrAreas
 }
 
-// yearSpan is the part of the report window in which an agreement is
-// counted: active at the end of the year, or signed during it. from > to
-// when never.
 func (c *computation) yearSpan(a agreementRow, signed bool) (from, to int) {
 	if a.negotiating || a.signedYear == 0 {
 		return 1, 0
@@ -192,10 +220,10 @@ func (c *computation) agreementCount(ind refdata.Indicator) {
 	group := typeGroups[ind.AgreementTypes]
 	signed := ind.Method == refdata.AgreementSigned
 	nYears := c.last - c.first + 1
-	counts := map[string][]int{}
-	refs := map[string][][]string{} // countries only
-	parties := map[string]bool{}
 	areasOf := c.agreementAreas()
+	counts := make([]int, len(c.agrAreaList)*nYears) // area × year
+	refs := map[int32][][]string{}                   // countries only
+	parties := map[string]bool{}
 	for i, a := range c.agr.list {
 		if !group[a.typ] {
 			continue
@@ -209,20 +237,16 @@ func (c *computation) agreementCount(ind refdata.Indicator) {
 		if from > to {
 			continue
 		}
-		for _, code := range areasOf[i] {
-			n := counts[code]
-			if n == nil {
-				n = make([]int, nYears)
-				counts[code] = n
-			}
-			country := c.areas.countries[code].typ == refdata.AreaCountry
+		for _, k := range areasOf[i] {
+			n := counts[int(k)*nYears : int(k+1)*nYears]
+			country := c.agrAreaList[k].typ == refdata.AreaCountry
 			for y := from; y <= to; y++ {
 				n[y-c.first]++
 				if country {
-					r := refs[code]
+					r := refs[k]
 					if r == nil {
 						r = make([][]string, nYears)
-						refs[code] = r
+						refs[k] = r
 					}
 					if len(r[y-c.first]) < MaxInlineSources {
 						r[y-c.first] = append(r[y-c.first], a.ref)
@@ -240,11 +264,12 @@ func (c *computation) agreementCount(ind refdata.Indicator) {
 	for _, y := range c.years() {
 		for _, ar := range areas {
 			n := 0
-			if cs := counts[ar.code]; cs != nil {
-				n = cs[y-c.first]
+			k, counted := c.agrAreaIndex[ar.code]
+			if counted {
+				n = counts[int(k)*nYears+y-c.first]
 			}
 			var r []string
-			if rs := refs[ar.code]; rs != nil && ar.typ == refdata.AreaCountry {
+			if rs := refs[k]; counted && rs != nil && ar.typ == refdata.AreaCountry {
 				r = rs[y-c.first]
 				if n > len(r) {
 					r = append(r[:len(r):len(r)], fmt.Sprintf(moreSources, n-len(r)))
@@ -269,8 +294,8 @@ func (c *computation) agreementShare(ind refdata.Indicator) {
 		return
 	}
 	nYears := c.last - c.first + 1
-	num, den := map[string][]int{}, map[string][]int{}
 	areasOf := c.agreementAreas()
+	num, den := make([]int, len(c.agrAreaList)*nYears), make([]int, len(c.agrAreaList)*nYears) // area × year
 	for i, a := range c.agr.list {
 		if !group[a.typ] {
 			continue
@@ -280,29 +305,27 @@ func (c *computation) agreementShare(ind refdata.Indicator) {
 			continue
 		}
 		from, to := c.yearSpan(a, false)
-		for _, code := range areasOf[i] {
-			if c.areas.countries[code].typ == refdata.AreaCountry {
+		for _, k := range areasOf[i] {
+			if c.agrAreaList[k].typ == refdata.AreaCountry {
 				continue // shares are published for the world and the regions
 			}
-			if den[code] == nil {
-				num[code], den[code] = make([]int, nYears), make([]int, nYears)
-			}
+			at := int(k)*nYears - c.first
 			for y := from; y <= to; y++ {
-				den[code][y-c.first]++
+				den[at+y]++
 				if yes {
-					num[code][y-c.first]++
+					num[at+y]++
 				}
 			}
 		}
 	}
 	for _, y := range c.years() {
 		for _, ar := range c.areas.aggregates() {
-			d := den[ar.code]
-			if d == nil || d[y-c.first] == 0 {
+			k, ok := c.agrAreaIndex[ar.code]
+			if !ok || den[int(k)*nYears+y-c.first] == 0 {
 				continue
 			}
-			n := num[ar.code][y-c.first]
-			c.emit(ind, ar, y, "T", "", 100*float64(n)/float64(d[y-c.first]), ptr(float64(n)), ptr(float64(d[y-c.first])), nil)
+			n, d := num[int(k)*nYears+y-c.first], den[int(k)*nYears+y-c.first]
+			c.emit(ind, ar, y, "T", "", 100*float64(n)/float64(d), ptr(float64(n)), ptr(float64(d)), nil)
 		}
 	}
 }

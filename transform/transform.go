@@ -123,7 +123,11 @@ type computation struct {
 	cov         *coverageTable
 	agr         *agreementTable
 	out         []Observation
-	agrAreas    [][]string // the areas of each agreement, once computed
+	// The areas of each agreement, once computed: indices into
+	// agrAreaList, whose codes agrAreaIndex gives.
+	agrAreas     [][]int32
+	agrAreaList  []area
+	agrAreaIndex map[string]int32
 }
 
 func (c *computation) years() []int {

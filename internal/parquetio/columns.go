@@ -386,8 +386,9 @@ func writeList(cw file.ColumnChunkWriter, c *array.List, nullable bool, b *colum
 	return err
 }
 
-// readRowGroup reads one row group in batches of at most batchRows rows.
-func readRowGroup(ctx context.Context, rg *file.RowGroupReader, sc *arrow.Schema, parallel bool, fn func(arrow.RecordBatch) error) error {
+// readRowGroup reads one row group in batches of at most maxRows rows (0:
+// the whole row group as one batch).
+func readRowGroup(ctx context.Context, rg *file.RowGroupReader, sc *arrow.Schema, parallel bool, maxRows int64, fn func(arrow.RecordBatch) error) error {
 	readers := make([]file.ColumnChunkReader, sc.NumFields())
 	defer func() {
 		for _, cr := range readers {
@@ -408,6 +409,9 @@ func readRowGroup(ctx context.Context, rg *file.RowGroupReader, sc *arrow.Schema
 		}
 	}
 	total := rg.NumRows()
+	if maxRows <= 0 {
+		maxRows = max(total, 1)
+	}
 	// A list column's levels do not say where a row ends until the next
 	// one starts: it is read whole, once, and sliced into the batches.
 	lists := make([]arrow.Array, len(readers))
@@ -419,11 +423,11 @@ func readRowGroup(ctx context.Context, rg *file.RowGroupReader, sc *arrow.Schema
 			}
 		}
 	}()
-	for from := int64(0); from < total; from += batchRows {
+	for from := int64(0); from < total; from += maxRows {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n := min(batchRows, total-from)
+		n := min(maxRows, total-from)
 		cols := make([]arrow.Array, len(readers))
 		errs := make([]error, len(readers))
 		read := func(i int) {
@@ -570,9 +574,11 @@ func readValues[T any](readBatch func(int64, []T, []int16, []int16) (int64, int,
 	return values, nil
 }
 
-// readStrings reads n rows of a string column. The byte slices a batch
-// read hands back point into the column's current page, so each batch is
-// copied before the next is read.
+// readStrings reads n rows of a string column. The byte slices a read
+// within a page hands back point into the page, so each batch is copied
+// before the next is read: once, into the array's buffer (ReadBatch would
+// copy every value into a buffer of its own first). The buffer is sized
+// from the hint, then from the first values read.
 func readStrings(r *file.ByteArrayColumnChunkReader, n int, defs []int16, hint int) (arrow.Array, error) {
 	const step = 4096
 	values := make([]parquet.ByteArray, min(n, step))
@@ -584,7 +590,7 @@ func readStrings(r *file.ByteArrayColumnChunkReader, n int, defs []int16, hint i
 		if defs != nil {
 			d = defs[read : read+want]
 		}
-		levels, _, err := r.ReadBatch(int64(want), values, d, nil)
+		levels, _, err := r.ReadBatchInPage(int64(want), values, d, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -603,6 +609,15 @@ func readStrings(r *file.ByteArrayColumnChunkReader, n int, defs []int16, hint i
 			offsets = append(offsets, int32(len(data)))
 		}
 		read += int(levels)
+		if read < n && read == int(levels) {
+			// The first values say what the rest will take, within an
+			// eighth.
+			if want := len(data) / read * n * 9 / 8; want > cap(data) {
+				grown := make([]byte, len(data), want)
+				copy(grown, data)
+				data = grown
+			}
+		}
 	}
 	buffers := []*memory.Buffer{validity(defs, n), memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets)), memory.NewBufferBytes(data)}
 	ad := array.NewData(arrow.BinaryTypes.String, n, buffers, nil, nulls(defs), 0)
@@ -635,7 +650,7 @@ func readList(cr file.ColumnChunkReader, f arrow.Field, n, hint int) (arrow.Arra
 	var elemValid []bool
 	data := make([]byte, 0, hint)
 	for {
-		levels, _, err := r.ReadBatch(step, values, defs, reps)
+		levels, _, err := r.ReadBatchInPage(step, values, defs, reps)
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", f.Name, err)
 		}

@@ -192,6 +192,22 @@ func ReadFileParallel(ctx context.Context, path string, mem memory.Allocator, fn
 	return readFile(ctx, path, mem, true, fn)
 }
 
+// ReadRowGroups is ReadFileParallel handing on each row group as one
+// batch, however many rows it holds: for a table read whole (the store's
+// snapshot), where cutting it into batches only to join them again would
+// hold it twice.
+func ReadRowGroups(ctx context.Context, path string, mem memory.Allocator, fn func(arrow.RecordBatch) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := read(ctx, f, mem, true, 0, fn); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	return nil
+}
+
 func readFile(ctx context.Context, path string, mem memory.Allocator, parallel bool, fn func(arrow.RecordBatch) error) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -209,6 +225,11 @@ func readFile(ctx context.Context, path string, mem memory.Allocator, parallel b
 // returns. With parallel, the columns of a batch are decoded on as many
 // goroutines as the machine has cores.
 func Read(ctx context.Context, r parquet.ReaderAtSeeker, mem memory.Allocator, parallel bool, fn func(arrow.RecordBatch) error) error {
+	return read(ctx, r, mem, parallel, batchRows, fn)
+}
+
+// read is Read in batches of at most maxRows rows (0: a row group each).
+func read(ctx context.Context, r parquet.ReaderAtSeeker, mem memory.Allocator, parallel bool, maxRows int64, fn func(arrow.RecordBatch) error) error {
 	rdr, err := file.NewParquetReader(r, file.WithReadProps(parquet.NewReaderProperties(mem)))
 	if err != nil {
 		return err
@@ -219,7 +240,7 @@ func Read(ctx context.Context, r parquet.ReaderAtSeeker, mem memory.Allocator, p
 		return err
 	}
 	for g := range rdr.NumRowGroups() {
-		if err := readRowGroup(ctx, rdr.RowGroup(g), schema, parallel, fn); err != nil {
+		if err := readRowGroup(ctx, rdr.RowGroup(g), schema, parallel, maxRows, fn); err != nil {
 			return fmt.Errorf("row group %d: %w", g, err)
 		}
 	}

@@ -5,6 +5,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -305,4 +308,39 @@ func TestReadLeavesNothingAllocated(t *testing.T) {
 		t.Fatal(err)
 	}
 	mem.AssertSize(t, 0)
+}
+
+// ReadRowGroups hands on each row group whole, however large: the
+// snapshot's tables are used as read, not joined from pieces.
+func TestReadRowGroupsWhole(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	want := randomBatch(rng, memory.NewGoAllocator(), 150_000, 0.1)
+	defer want.Release()
+	var buf bytes.Buffer
+	err := WriteChunked(&buf, 150_000, 100_000, func(from, to int) arrow.RecordBatch {
+		return want.NewSlice(int64(from), int64(to))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "t.parquet")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int64
+	from := int64(0)
+	err = ReadRowGroups(context.Background(), path, memory.NewGoAllocator(), func(b arrow.RecordBatch) error {
+		sizes = append(sizes, b.NumRows())
+		part := want.NewSlice(from, from+b.NumRows())
+		defer part.Release()
+		sameBatch(t, fmt.Sprintf("row group from %d", from), b, part)
+		from += b.NumRows()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(sizes, []int64{100_000, 50_000}) {
+		t.Errorf("batches of %v rows, want the two row groups", sizes)
+	}
 }
