@@ -95,9 +95,24 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	if err != nil {
 		return fmt.Errorf("compute indicators: %w", err)
 	}
+	if err := waitDomains(); err != nil {
+		return err
+	}
+	// The next builds read the current state from one snapshot instead of
+	// every submission; a failure here costs them speed, nothing else.
+	// It is written now, and the tables let go, so that the store's
+	// records are not held while the outputs are made and written.
+	if err := st.Compact(ctx, tables, namesID); err != nil {
+		log.Warn("the store's snapshot could not be written; the next build reads every submission", "err", err)
+	}
+	tables.Release()
 	indicators := result.RecordBatch(mem, map[string]string{
 		export.MetaRunID: res.RunID, export.MetaCatalogVersion: p.Ref.Catalog().Version,
 	})
+	// From here on the indicators are the batch: the observations the
+	// result holds are not kept alive while the outputs are written.
+	firstYear, lastYear := result.FirstYear, result.LastYear
+	result = nil
 	defer indicators.Release()
 	res.Indicators = int(indicators.NumRows())
 
@@ -109,12 +124,11 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 		}
 		previous = nil
 	}
-	defer func() {
-		for _, b := range previous {
-			b.Release()
-		}
-	}()
 	changes, err := export.Diff(previous, indicators)
+	for _, b := range previous {
+		b.Release()
+	}
+	previous = nil
 	if err != nil {
 		return fmt.Errorf("changes: %w", err)
 	}
@@ -130,7 +144,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 		{Name: IndicatorsXLSX, Rows: res.Indicators, Write: func(w io.Writer) error {
 			return export.WriteWorkbook(ctx, w, indicators, export.WorkbookInfo{
 				RunID: res.RunID, StartedAt: res.StartedAt, ToolVersion: version.String(),
-				FirstYear: result.FirstYear, LastYear: result.LastYear, Inputs: inputs,
+				FirstYear: firstYear, LastYear: lastYear, Inputs: inputs,
 				Catalog: p.Ref.Catalog(), ReferenceFiles: p.Ref.Sources(),
 			})
 		}},
@@ -138,17 +152,6 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 		{Name: IndicatorsCSV, Rows: res.Indicators, Write: func(w io.Writer) error { return export.WriteCSV(w, indicators) }},
 		{Name: ChangesCSV, Rows: len(changes), Write: func(w io.Writer) error { return export.WriteChanges(w, changes) }},
 	}
-	if err := waitDomains(); err != nil {
-		return err
-	}
-	// The next builds read the current state from one snapshot instead of
-	// every submission; a failure here costs them speed, nothing else.
-	// It is written now, and the tables let go, so that the store's
-	// records are not held while the outputs are written.
-	if err := st.Compact(ctx, tables, namesID); err != nil {
-		log.Warn("the store's snapshot could not be written; the next build reads every submission", "err", err)
-	}
-	tables.Release()
 	if err := stage.WriteAll(ctx, writes, outputWorkers); err != nil {
 		return err
 	}
@@ -156,8 +159,8 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 		RunID: res.RunID, StartedAt: res.StartedAt, FinishedAt: p.Now().UTC(), ToolVersion: version.String(),
 		CatalogVersion: p.Ref.Catalog().Version, Inputs: inputs, InputState: p.inputState(st),
 	}
-	if result.LastYear >= result.FirstYear {
-		manifest.FirstYear, manifest.LastYear = &result.FirstYear, &result.LastYear
+	if lastYear >= firstYear {
+		manifest.FirstYear, manifest.LastYear = &firstYear, &lastYear
 	}
 	// The manifest lists the outputs in the order of outputs.md, whatever
 	// order they were written in.
@@ -186,8 +189,8 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	res.Published = true
 	res.RunDir = p.WS.Rel(filepath.Join(p.WS.Runs(), res.RunID))
 	years := "none (the store holds no dated record yet)"
-	if result.LastYear >= result.FirstYear {
-		years = fmt.Sprintf("%d-%d", result.FirstYear, result.LastYear)
+	if lastYear >= firstYear {
+		years = fmt.Sprintf("%d-%d", firstYear, lastYear)
 	}
 	log.Info("published", "run_dir", res.RunDir, "indicators", res.Indicators, "years", years, "changes", res.Changes)
 	log.Debug("published", "took", time.Since(phase).Round(time.Millisecond).String())

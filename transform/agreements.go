@@ -13,9 +13,15 @@ import (
 )
 
 // agreementTable is the agreements table as the indicators need it.
+// agreementTable is the agreements a computation counts. At 10,000
+// submissions it holds 170,000 of them, so a row keeps only what every
+// indicator reads; the provision flags and the source cell stay in the
+// table's columns, read by row when an indicator needs them.
 type agreementTable struct {
-	list   []agreementRow
-	latest int
+	list              []agreementRow
+	latest            int
+	flags             []*array.String // aligned with records.ProvisionFlags()
+	file, sheet, cell *array.String
 }
 
 type agreementRow struct {
@@ -24,8 +30,16 @@ type agreementRow struct {
 	signedYear  int // 0 when unknown
 	endYear     int // 0 when it never ends
 	parties     []string
-	flags       []string // aligned with records.ProvisionFlags()
-	ref         string
+	row         int // in the table
+}
+
+// flag is an agreement's value of the provision flag of index j in
+// records.ProvisionFlags().
+func (t *agreementTable) flag(a agreementRow, j int) string { return t.flags[j].Value(a.row) }
+
+// ref is the cell an agreement was read from.
+func (t *agreementTable) ref(a agreementRow) string {
+	return ref(t.file.Value(a.row), t.sheet.Value(a.row), t.cell.Value(a.row))
 }
 
 // active: not negotiating, signed_year ≤ y < end_year (indicators.md). The
@@ -67,15 +81,14 @@ func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
 	}
 	typ, status, file, sheet, cell := cols[0], cols[1], cols[2], cols[3], cols[4]
 	n := int(b.NumRows())
-	// One allocation for the rows, one for every row's flags and one for
-	// every row's parties: at 10,000 submissions, growing the list and a
-	// slice per row was a third of computing the indicators.
+	t.flags, t.file, t.sheet, t.cell = flagCols, file, sheet, cell
+	// One allocation for the rows and one for every row's parties: at
+	// 10,000 submissions, growing the list and a slice per row was a third
+	// of computing the indicators.
 	t.list = make([]agreementRow, 0, n)
-	flagValues := make([]string, n*len(flagCols))
 	partyNames := make([]string, 0, partyValues.Len())
 	for i := range n {
-		a := agreementRow{typ: typ.Value(i), negotiating: optValue(status, i) == records.StatusNegotiating,
-			flags: flagValues[i*len(flagCols) : (i+1)*len(flagCols) : (i+1)*len(flagCols)], ref: ref(file.Value(i), sheet.Value(i), cell.Value(i))}
+		a := agreementRow{typ: typ.Value(i), negotiating: optValue(status, i) == records.StatusNegotiating, row: i}
 		if signed.IsValid(i) {
 			a.signedYear = int(signed.Value(i))
 			t.latest = max(t.latest, a.signedYear)
@@ -93,9 +106,6 @@ func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
 		}
 		if len(partyNames) > from {
 			a.parties = partyNames[from:len(partyNames):len(partyNames)]
-		}
-		for j := range flagCols {
-			a.flags[j] = flagCols[j].Value(i)
 		}
 		t.list = append(t.list, a)
 	}
@@ -249,7 +259,7 @@ func (c *computation) agreementCount(ind refdata.Indicator) {
 						refs[k] = r
 					}
 					if len(r[y-c.first]) < MaxInlineSources {
-						r[y-c.first] = append(r[y-c.first], a.ref)
+						r[y-c.first] = append(r[y-c.first], c.agr.ref(a))
 					}
 				}
 			}
@@ -300,8 +310,9 @@ func (c *computation) agreementShare(ind refdata.Indicator) {
 		if !group[a.typ] {
 			continue
 		}
-		yes := a.flags[flag] == records.FlagYes
-		if !yes && a.flags[flag] != records.FlagNo && a.flags[flag] != records.FlagPartial {
+		v := c.agr.flag(a, flag)
+		yes := v == records.FlagYes
+		if !yes && v != records.FlagNo && v != records.FlagPartial {
 			continue
 		}
 		from, to := c.yearSpan(a, false)

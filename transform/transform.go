@@ -21,6 +21,10 @@ import (
 )
 
 // Inputs are the domain tables of records.Schema; a nil table is empty.
+// Compute reads their columns in place: they must not be released before
+// it returns. Short codes of its result (a row's sex) may share their
+// memory, which is why the tables come from Go's allocator, whose memory
+// lives as long as anything points into it.
 type Inputs struct {
 	Ratification     arrow.RecordBatch
 	SocialProtection arrow.RecordBatch

@@ -347,8 +347,8 @@ func TestAgreementIndicatorsMatchTheDefinition(t *testing.T) {
 		c := &computation{ref: testRef, areas: newAreas(testRef), first: 2012, last: 2022}
 		mem := memory.NewGoAllocator()
 		b := records.NewAgreementBatch(mem, set.Agreements, nameOf)
+		defer b.Release() // the agreements read keep using its columns
 		agr, err := readAgreements(b)
-		b.Release()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -373,7 +373,7 @@ func TestAgreementIndicatorsMatchTheDefinition(t *testing.T) {
 								n++
 							}
 						case refdata.AgreementShare:
-							flag := a.flags[slices.Index(records.ProvisionFlags(), ind.Flag)]
+							flag := agr.flag(a, slices.Index(records.ProvisionFlags(), ind.Flag))
 							if typeGroups["L"][a.typ] && a.active(y) {
 								if flag == records.FlagYes {
 									num++
