@@ -30,11 +30,10 @@ const coverageBatch = 8 << 10
 type coverageStream struct {
 	sink CoverageSink
 	// first is the first occurrence of each record key, by a 128-bit hash
-	// of the key (two independent 64-bit hashes): a tenth of the memory of
-	// a map of keys, and a false repeat needs two colliding hashes (odds
-	// about 1 in 10^25 for a million keys).
+	// of the key (two independent 64-bit hashes): a false repeat needs two
+	// colliding hashes (odds about 1 in 10^25 for a million keys).
 	seeds  [2]maphash.Seed
-	first  map[[2]uint64]firstObservation
+	first  firstIndex
 	sheets []string
 	batch  []records.CoverageObservation
 	chunks [][]records.CoverageObservation
@@ -42,8 +41,7 @@ type coverageStream struct {
 	err    error // the sink's first error: the read stops on it
 }
 
-// firstObservation is where a key was first seen, and its value: 16
-// bytes, so that the index of a million keys stays near 40 MB.
+// firstObservation is where a key was first seen, and its value.
 type firstObservation struct {
 	row   int32
 	sheet uint16
@@ -51,8 +49,75 @@ type firstObservation struct {
 	value float64
 }
 
+// firstIndex maps a key's 128-bit hash to its first occurrence in about
+// 44 bytes a key, where a Go map of the hash to the occurrence took 85
+// (40-byte slots, with growth slack): a million-row file is the case it
+// is for. The map holds the first half of the hash and an entry number;
+// the entries, in chunks that never move, hold the second half and the
+// occurrence. Two keys whose first halves collide (odds about 1 in 30
+// million for a million keys) go to a map of whole hashes.
+type firstIndex struct {
+	byHash    map[uint64]uint32
+	entries   [][]firstEntry
+	collision map[[2]uint64]firstObservation
+}
+
+type firstEntry struct {
+	h1 uint64
+	firstObservation
+}
+
+// firstChunk is the size of a chunk of entries.
+const firstChunk = 16 << 10
+
+// get returns the first occurrence of a key's hash, if any.
+func (x *firstIndex) get(h [2]uint64) (firstObservation, bool) {
+	i, ok := x.byHash[h[0]]
+	if !ok {
+		return firstObservation{}, false
+	}
+	if e := &x.entries[i/firstChunk][i%firstChunk]; e.h1 == h[1] {
+		return e.firstObservation, true
+	}
+	f, ok := x.collision[h]
+	return f, ok
+}
+
+// put records the first occurrence of a key's hash, which get did not
+// find.
+func (x *firstIndex) put(h [2]uint64, f firstObservation) {
+	if _, ok := x.byHash[h[0]]; ok {
+		if x.collision == nil {
+			x.collision = map[[2]uint64]firstObservation{}
+		}
+		x.collision[h] = f
+		return
+	}
+	n := len(x.entries)
+	if n == 0 || len(x.entries[n-1]) == cap(x.entries[n-1]) {
+		// The first chunk starts small: most files are 50 rows.
+		size := firstChunk
+		if n == 0 {
+			size = 256
+		} else if c := cap(x.entries[n-1]); c < firstChunk {
+			// Grow the small first chunk in place up to a full one.
+			grown := make([]firstEntry, len(x.entries[n-1]), min(4*c, firstChunk))
+			copy(grown, x.entries[n-1])
+			x.entries[n-1] = grown
+			size = 0
+		}
+		if size > 0 {
+			x.entries = append(x.entries, make([]firstEntry, 0, size))
+		}
+	}
+	n = len(x.entries)
+	i := (n-1)*firstChunk + len(x.entries[n-1])
+	x.entries[n-1] = append(x.entries[n-1], firstEntry{h1: h[1], firstObservation: f})
+	x.byHash[h[0]] = uint32(i)
+}
+
 func newCoverageStream(sink CoverageSink) *coverageStream {
-	return &coverageStream{sink: sink, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, first: map[[2]uint64]firstObservation{}}
+	return &coverageStream{sink: sink, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, first: firstIndex{byHash: map[uint64]uint32{}}}
 }
 
 type observationKey struct {
@@ -68,7 +133,7 @@ func (cs *coverageStream) add(t *table, o records.CoverageObservation) {
 	k := observationKey{o.Area, o.Year, o.Series, o.Sex, o.Population}
 	h := [2]uint64{maphash.Comparable(cs.seeds[0], k), maphash.Comparable(cs.seeds[1], k)}
 	row := rowNum(o.Source.Cell)
-	if f, seen := cs.first[h]; seen {
+	if f, seen := cs.first.get(h); seen {
 		cs.repeat(t, o, f, row)
 		return
 	}
@@ -78,7 +143,7 @@ func (cs *coverageStream) add(t *table, o records.CoverageObservation) {
 	// Row numbers fit 31 bits and columns 16 (Excel's limits are 2^20 and
 	// 16,384; a CSV's value column is near the left); a sheet count past
 	// 65,535 cannot be a workbook.
-	cs.first[h] = firstObservation{sheet: uint16(len(cs.sheets) - 1), row: int32(row), col: uint16(colNum(o.Source.Cell)), value: o.Value}
+	cs.first.put(h, firstObservation{sheet: uint16(len(cs.sheets) - 1), row: int32(row), col: uint16(colNum(o.Source.Cell)), value: o.Value})
 	t.records++
 	cs.count++
 	if cs.sink == nil {
