@@ -6,6 +6,7 @@
 package publish
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,7 +16,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -250,7 +252,8 @@ func RepairLatest(fsys fsx.FS, out string) (string, error) {
 	return aside, nil
 }
 
-// Runs lists the published runs, newest first.
+// Runs lists the published runs, newest first by start time
+// (CompareRunIDs); folders not named like a run are not runs.
 func Runs(out string) ([]string, error) {
 	list, err := os.ReadDir(filepath.Join(out, "runs"))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -261,12 +264,57 @@ func Runs(out string) ([]string, error) {
 	}
 	var ids []string
 	for _, d := range list {
-		if d.IsDir() && !strings.HasPrefix(d.Name(), ".") {
+		// Only run folders: a folder of another name is not a run, so
+		// retention neither counts nor removes it.
+		if _, _, ok := splitRunID(d.Name()); d.IsDir() && ok {
 			ids = append(ids, d.Name())
 		}
 	}
-	sort.Sort(sort.Reverse(sort.StringSlice(ids)))
+	slices.SortFunc(ids, func(a, b string) int { return CompareRunIDs(b, a) })
 	return ids, nil
+}
+
+// CompareRunIDs orders run identifiers by when the runs started: by their
+// UTC time, then by the number a second run in the same second takes
+// (…Z, …Z-2, …Z-9, …Z-10). Compared as strings, …Z-10 would come before
+// …Z-9, and retention would remove the newer run. Names of another form
+// sort after those of the form, as strings.
+func CompareRunIDs(a, b string) int {
+	ta, na, oka := splitRunID(a)
+	tb, nb, okb := splitRunID(b)
+	switch {
+	case oka && okb:
+		if c := strings.Compare(ta, tb); c != 0 {
+			return c
+		}
+		return cmp.Compare(na, nb)
+	case oka:
+		return -1
+	case okb:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+// splitRunID splits a run identifier into its time and its number (1 for
+// the first run of a second).
+func splitRunID(id string) (string, int, bool) {
+	const timeLen = len("20060102T150405Z")
+	if len(id) < timeLen || id[timeLen-1] != 'Z' {
+		return "", 0, false
+	}
+	t, rest := id[:timeLen], id[timeLen:]
+	if rest == "" {
+		return t, 1, true
+	}
+	if rest[0] != '-' || len(rest) > 8 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(rest[1:])
+	if err != nil || n < 2 {
+		return "", 0, false
+	}
+	return t, n, true
 }
 
 // CleanStaging removes staging folders and link temporaries a crashed run
