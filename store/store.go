@@ -225,13 +225,55 @@ func decodeLine(line []byte) (Entry, error) {
 	if err := json.Unmarshal(body, &e); err != nil {
 		return e, fmt.Errorf("decode: %w", err)
 	}
+	if err := e.check(); err != nil {
+		return e, err
+	}
 	return e, nil
+}
+
+// check refuses an entry no run writes: a line edited by hand (its
+// checksum recomputed) must be reported as damage, not read until a short
+// hash or a missing number breaks something later.
+func (e Entry) check() error {
+	switch e.Event {
+	case EventIntake, EventDuplicate, EventRejected, EventAbandoned:
+	case EventAccepted:
+		if e.Seq <= 0 {
+			return fmt.Errorf("accepted entry without a submission number (seq %d)", e.Seq)
+		}
+	case EventWithdrawn:
+		if e.Seq <= 0 {
+			return fmt.Errorf("withdrawal without a submission number (seq %d)", e.Seq)
+		}
+		return nil
+	default:
+		return fmt.Errorf("unknown event %q", e.Event)
+	}
+	if !isSHA256(e.SHA256) {
+		return fmt.Errorf("%s entry: sha256 %q is not 64 lowercase hexadecimal digits", e.Event, e.SHA256)
+	}
+	return nil
+}
+
+func isSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // append writes an event durably, then records it in memory.
 func (s *Store) append(e Entry) error {
 	if s.readOnly {
 		return errors.New("store opened read-only")
+	}
+	if err := e.check(); err != nil {
+		return fmt.Errorf("ledger: %w", err)
 	}
 	line, err := encodeLine(e)
 	if err != nil {

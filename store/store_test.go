@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -260,7 +261,7 @@ func TestSnapshotEqualsTheSubmissions(t *testing.T) {
 	// A snapshot whose counts disagree with the ledger is not used.
 	dir2 := t.TempDir()
 	s2, _ := Open(fsx.OS{}, dir2, quiet)
-	if _, err := s2.Accept(ctx, Entry{File: "x", SHA256: sha('x'), StoredAs: "x"}, records.Set{Ratifications: []records.Ratification{rat("FRA", "C097", 2000), rat("DEU", "C097", 2001)}}, nil, names); err != nil {
+	if _, err := s2.Accept(ctx, Entry{File: "x", SHA256: sha('d'), StoredAs: "x"}, records.Set{Ratifications: []records.Ratification{rat("FRA", "C097", 2000), rat("DEU", "C097", 2001)}}, nil, names); err != nil {
 		t.Fatal(err)
 	}
 	if err := compact(t, s2, names); err != nil {
@@ -668,5 +669,44 @@ func TestCompactionKilledAtEveryStep(t *testing.T) {
 			t.Logf("killed at each of the compaction's %d steps", step-1)
 			break
 		}
+	}
+}
+
+// A ledger line edited by hand, its checksum recomputed, is damage named
+// with its line, never a panic: a short hash, an unknown event, an
+// acceptance without a number. Nothing writes such an entry either.
+func TestHandEditedLedgerIsDamage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		body string
+		want string
+	}{
+		{"short sha", `{"event":"accepted","seq":1,"time":"2026-01-01T00:00:00Z","sha256":"abc"}`, "sha256"},
+		{"upper-case sha", `{"event":"intake","outcome":"accepted","time":"2026-01-01T00:00:00Z","sha256":"` + strings.Repeat("A", 64) + `"}`, "sha256"},
+		{"no number", `{"event":"accepted","time":"2026-01-01T00:00:00Z","sha256":"` + sha('a') + `"}`, "submission number"},
+		{"unknown event", `{"event":"acepted","seq":1,"time":"2026-01-01T00:00:00Z","sha256":"` + sha('a') + `"}`, "unknown event"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			line := fmt.Sprintf("%08x %s\n", crc32.ChecksumIEEE([]byte(tc.body)), tc.body)
+			if err := os.WriteFile(filepath.Join(dir, ledgerName), []byte(line), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Open(fsx.OS{}, dir, quiet)
+			if err == nil || !strings.Contains(err.Error(), "line 1 is corrupt") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("open: %v", err)
+			}
+			ro, err := OpenReadOnly(dir, quiet)
+			if err != nil || len(ro.Damage()) != 1 {
+				t.Errorf("read-only open: %v, damage %v", err, ro.Damage())
+			}
+		})
+	}
+	s, err := Open(fsx.OS{}, t.TempDir(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record(Entry{Event: EventIntake, SHA256: "abc"}); err == nil {
+		t.Error("an entry with a short hash was written")
 	}
 }
