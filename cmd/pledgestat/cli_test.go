@@ -22,8 +22,8 @@ func TestExitCodes(t *testing.T) {
 		{"unknown flag", []string{"run", "--frob"}, exitUsage, "unknown flag"},
 		{"validate needs files", []string{"validate"}, exitUsage, "requires at least 1 arg"},
 		{"bad log level", []string{"--log-level", "loud", "catalog"}, exitUsage, "log-level"},
-		{"missing workspace", []string{"-w", filepath.Join(ws, "nope"), "run"}, exitFailure, "no such file"},
-		{"not a workspace", []string{"-w", ws, "run"}, exitFailure, "not a pledgestat workspace"},
+		{"missing workspace", []string{"-w", filepath.Join(ws, "nope"), "run"}, exitUsage, "pledgestat init " + filepath.Join(ws, "nope")},
+		{"not a workspace", []string{"-w", ws, "run"}, exitUsage, "not a pledgestat workspace"},
 		{"version", []string{"--version"}, exitOK, "0.1.0"},
 	}
 	for _, tt := range tests {
@@ -86,15 +86,17 @@ func TestValidateAndCatalog(t *testing.T) {
 	bad := filepath.Join(dir, "bad.csv")
 	os.WriteFile(good, []byte("country,year,value\nFRA,2020,70\n"), 0o644)
 	os.WriteFile(bad, []byte("country,year,value\nFRA,2020,170\n"), 0o644)
-	stdout, _, code := pledgestat(t, "-w", dir, "validate", good)
+	// Outside any workspace, validate checks files with the default
+	// configuration when no workspace is named; a named one must be one.
+	stdout, _, code := pledgestatIn(t, dir, "validate", good)
 	if code != exitOK || !strings.Contains(stdout, "good.csv: valid") {
 		t.Errorf("validate good: exit %d\n%s", code, stdout)
 	}
-	stdout, _, code = pledgestat(t, "-w", dir, "validate", good, bad)
+	stdout, _, code = pledgestatIn(t, dir, "validate", good, bad)
 	if code != exitRejected || !strings.Contains(stdout, "C2 error") || !strings.Contains(stdout, "out_of_range") {
 		t.Errorf("validate bad: exit %d\n%s", code, stdout)
 	}
-	stdout, _, code = pledgestat(t, "-w", dir, "validate", "--json", bad)
+	stdout, _, code = pledgestatIn(t, dir, "validate", "--json", bad)
 	var reports []validateOutput
 	if err := json.Unmarshal([]byte(stdout), &reports); err != nil || code != exitRejected || len(reports) != 1 || reports[0].Valid || reports[0].Errors != 1 {
 		t.Errorf("validate --json: exit %d, %v\n%s", code, err, stdout)

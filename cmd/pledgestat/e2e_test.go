@@ -55,7 +55,20 @@ func TestMain(m *testing.M) {
 // pledgestat runs the binary and returns stdout, stderr and the exit code.
 func pledgestat(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
+	return pledgestatIn(t, "", args...)
+}
+
+// pledgestatIn runs the binary in dir (the test's own directory when
+// empty), without $PLEDGESTAT_WORKSPACE.
+func pledgestatIn(t *testing.T, dir string, args ...string) (string, string, int) {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PLEDGESTAT_WORKSPACE=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

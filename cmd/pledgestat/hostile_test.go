@@ -166,27 +166,31 @@ func TestSIGTERMStopsEachPhase(t *testing.T) {
 	}
 	phases := []struct {
 		name    string
-		marker  string // the debug log line that says the phase started
+		marker  string        // the debug log line that says the phase started
+		delay   time.Duration // from the marker to SIGTERM: well inside the phase
 		command string
 		env     []string
 		setup   func(t *testing.T, ws string)
 	}{
-		{"listing", "listing the inbox", "run", []string{envSlowList + "=50ms"}, func(t *testing.T, ws string) {
+		{"listing", "listing the inbox", 700 * time.Millisecond, "run", []string{envSlowList + "=50ms"}, func(t *testing.T, ws string) {
 			for i := 0; i < 400; i++ {
 				os.WriteFile(filepath.Join(ws, "inbox", fmt.Sprintf("f%03d.csv", i)), []byte("country,year,value\nFRA,2020,1\n"), 0o644)
 			}
 		}},
-		{"reading", "msg=reading", "run", nil, func(t *testing.T, ws string) {
+		{"reading", "msg=reading", 700 * time.Millisecond, "run", nil, func(t *testing.T, ws string) {
 			writeBigCSV(t, filepath.Join(ws, "inbox", "big.csv"), 1_000_000)
 		}},
-		{"annotating", "msg=annotating", "run", nil, func(t *testing.T, ws string) {
+		{"annotating", "msg=annotating", 700 * time.Millisecond, "run", nil, func(t *testing.T, ws string) {
 			rows := [][]any{{"country", "instrument", "ratification_date"}}
 			for i := 0; i < 7000; i++ {
 				rows = append(rows, []any{"Atlantis", "C999", "soon"})
 			}
 			writeXLSX(t, filepath.Join(ws, "inbox", "bad.xlsx"), "Data", rows)
 		}},
-		{"building", "msg=building", "build", nil, func(t *testing.T, ws string) {
+		// The store of 500k records is read in a few hundred
+		// milliseconds and the whole build takes about one second: the
+		// signal comes as the indicators are being computed.
+		{"building", `msg="store read"`, 20 * time.Millisecond, "build", nil, func(t *testing.T, ws string) {
 			writeBigCSV(t, filepath.Join(ws, "inbox", "big.csv"), 500_000)
 			if _, stderr, code := pledgestat(t, "-w", ws, "run"); code != exitOK {
 				t.Fatalf("setup run: %d\n%s", code, stderr)
@@ -218,7 +222,7 @@ func TestSIGTERMStopsEachPhase(t *testing.T) {
 					t.Fatalf("the %s phase never started", ph.name)
 				}
 			}
-			time.Sleep(700 * time.Millisecond) // well inside the phase
+			time.Sleep(ph.delay)
 			signalled := time.Now()
 			cmd.Process.Signal(syscall.SIGTERM)
 			exited := make(chan error, 1)
@@ -287,4 +291,27 @@ func writeBigCSV(t *testing.T, path string, rows int) {
 		t.Fatal(err)
 	}
 	f.Close()
+}
+
+// -w naming a missing directory, or one that is not a workspace, is
+// refused by every command that opens one, the same way: exit 2 and the
+// init hint, before anything runs.
+func TestNotAWorkspaceIsAUsageError(t *testing.T) {
+	plain := t.TempDir()
+	os.WriteFile(filepath.Join(plain, "notes.txt"), []byte("x"), 0o644)
+	missing := filepath.Join(t.TempDir(), "nowhere")
+	for _, dir := range []string{plain, missing} {
+		for _, args := range [][]string{{"status"}, {"status", "--json"}, {"run"}, {"ingest"}, {"build"}, {"validate", filepath.Join(plain, "notes.txt")}, {"withdraw", "1"}} {
+			_, stderr, code := pledgestat(t, append([]string{"-w", dir}, args...)...)
+			if code != exitUsage || !strings.Contains(stderr, "pledgestat init "+dir) {
+				t.Errorf("%v on %s: exit %d\n%s", args, dir, code, stderr)
+			}
+		}
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("a command created the missing workspace")
+	}
+	if entries, _ := os.ReadDir(plain); len(entries) != 1 {
+		t.Errorf("a command wrote into a directory that is not a workspace: %d entries", len(entries))
+	}
 }

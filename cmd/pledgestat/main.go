@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -248,16 +249,38 @@ func (a *app) workspaceDir() string {
 	return "."
 }
 
-// openWorkspace opens the workspace; a bad configuration is a usage error
-// (exit 2), refused before anything runs.
+// openWorkspace opens the workspace; a bad configuration, a missing
+// directory or one that is not a workspace is a usage error (exit 2, with
+// the init hint), refused the same way by every command before anything
+// runs.
 func (a *app) openWorkspace() (*workspace.Workspace, error) {
-	ws, err := workspace.Open(a.workspaceDir())
+	return a.openWorkspaceFor(false)
+}
+
+// implicitWorkspace reports whether the workspace is the current directory
+// by default, neither -w nor $PLEDGESTAT_WORKSPACE naming one.
+func (a *app) implicitWorkspace() bool {
+	return a.workspace == "" && os.Getenv("PLEDGESTAT_WORKSPACE") == ""
+}
+
+// openWorkspaceFor is openWorkspace; with anywhere, a current directory
+// that is not a workspace is taken with the default configuration, when
+// no workspace was named: validate checks a file wherever its sender is.
+func (a *app) openWorkspaceFor(anywhere bool) (*workspace.Workspace, error) {
+	dir := a.workspaceDir()
+	ws, err := workspace.Open(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, withCode(exitUsage, fmt.Errorf("no workspace at %s (the directory does not exist): create one with: pledgestat init %s", dir, dir))
+	}
 	if err != nil {
 		var ce *workspace.ConfigError
 		if errors.As(err, &ce) {
 			return nil, withCode(exitUsage, err)
 		}
 		return nil, withCode(exitFailure, err)
+	}
+	if !ws.IsWorkspace() && !(anywhere && a.implicitWorkspace()) {
+		return nil, withCode(exitUsage, fmt.Errorf("%s is %w (it has no pledgestat.toml, inbox/ or .pledgestat/): create one with: pledgestat init %s", dir, workspace.ErrNotWorkspace, dir))
 	}
 	return ws, nil
 }
@@ -275,7 +298,13 @@ func (a *app) printJSON(v any) error {
 
 // openPipeline opens the workspace and reference data.
 func (a *app) openPipeline() (*pipeline.Pipeline, error) {
-	ws, err := a.openWorkspace()
+	return a.openPipelineFor(false)
+}
+
+// openPipelineFor is openPipeline, the workspace opened by
+// openWorkspaceFor(anywhere).
+func (a *app) openPipelineFor(anywhere bool) (*pipeline.Pipeline, error) {
+	ws, err := a.openWorkspaceFor(anywhere)
 	if err != nil {
 		return nil, err
 	}

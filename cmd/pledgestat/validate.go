@@ -18,7 +18,7 @@ func (a *app) validateCommand() *cobra.Command {
 		Short: "check files exactly as ingest would, without changing anything",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			p, err := a.openPipeline()
+			p, err := a.openPipelineFor(true)
 			if err != nil {
 				return err
 			}
