@@ -53,6 +53,13 @@ func copyTree(t *testing.T, src string) string {
 		if d.IsDir() {
 			return os.MkdirAll(target, 0o755)
 		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			link, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		}
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return err
@@ -309,4 +316,88 @@ func TestKillAtEveryStep(t *testing.T) {
 		}
 	}
 	t.Logf("killed at %d distinct steps; every rerun repaired the workspace", kills)
+}
+
+// TestPowerCutAtEveryStep is TestKillAtEveryStep with a power cut instead
+// of a kill, on a workspace that already has a published run: at the
+// chosen step every change not yet made durable (file content not
+// fsynced, directory entries whose directory was not fsynced) is undone
+// (fsx.Strict) before the process dies. A missing fsync anywhere, publish
+// included, shows as a lost file, a ledger naming a submission that is not
+// there, or an out/latest that names no complete run.
+func TestPowerCutAtEveryStep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary some 150 times")
+	}
+	base := crashFixture(t)
+	// A first run publishes from one file; the others wait for the run
+	// under test.
+	later := filepath.Join(t.TempDir(), "later")
+	os.Rename(filepath.Join(base, "inbox"), later)
+	os.MkdirAll(filepath.Join(base, "inbox"), 0o755)
+	os.Rename(filepath.Join(later, "b_coverage.csv"), filepath.Join(base, "inbox", "b_coverage.csv"))
+	if killed, code, out := runHooked(t, base); killed || code != exitOK {
+		t.Fatalf("first run: exit %d\n%s", code, out)
+	}
+	entries, _ := os.ReadDir(later)
+	for _, e := range entries {
+		os.Rename(filepath.Join(later, e.Name()), filepath.Join(base, "inbox", e.Name()))
+	}
+	dropped := droppedFiles(t, base)
+
+	clean := copyTree(t, base)
+	stepsLog := filepath.Join(t.TempDir(), "steps.log")
+	if killed, code, out := runHooked(t, clean, envStepsLog+"="+stepsLog); killed || code != exitRejected {
+		t.Fatalf("clean run: exit %d\n%s", code, out)
+	}
+	want, err := os.ReadFile(filepath.Join(clean, "out", "latest", "indicators.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(stepsLog)
+	steps := strings.Split(strings.TrimSpace(string(data)), "\n")
+	var points []int
+	for i, s := range steps {
+		if !strings.Contains(s, " write ") || i%10 == 0 {
+			points = append(points, i+1)
+		}
+	}
+	// The step that switches out/latest: from two steps on (the switch,
+	// then its directory's sync), a power cut must not take the new run
+	// back.
+	switched := 0
+	for i, s := range steps {
+		if strings.HasSuffix(s, filepath.Join("out", "latest")) && strings.Contains(s, " rename ") {
+			switched = i + 1
+		}
+	}
+	if switched == 0 {
+		t.Fatal("no step switches out/latest")
+	}
+	before, _ := os.Readlink(filepath.Join(base, "out", "latest"))
+	t.Logf("%d file-system steps in a run; a power cut at %d of them", len(steps), len(points))
+	for _, k := range points {
+		ws := copyTree(t, base)
+		aside := t.TempDir()
+		killed, code, out := runHooked(t, ws, fmt.Sprintf("%s=%d", envCrashAt, k), envStrict+"="+aside)
+		if !killed {
+			t.Fatalf("step %d (%s): the run did not die (exit %d)\n%s", k, steps[k-1], code, out)
+		}
+		checkInvariants(t, ws, dropped, false)
+		if now, _ := os.Readlink(filepath.Join(ws, "out", "latest")); k > switched+1 && now == before {
+			t.Errorf("step %d (%s): a power cut after the switch took the published run back", k, steps[k-1])
+		}
+		killed, code, out = runHooked(t, ws)
+		if killed || (code != exitOK && code != exitRejected) {
+			t.Fatalf("step %d (%s): the run after the power cut failed: exit %d\n%s", k, steps[k-1], code, out)
+		}
+		checkInvariants(t, ws, dropped, true)
+		got, err := os.ReadFile(filepath.Join(ws, "out", "latest", "indicators.csv"))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("step %d (%s): after the next run the indicators differ from an uninterrupted run (%v)", k, steps[k-1], err)
+		}
+		if t.Failed() {
+			t.Fatalf("invariants broken by a power cut at step %d: %s", k, steps[k-1])
+		}
+	}
 }

@@ -43,11 +43,24 @@ func installTestHooks(ws *workspace.Workspace) error {
 		}
 		logFile = f
 	}
+	var strict *fsx.Strict
+	if aside := os.Getenv(envStrict); aside != "" {
+		strict = &fsx.Strict{FS: ws.FS, Aside: aside}
+		ws.FS = strict
+	}
 	ws.FS = &fsx.Steps{FS: ws.FS, Hook: func(step int64, op, path string) error {
 		if logFile != nil {
 			fmt.Fprintf(logFile, "%d %s %s\n", step, op, path)
 		}
 		if step == at {
+			if strict != nil {
+				// A power cut rather than a kill: what was not synced
+				// is lost too.
+				if err := strict.Crash(); err != nil {
+					fmt.Fprintln(os.Stderr, "strict crash:", err)
+					os.Exit(99)
+				}
+			}
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {} // the signal is on its way
 		}

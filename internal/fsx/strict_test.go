@@ -1,0 +1,144 @@
+package fsx
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func strictTree(t *testing.T) (*Strict, string) {
+	t.Helper()
+	root := t.TempDir()
+	tree, aside := filepath.Join(root, "tree"), filepath.Join(root, "aside")
+	os.MkdirAll(tree, 0o755)
+	os.MkdirAll(aside, 0o755)
+	return &Strict{FS: OS{}, Aside: aside}, tree
+}
+
+func content(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "<none>"
+	}
+	return string(data)
+}
+
+func writeAll(t *testing.T, s *Strict, path, text string, sync bool) {
+	t.Helper()
+	f, err := s.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte(text)); err != nil {
+		t.Fatal(err)
+	}
+	if sync {
+		if err := f.Sync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Close()
+}
+
+// What a crash keeps is exactly what was synced: file content by the
+// file's sync, entries by their directory's.
+func TestStrictForgetsWhatWasNotSynced(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		do   func(t *testing.T, s *Strict, dir string)
+		want map[string]string // path under dir -> content after the crash
+	}{
+		{"new file, nothing synced", func(t *testing.T, s *Strict, dir string) {
+			writeAll(t, s, filepath.Join(dir, "a"), "x", false)
+		}, map[string]string{"a": "<none>"}},
+		{"new file synced, its folder not", func(t *testing.T, s *Strict, dir string) {
+			writeAll(t, s, filepath.Join(dir, "a"), "x", true)
+		}, map[string]string{"a": "<none>"}},
+		{"folder synced, the file not", func(t *testing.T, s *Strict, dir string) {
+			writeAll(t, s, filepath.Join(dir, "a"), "x", false)
+			s.SyncDir(dir)
+		}, map[string]string{"a": ""}},
+		{"both synced", func(t *testing.T, s *Strict, dir string) {
+			writeAll(t, s, filepath.Join(dir, "a"), "x", true)
+			s.SyncDir(dir)
+		}, map[string]string{"a": "x"}},
+		{"WriteFile is durable", func(t *testing.T, s *Strict, dir string) {
+			WriteFile(s, filepath.Join(dir, "a"), 0o644, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err })
+		}, map[string]string{"a": "new"}},
+		{"an append not synced", func(t *testing.T, s *Strict, dir string) {
+			writeAll(t, s, filepath.Join(dir, "log"), "one\n", true)
+			s.SyncDir(dir)
+			f, _ := s.OpenFile(filepath.Join(dir, "log"), os.O_WRONLY|os.O_APPEND, 0o644)
+			f.Write([]byte("two\n"))
+			f.Close()
+		}, map[string]string{"log": "one\n"}},
+		{"AppendLine is durable", func(t *testing.T, s *Strict, dir string) {
+			writeAll(t, s, filepath.Join(dir, "log"), "one\n", true)
+			s.SyncDir(dir)
+			AppendLine(s, filepath.Join(dir, "log"), []byte("two"))
+		}, map[string]string{"log": "one\ntwo\n"}},
+		{"rename over a file, folder not synced", func(t *testing.T, s *Strict, dir string) {
+			writeAll(t, s, filepath.Join(dir, "old"), "before", true)
+			writeAll(t, s, filepath.Join(dir, "new"), "after", true)
+			s.SyncDir(dir)
+			s.Rename(filepath.Join(dir, "new"), filepath.Join(dir, "old"))
+		}, map[string]string{"old": "before", "new": "after"}},
+		{"removals not synced", func(t *testing.T, s *Strict, dir string) {
+			writeAll(t, s, filepath.Join(dir, "f"), "kept", true)
+			s.MkdirAll(filepath.Join(dir, "d", "e"), 0o755)
+			writeAll(t, s, filepath.Join(dir, "d", "e", "g"), "deep", true)
+			s.SyncDir(filepath.Join(dir, "d", "e"))
+			s.SyncDir(filepath.Join(dir, "d"))
+			s.SyncDir(dir)
+			s.Remove(filepath.Join(dir, "f"))
+			s.RemoveAll(filepath.Join(dir, "d"))
+		}, map[string]string{"f": "kept", "d/e/g": "deep"}},
+		{"folders made, parent not synced", func(t *testing.T, s *Strict, dir string) {
+			s.MkdirAll(filepath.Join(dir, "x", "y"), 0o755)
+			writeAll(t, s, filepath.Join(dir, "x", "y", "z"), "z", true)
+			s.SyncDir(filepath.Join(dir, "x", "y"))
+			s.SyncDir(filepath.Join(dir, "x"))
+		}, map[string]string{"x/y/z": "<none>"}},
+		{"a staged folder renamed into place", func(t *testing.T, s *Strict, dir string) {
+			s.MkdirAll(filepath.Join(dir, ".stage"), 0o755)
+			writeAll(t, s, filepath.Join(dir, ".stage", "out"), "run", true)
+			s.SyncDir(filepath.Join(dir, ".stage"))
+			s.Rename(filepath.Join(dir, ".stage"), filepath.Join(dir, "run1"))
+			s.SyncDir(dir)
+		}, map[string]string{"run1/out": "run", ".stage/out": "<none>"}},
+		{"a staged folder renamed, not synced", func(t *testing.T, s *Strict, dir string) {
+			s.MkdirAll(filepath.Join(dir, ".stage"), 0o755)
+			writeAll(t, s, filepath.Join(dir, ".stage", "out"), "run", true)
+			s.Rename(filepath.Join(dir, ".stage"), filepath.Join(dir, "run1"))
+			s.SyncDir(filepath.Join(dir, "run1"))
+		}, map[string]string{"run1/out": "<none>", ".stage/out": "<none>"}},
+		{"a link switched, not synced", func(t *testing.T, s *Strict, dir string) {
+			os.Symlink("run1", filepath.Join(dir, "latest"))
+			s.Symlink("run2", filepath.Join(dir, ".latest-tmp"))
+			s.Rename(filepath.Join(dir, ".latest-tmp"), filepath.Join(dir, "latest"))
+		}, map[string]string{"latest": "-> run1", ".latest-tmp": "<none>"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, dir := strictTree(t)
+			tc.do(t, s, dir)
+			if err := s.Crash(); err != nil {
+				t.Fatalf("crash: %v", err)
+			}
+			for rel, want := range tc.want {
+				path := filepath.Join(dir, rel)
+				got := content(path)
+				if target, err := os.Readlink(path); err == nil {
+					got = "-> " + target
+				}
+				if got != want {
+					t.Errorf("%s after the crash: %q, want %q", rel, got, want)
+				}
+			}
+			if err := s.MkdirAll(filepath.Join(dir, "later"), 0o755); !errors.Is(err, ErrCrashed) {
+				t.Errorf("a change after the crash: %v", err)
+			}
+		})
+	}
+}
