@@ -210,7 +210,7 @@ func (ar *agreementReader) finish(t *table) {
 			t.errorAt(p.row, f, &values.Problem{Code: report.MissingValue, Message: "the signature date is missing; it is required unless the status is negotiating (a bare year such as 2019 is enough)"})
 			continue
 		}
-		if p.rec.Signed.HasDay && t.future(p.rec.Signed.Date) || !p.rec.Signed.HasDay && p.rec.Signed.Year > t.r.now().Year() {
+		if p.rec.Signed.HasDay && t.future(p.rec.Signed.Date) || !p.rec.Signed.HasDay && p.rec.Signed.Year > t.r.now().UTC().Year() {
 			t.errorAt(p.row, p.signedF, &values.Problem{Code: report.OutOfRange, Message: "the signature date " + p.rec.Signed.String() + " is in the future; an agreement not yet signed has the status negotiating"})
 			continue
 		}

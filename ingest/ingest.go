@@ -623,7 +623,9 @@ func differences(pairs ...[3]string) string {
 // future reports a date after today: a ratification registered or an
 // agreement signed in the future is a typing error.
 func (t *table) future(d records.Date) bool {
-	now := t.r.now()
+	// Today in UTC, like every date pledgestat records: a machine whose
+	// zone is already in tomorrow must not accept tomorrow's date.
+	now := t.r.now().UTC()
 	return d > records.DateOf(now.Year(), now.Month(), now.Day())
 }
 

@@ -450,6 +450,20 @@ func TestFutureDatesRefused(t *testing.T) {
 	if got := entries(sub); len(got) != 1 || got[0] != "error out_of_range !E2" {
 		t.Errorf("entries = %v (an entry into force may lie ahead, a signature not)", got)
 	}
+	// Today is today in UTC: on a machine at UTC+14 it is already the
+	// 27th, but a date of the 27th is still in the future.
+	ahead := time.FixedZone("UTC+14", 14*3600)
+	r.now = func() time.Time { return time.Date(2026, 11, 26, 23, 30, 0, 0, time.UTC).In(ahead) }
+	sub, _ = r.ReadFile(context.Background(), rat, "f.csv")
+	if got := entries(sub); len(got) != 1 || got[0] != "error out_of_range !C3" {
+		t.Errorf("with the clock in UTC+14: entries = %v", got)
+	}
+	r.now = func() time.Time { return time.Date(2026, 12, 31, 23, 30, 0, 0, time.UTC).In(ahead) }
+	blma = writeCSV(t, "b2.csv", "title,type,origin,destination,date_signed\nA,BLA,PHL,DEU,2027\n")
+	sub, _ = r.ReadFile(context.Background(), blma, "b2.csv")
+	if got := entries(sub); len(got) != 1 || got[0] != "error out_of_range !E2" {
+		t.Errorf("a signature year that is next year only in UTC+14: entries = %v", got)
+	}
 }
 
 func TestNamibiaIsNotAMissingValue(t *testing.T) {

@@ -91,7 +91,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	cfg := p.WS.Config.Report
 	result, err := transform.Compute(ctx, p.Ref, transform.Inputs{
 		Ratification: tables.Table(records.DomainRatification), SocialProtection: tables.Table(records.DomainSocialProtection), BLMA: tables.Table(records.DomainBLMA),
-	}, transform.Options{FirstYear: cfg.FirstYear, LastYear: cfg.LastYear, MaxYear: p.Now().Year()})
+	}, transform.Options{FirstYear: cfg.FirstYear, LastYear: cfg.LastYear, MaxYear: p.Now().UTC().Year()})
 	if err != nil {
 		return fmt.Errorf("compute indicators: %w", err)
 	}

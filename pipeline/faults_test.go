@@ -2,12 +2,14 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/publish"
@@ -204,5 +206,105 @@ func TestReadingMarkerForgetsFilesThatLeft(t *testing.T) {
 	if _, err := os.Stat(marker); !os.IsNotExist(err) {
 		data, _ := os.ReadFile(marker)
 		t.Errorf("the marker keeps a file that left the inbox: %s", data)
+	}
+}
+
+// A withdrawn submission's bytes dropped again are a new submission, not
+// a duplicate of the withdrawn one: the sender may be putting the file
+// back on purpose.
+func TestWithdrawnBytesDroppedAgainAreAccepted(t *testing.T) {
+	ws, p := faultWorkspace(t)
+	const csv = "country,year,value\nFRA,2020,50\n"
+	drop(t, ws, "a.csv", csv)
+	if res, err := p.Execute(context.Background(), CommandRun, Options{}); err != nil || res.Count(OutcomeAccepted) != 1 {
+		t.Fatalf("first run: %v", err)
+	}
+	drop(t, ws, "again.csv", csv)
+	if res, err := p.Execute(context.Background(), CommandRun, Options{}); err != nil || res.Count(OutcomeDuplicate) != 1 {
+		t.Fatalf("the same bytes while accepted: %v", err)
+	}
+	if _, err := p.Withdraw(context.Background(), "1", Options{}); err != nil {
+		t.Fatal(err)
+	}
+	drop(t, ws, "back.csv", csv)
+	res, err := p.Execute(context.Background(), CommandRun, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Count(OutcomeAccepted) != 1 || res.Count(OutcomeDuplicate) != 0 {
+		t.Errorf("the same bytes after the withdrawal: %v", outcomes(res))
+	}
+}
+
+// The unpacked-size limit of pledgestat.toml reaches the reader in
+// bytes: a workbook whose parts unpack to 2 MB is refused as too large
+// under max_unpacked_mb = 1 (the zip-bomb guard), not under the default.
+func TestUnpackedLimitFromTheConfiguration(t *testing.T) {
+	b := newBook(t, false)
+	sheet := b.sheet("Data")
+	b.row(sheet, 1, "country", "year", "value")
+	for r := 2; r <= 15000; r++ {
+		b.row(sheet, r, "FRA", 1900+r%120, 50.5)
+	}
+	var buf strings.Builder
+	if err := b.f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		config   string
+		tooLarge bool
+	}{
+		{"[limits]\nmax_unpacked_mb = 1\n", true},
+		{"", false},
+	} {
+		dir := t.TempDir()
+		if _, err := workspace.Init(dir); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "pledgestat.toml"), []byte(tc.config), 0o644)
+		ws, err := workspace.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, _ := refdata.Load()
+		p := New(ws, ref, quietLog())
+		drop(t, ws, "big.xlsx", buf.String())
+		if _, err := p.Execute(context.Background(), CommandIngest, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		reports, _ := filepath.Glob(filepath.Join(ws.Rejected(), "*.errors.csv"))
+		var data []byte
+		if len(reports) == 1 {
+			data, _ = os.ReadFile(reports[0])
+		}
+		if got := strings.Contains(string(data), "too_large"); got != tc.tooLarge {
+			t.Errorf("config %q: too_large %v, want %v\n%s", tc.config, got, tc.tooLarge, data)
+		}
+	}
+}
+
+// Without last_year, the published years end at the latest year of the
+// data, but never after the current year in UTC: a coverage target for
+// 2024 entered in 2022 publishes nothing past 2022, even on a machine
+// whose zone is already in 2023.
+func TestDefaultLastYearStopsAtTheCurrentYear(t *testing.T) {
+	ws, p := faultWorkspace(t)
+	p.Now = func() time.Time {
+		return time.Date(2022, 12, 31, 23, 30, 0, 0, time.UTC).In(time.FixedZone("UTC+14", 14*3600))
+	}
+	drop(t, ws, "a.csv", "country,year,value\nFRA,2020,50\nFRA,2024,60\n")
+	if _, err := p.Execute(context.Background(), CommandRun, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(ws.Out(), "latest", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		LastYear int `json:"last_year"`
+	}
+	json.Unmarshal(data, &m)
+	if m.LastYear != 2022 {
+		t.Errorf("last year %d, want 2022", m.LastYear)
 	}
 }

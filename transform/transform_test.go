@@ -98,6 +98,21 @@ func value(t *testing.T, obs map[string]Observation, key string) (float64, bool)
 	return o.Value, ok
 }
 
+// A denunciation that takes effect on 31 December Y counts at the end of
+// Y: the State has not ratified at the end of Y (indicators.md); a
+// ratification registered on 31 December Y counts for Y.
+func TestLastDayOfTheYear(t *testing.T) {
+	obs := compute(t, records.Set{Ratifications: []records.Ratification{
+		rat("ITA", "C097", 1960, 1, 1, 2019, 12, 31),
+		rat("ESP", "C097", 2019, 12, 31),
+	}}, Options{FirstYear: 2018, LastYear: 2020})
+	expect(t, obs, "C1.1 ITA 2018 T C097", 1, false)
+	expect(t, obs, "C1.1 ITA 2019 T C097", 0, false)
+	expect(t, obs, "C1.1 ESP 2018 T C097", 0, false)
+	expect(t, obs, "C1.1 ESP 2019 T C097", 1, false)
+	expect(t, obs, "C1.1 X01 2019 T C097", 1, false)
+}
+
 func TestRatificationIndicators(t *testing.T) {
 	set := records.Set{Ratifications: []records.Ratification{
 		rat("FRA", "C097", 1954, 3, 29),

@@ -32,6 +32,12 @@ func TestDateText(t *testing.T) {
 		{"03/25/2019", false, "2019-03-25"},
 		{"25.03.2019", false, "2019-03-25"},
 		{"04/04/2019", false, "2019-04-04"},
+		// Two-digit years as Excel reads them: 00-29 are 2000s, 30-99 1900s.
+		{"04/04/29", false, "2029-04-04"},
+		{"04/04/30", false, "1930-04-04"},
+		{"25/12/49", false, "1949-12-25"},
+		{"4-Mar-00", false, "2000-03-04"},
+		{"4-Mar-99", false, "1999-03-04"},
 		{"04/03/2019", false, "pending"},
 		{"2019", true, "2019"},
 		{"2019.0", true, "2019"},
@@ -97,6 +103,12 @@ func TestDateColumnSettles(t *testing.T) {
 	got = settle("04/03/2019", "05/06/2019")
 	if got[0] != string(report.AmbiguousDate) || got[1] != string(report.AmbiguousDate) {
 		t.Errorf("unsettled column: %v", got)
+	}
+	// A date whose day and month are equal says nothing about the order:
+	// it cannot settle a column.
+	got = settle("04/03/2019", "04/04/2019")
+	if got[0] != string(report.AmbiguousDate) || got[1] != "2019-04-04" {
+		t.Errorf("a column whose only unambiguous date has day = month: %v", got)
 	}
 	got = settle("04/03/2019", "25/12/2019", "12/25/2019")
 	if got[0] != string(report.AmbiguousDate) || got[1] != "2019-12-25" {
