@@ -72,12 +72,16 @@ func WriteWorkbook(ctx context.Context, w io.Writer, batch arrow.RecordBatch, in
 	if _, err := f.NewSheet(chartDataSheet); err != nil {
 		return fmt.Errorf("sheet %s: %w", chartDataSheet, err)
 	}
-	f.SetCellValue(chartDataSheet, "A1", "World series plotted by the charts of the pledge sheets")
+	if err := f.SetCellValue(chartDataSheet, "A1", "World series plotted by the charts of the pledge sheets"); err != nil {
+		return fmt.Errorf("sheet %s: %w", chartDataSheet, err)
+	}
 	blocks := map[string][]*worldSeries{}
 	next := 3
 	for _, p := range info.Catalog.Pledges {
 		blocks[p.Code] = collectWorldSeries(byPledge[p.Code])
-		next = wb.writeChartData(blocks[p.Code], next)
+		if next, err = wb.writeChartData(blocks[p.Code], next); err != nil {
+			return fmt.Errorf("sheet %s: %w", chartDataSheet, err)
+		}
 	}
 	// Anything that touches every sheet (visibility, the active tab) must
 	// come before streaming: afterwards it would load the streamed sheets
@@ -128,18 +132,50 @@ func (wb *workbook) styles() error {
 
 func ptr[T any](v T) *T { return &v }
 
-func (wb *workbook) readme(info WorkbookInfo) error {
-	f := wb.f
-	const sheet = "README"
-	row := 1
-	put := func(values ...any) {
-		cell, _ := excelize.CoordinatesToCellName(1, row)
-		f.SetSheetRow(sheet, cell, &values)
-		row++
+// sheetWriter writes cells of one sheet with excelize's cell API and
+// keeps the first error, so that a long run of calls is checked once at
+// the end without any being ignored.
+type sheetWriter struct {
+	f     *excelize.File
+	sheet string
+	row   int
+	err   error
+}
+
+// put writes values on the next row.
+func (sw *sheetWriter) put(values ...any) {
+	if sw.err != nil {
+		return
 	}
-	put("pledgestat: indicators of the ILO pledge to the International Migration Review Forum 2022")
-	f.SetCellStyle(sheet, "A1", "A1", wb.title)
-	row++
+	cell, err := excelize.CoordinatesToCellName(1, sw.row)
+	if err == nil {
+		err = sw.f.SetSheetRow(sw.sheet, cell, &values)
+	}
+	sw.err = err
+	sw.row++
+}
+
+// style styles the columns from..to of the row just written.
+func (sw *sheetWriter) style(from, to string, style int) {
+	if sw.err != nil {
+		return
+	}
+	r := strconv.Itoa(sw.row - 1)
+	sw.err = sw.f.SetCellStyle(sw.sheet, from+r, to+r, style)
+}
+
+// width sets a column's width.
+func (sw *sheetWriter) width(col string, w float64) {
+	if sw.err == nil {
+		sw.err = sw.f.SetColWidth(sw.sheet, col, col, w)
+	}
+}
+
+func (wb *workbook) readme(info WorkbookInfo) error {
+	sw := &sheetWriter{f: wb.f, sheet: "README", row: 1}
+	sw.put("pledgestat: indicators of the ILO pledge to the International Migration Review Forum 2022")
+	sw.style("A", "A", wb.title)
+	sw.row++
 	for _, kv := range [][2]string{
 		{"Run", info.RunID},
 		{"Started (UTC)", info.StartedAt.UTC().Format(time.RFC3339)},
@@ -147,52 +183,50 @@ func (wb *workbook) readme(info WorkbookInfo) error {
 		{"Catalog version", info.Catalog.Version},
 		{"Years", fmt.Sprintf("%d to %d", info.FirstYear, info.LastYear)},
 	} {
-		put(kv[0], kv[1])
-		f.SetCellStyle(sheet, "A"+strconv.Itoa(row-1), "A"+strconv.Itoa(row-1), wb.bold)
+		sw.put(kv[0], kv[1])
+		sw.style("A", "A", wb.bold)
 	}
-	row++
-	put("Sheets")
-	f.SetCellStyle(sheet, "A"+strconv.Itoa(row-1), "A"+strconv.Itoa(row-1), wb.bold)
+	sw.row++
+	sw.put("Sheets")
+	sw.style("A", "A", wb.bold)
 	for _, p := range info.Catalog.Pledges {
-		put(p.Code, p.Name)
+		sw.put(p.Code, p.Name)
 	}
-	row++
-	put("Footnote")
-	f.SetCellStyle(sheet, "A"+strconv.Itoa(row-1), "A"+strconv.Itoa(row-1), wb.bold)
-	put("XKX", refdata.KosovoFootnote)
-	row++
-	put("Definitions")
-	f.SetCellStyle(sheet, "A"+strconv.Itoa(row-1), "A"+strconv.Itoa(row-1), wb.bold)
-	hdr := row
-	put("id", "pledge", "name", "unit", "type", "definition")
-	f.SetCellStyle(sheet, "A"+strconv.Itoa(hdr), "F"+strconv.Itoa(hdr), wb.header)
+	sw.row++
+	sw.put("Footnote")
+	sw.style("A", "A", wb.bold)
+	sw.put("XKX", refdata.KosovoFootnote)
+	sw.row++
+	sw.put("Definitions")
+	sw.style("A", "A", wb.bold)
+	sw.put("id", "pledge", "name", "unit", "type", "definition")
+	sw.style("A", "F", wb.header)
 	for _, ind := range info.Catalog.Indicators {
-		put(ind.ID, ind.Pledge, ind.Name, ind.Unit, ind.Type, ind.Definition)
+		sw.put(ind.ID, ind.Pledge, ind.Name, ind.Unit, ind.Type, ind.Definition)
 	}
-	row++
-	put("Sources: input files accepted")
-	f.SetCellStyle(sheet, "A"+strconv.Itoa(row-1), "A"+strconv.Itoa(row-1), wb.bold)
-	hdr = row
-	put("file", "sha256", "rows", "submission", "accepted (UTC)")
-	f.SetCellStyle(sheet, "A"+strconv.Itoa(hdr), "E"+strconv.Itoa(hdr), wb.header)
+	sw.row++
+	sw.put("Sources: input files accepted")
+	sw.style("A", "A", wb.bold)
+	sw.put("file", "sha256", "rows", "submission", "accepted (UTC)")
+	sw.style("A", "E", wb.header)
 	for _, in := range info.Inputs {
-		put(in.Name, in.SHA256, in.Rows, in.Submission, in.AcceptedAt.UTC().Format(time.RFC3339))
-		f.SetCellStyle(sheet, "A"+strconv.Itoa(row-1), "A"+strconv.Itoa(row-1), wb.text)
+		sw.put(in.Name, in.SHA256, in.Rows, in.Submission, in.AcceptedAt.UTC().Format(time.RFC3339))
+		sw.style("A", "A", wb.text)
 	}
 	if len(info.Inputs) == 0 {
-		put("(none yet)")
+		sw.put("(none yet)")
 	}
-	row++
-	put("Sources: reference data")
-	f.SetCellStyle(sheet, "A"+strconv.Itoa(row-1), "A"+strconv.Itoa(row-1), wb.bold)
+	sw.row++
+	sw.put("Sources: reference data")
+	sw.style("A", "A", wb.bold)
 	for _, s := range info.ReferenceFiles {
-		put(s.File, s.Source, s.AsOf)
+		sw.put(s.File, s.Source, s.AsOf)
 	}
-	f.SetColWidth(sheet, "A", "A", 24)
-	f.SetColWidth(sheet, "B", "B", 40)
-	f.SetColWidth(sheet, "C", "C", 60)
-	f.SetColWidth(sheet, "F", "F", 100)
-	return nil
+	sw.width("A", 24)
+	sw.width("B", 40)
+	sw.width("C", 60)
+	sw.width("F", 100)
+	return sw.err
 }
 
 // indicatorRow is one row of the indicators table, as the workbook needs it.
@@ -283,17 +317,16 @@ func collectWorldSeries(rows []indicatorRow) []*worldSeries {
 
 // writeChartData writes the series of every indicator, one block under the
 // other, on the chart data sheet; it returns the next free row.
-func (wb *workbook) writeChartData(blocks []*worldSeries, top int) int {
-	f := wb.f
+func (wb *workbook) writeChartData(blocks []*worldSeries, top int) (int, error) {
+	sw := &sheetWriter{f: wb.f, sheet: chartDataSheet, row: top}
 	for _, b := range blocks {
-		b.top = top
+		b.top = sw.row
 		head := []any{b.id + " world"}
 		for _, s := range b.series {
 			head = append(head, seriesLabel(s.instrument, s.sex))
 		}
-		cell, _ := excelize.CoordinatesToCellName(1, top)
-		f.SetSheetRow(chartDataSheet, cell, &head)
-		for i, y := range b.years {
+		sw.put(head...)
+		for _, y := range b.years {
 			line := []any{y}
 			for _, s := range b.series {
 				if v, ok := b.values[s][y]; ok {
@@ -302,12 +335,11 @@ func (wb *workbook) writeChartData(blocks []*worldSeries, top int) int {
 					line = append(line, nil)
 				}
 			}
-			cell, _ := excelize.CoordinatesToCellName(1, top+1+i)
-			f.SetSheetRow(chartDataSheet, cell, &line)
+			sw.put(line...)
 		}
-		top += len(b.years) + 2
+		sw.row++
 	}
-	return top
+	return sw.row, sw.err
 }
 
 // pledgeSheet writes one pledge's rows with every column of the table. The

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -225,5 +228,30 @@ func TestDemoRefusesARealWorkspace(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Join(ws, "inbox")); len(entries) != 0 {
 		t.Errorf("demo seeded a real inbox: %v", entries)
+	}
+}
+
+// A report that cannot be written (stdout on a full disk) is a failure,
+// exit 1, not a silent success: in text and in JSON.
+func TestValidateReportThatCannotBeWritten(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip("no /dev/full here")
+	}
+	defer full.Close()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.csv")
+	os.WriteFile(good, []byte("country,year,value\nFRA,2020,70\n"), 0o644)
+	for _, args := range [][]string{{"validate", good}, {"validate", "--json", good}} {
+		cmd := exec.Command(binary, args...)
+		cmd.Dir = dir
+		cmd.Stdout = full
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != exitFailure || !strings.Contains(stderr.String(), "write the report") {
+			t.Errorf("%v to a full disk: %v\n%s", args, err, stderr.String())
+		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -23,10 +24,16 @@ func (a *app) validateCommand() *cobra.Command {
 				return err
 			}
 			subs, readErr := p.Validate(c.Context(), args)
+			// A report that does not reach its reader (a closed pipe, a
+			// full disk) is a failure, not a silent success.
+			var writeErr error
 			if asJSON {
-				a.validateJSON(subs)
+				writeErr = a.validateJSON(subs)
 			} else {
-				a.validateText(subs)
+				writeErr = a.validateText(subs)
+			}
+			if writeErr != nil {
+				return withCode(exitFailure, fmt.Errorf("write the report: %w", writeErr))
 			}
 			if readErr != nil {
 				return withCode(exitFailure, readErr)
@@ -54,7 +61,7 @@ type validateOutput struct {
 	Notes    []string       `json:"notes,omitempty"`
 }
 
-func (a *app) validateJSON(subs []*ingest.Submission) {
+func (a *app) validateJSON(subs []*ingest.Submission) error {
 	out := []validateOutput{}
 	for _, s := range subs {
 		rows := map[string]int{}
@@ -68,12 +75,12 @@ func (a *app) validateJSON(subs []*ingest.Submission) {
 		out = append(out, validateOutput{File: s.Name, SHA256: s.SHA256, Valid: s.Accepted(), Rows: rows,
 			Errors: s.Report.Count(report.Error), Warnings: s.Report.Count(report.Warning), Entries: entries, Notes: s.Report.Notes})
 	}
-	a.printJSON(out)
+	return a.printJSON(out)
 }
 
 // validateText prints each file's report grouped by sheet.
-func (a *app) validateText(subs []*ingest.Submission) {
-	w := a.stdout
+func (a *app) validateText(subs []*ingest.Submission) error {
+	w := &errWriter{w: a.stdout}
 	for _, s := range subs {
 		verdict := "valid"
 		if !s.Accepted() {
@@ -104,6 +111,22 @@ func (a *app) validateText(subs []*ingest.Submission) {
 			fmt.Fprintf(w, "    %s%-7s %s: %s\n", loc, e.Severity, e.Code, termsafe.Text(e.Message))
 		}
 	}
+	return w.err
+}
+
+// errWriter keeps the first error of a run of writes.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
 }
 
 func rowsOf(s *ingest.Submission) map[string]int {
