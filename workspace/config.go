@@ -108,6 +108,7 @@ func DefaultConfig() Config {
 		Server:    ServerConfig{Addr: "127.0.0.1:8080"},
 		Watch:     WatchConfig{Command: "run", SettleSeconds: 60},
 		Scheduler: SchedulerConfig{GraceSeconds: 300},
+		Retention: RetentionConfig{KeepRuns: DefaultKeepRuns},
 	}
 }
 
@@ -138,7 +139,11 @@ const (
 	MaxRowsLimit       = 100000000 // rows per sheet or CSV file
 	MaxSettleSeconds   = 86400     // one day
 	MaxKeepRuns        = 100000
-	MaxGraceSeconds    = 3600 // one hour
+	// DefaultKeepRuns is how many runs are kept when pledgestat.toml does
+	// not say: nightly runs must not fill the disk by default (the spec's
+	// default of 0, keep all, does; docs/decisions.md).
+	DefaultKeepRuns = 30
+	MaxGraceSeconds = 3600 // one hour
 )
 
 // LoadConfig reads a configuration file; a missing file gives the defaults.
@@ -164,7 +169,9 @@ func LoadConfig(path string) (Config, error) {
 // ParseConfig parses configuration text; name is used in messages.
 func ParseConfig(name string, raw []byte) (Config, error) {
 	cfg := DefaultConfig()
-	var parsed Config
+	// Keys a file leaves out keep these values; one it gives, even 0,
+	// replaces them.
+	parsed := Config{Retention: RetentionConfig{KeepRuns: DefaultKeepRuns}}
 	dec := toml.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&parsed); err != nil {
@@ -380,7 +387,7 @@ addr = "127.0.0.1:8080"
 # token = "..."            # when set, downloads need "Authorization: Bearer <token>"
 
 [retention]
-keep_runs = 0              # newest runs kept under out/runs; 0 keeps all (at most 100000)
+keep_runs = 30             # newest runs kept under out/runs (out/latest always); 0 keeps all (at most 100000)
 
 [ingest]
 settle_seconds = 0         # leave files modified less than this many seconds ago for a later run (at most 86400)

@@ -195,3 +195,30 @@ func TestInboxFilesSkipsEditorFiles(t *testing.T) {
 		t.Errorf("rejected name = %s", got)
 	}
 }
+
+// Nightly runs do not fill the disk by default: without keep_runs, 30
+// runs are kept; keep_runs = 0 still keeps all.
+func TestKeepRunsDefault(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want int
+	}{
+		{"", DefaultKeepRuns},
+		{"[report]\nfirst_year = 2016\n", DefaultKeepRuns},
+		{"[retention]\nkeep_runs = 0\n", 0},
+		{"[retention]\nkeep_runs = 5\n", 5},
+	} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, ConfigName), []byte(tc.text), 0o644)
+		w, err := Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := w.Config.Retention.KeepRuns; got != tc.want {
+			t.Errorf("%q: keep_runs %d, want %d", tc.text, got, tc.want)
+		}
+	}
+	if DefaultKeepRuns != 30 {
+		t.Errorf("DefaultKeepRuns = %d", DefaultKeepRuns)
+	}
+}
