@@ -9,12 +9,17 @@ import (
 // its chunk boundaries and for keys whose first halves collide.
 func TestFirstIndexIsAMap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	x := firstIndex{byHash: map[uint64]uint32{}}
+	var x firstIndex
 	want := map[[2]uint64]firstObservation{}
 	var keys [][2]uint64
 	for i := range 60_000 {
 		h := [2]uint64{rng.Uint64(), rng.Uint64()}
-		if i%1000 == 999 {
+		switch {
+		case i == 5:
+			h[0] = 0 // the empty slot's mark
+		case i == 6:
+			h[0] = 1 // where 0 is stored
+		case i%1000 == 999:
 			// the first half of an earlier key, the second half new
 			h[0] = keys[rng.IntN(len(keys))][0]
 		}
