@@ -8,10 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 )
@@ -76,8 +73,7 @@ func (w *Workspace) Scheduler() (Holder, bool) {
 		return Holder{}, false
 	}
 	defer f.Close()
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err == nil {
-		unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	if free, err := lockIsFree(f); err == nil && free {
 		return Holder{}, false
 	}
 	return readHolder(w.schedulerLockPath()), true
@@ -87,13 +83,13 @@ func (w *Workspace) tryLock(path, command string) (*Lock, error) {
 	if err := os.MkdirAll(w.State(), 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", w.State(), err)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
+	f, err := openLockFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("open lock: %w", err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := lockFile(f); err != nil {
 		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
+		if errors.Is(err, errWouldBlock) {
 			return nil, &ErrLocked{Holder: waitHolderInfo(path)}
 		}
 		return nil, fmt.Errorf("lock workspace: %w", err)
@@ -134,7 +130,7 @@ func waitHolderInfo(path string) Holder {
 	var h Holder
 	for i := 0; i < 20; i++ {
 		h = readHolder(path)
-		if h.PID != 0 && unix.Kill(h.PID, 0) == nil {
+		if h.PID != 0 && processAlive(h.PID) {
 			return h
 		}
 		time.Sleep(25 * time.Millisecond)
@@ -158,7 +154,7 @@ func (l *Lock) Release() error {
 	if l == nil || l.f == nil {
 		return nil
 	}
-	unix.Flock(int(l.f.Fd()), unix.LOCK_UN)
+	unlockFile(l.f)
 	err := l.f.Close()
 	l.f = nil
 	return err

@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 )
 
@@ -150,7 +149,7 @@ func Move(fsys FS, src, dst string, expect fs.FileInfo) error {
 		return &ChangedError{Path: src}
 	}
 	err := fsys.Rename(src, dst)
-	if errors.Is(err, syscall.EXDEV) {
+	if crossDevice(err) {
 		return moveAcross(fsys, src, dst, expect)
 	}
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"syscall"
 )
 
 // NotRegularError is returned for a path that names something other than a
@@ -47,15 +46,8 @@ func Kind(m fs.FileMode) string {
 // It returns the open file and the status of what was opened: compare it
 // with an earlier listing to know the path still names the same file.
 func OpenRegular(path string, noFollow bool) (*os.File, fs.FileInfo, error) {
-	flags := os.O_RDONLY | syscall.O_NONBLOCK
-	if noFollow {
-		flags |= syscall.O_NOFOLLOW
-	}
-	f, err := os.OpenFile(path, flags, 0)
+	f, err := openNoBlock(path, noFollow)
 	if err != nil {
-		if noFollow && isLoop(err) {
-			return nil, nil, &NotRegularError{Path: path, Mode: fs.ModeSymlink}
-		}
 		return nil, nil, err
 	}
 	st, err := f.Stat()
@@ -68,11 +60,6 @@ func OpenRegular(path string, noFollow bool) (*os.File, fs.FileInfo, error) {
 		return nil, nil, &NotRegularError{Path: path, Mode: st.Mode()}
 	}
 	return f, st, nil
-}
-
-func isLoop(err error) bool {
-	pe, ok := err.(*fs.PathError)
-	return ok && pe.Err == syscall.ELOOP
 }
 
 // TooBigError is returned by ReadRegular for a file over its limit.

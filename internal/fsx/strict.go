@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 )
 
 // ErrCrashed is what every change returns once Strict has crashed.
@@ -64,17 +63,6 @@ func (s *Strict) Crash() error {
 	}
 	s.log = nil
 	return errors.Join(errs...)
-}
-
-func inode(path string) uint64 {
-	info, err := os.Lstat(path)
-	if err != nil {
-		return 0
-	}
-	if st, ok := info.Sys().(*syscall.Stat_t); ok {
-		return st.Ino
-	}
-	return 0
 }
 
 // entry records a change to the entries of path's directory.

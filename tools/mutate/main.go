@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command mutate breaks the rules that matter on purpose, one at a time,
 // and checks that a test fails each time: a test that survives the
 // mutation of its rule does not test that rule.
