@@ -1,6 +1,8 @@
 package values
 
 import (
+	"github.com/xuri/excelize/v2"
+
 	"math"
 	"regexp"
 	"strconv"
@@ -219,21 +221,16 @@ func Serial(v float64, date1904 bool) (records.Date, *Problem) {
 	if math.IsNaN(v) || v < 1 || v > 2958465 {
 		return 0, problem(report.BadDate, "%s is not a valid Excel date", report.Quote(strconv.FormatFloat(v, 'f', -1, 64)))
 	}
-	days := int(math.Floor(v))
-	var base time.Time
-	if date1904 {
-		base = time.Date(1904, time.January, 1, 0, 0, 0, 0, time.UTC)
-	} else {
-		base = time.Date(1899, time.December, 31, 0, 0, 0, 0, time.UTC)
-		if days >= 60 {
-			days-- // Excel's phantom 1900-02-29
-		}
+	// excelize knows Excel's calendars (1900 with its phantom 29
+	// February, and 1904); the time of day is dropped, not rounded.
+	t, err := excelize.ExcelDateToTime(math.Floor(v), date1904)
+	if err != nil {
+		return 0, problem(report.BadDate, "%s is not a valid Excel date", report.Quote(strconv.FormatFloat(v, 'f', -1, 64)))
 	}
-	t := base.AddDate(0, 0, days)
 	if t.Year() < minYear || t.Year() > maxYear {
 		return 0, problem(report.BadDate, "Excel date %s falls in %d; expected a year from %d to %d", report.Quote(strconv.FormatFloat(v, 'f', -1, 64)), t.Year(), minYear, maxYear)
 	}
-	return records.Date(t.Unix() / 86400), nil
+	return records.DateOf(t.Year(), t.Month(), t.Day()), nil
 }
 
 // DateColumn settles the day/month order of a column's numeric dates: a

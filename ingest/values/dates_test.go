@@ -2,6 +2,7 @@ package values
 
 import (
 	"testing"
+	"time"
 
 	"github.com/ilo-pledge/pledgestat/ingest/report"
 )
@@ -116,6 +117,21 @@ func TestDateColumnSettles(t *testing.T) {
 	}
 }
 
+// From 1 March 1900 on, a serial is the number of days since 30 December
+// 1899 (1 January 1904 in the 1904 calendar), whole or with a time of day.
+func TestSerialIsDaysSinceTheEpoch(t *testing.T) {
+	for s := 61; s <= 71000; s += 7 { // to 2094 (2098 in 1904)
+		want := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, s).Format("2006-01-02")
+		if d, p := Serial(float64(s)+0.99, false); p != nil || d.String() != want {
+			t.Fatalf("Serial(%d.99) = %s %v, want %s", s, d, p, want)
+		}
+		want = time.Date(1904, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, s).Format("2006-01-02")
+		if d, p := Serial(float64(s), true); p != nil || d.String() != want {
+			t.Fatalf("Serial(%d, 1904) = %s %v, want %s", s, d, p, want)
+		}
+	}
+}
+
 func TestSerial(t *testing.T) {
 	tests := []struct {
 		serial   float64
@@ -126,7 +142,9 @@ func TestSerial(t *testing.T) {
 		{43528.75, false, "2019-03-04"},
 		{1, false, "1900-01-01"},
 		{59, false, "1900-02-28"},
+		{60, false, "1900-02-28"}, // Excel's phantom 29 February 1900
 		{61, false, "1900-03-01"},
+		{2958465, false, ""}, // 9999-12-31: outside the years pledgestat reads
 		{42066, true, "2019-03-04"},
 		{0, true, ""},
 	}
