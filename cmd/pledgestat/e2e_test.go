@@ -235,7 +235,10 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("errors.csv entry = %q", e)
 	}
 
-	// indicators.csv against the hand-checked golden file.
+	// indicators.csv against the golden file. The golden file is written
+	// by the program itself (-update) and reviewed as a diff: it catches a
+	// change, not a wrong rule. checkHandComputed, below, holds the values
+	// worked out by hand: that is the check of the rules.
 	runDir := filepath.Join(ws, "out", "runs", run1)
 	got, err := os.ReadFile(filepath.Join(runDir, "indicators.csv"))
 	if err != nil {
