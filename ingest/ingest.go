@@ -387,7 +387,11 @@ type rowReader interface {
 func (r *Reader) newTable(sheet string, h header, date1904 bool, sub *Submission) *table {
 	t := &table{r: r, sheet: sheet, h: h, date1904: date1904, sub: sub, rep: sub.Report, width: h.lastCol()}
 	for _, col := range sortedCols(h.ignored) {
-		t.rep.Warnf(report.UnknownColumn, sheet, col, h.row, "column header %s is not a %s column, so the column was not read", report.Quote(h.ignored[col]), strings.ReplaceAll(string(h.spec.domain), "_", " "))
+		hint := ""
+		if header, column, ok := closestHeader(h.spec, h.ignored[col]); ok {
+			hint = fmt.Sprintf("; if it holds the %s column, name it %s", column, report.Quote(header))
+		}
+		t.rep.Warnf(report.UnknownColumn, sheet, col, h.row, "column header %s is not a %s column, so the column was not read%s", report.Quote(h.ignored[col]), strings.ReplaceAll(string(h.spec.domain), "_", " "), hint)
 	}
 	for _, col := range sortedCols(h.shadowed) {
 		if h.spec.domain == records.DomainSocialProtection && textnorm.Key(h.shadowed[col]) == "indicator" {
@@ -405,6 +409,55 @@ func (r *Reader) newTable(sheet string, h header, date1904 bool, sub *Submission
 
 // acceptedHeaders lists the headers that name a missing column, for
 // messages; "origin and destination, or parties" lists all three.
+// closestHeader returns the accepted header nearest to an unknown one
+// ("Remarques" → "remarks", of the note column), when it is near enough
+// to be a variant or a typing error: an edit distance of at most a third
+// of its length, compared as textnorm keys.
+func closestHeader(spec domainSpec, text string) (header, column string, ok bool) {
+	key := textnorm.Key(text)
+	if len(key) < 3 {
+		return "", "", false
+	}
+	best := len(key)/3 + 1
+	for _, c := range spec.columns {
+		for _, hd := range c.headers {
+			if d := editDistance(key, textnorm.Key(hd), best); d < best {
+				best, header, column = d, hd, c.name
+			}
+		}
+	}
+	return header, column, header != ""
+}
+
+// editDistance is the Levenshtein distance between a and b, or limit when
+// it is limit or more.
+func editDistance(a, b string, limit int) int {
+	if d := len(a) - len(b); d >= limit || -d >= limit {
+		return limit
+	}
+	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			rowMin = min(rowMin, cur[j])
+		}
+		if rowMin >= limit {
+			return limit
+		}
+		prev, cur = cur, prev
+	}
+	return min(prev[len(b)], limit)
+}
+
 func acceptedHeaders(spec domainSpec, missing string) string {
 	wanted := []string{missing}
 	if strings.Contains(missing, "parties") {

@@ -476,3 +476,35 @@ func TestNamibiaIsNotAMissingValue(t *testing.T) {
 		t.Errorf("n/a in a country cell is a missing value: %v", entries(sub))
 	}
 }
+
+// An unknown column is a warning that names the accepted header nearest
+// to it, when one is near: a variant or a typing error, not any header.
+func TestUnknownColumnNamesTheClosestHeader(t *testing.T) {
+	sub := read(t, writeCSV(t, "h.csv", "country,year,value,Remarques,Contry code,budget\nFRA,2020,50,ok,FR,3\n"))
+	want := map[string]string{
+		"D1": `name it "remarks"`,
+		"E1": `name it "country code"`,
+		"F1": "",
+	}
+	for _, e := range sub.Report.Entries {
+		w, ok := want[e.Cell]
+		if !ok || e.Code != report.UnknownColumn {
+			continue
+		}
+		delete(want, e.Cell)
+		if w == "" && strings.Contains(e.Message, "name it") || w != "" && !strings.Contains(e.Message, w) {
+			t.Errorf("%s: %s", e.Cell, e.Message)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("no unknown-column warning for %v: %v", want, entries(sub))
+	}
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{{"remarques", "remarks", 3}, {"kitten", "sitting", 3}, {"", "abc", 3}, {"same", "same", 0}, {"abcdef", "zzzzzz", 4}} {
+		if got := editDistance(tc.a, tc.b, 4); got != min(tc.want, 4) {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, min(tc.want, 4))
+		}
+	}
+}

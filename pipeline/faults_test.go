@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/publish"
 	"github.com/ilo-pledge/pledgestat/refdata"
@@ -306,5 +308,65 @@ func TestDefaultLastYearStopsAtTheCurrentYear(t *testing.T) {
 	json.Unmarshal(data, &m)
 	if m.LastYear != 2022 {
 		t.Errorf("last year %d, want 2022", m.LastYear)
+	}
+}
+
+// An accepted file with warnings gets a report its sender can read,
+// archive/RUN_ID-F.report.csv, and a workbook an annotated copy with the
+// warned cells filled yellow; a file without warnings gets neither.
+func TestAcceptedWithWarningsGetsAReport(t *testing.T) {
+	ws, p := faultWorkspace(t)
+	b := newBook(t, false)
+	sheet := b.sheet("Data")
+	b.row(sheet, 1, "country", "year", "value", "Remarques")
+	b.row(sheet, 2, "FRA", 2020, 50, "vérifié")
+	b.row(sheet, 3, "FRA", 2020, 50, "") // the same observation again: a warning
+	b.save(filepath.Join(ws.Inbox(), "warned.xlsx"))
+	drop(t, ws, "warned.csv", "country,year,value\nDEU,2020,60\nDEU,2020,60\n")
+	drop(t, ws, "clean.csv", "country,year,value\nITA,2020,70\n")
+	res, err := p.Execute(context.Background(), CommandIngest, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]FileOutcome{}
+	for _, f := range res.Files {
+		byName[f.Name] = f
+	}
+	for _, name := range []string{"warned.xlsx", "warned.csv"} {
+		f := byName[name]
+		if f.Outcome != OutcomeAccepted || f.Warnings == 0 || f.Report == "" {
+			t.Errorf("%s: %+v", name, f)
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(ws.Root, f.Report))
+		if err != nil || !strings.HasPrefix(string(data), "file,sheet,cell,row,column,severity,code,message") || !strings.Contains(string(data), "warning") {
+			t.Errorf("%s: report %s: %v\n%s", name, f.Report, err, data)
+		}
+		if f.Report != f.StoredAs+".report.csv" {
+			t.Errorf("%s: report %s is not beside %s", name, f.Report, f.StoredAs)
+		}
+	}
+	if a := byName["warned.xlsx"].Annotated; a == "" {
+		t.Error("the workbook with warnings has no annotated copy")
+	} else {
+		f, err := excelize.OpenFile(filepath.Join(ws.Root, a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		comments, _ := f.GetComments("Data")
+		f.Close()
+		if len(comments) == 0 {
+			t.Error("the annotated copy marks no cell")
+		}
+	}
+	if byName["warned.csv"].Annotated != "" {
+		t.Error("a CSV got an annotated copy")
+	}
+	if f := byName["clean.csv"]; f.Report != "" || f.Annotated != "" {
+		t.Errorf("a file without warnings got a report: %+v", f)
+	}
+	reports, _ := filepath.Glob(filepath.Join(ws.Archive(), "*.report.csv"))
+	if len(reports) != 2 {
+		t.Errorf("%d reports in archive/, want 2", len(reports))
 	}
 }

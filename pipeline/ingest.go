@@ -495,8 +495,30 @@ func (p *Pipeline) accept(ctx context.Context, log *slog.Logger, st *store.Store
 		return out, fmt.Errorf("store %s: %w", f.Name, err)
 	}
 	out.Outcome, out.Rows, out.Superseded = "accepted", entry.Rows, entry.Superseded
+	if out.Warnings > 0 {
+		out.Report, out.Annotated = p.warningsReport(ctx, log, f.Name, dest, sub)
+	}
 	log.Info("accepted", "file", f.Name, "rows", countsText(entry.Rows), "superseded", countsText(entry.Superseded), "warnings", out.Warnings, "archived", out.StoredAs)
 	return out, nil
+}
+
+// warningsReport writes, beside an accepted file with warnings, what its
+// sender needs to read them: archive/RUN_ID-F.report.csv (the columns of
+// errors.csv) and, for a workbook, an annotated copy with each warned
+// cell filled yellow. Best effort, after the acceptance is recorded: the
+// file is accepted whatever happens here, and a run that dies meanwhile
+// leaves at most a temporary file the next run removes. It returns the
+// paths written, relative to the workspace.
+func (p *Pipeline) warningsReport(ctx context.Context, log *slog.Logger, name, dest string, sub *ingest.Submission) (report, annotated string) {
+	reportPath := dest + ".report.csv"
+	if err := fsx.WriteFile(p.WS.FS, reportPath, 0o644, func(w io.Writer) error { return sub.Report.WriteCSV(w) }); err != nil {
+		log.Warn("no report of the warnings of an accepted file", "file", name, "err", err)
+		return "", ""
+	}
+	if sub.Format == workbook.FormatXLSX {
+		annotated = p.annotate(ctx, log, name, dest, sub)
+	}
+	return p.WS.Rel(reportPath), annotated
 }
 
 func (p *Pipeline) reject(ctx context.Context, log *slog.Logger, st *store.Store, runID string, f workspace.InboxFile, read fs.FileInfo, sub *ingest.Submission) (FileOutcome, error) {
@@ -584,7 +606,7 @@ func (p *Pipeline) repair(ctx context.Context, log *slog.Logger, st *store.Store
 	for _, in := range st.PendingIntakes() {
 		dest := filepath.Join(p.WS.Root, filepath.FromSlash(in.StoredAs))
 		if _, err := os.Stat(dest); errors.Is(err, fs.ErrNotExist) {
-			for _, leftover := range []string{dest + ".errors.csv", dest + ".annotated.xlsx"} {
+			for _, leftover := range []string{dest + ".errors.csv", dest + ".report.csv", dest + ".annotated.xlsx"} {
 				if err := p.WS.FS.Remove(leftover); err != nil && !errors.Is(err, fs.ErrNotExist) {
 					return err
 				}
@@ -672,18 +694,19 @@ func countsText(m map[string]int) string {
 // in-memory API, which needs some 30 times that in memory.
 const maxAnnotatedUnpacked = 16 << 20
 
-// annotate writes the annotated copy of a rejected workbook, best effort:
-// errors.csv already says everything. It returns the copy's path, or "".
+// annotate writes the annotated copy of a workbook (rejected, or accepted
+// with warnings), best effort: the .csv report beside it already says
+// everything. It returns the copy's path, or "".
 func (p *Pipeline) annotate(ctx context.Context, log *slog.Logger, name, rejected string, sub *ingest.Submission) string {
 	size, err := workbook.UnpackedSize(rejected)
 	if err != nil || size > maxAnnotatedUnpacked {
-		log.Info("no annotated copy: the workbook is too large to copy in memory; errors.csv lists every problem", "file", name, "unpacked_bytes", size)
+		log.Info("no annotated copy: the workbook is too large to copy in memory; the .csv report lists every problem", "file", name, "unpacked_bytes", size)
 		return ""
 	}
 	annotated := rejected + ".annotated.xlsx"
 	log.Debug("annotating", "file", name, "problems", len(sub.Report.Entries))
 	if err := fsx.WriteFile(p.WS.FS, annotated, 0o644, func(w io.Writer) error { return annotate.Workbook(ctx, rejected, sub.Report, w) }); err != nil {
-		log.Warn("no annotated copy of the rejected workbook", "file", name, "err", err)
+		log.Warn("no annotated copy of the workbook", "file", name, "err", err)
 		return ""
 	}
 	return p.WS.Rel(annotated)

@@ -89,7 +89,7 @@ type FileOutcome struct {
 	Errors     int            `json:"errors"`
 	Warnings   int            `json:"warnings"`
 	FirstError string         `json:"first_error,omitempty"`
-	Report     string         `json:"report,omitempty"`        // errors.csv, for rejected files
+	Report     string         `json:"report,omitempty"`        // errors.csv of a rejected file, report.csv of an accepted one with warnings
 	Annotated  string         `json:"annotated,omitempty"`     // annotated copy, for rejected workbooks
 	Notices    []string       `json:"warnings_list,omitempty"` // the warnings, for accepted files
 }

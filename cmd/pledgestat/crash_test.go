@@ -180,8 +180,9 @@ func checkInvariants(t *testing.T, ws string, dropped map[string]string, settled
 		for _, dir := range []string{"archive", "rejected"} {
 			list, _ := os.ReadDir(filepath.Join(ws, dir))
 			for _, d := range list {
-				if strings.HasSuffix(d.Name(), ".errors.csv") || strings.HasSuffix(d.Name(), ".annotated.xlsx") {
-					if _, err := os.Stat(filepath.Join(ws, dir, strings.TrimSuffix(strings.TrimSuffix(d.Name(), ".errors.csv"), ".annotated.xlsx"))); err != nil {
+				if strings.HasSuffix(d.Name(), ".errors.csv") || strings.HasSuffix(d.Name(), ".report.csv") || strings.HasSuffix(d.Name(), ".annotated.xlsx") {
+					of := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(d.Name(), ".errors.csv"), ".report.csv"), ".annotated.xlsx")
+					if _, err := os.Stat(filepath.Join(ws, dir, of)); err != nil {
 						t.Errorf("report %s/%s without its file", dir, d.Name())
 					}
 					continue

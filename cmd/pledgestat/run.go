@@ -57,10 +57,20 @@ func (a *app) printResult(res *pipeline.Result) {
 			fmt.Fprintf(w, "accepted   %s (%s%s)\n", t(f.Name), rowsText(f.Rows), extra)
 			for i, n := range f.Notices {
 				if i == 10 {
-					fmt.Fprintf(w, "           … %d more (pledgestat validate shows them all)\n", len(f.Notices)-10)
+					more := "pledgestat validate shows them all"
+					if f.Report != "" {
+						more = "the report lists them all"
+					}
+					fmt.Fprintf(w, "           … %d more (%s)\n", len(f.Notices)-10, more)
 					break
 				}
 				fmt.Fprintf(w, "           warning %s\n", t(n))
+			}
+			if f.Report != "" {
+				fmt.Fprintf(w, "           report: %s\n", t(f.Report))
+			}
+			if f.Annotated != "" {
+				fmt.Fprintf(w, "           annotated copy: %s\n", t(f.Annotated))
 			}
 		case pipeline.OutcomeDuplicate:
 			fmt.Fprintf(w, "duplicate  %s (same bytes as an earlier submission; not counted again)\n", t(f.Name))

@@ -220,7 +220,7 @@ func problemsSheet(ctx context.Context, f *excelize.File, entries []report.Entry
 	link, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Color: "0563C1", Underline: "single"}})
 	f.SetSheetRow(name, "A1", &[]any{"This copy of your file shows what pledgestat could not accept. Fix each problem below (the cells are red, with a comment), then send the file again."})
 	if len(entries) > MaxMarkedCells {
-		f.SetSheetRow(name, "A2", &[]any{fmt.Sprintf("The file has %d problems; the first %d are listed here and marked in the sheets (%d cells left unmarked). The .errors.csv report next to this copy lists every one.", len(entries), MaxMarkedCells, unmarked)})
+		f.SetSheetRow(name, "A2", &[]any{fmt.Sprintf("The file has %d problems; the first %d are listed here and marked in the sheets (%d cells left unmarked). The .csv report next to this copy lists every one.", len(entries), MaxMarkedCells, unmarked)})
 		entries = entries[:MaxMarkedCells]
 	}
 	f.SetSheetRow(name, "A3", &[]any{"sheet", "cell", "severity", "code", "message"})
