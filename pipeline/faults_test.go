@@ -370,3 +370,77 @@ func TestAcceptedWithWarningsGetsAReport(t *testing.T) {
 		t.Errorf("%d reports in archive/, want 2", len(reports))
 	}
 }
+
+// TestFaultAtEveryStep fails each file-system step of a run, one run per
+// step, on a workspace that already has a published run: a disk-full
+// error at step k. The run fails with that error or, where the step is
+// best effort (a report, the snapshot, retention), goes on; either way
+// the published run is whole, nothing dropped is lost, and the next run
+// without the fault completes with every file in its place.
+func TestFaultAtEveryStep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the pipeline some 400 times")
+	}
+	setup := func(t *testing.T) (*workspace.Workspace, *Pipeline, string) {
+		ws, p := faultWorkspace(t)
+		drop(t, ws, "a.csv", "country,year,value\nFRA,2020,50\n")
+		if _, err := p.Execute(context.Background(), CommandRun, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := publish.Latest(ws.Out())
+		drop(t, ws, "b.csv", "country,year,value\nDEU,2020,60\n")
+		drop(t, ws, "c.csv", "country,year,value\nDEU,2020,999\n")
+		return ws, p, before
+	}
+	ws, p, _ := setup(t)
+	counter := &fsx.Steps{FS: fsx.OS{}}
+	ws.FS = counter
+	if _, err := p.Execute(context.Background(), CommandRun, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	total := counter.Count()
+	if total < 20 {
+		t.Fatalf("only %d steps in a run", total)
+	}
+	failed := 0
+	for k := int64(1); k <= total; k++ {
+		ws, p, before := setup(t)
+		var op string
+		ws.FS = &fsx.Steps{FS: fsx.OS{}, Hook: func(n int64, o, path string) error {
+			if n == k {
+				op = o + " " + filepath.Base(path)
+				return syscall.ENOSPC
+			}
+			return nil
+		}}
+		_, err := p.Execute(context.Background(), CommandRun, Options{})
+		if err != nil {
+			failed++
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("step %d (%s): the error does not name the cause: %v", k, op, err)
+			}
+			if after, _ := publish.Latest(ws.Out()); after != before {
+				t.Fatalf("step %d (%s): a failed run switched out/latest", k, op)
+			}
+		}
+		if data, err := os.ReadFile(filepath.Join(ws.Latest(), "indicators.csv")); err != nil || !strings.Contains(string(data), "FRA") {
+			t.Fatalf("step %d (%s): the published run is damaged: %v", k, op, err)
+		}
+		ws.FS = fsx.OS{}
+		if _, err := p.Execute(context.Background(), CommandRun, Options{}); err != nil {
+			t.Fatalf("step %d (%s): the run after the fault: %v", k, op, err)
+		}
+		if files, _ := ws.InboxFiles(); len(files) != 0 {
+			t.Fatalf("step %d (%s): inbox after recovery: %v", k, op, files)
+		}
+		archived, _ := filepath.Glob(filepath.Join(ws.Archive(), "*-b.csv"))
+		rejected, _ := filepath.Glob(filepath.Join(ws.Rejected(), "*-c.csv"))
+		if len(archived) != 1 || len(rejected) != 1 {
+			t.Fatalf("step %d (%s): b.csv archived %d times, c.csv rejected %d times", k, op, len(archived), len(rejected))
+		}
+		if data, _ := os.ReadFile(filepath.Join(ws.Latest(), "indicators.csv")); !strings.Contains(string(data), "DEU") {
+			t.Fatalf("step %d (%s): the run after the fault did not publish b.csv", k, op)
+		}
+	}
+	t.Logf("a fault at each of %d steps; %d failed the run, the others hit best-effort work", total, failed)
+}

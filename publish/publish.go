@@ -178,8 +178,12 @@ func (s *Staging) Abort() error {
 	return s.fs.RemoveAll(s.dir)
 }
 
-// SwitchLatest points out/latest at runs/RUN_ID with one rename.
+// SwitchLatest points out/latest at runs/RUN_ID with one rename. If the
+// switch cannot be made durable (the directory's sync fails after the
+// rename), out/latest is put back where it pointed, so that a failed run
+// has published nothing, as its exit status says.
 func SwitchLatest(fsys fsx.FS, out, runID string) error {
+	previous, _ := os.Readlink(filepath.Join(out, "latest"))
 	tmp := filepath.Join(out, ".latest-"+runID)
 	if err := fsys.RemoveAll(tmp); err != nil {
 		return fmt.Errorf("clear %s: %w", tmp, err)
@@ -191,7 +195,14 @@ func SwitchLatest(fsys fsx.FS, out, runID string) error {
 		return fmt.Errorf("switch latest: %w", err)
 	}
 	if err := fsys.SyncDir(out); err != nil {
-		return fmt.Errorf("sync %s: %w", out, err)
+		if previous != "" {
+			back := filepath.Join(out, ".latest-back-"+runID)
+			fsys.RemoveAll(back)
+			if fsys.Symlink(previous, back) == nil && fsys.Rename(back, filepath.Join(out, "latest")) == nil {
+				return fmt.Errorf("sync %s: %w (out/latest still points to %s)", out, err, previous)
+			}
+		}
+		return fmt.Errorf("sync %s: %w (out/latest may point to the new run %s)", out, err, runID)
 	}
 	return nil
 }
