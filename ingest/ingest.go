@@ -418,44 +418,15 @@ func closestHeader(spec domainSpec, text string) (header, column string, ok bool
 	if len(key) < 3 {
 		return "", "", false
 	}
-	best := len(key)/3 + 1
+	best := len(key)/3 + 1 // one more than the farthest taken
 	for _, c := range spec.columns {
 		for _, hd := range c.headers {
-			if d := editDistance(key, textnorm.Key(hd), best); d < best {
+			if d := textnorm.EditDistance(key, textnorm.Key(hd), best-1); d < best {
 				best, header, column = d, hd, c.name
 			}
 		}
 	}
 	return header, column, header != ""
-}
-
-// editDistance is the Levenshtein distance between a and b, or limit when
-// it is limit or more.
-func editDistance(a, b string, limit int) int {
-	if d := len(a) - len(b); d >= limit || -d >= limit {
-		return limit
-	}
-	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		rowMin := cur[0]
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			rowMin = min(rowMin, cur[j])
-		}
-		if rowMin >= limit {
-			return limit
-		}
-		prev, cur = cur, prev
-	}
-	return min(prev[len(b)], limit)
 }
 
 func acceptedHeaders(spec domainSpec, missing string) string {

@@ -242,7 +242,7 @@ func (c *Countries) Suggest(text string, n int) []string {
 	limit := max(1, len(k)/3)
 	best := map[string]scored{}
 	for _, e := range c.names {
-		d := editDistance(k, e.key, limit)
+		d := textnorm.EditDistance(k, e.key, limit)
 		if len(k) >= 4 && 3*len(k) > 2*len(e.key) && strings.HasPrefix(e.key, k) {
 			d = min(d, 1)
 		}
@@ -270,37 +270,6 @@ func (c *Countries) Suggest(text string, n int) []string {
 		out = append(out, list[i].display+" ("+list[i].iso3+")")
 	}
 	return out
-}
-
-// editDistance is the Levenshtein distance of a and b, cut off at limit+1 so
-// that suggestions over a long table stay cheap.
-func editDistance(a, b string, limit int) int {
-	ra, rb := []rune(a), []rune(b)
-	if d := len(ra) - len(rb); d > limit || -d > limit {
-		return limit + 1
-	}
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		rowMin := cur[0]
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			rowMin = min(rowMin, cur[j])
-		}
-		if rowMin > limit {
-			return limit + 1
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // MemberCount returns the number of ILO member States in an area (the world

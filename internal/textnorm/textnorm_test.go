@@ -126,3 +126,14 @@ func TestKeyLatinPathPairs(t *testing.T) {
 		}
 	}
 }
+
+func TestEditDistance(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{{"remarques", "remarks", 3}, {"kitten", "sitting", 3}, {"", "abc", 3}, {"same", "same", 0}, {"côte", "cote", 1}, {"abcdef", "zzzzzz", 4}} {
+		if got := EditDistance(tc.a, tc.b, 3); got != min(tc.want, 4) {
+			t.Errorf("EditDistance(%q, %q, 3) = %d, want %d", tc.a, tc.b, got, min(tc.want, 4))
+		}
+	}
+}
