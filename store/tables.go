@@ -260,7 +260,7 @@ func readTable(ctx context.Context, path string, mem memory.Allocator, schema *a
 		}
 	}()
 	err := parquetio.ReadRowGroups(ctx, path, mem, func(b arrow.RecordBatch) error {
-		if !sameFields(b.Schema(), schema) {
+		if !parquetio.SameColumns(b.Schema(), schema) {
 			return fmt.Errorf("%s: schema %s, want %s", path, b.Schema(), schema)
 		}
 		b.Retain()
@@ -275,21 +275,6 @@ func readTable(ctx context.Context, path string, mem memory.Allocator, schema *a
 		segs = append(segs, segment{b, 0, int(b.NumRows())})
 	}
 	return concatSegments(schema, segs, mem)
-}
-
-// sameFields reports whether two schemas have the same fields (names,
-// types, nullability), metadata aside.
-func sameFields(a, b *arrow.Schema) bool {
-	if a.NumFields() != b.NumFields() {
-		return false
-	}
-	for i := range a.NumFields() {
-		fa, fb := a.Field(i), b.Field(i)
-		if fa.Name != fb.Name || fa.Nullable != fb.Nullable || !arrow.TypeEqual(fa.Type, fb.Type) {
-			return false
-		}
-	}
-	return true
 }
 
 func emptyColumns(mem memory.Allocator, schema *arrow.Schema) []arrow.Array {

@@ -182,9 +182,9 @@ func isNone(l schema.LogicalType) bool {
 	return l == nil || ok
 }
 
-// sameColumns reports whether two schemas have the same columns in the
-// same order: names, types and nullability.
-func sameColumns(a, b *arrow.Schema) bool {
+// SameColumns reports whether two schemas have the same columns in the
+// same order: names, types and nullability, metadata aside.
+func SameColumns(a, b *arrow.Schema) bool {
 	if a.NumFields() != b.NumFields() {
 		return false
 	}

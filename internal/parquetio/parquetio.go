@@ -113,7 +113,7 @@ func (w *Writer) Write(b arrow.RecordBatch) error {
 	if b.NumRows() == 0 {
 		return nil
 	}
-	if !sameColumns(b.Schema(), w.schema) {
+	if !SameColumns(b.Schema(), w.schema) {
 		return fmt.Errorf("parquet write: batch schema %s, file schema %s", b.Schema(), w.schema)
 	}
 	rg, err := w.fw.AppendRowGroupChecked()

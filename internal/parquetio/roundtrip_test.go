@@ -176,7 +176,7 @@ func tableBatch(t *testing.T, tbl arrow.Table) arrow.RecordBatch {
 
 func sameBatch(t *testing.T, what string, got, want arrow.RecordBatch) {
 	t.Helper()
-	if !sameColumns(got.Schema(), want.Schema()) {
+	if !SameColumns(got.Schema(), want.Schema()) {
 		t.Fatalf("%s: schema\n%s\nwant\n%s", what, got.Schema(), want.Schema())
 	}
 	if !got.Schema().Metadata().Equal(want.Schema().Metadata()) {
