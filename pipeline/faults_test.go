@@ -41,6 +41,22 @@ func drop(t *testing.T, ws *workspace.Workspace, name, content string) {
 	}
 }
 
+// publishedWithNewFiles is a workspace whose first run published a.csv,
+// with a good file (b.csv) and a bad one (c.csv) waiting in the inbox; it
+// returns the published run.
+func publishedWithNewFiles(t *testing.T) (*workspace.Workspace, *Pipeline, string) {
+	t.Helper()
+	ws, p := faultWorkspace(t)
+	drop(t, ws, "a.csv", "country,year,value\nFRA,2020,50\n")
+	if _, err := p.Execute(context.Background(), CommandRun, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := publish.Latest(ws.Out())
+	drop(t, ws, "b.csv", "country,year,value\nDEU,2020,60\n")
+	drop(t, ws, "c.csv", "country,year,value\nDEU,2020,999\n")
+	return ws, p, before
+}
+
 // TestFaultsChangeNothingPublished injects each kind of I/O fault at each
 // kind of step of a run: the run fails with an error naming the cause, the
 // published run stays as it was, and every dropped file is still in exactly
@@ -59,14 +75,7 @@ func TestFaultsChangeNothingPublished(t *testing.T) {
 	for _, fault := range faults {
 		for _, op := range ops {
 			t.Run(fault.name+"/"+op, func(t *testing.T) {
-				ws, p := faultWorkspace(t)
-				drop(t, ws, "a.csv", "country,year,value\nFRA,2020,50\n")
-				if _, err := p.Execute(context.Background(), CommandRun, Options{}); err != nil {
-					t.Fatal(err)
-				}
-				before, _ := publish.Latest(ws.Out())
-				drop(t, ws, "b.csv", "country,year,value\nDEU,2020,60\n")
-				drop(t, ws, "c.csv", "country,year,value\nDEU,2020,999\n")
+				ws, p, before := publishedWithNewFiles(t)
 				// Fail the second occurrence of op, past the run's first
 				// bookkeeping (the only one for the link switch).
 				seen, at := 0, 2
@@ -381,18 +390,7 @@ func TestFaultAtEveryStep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the pipeline some 400 times")
 	}
-	setup := func(t *testing.T) (*workspace.Workspace, *Pipeline, string) {
-		ws, p := faultWorkspace(t)
-		drop(t, ws, "a.csv", "country,year,value\nFRA,2020,50\n")
-		if _, err := p.Execute(context.Background(), CommandRun, Options{}); err != nil {
-			t.Fatal(err)
-		}
-		before, _ := publish.Latest(ws.Out())
-		drop(t, ws, "b.csv", "country,year,value\nDEU,2020,60\n")
-		drop(t, ws, "c.csv", "country,year,value\nDEU,2020,999\n")
-		return ws, p, before
-	}
-	ws, p, _ := setup(t)
+	ws, p, _ := publishedWithNewFiles(t)
 	counter := &fsx.Steps{FS: fsx.OS{}}
 	ws.FS = counter
 	if _, err := p.Execute(context.Background(), CommandRun, Options{}); err != nil {
@@ -404,7 +402,7 @@ func TestFaultAtEveryStep(t *testing.T) {
 	}
 	failed := 0
 	for k := int64(1); k <= total; k++ {
-		ws, p, before := setup(t)
+		ws, p, before := publishedWithNewFiles(t)
 		var op string
 		ws.FS = &fsx.Steps{FS: fsx.OS{}, Hook: func(n int64, o, path string) error {
 			if n == k {
