@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -254,6 +253,27 @@ func runHooked(t *testing.T, ws string, env ...string) (killed bool, code int, o
 	return false, 0, buf.String()
 }
 
+// crashPoints reads the steps a run logged (PLEDGESTAT_TEST_STEPS_LOG) and
+// chooses where to crash: every step that is not a write, plus every 10th
+// write (renames, syncs and ledger appends are where crashes matter most).
+func crashPoints(t *testing.T, stepsLog string) (steps []string, points []int) {
+	t.Helper()
+	data, err := os.ReadFile(stepsLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps = strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(steps) < 60 {
+		t.Fatalf("only %d steps in a run", len(steps))
+	}
+	for i, s := range steps {
+		if !strings.Contains(s, " write ") || i%10 == 0 {
+			points = append(points, i+1)
+		}
+	}
+	return steps, points
+}
+
 // TestKillAtEveryStep SIGKILLs the real binary at many file-system steps of
 // ingest and build, checks the invariants after each kill, reruns, and
 // checks that the result equals an uninterrupted run.
@@ -274,25 +294,8 @@ func TestKillAtEveryStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, _ := os.Open(stepsLog)
-	var steps []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		steps = append(steps, sc.Text())
-	}
-	f.Close()
+	steps, points := crashPoints(t, stepsLog)
 	total := len(steps)
-	if total < 60 {
-		t.Fatalf("only %d steps in a run", total)
-	}
-	// Every step that is not a write, plus every 10th write: renames,
-	// syncs and ledger appends are where crashes matter most.
-	var points []int
-	for i, s := range steps {
-		if !strings.Contains(s, " write ") || i%10 == 0 {
-			points = append(points, i+1)
-		}
-	}
 	t.Logf("%d file-system steps in a run; killing at %d of them", total, len(points))
 	kills := 0
 	for _, k := range points {
@@ -355,14 +358,7 @@ func TestPowerCutAtEveryStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, _ := os.ReadFile(stepsLog)
-	steps := strings.Split(strings.TrimSpace(string(data)), "\n")
-	var points []int
-	for i, s := range steps {
-		if !strings.Contains(s, " write ") || i%10 == 0 {
-			points = append(points, i+1)
-		}
-	}
+	steps, points := crashPoints(t, stepsLog)
 	// The step that switches out/latest: from two steps on (the switch,
 	// then its directory's sync), a power cut must not take the new run
 	// back.
