@@ -27,7 +27,7 @@ fi
 export NODE_PATH="$work/node/node_modules"
 
 echo "--- build"
-go build -o "$work/pledgestat" ./cmd/pledgestat
+CGO_ENABLED=0 go build -o "$work/pledgestat" ./cmd/pledgestat  # static, as README builds it: no dynamic loader at each start
 go build -o "$work/excelizerows" ./tools/excelizerows
 
 echo "--- workloads"
