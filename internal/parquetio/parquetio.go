@@ -166,6 +166,13 @@ var uniqueColumns = []string{"source_cell", "value_cell", "ratification_date_cel
 func writerProperties() *parquet.WriterProperties {
 	opts := []parquet.WriterProperty{
 		parquet.WithCompression(compress.Codecs.Zstd),
+		// zstd's fastest level: the default level's encoder holds 1.3 MB
+		// of match tables, made again whenever the garbage collector
+		// empties arrow-go's pool of encoders (a tenth of a CSV ingest's
+		// CPU); level 1 made the 200k-row ingest ~8% faster, its peak
+		// memory ~20 MB lower and, on the benchmark data, the store no
+		// larger.
+		parquet.WithCompressionLevel(1),
 		parquet.WithCreatedBy("pledgestat"),
 		parquet.WithMaxRowGroupLength(1 << 20),
 	}
