@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ilo-pledge/pledgestat/pipeline"
 	"github.com/ilo-pledge/pledgestat/records"
 	"github.com/ilo-pledge/pledgestat/refdata"
 )
@@ -37,6 +38,14 @@ func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"runs": list})
+}
+
+// apiStatus answers what `status --json` prints: the last runs, the
+// files waiting, the files rejected and why, the store's totals and the
+// scheduler, read as `status` reads them (pipeline.ReadStatus), so that
+// an operator can watch the workspace from the portal.
+func (s *Server) apiStatus(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, pipeline.ReadStatus(r.Context(), s.ws, s.log, time.Now()))
 }
 
 // runList summarises the published runs, newest first; a run whose

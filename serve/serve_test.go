@@ -154,6 +154,10 @@ func TestAPI(t *testing.T) {
 	if r := get(t, srv, "/api/runs"); r.code != 200 || json.Unmarshal([]byte(r.body), &runs) != nil || len(runs.Runs) != 1 || !runs.Runs[0].Latest || runs.Runs[0].RunID != m.RunID {
 		t.Errorf("/api/runs: %d %s", r.code, r.body)
 	}
+	var status pipeline.Status
+	if r := get(t, srv, "/api/status"); r.code != 200 || json.Unmarshal([]byte(r.body), &status) != nil || status.Latest != m.RunID || status.Submissions == 0 || len(status.Runs) != 1 {
+		t.Errorf("/api/status: %d %s", r.code, r.body)
+	}
 	raw, _ := os.ReadFile(filepath.Join(ws.Latest(), "manifest.json"))
 	if r := get(t, srv, "/api/runs/"+m.RunID+"/manifest"); r.code != 200 || r.body != string(raw) {
 		t.Errorf("/api/runs/ID/manifest: %d", r.code)
@@ -380,7 +384,7 @@ func TestTokenHealthAndMetrics(t *testing.T) {
 	ws, _ := published(t)
 	srv := httptest.NewServer(New(ws, testRef, Options{Token: "s3cret-token", Log: quiet()}))
 	defer srv.Close()
-	for _, path := range []string{"/", "/api/runs", "/files/latest/indicators.csv", "/metrics", "/countries/PHL"} {
+	for _, path := range []string{"/", "/api/runs", "/api/status", "/files/latest/indicators.csv", "/metrics", "/countries/PHL"} {
 		if r := get(t, srv, path); r.code != 401 || !strings.HasPrefix(r.h.Get("WWW-Authenticate"), "Bearer") {
 			t.Errorf("%s without a token: %d", path, r.code)
 		}

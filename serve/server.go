@@ -90,6 +90,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/runs", "api_runs", s.apiRuns, true)
 	s.handle("GET /api/runs/{run}/manifest", "api_manifest", s.apiManifest, true)
 	s.handle("GET /api/catalog", "api_catalog", s.apiCatalog, true)
+	s.handle("GET /api/status", "api_status", s.apiStatus, true)
 	s.handle("GET /api/indicators", "api_indicators", s.apiIndicators, true)
 	s.handle("GET /api/countries/{iso3}", "api_country", s.apiCountry, true)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -57,7 +57,7 @@ func Run(ctx context.Context, ws *workspace.Workspace, ref *refdata.Reference, o
 	runs := &currentRuns{}
 	runs.set(newPipeline(ws, ws.Config, ref, log))
 	sched := schedules.New(runs, log, time.Now)
-	jobs, err := Jobs(ws.Config)
+	jobs, err := pipeline.Jobs(ws.Config)
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func Run(ctx context.Context, ws *workspace.Workspace, ref *refdata.Reference, o
 				log.Error("reload refused: the configuration has an error; the schedules in force go on", "err", err)
 				continue
 			}
-			jobs, err := Jobs(cfg)
+			jobs, err := pipeline.Jobs(cfg)
 			if err != nil {
 				log.Error("reload refused; the schedules in force go on", "err", err)
 				continue
@@ -121,19 +121,6 @@ func Run(ctx context.Context, ws *workspace.Workspace, ref *refdata.Reference, o
 			log.Info("reloaded", "config", filepath.Join(ws.Root, workspace.ConfigName), "jobs", len(jobs), "watch", cfg.Watch.Enabled)
 		}
 	}
-}
-
-// Jobs turns the [[schedule]] tables into scheduler jobs.
-func Jobs(cfg workspace.Config) ([]schedules.Spec, error) {
-	var out []schedules.Spec
-	for _, s := range cfg.Schedules {
-		spec, err := schedules.Parse(s.Name, s.Cron, s.Command, s.Timezone)
-		if err != nil {
-			return nil, fmt.Errorf("schedule %q: %w", s.Name, err)
-		}
-		out = append(out, spec)
-	}
-	return out, nil
 }
 
 // newPipeline makes the pipeline of one configuration: each run reads the

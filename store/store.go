@@ -30,6 +30,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"iter"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -161,6 +162,9 @@ func (s *Store) readLedger() error {
 	if err != nil {
 		return fmt.Errorf("read ledger: %w", err)
 	}
+	// One entry a line: growing the slice by doubling copied the entries
+	// read so far over and over, a third of a status on 20,000 entries.
+	s.entries = make([]Entry, 0, bytes.Count(data, []byte{'\n'})+16)
 	good := 0 // bytes of intact lines
 	lineNo := 0
 	for len(data[good:]) > 0 {
@@ -333,8 +337,20 @@ func (s *Store) PendingIntakes() []Entry {
 	return out
 }
 
-// Entries returns the ledger events in order.
+// Entries returns a copy of the ledger events in order.
 func (s *Store) Entries() []Entry { return append([]Entry(nil), s.entries...) }
+
+// All yields the ledger events in order without copying them (a status
+// reads 20,000 of them; copying was a fifth of its time).
+func (s *Store) All() iter.Seq[Entry] {
+	return func(yield func(Entry) bool) {
+		for _, e := range s.entries {
+			if !yield(e) {
+				return
+			}
+		}
+	}
+}
 
 // FindAccepted returns the accepted submission with these bytes, if any,
 // that has not been withdrawn.

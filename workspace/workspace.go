@@ -186,7 +186,7 @@ func (w *Workspace) ListInbox(ctx context.Context) (Inbox, error) {
 				return err
 			}
 			// A sub-folder that cannot be listed: say so, take the rest.
-			out.Ignored = append(out.Ignored, InboxEntry{Name: name, Kind: "folder", Reason: "cannot be listed: " + errText(err)})
+			out.Ignored = append(out.Ignored, InboxEntry{Name: name, Kind: "folder", Reason: "cannot be listed: " + fsx.Reason(err)})
 			if d != nil && d.IsDir() {
 				return filepath.SkipDir
 			}
@@ -210,7 +210,7 @@ func (w *Workspace) ListInbox(ctx context.Context) (Inbox, error) {
 			return nil // taken back while listed
 		}
 		if err != nil {
-			out.Ignored = append(out.Ignored, InboxEntry{Name: name, Kind: "file", Reason: "cannot be examined: " + errText(err)})
+			out.Ignored = append(out.Ignored, InboxEntry{Name: name, Kind: "file", Reason: "cannot be examined: " + fsx.Reason(err)})
 			return nil
 		}
 		if !info.Mode().IsRegular() {
@@ -265,16 +265,6 @@ func ignoredReason(m fs.FileMode) string {
 		return "symbolic links are not followed (what they point to may change or lie outside the workspace); copy the file itself into the inbox"
 	}
 	return "only regular files are read; copy the file itself into the inbox"
-}
-
-// errText is an error's message without the path the listing already
-// names.
-func errText(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // InboxFiles lists the regular files waiting in the inbox (see ListInbox).

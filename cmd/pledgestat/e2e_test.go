@@ -22,6 +22,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ilo-pledge/pledgestat/export"
+	"github.com/ilo-pledge/pledgestat/pipeline"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -291,7 +292,7 @@ func TestEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("status exit %d", code)
 	}
-	var st statusReport
+	var st pipeline.Status
 	if err := json.Unmarshal([]byte(stdout), &st); err != nil {
 		t.Fatalf("status --json: %v\n%s", err, stdout)
 	}

@@ -1,25 +1,16 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/internal/termsafe"
-	"github.com/ilo-pledge/pledgestat/publish"
+	"github.com/ilo-pledge/pledgestat/pipeline"
 	"github.com/ilo-pledge/pledgestat/refdata"
-	"github.com/ilo-pledge/pledgestat/schedules"
-	"github.com/ilo-pledge/pledgestat/service"
-	"github.com/ilo-pledge/pledgestat/store"
-	"github.com/ilo-pledge/pledgestat/workspace"
 )
 
 func (a *app) catalogCommand() *cobra.Command {
@@ -76,61 +67,6 @@ func wrap(text string, indent, width int) string {
 	return pad + strings.Join(lines, "\n"+pad)
 }
 
-// statusReport is what `status --json` prints.
-type statusReport struct {
-	Workspace   string                 `json:"workspace"`
-	Latest      string                 `json:"latest_run"`
-	Runs        []workspace.RunRecord  `json:"runs"`
-	Waiting     []waitingFile          `json:"inbox"`
-	Ignored     []workspace.InboxEntry `json:"inbox_ignored"`
-	Rejected    []rejectedFile         `json:"rejected"`
-	StoreTotals map[string]int         `json:"store_totals"`
-	Submissions int                    `json:"submissions"`
-	// Problems: what status could not read or found damaged. It shows
-	// everything else regardless.
-	Problems  []string        `json:"problems"`
-	Scheduler schedulerStatus `json:"scheduler"`
-}
-
-// schedulerStatus tells whether a `schedule` process serves the workspace
-// and when each job runs next.
-type schedulerStatus struct {
-	Running bool        `json:"running"`
-	PID     int         `json:"pid,omitempty"`
-	Since   *time.Time  `json:"since,omitempty"`
-	Watch   bool        `json:"watch"`
-	Jobs    []jobStatus `json:"jobs"`
-}
-
-type jobStatus struct {
-	Name     string     `json:"name"`
-	Command  string     `json:"command"`
-	Cron     string     `json:"cron"`
-	Timezone string     `json:"timezone"`
-	Next     time.Time  `json:"next"`
-	LastRun  *time.Time `json:"last_run,omitempty"`
-	LastOK   *bool      `json:"last_ok,omitempty"`
-}
-
-type waitingFile struct {
-	Name     string    `json:"name"`
-	Size     int64     `json:"size"`
-	Modified time.Time `json:"modified"`
-	Settling bool      `json:"settling"` // changed less than settle_seconds ago: the next run leaves it
-	// Unreadable says why the file cannot be read (permission denied...):
-	// runs leave it in the inbox until someone fixes it.
-	Unreadable string `json:"unreadable,omitempty"`
-}
-
-type rejectedFile struct {
-	File       string    `json:"file"`
-	RunID      string    `json:"run_id"`
-	StoredAs   string    `json:"stored_as"`
-	Errors     int       `json:"errors"`
-	FirstError string    `json:"first_error"`
-	Time       time.Time `json:"time"`
-}
-
 func (a *app) statusCommand() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
@@ -142,7 +78,7 @@ func (a *app) statusCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rep := a.status(c, ws)
+			rep := pipeline.ReadStatus(c.Context(), ws, a.log, time.Now())
 			if asJSON {
 				return a.printJSON(rep)
 			}
@@ -154,117 +90,7 @@ func (a *app) statusCommand() *cobra.Command {
 	return c
 }
 
-// status gathers what it can; each part that cannot be read becomes a
-// problem in the report instead of hiding the rest.
-func (a *app) status(c *cobra.Command, ws *workspace.Workspace) *statusReport {
-	rep := &statusReport{Workspace: ws.Root, Runs: []workspace.RunRecord{}, Waiting: []waitingFile{}, Ignored: []workspace.InboxEntry{},
-		Rejected: []rejectedFile{}, StoreTotals: map[string]int{}, Problems: []string{}}
-	problem := func(err error) { rep.Problems = append(rep.Problems, err.Error()) }
-	var err error
-	if rep.Latest, err = publish.Latest(ws.Out()); err != nil {
-		var nl *publish.NotLinkError
-		if errors.As(err, &nl) {
-			err = fmt.Errorf("%w; the next build moves it aside and recreates the link", err)
-		}
-		problem(err)
-	}
-	if history, err := ws.RunHistory(); err != nil {
-		problem(err)
-	} else {
-		for i := len(history) - 1; i >= 0 && len(rep.Runs) < 10; i-- {
-			rep.Runs = append(rep.Runs, history[i])
-		}
-	}
-	inbox, err := ws.ListInbox(c.Context())
-	if err != nil {
-		problem(err)
-	}
-	rep.Ignored = append(rep.Ignored, inbox.Ignored...)
-	settle := ws.Config.Ingest.SettleDuration()
-	for _, f := range inbox.Files {
-		wf := waitingFile{Name: f.Name, Size: f.Size, Modified: f.ModTime.UTC(), Settling: settle > 0 && time.Since(f.ModTime) < settle}
-		if fd, _, err := fsx.OpenRegular(f.Path, true); err != nil {
-			wf.Unreadable = errText(err)
-		} else {
-			fd.Close()
-		}
-		rep.Waiting = append(rep.Waiting, wf)
-	}
-	if _, err := os.Stat(ws.StoreDir()); err == nil {
-		a.storeStatus(c, ws, rep, problem)
-	}
-	rep.Scheduler = scheduleStatus(ws, problem)
-	return rep
-}
-
-func scheduleStatus(ws *workspace.Workspace, problem func(error)) schedulerStatus {
-	st := schedulerStatus{Watch: ws.Config.Watch.Enabled, Jobs: []jobStatus{}}
-	if h, ok := ws.Scheduler(); ok {
-		st.Running, st.PID = true, h.PID
-		if !h.StartedAt.IsZero() {
-			since := h.StartedAt.UTC()
-			st.Since = &since
-		}
-	}
-	jobs, err := service.Jobs(ws.Config)
-	if err != nil {
-		problem(err)
-		return st
-	}
-	history, _ := ws.RunHistory()
-	now := time.Now()
-	for _, j := range jobs {
-		js := jobStatus{Name: j.Name, Command: j.Command, Cron: j.Cron, Timezone: j.Location.String(), Next: j.Next(now).UTC()}
-		for i := len(history) - 1; i >= 0; i-- {
-			if r := history[i]; r.Trigger == schedules.Trigger(j.Name) {
-				last, ok := r.StartedAt.UTC(), r.Outcome != "failed"
-				js.LastRun, js.LastOK = &last, &ok
-				break
-			}
-		}
-		st.Jobs = append(st.Jobs, js)
-	}
-	return st
-}
-
-func (a *app) storeStatus(c *cobra.Command, ws *workspace.Workspace, rep *statusReport, problem func(error)) {
-	st, err := store.OpenReadOnly(ws.StoreDir(), a.log)
-	if err != nil {
-		problem(err)
-		return
-	}
-	for _, d := range st.Damage() {
-		problem(errors.New(d))
-	}
-	for _, e := range st.Entries() {
-		if e.Event != store.EventRejected {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(ws.Root, filepath.FromSlash(e.StoredAs))); err != nil {
-			continue // moved away by an operator
-		}
-		rep.Rejected = append(rep.Rejected, rejectedFile{File: e.File, RunID: e.RunID, StoredAs: e.StoredAs, Errors: e.Errors, FirstError: e.FirstError, Time: e.Time})
-	}
-	totals, err := st.Totals(c.Context())
-	if err != nil {
-		problem(fmt.Errorf("store totals: %w", err))
-	}
-	for d, n := range totals {
-		rep.StoreTotals[string(d)] = n
-	}
-	rep.Submissions = len(st.Accepted())
-}
-
-// errText is an error's message without the path it names.
-func errText(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
-}
-
-func (a *app) printStatus(rep *statusReport) {
+func (a *app) printStatus(rep *pipeline.Status) {
 	w := a.stdout
 	t := termsafe.Text
 	fmt.Fprintf(w, "workspace  %s\n", t(rep.Workspace))

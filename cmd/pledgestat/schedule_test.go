@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ilo-pledge/pledgestat/pipeline"
 	"github.com/ilo-pledge/pledgestat/publish"
 	"github.com/ilo-pledge/pledgestat/workspace"
 )
@@ -309,7 +310,7 @@ func TestScheduleWatchesTheInbox(t *testing.T) {
 	if code, _ := d.stop(15 * time.Second); code != 0 {
 		t.Errorf("exit %d", code)
 	}
-	var st statusReport
+	var st pipeline.Status
 	stdout, _, _ := pledgestat(t, "-w", w.Root, "status", "--json")
 	if json.Unmarshal([]byte(stdout), &st) != nil || st.Scheduler.Running || !st.Scheduler.Watch {
 		t.Errorf("status after the stop: %+v", st.Scheduler)

@@ -261,3 +261,13 @@ func FreeName(path string) (string, error) {
 	}
 	return "", fmt.Errorf("find a free name for %s: %d names taken", path, MaxFreeNameTries)
 }
+
+// Reason is an error's message without the path it names, for a listing
+// or report that names the path already ("permission denied").
+func Reason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
