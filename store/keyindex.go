@@ -28,8 +28,49 @@ import (
 
 // keyIndex is the current record keys and agreements without an id.
 type keyIndex struct {
-	keys map[records.Domain]map[uint64]struct{}
+	keys map[records.Domain]*keySet
 	noid map[string][]noidAgreement
+}
+
+// keySet is a set of key hashes: the snapshot's, sorted as its key index
+// file holds them and searched where they lie, and those added since in a
+// map. Building a map of the snapshot's 500,000 keys was a sixth of
+// ingesting one small file into a store of 10,000 submissions.
+type keySet struct {
+	sorted []uint64 // ascending, no repeats
+	added  map[uint64]struct{}
+}
+
+func newKeySet() *keySet { return &keySet{added: map[uint64]struct{}{}} }
+
+// has reports whether the set holds h.
+func (k *keySet) has(h uint64) bool {
+	if _, ok := slices.BinarySearch(k.sorted, h); ok {
+		return true
+	}
+	_, ok := k.added[h]
+	return ok
+}
+
+// add puts h in the set.
+func (k *keySet) add(h uint64) {
+	if !k.has(h) {
+		k.added[h] = struct{}{}
+	}
+}
+
+// len is the number of hashes in the set.
+func (k *keySet) len() int { return len(k.sorted) + len(k.added) }
+
+// ascending returns the set's hashes in ascending order.
+func (k *keySet) ascending() []uint64 {
+	out := make([]uint64, 0, k.len())
+	out = append(out, k.sorted...)
+	for h := range k.added {
+		out = append(out, h)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // noidAgreement is what a notice about an agreement without an id needs.
@@ -48,9 +89,9 @@ func keyHash(key string) uint64 {
 func noidKey(a records.Agreement) string { return a.Type + "|" + strings.Join(a.Parties, ";") }
 
 func newKeyIndex() *keyIndex {
-	idx := &keyIndex{keys: map[records.Domain]map[uint64]struct{}{}, noid: map[string][]noidAgreement{}}
+	idx := &keyIndex{keys: map[records.Domain]*keySet{}, noid: map[string][]noidAgreement{}}
 	for _, d := range records.Domains() {
-		idx.keys[d] = map[uint64]struct{}{}
+		idx.keys[d] = newKeySet()
 	}
 	return idx
 }
@@ -58,13 +99,13 @@ func newKeyIndex() *keyIndex {
 // add records a set's keys and agreements without an id.
 func (idx *keyIndex) add(set records.Set) {
 	for _, r := range set.Ratifications {
-		idx.keys[records.DomainRatification][keyHash(r.Key())] = struct{}{}
+		idx.keys[records.DomainRatification].add(keyHash(r.Key()))
 	}
 	for _, o := range set.Coverage {
-		idx.keys[records.DomainSocialProtection][keyHash(o.Key())] = struct{}{}
+		idx.keys[records.DomainSocialProtection].add(keyHash(o.Key()))
 	}
 	for _, a := range set.Agreements {
-		idx.keys[records.DomainBLMA][keyHash(a.Key())] = struct{}{}
+		idx.keys[records.DomainBLMA].add(keyHash(a.Key()))
 		if a.AgreementID == "" {
 			idx.addNoID(a)
 		}
@@ -89,7 +130,7 @@ func (idx *keyIndex) addNoID(a records.Agreement) {
 func (idx *keyIndex) supersededBy(set records.Set) map[string]int {
 	out := map[string]int{}
 	count := func(d records.Domain, key string) {
-		if _, ok := idx.keys[d][keyHash(key)]; ok {
+		if idx.keys[d].has(keyHash(key)) {
 			out[string(d)]++
 		}
 	}
@@ -178,14 +219,10 @@ func (s *Store) writeIndex(dir string, idx *keyIndex) error {
 		})
 	}
 	for d, keys := range idx.keys {
-		if len(keys) == 0 {
+		if keys.len() == 0 {
 			continue
 		}
-		hashes := make([]uint64, 0, len(keys))
-		for h := range keys {
-			hashes = append(hashes, h)
-		}
-		slices.Sort(hashes)
+		hashes := keys.ascending()
 		data := make([]byte, 8*len(hashes))
 		for i, h := range hashes {
 			binary.LittleEndian.PutUint64(data[8*i:], h)

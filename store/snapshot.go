@@ -231,9 +231,9 @@ func (s *Store) Compact(ctx context.Context, tables *Tables, namesID string) err
 		if n == 0 {
 			continue
 		}
-		if len(idx.keys[d]) != n {
+		if idx.keys[d].len() != n {
 			s.fs.RemoveAll(tmp)
-			return fmt.Errorf("snapshot: %d %s records but %d keys", n, d, len(idx.keys[d]))
+			return fmt.Errorf("snapshot: %d %s records but %d keys", n, d, idx.keys[d].len())
 		}
 		state.Rows[string(d)] = n
 		path := filepath.Join(tmp, string(d)+".parquet")

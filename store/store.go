@@ -459,7 +459,7 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, spill *Spi
 		s.keys.add(set)
 		if spilled {
 			for _, h := range spill.hashes {
-				s.keys.keys[records.DomainSocialProtection][h] = struct{}{}
+				s.keys.keys[records.DomainSocialProtection].add(h)
 			}
 		}
 	}
@@ -475,7 +475,7 @@ func (s *Store) spillSuperseded(ctx context.Context, spill *Spill) (int, error) 
 	if s.current == nil && s.keys == nil && !s.holdsRecords() {
 		return 0, nil
 	}
-	var current map[uint64]struct{}
+	var current *keySet
 	if s.current == nil {
 		idx, err := s.index(ctx)
 		if err != nil {
@@ -490,14 +490,14 @@ func (s *Store) spillSuperseded(ctx context.Context, spill *Spill) (int, error) 
 		if err != nil {
 			return 0, err
 		}
-		current = make(map[uint64]struct{}, len(cur.cov.order))
+		current = newKeySet()
 		for _, k := range cur.cov.order {
-			current[keyHash(k)] = struct{}{}
+			current.add(keyHash(k))
 		}
 	}
 	n := 0
 	for _, h := range spill.hashes {
-		if _, ok := current[h]; ok {
+		if current.has(h) {
 			n++
 		}
 	}

@@ -161,7 +161,7 @@ func (s *Store) applyDelta(ctx context.Context, snap *snapshot, d records.Domain
 	}
 	superseding := false
 	for _, k := range keys {
-		if _, ok := current[keyHash(k)]; ok {
+		if current.has(keyHash(k)) {
 			superseding = true
 			break
 		}
@@ -286,8 +286,8 @@ func emptyColumns(mem memory.Allocator, schema *arrow.Schema) []arrow.Array {
 }
 
 // keyHashes reads the snapshot's key index of a domain.
-func (snap *snapshot) keyHashes(d records.Domain) (map[uint64]struct{}, error) {
-	out := map[uint64]struct{}{}
+func (snap *snapshot) keyHashes(d records.Domain) (*keySet, error) {
+	out := newKeySet()
 	if snap.state.Rows[string(d)] == 0 {
 		return out, nil
 	}
@@ -299,9 +299,15 @@ func (snap *snapshot) keyHashes(d records.Domain) (map[uint64]struct{}, error) {
 	if len(data)%8 != 0 || len(data)/8 != snap.state.Rows[string(d)] {
 		return nil, fmt.Errorf("key index %s: %d bytes for %d records", path, len(data), snap.state.Rows[string(d)])
 	}
-	out = make(map[uint64]struct{}, len(data)/8)
-	for i := 0; i < len(data); i += 8 {
-		out[binary.LittleEndian.Uint64(data[i:])] = struct{}{}
+	out.sorted = make([]uint64, len(data)/8)
+	for i := range out.sorted {
+		h := binary.LittleEndian.Uint64(data[8*i:])
+		if i > 0 && h <= out.sorted[i-1] {
+			// Written sorted without repeats (writeIndex): anything else
+			// is damage, and a binary search would miss keys in it.
+			return nil, fmt.Errorf("key index %s: not in ascending order at hash %d", path, i)
+		}
+		out.sorted[i] = h
 	}
 	return out, nil
 }
