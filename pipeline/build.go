@@ -46,7 +46,7 @@ const outputWorkers = 2
 func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store, res *Result) error {
 	p.progress(0, 3, "computing indicators")
 	log.Debug("building")
-	mem := memory.NewGoAllocator()
+	mem := p.mem()
 	names := areaName(p.Ref)
 	namesID := p.namesID()
 	phase := time.Now()

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -41,6 +42,10 @@ type Pipeline struct {
 	Now func() time.Time
 	// Progress, when set, is told about long work (a terminal shows it).
 	Progress func(done, total int, what string)
+	// Allocator, when set, allocates every Arrow buffer of a run (Go's
+	// allocator otherwise); tests give a checked one and assert that a
+	// run leaves nothing allocated.
+	Allocator memory.Allocator
 	// openInbox opens an inbox file without following links; tests
 	// replace it to make a file unreadable (as root, permissions cannot).
 	openInbox func(path string) (*os.File, fs.FileInfo, error)
@@ -51,6 +56,14 @@ func (p *Pipeline) openInboxFile(path string) (*os.File, fs.FileInfo, error) {
 		return p.openInbox(path)
 	}
 	return fsx.OpenRegular(path, true)
+}
+
+// mem is the allocator of the run's Arrow buffers.
+func (p *Pipeline) mem() memory.Allocator {
+	if p.Allocator != nil {
+		return p.Allocator
+	}
+	return memory.DefaultAllocator
 }
 
 // New returns a pipeline for a workspace.
@@ -195,6 +208,9 @@ func (p *Pipeline) execute(ctx context.Context, log *slog.Logger, cmd Command, r
 		}
 	}
 	st, err := store.Open(p.WS.FS, p.WS.StoreDir(), log)
+	if st != nil {
+		st.SetAllocator(p.mem())
+	}
 	if err != nil {
 		return err
 	}
@@ -276,6 +292,9 @@ func (p *Pipeline) Withdraw(ctx context.Context, ref string, opts Options) (stor
 	}
 	defer lock.Release()
 	st, err := store.Open(p.WS.FS, p.WS.StoreDir(), p.Log)
+	if st != nil {
+		st.SetAllocator(p.mem())
+	}
 	if err != nil {
 		return store.Entry{}, err
 	}

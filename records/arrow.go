@@ -231,13 +231,6 @@ func column[T arrow.Array](c *columns, name string) T {
 	return arr
 }
 
-func optString(a *array.String, i int) string {
-	if a.IsNull(i) {
-		return ""
-	}
-	return a.Value(i)
-}
-
 type provenanceColumns struct {
 	file, sheet, cell, sha *array.String
 }
@@ -249,8 +242,8 @@ func readProvenance(c *columns) provenanceColumns {
 	}
 }
 
-func (p provenanceColumns) at(i int) Provenance {
-	return Provenance{File: p.file.Value(i), Sheet: p.sheet.Value(i), Cell: p.cell.Value(i), SHA256: p.sha.Value(i)}
+func (p provenanceColumns) at(str *arrowcol.Strings, i int) Provenance {
+	return Provenance{File: str.Code(p.file, i), Sheet: str.Code(p.sheet, i), Cell: arrowcol.Text(p.cell, i), SHA256: str.Code(p.sha, i)}
 }
 
 // RatificationsOf reads a ratification table back into records.
@@ -265,11 +258,12 @@ func RatificationsOf(b arrow.RecordBatch) ([]Ratification, error) {
 		return nil, fmt.Errorf("ratification table: %w", c.err)
 	}
 	out := make([]Ratification, b.NumRows())
+	str := arrowcol.NewStrings()
 	for i := range out {
 		out[i] = Ratification{
-			Country: country.Value(i), Instrument: inst.Value(i), RatificationDate: Date(rdate.Value(i)),
-			Status: optString(status, i), Note: optString(note, i), Source: prov.at(i),
-			DateCell: dcell.Value(i), DenunciationCell: optString(dncell, i),
+			Country: str.Code(country, i), Instrument: str.Code(inst, i), RatificationDate: Date(rdate.Value(i)),
+			Status: str.OptCode(status, i), Note: arrowcol.OptText(note, i), Source: prov.at(str, i),
+			DateCell: arrowcol.Text(dcell, i), DenunciationCell: arrowcol.OptText(dncell, i),
 		}
 		if ddate.IsValid(i) {
 			out[i].Denunciation = OptionalDate{Date: Date(ddate.Value(i)), Valid: true}
@@ -291,11 +285,12 @@ func CoverageOf(b arrow.RecordBatch) ([]CoverageObservation, error) {
 		return nil, fmt.Errorf("social-protection table: %w", c.err)
 	}
 	out := make([]CoverageObservation, b.NumRows())
+	str := arrowcol.NewStrings()
 	for i := range out {
 		out[i] = CoverageObservation{
-			Area: area.Value(i), Year: int(year.Value(i)), Series: series.Value(i), Sex: sex.Value(i),
-			Population: pop.Value(i), Value: value.Value(i), ObsStatus: optString(obsStatus, i),
-			SourceNote: optString(source, i), Note: optString(note, i), Source: prov.at(i), ValueCell: vcell.Value(i),
+			Area: str.Code(area, i), Year: int(year.Value(i)), Series: str.Code(series, i), Sex: str.Code(sex, i),
+			Population: str.Code(pop, i), Value: value.Value(i), ObsStatus: str.OptCode(obsStatus, i),
+			SourceNote: arrowcol.OptText(source, i), Note: arrowcol.OptText(note, i), Source: prov.at(str, i), ValueCell: arrowcol.Text(vcell, i),
 		}
 	}
 	return out, nil
@@ -323,16 +318,17 @@ func AgreementsOf(b arrow.RecordBatch) ([]Agreement, error) {
 		return nil, fmt.Errorf("agreements table: parties is not a list of strings")
 	}
 	out := make([]Agreement, b.NumRows())
+	str := arrowcol.NewStrings()
 	for i := range out {
 		a := Agreement{
-			AgreementID: optString(id, i), Title: title.Value(i), Type: typ.Value(i),
-			Origin: optString(origin, i), Destination: optString(dest, i),
-			Status: optString(status, i), Sectors: optString(sectors, i), Source: prov.at(i),
+			AgreementID: arrowcol.OptText(id, i), Title: arrowcol.Text(title, i), Type: str.Code(typ, i),
+			Origin: str.OptCode(origin, i), Destination: str.OptCode(dest, i),
+			Status: str.OptCode(status, i), Sectors: arrowcol.OptText(sectors, i), Source: prov.at(str, i),
 			Provisions: make([]string, len(provisionFlags)),
 		}
 		start, end := parties.ValueOffsets(i)
 		for k := start; k < end; k++ {
-			a.Parties = append(a.Parties, partyValues.Value(int(k)))
+			a.Parties = append(a.Parties, str.Code(partyValues, int(k)))
 		}
 		pd := [3]*PartialDate{&a.Signed, &a.InForce, &a.End}
 		for k := range pd {
@@ -344,7 +340,7 @@ func AgreementsOf(b arrow.RecordBatch) ([]Agreement, error) {
 			}
 		}
 		for j := range provisionFlags {
-			a.Provisions[j] = flags[j].Value(i)
+			a.Provisions[j] = str.Code(flags[j], i)
 		}
 		out[i] = a
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ilo-pledge/pledgestat/internal/arrowcol/arrowcoltest"
 )
 
 func sampleProvenance(cell string) Provenance {
@@ -19,17 +21,18 @@ func nameOf(code string) string { return "Name of " + code }
 func TestRatificationRoundTrip(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
+	poison := arrowcoltest.Poisoning(mem)
 	in := []Ratification{
 		{Country: "FRA", Instrument: "C097", RatificationDate: DateOf(1954, time.March, 29), Status: "in_force", Source: sampleProvenance("A2"), DateCell: "C2"},
 		{Country: "KEN", Instrument: "C097", RatificationDate: DateOf(1965, time.January, 30), Status: "denounced",
 			Denunciation: OptionalDate{Date: DateOf(1980, time.May, 1), Valid: true}, Note: "n", Source: sampleProvenance("A3"), DateCell: "C3", DenunciationCell: "E3"},
 	}
-	b := NewRatificationBatch(mem, in, nameOf)
-	defer b.Release()
+	b := NewRatificationBatch(poison, in, nameOf)
 	if b.NumRows() != 2 || !b.Schema().Equal(RatificationSchema) {
 		t.Fatalf("batch = %v", b)
 	}
 	out, err := RatificationsOf(b)
+	b.Release() // poisoned: the records must hold copies
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,13 +44,14 @@ func TestRatificationRoundTrip(t *testing.T) {
 func TestCoverageRoundTrip(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
+	poison := arrowcoltest.Poisoning(mem)
 	in := []CoverageObservation{
 		{Area: "FRA", Year: 2020, Series: "SOC_CONTIG_TOTAL", Sex: "T", Population: "total", Value: 45.5, Source: sampleProvenance("A2"), ValueCell: "C2"},
 		{Area: "X01", Year: 2021, Series: "SOC_CONTIG_MAT", Sex: "F", Population: "migrants", Value: 0, ObsStatus: "B", SourceNote: "s", Note: "n", Source: sampleProvenance("A3"), ValueCell: "C3"},
 	}
-	b := NewCoverageBatch(mem, in, nameOf)
-	defer b.Release()
+	b := NewCoverageBatch(poison, in, nameOf)
 	out, err := CoverageOf(b)
+	b.Release() // poisoned: the records must hold copies
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +63,7 @@ func TestCoverageRoundTrip(t *testing.T) {
 func TestAgreementRoundTrip(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
+	poison := arrowcoltest.Poisoning(mem)
 	flags := make([]string, len(provisionFlags))
 	for i := range flags {
 		flags[i] = []string{FlagYes, FlagNo, FlagPartial, FlagUnknown}[i%4]
@@ -70,9 +75,9 @@ func TestAgreementRoundTrip(t *testing.T) {
 		{Title: "U", Type: "REGIONAL_FRAMEWORK", Parties: []string{"KOR", "LKA", "NPL"}, Status: StatusNegotiating,
 			Provisions: flags, Source: sampleProvenance("A3")},
 	}
-	b := NewAgreementBatch(mem, in, nameOf)
-	defer b.Release()
+	b := NewAgreementBatch(poison, in, nameOf)
 	out, err := AgreementsOf(b)
+	b.Release() // poisoned: the records must hold copies
 	if err != nil {
 		t.Fatal(err)
 	}

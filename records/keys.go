@@ -57,7 +57,7 @@ func KeysOf(d Domain, b arrow.RecordBatch) ([]string, error) {
 			return nil, fmt.Errorf("agreements table: parties is not a list of strings")
 		}
 		for i := range out {
-			a := Agreement{AgreementID: optString(id, i), Type: typ.Value(i)}
+			a := Agreement{AgreementID: aliasOpt(id, i), Type: typ.Value(i)}
 			start, end := parties.ValueOffsets(i)
 			for k := start; k < end; k++ {
 				a.Parties = append(a.Parties, partyValues.Value(int(k)))
@@ -71,4 +71,14 @@ func KeysOf(d Domain, b arrow.RecordBatch) ([]string, error) {
 		return nil, fmt.Errorf("unknown domain %q", d)
 	}
 	return out, nil
+}
+
+// aliasOpt is row i of a, "" for a null, pointing into a's buffer: for
+// the keys built here only, which are new strings (concatenations) that
+// never keep the value itself.
+func aliasOpt(a *array.String, i int) string {
+	if a.IsNull(i) {
+		return ""
+	}
+	return a.Value(i)
 }

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/internal/parquetio"
@@ -172,7 +171,7 @@ func (snap *snapshot) indexed() bool {
 // readSnapshot reads a snapshot's records, in order.
 func (s *Store) readSnapshot(ctx context.Context, snap *snapshot) (records.Set, error) {
 	var set records.Set
-	mem := memory.NewGoAllocator()
+	mem := s.mem
 	for _, d := range records.Domains() {
 		if snap.state.Rows[string(d)] == 0 {
 			continue

@@ -53,7 +53,7 @@ const spillPrefix = ".spill-"
 func (s *Store) NewSpill(names records.NameFunc) *Spill {
 	var b [8]byte
 	rand.Read(b[:])
-	return &Spill{fs: s.fs, dir: filepath.Join(s.dir, "submissions", spillPrefix+hex.EncodeToString(b[:])), names: names, mem: memory.NewGoAllocator()}
+	return &Spill{fs: s.fs, dir: filepath.Join(s.dir, "submissions", spillPrefix+hex.EncodeToString(b[:])), names: names, mem: s.mem}
 }
 
 // Coverage takes a batch of observations (copied: the caller reuses it).

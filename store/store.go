@@ -92,6 +92,7 @@ type Store struct {
 	current  *current  // merged records, loaded on first use
 	keys     *keyIndex // current record keys, when the records are not loaded
 	readOnly bool
+	mem      memory.Allocator // of the Arrow buffers the store makes for itself
 	// Indexes of the ledger, kept up to date by note.
 	bySHA      map[string][]int // SHA-256 -> indexes of accepted entries
 	withdrawns map[int]bool     // withdrawn submission numbers
@@ -101,6 +102,11 @@ type Store struct {
 	// keep acceptance from rereading the store.
 	submissionsRead int
 }
+
+// SetAllocator makes the store allocate the Arrow buffers it makes for
+// itself (writing and reading submissions, snapshots, spills) from mem;
+// tests give a checked allocator and assert that nothing is left.
+func (s *Store) SetAllocator(mem memory.Allocator) { s.mem = mem }
 
 // Damage lists the damaged ledger lines a read-only store skipped; a
 // writable store refuses to open instead.
@@ -130,7 +136,7 @@ func Open(fsys fsx.FS, dir string, log *slog.Logger) (*Store, error) {
 	if err := fsys.MkdirAll(filepath.Join(dir, "submissions"), 0o755); err != nil {
 		return nil, fmt.Errorf("create store: %w", err)
 	}
-	s := &Store{fs: fsys, dir: dir, log: log}
+	s := &Store{fs: fsys, dir: dir, log: log, mem: memory.NewGoAllocator()}
 	if err := s.readLedger(); err != nil {
 		return nil, err
 	}
@@ -147,7 +153,7 @@ func Open(fsys fsx.FS, dir string, log *slog.Logger) (*Store, error) {
 // writing it (status, history): nothing is repaired, a torn last line is
 // skipped, and every write fails.
 func OpenReadOnly(dir string, log *slog.Logger) (*Store, error) {
-	s := &Store{fs: fsx.OS{}, dir: dir, log: log, readOnly: true}
+	s := &Store{fs: fsx.OS{}, dir: dir, log: log, readOnly: true, mem: memory.NewGoAllocator()}
 	if err := s.readLedger(); err != nil {
 		return nil, err
 	}
@@ -551,7 +557,7 @@ func (s *Store) writeSubmission(dir string, set records.Set, spill *Spill, names
 	if err := s.fs.MkdirAll(tmp, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", tmp, err)
 	}
-	mem := memory.NewGoAllocator()
+	mem := s.mem
 	for d, n := range set.Rows() {
 		if n == 0 {
 			continue
@@ -659,7 +665,7 @@ func (s *Store) readSubmission(ctx context.Context, e Entry) (records.Set, error
 	s.submissionsRead++
 	var set records.Set
 	dir := s.submissionDir(e.Seq, e.SHA256)
-	mem := memory.NewGoAllocator()
+	mem := s.mem
 	for _, d := range records.Domains() {
 		if e.Rows[string(d)] == 0 {
 			continue

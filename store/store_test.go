@@ -17,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/ilo-pledge/pledgestat/internal/arrowcol/arrowcoltest"
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/records"
 )
@@ -359,7 +360,7 @@ func TestKeyIndexAgreesWithTheRecords(t *testing.T) {
 func compact(t *testing.T, s *Store, names records.NameFunc) error {
 	t.Helper()
 	ctx := context.Background()
-	tables, err := s.Tables(ctx, memory.NewGoAllocator(), names, "test-names")
+	tables, err := s.Tables(ctx, s.mem, names, "test-names")
 	if err != nil {
 		return err
 	}
@@ -374,7 +375,11 @@ func compact(t *testing.T, s *Store, names records.NameFunc) error {
 // compactions and withdrawals at random points.
 func TestTablesMatchTheRecords(t *testing.T) {
 	ctx := context.Background()
-	mem := memory.NewGoAllocator()
+	// Every buffer is checked back in, and poisoned when freed: a record
+	// read from a released batch would not match.
+	checked := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer checked.AssertSize(t, 0)
+	mem := arrowcoltest.Poisoning(checked)
 	viaSnapshot := 0
 	for seed := range 8 {
 		rng := rand.New(rand.NewPCG(uint64(seed), 7))
@@ -383,6 +388,7 @@ func TestTablesMatchTheRecords(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		s.SetAllocator(mem)
 		countries := []string{"FRA", "DEU", "ITA", "ESP", "PHL", "SAU"}
 		pick := func() string { return countries[rng.IntN(len(countries))] }
 		var accepted []int
@@ -428,8 +434,10 @@ func TestTablesMatchTheRecords(t *testing.T) {
 				if s, err = Open(fsx.OS{}, dir, quiet); err != nil {
 					t.Fatal(err)
 				}
+				s.SetAllocator(mem)
 			}
 			fresh, _ := OpenReadOnly(dir, quiet)
+			fresh.SetAllocator(mem)
 			if snap := fresh.openSnapshot(); snap != nil && snap.state.Through < fresh.lastSeq {
 				viaSnapshot++
 			}
@@ -442,6 +450,7 @@ func TestTablesMatchTheRecords(t *testing.T) {
 			saved, _ := os.ReadFile(ptr)
 			os.Remove(ptr)
 			fromSubs, _ := OpenReadOnly(dir, quiet)
+			fromSubs.SetAllocator(mem)
 			set, err := fromSubs.Current(ctx)
 			if saved != nil {
 				os.WriteFile(ptr, saved, 0o644)

@@ -87,8 +87,9 @@ func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
 	// of computing the indicators.
 	t.list = make([]agreementRow, 0, n)
 	partyNames := make([]string, 0, partyValues.Len())
+	str := arrowcol.NewStrings()
 	for i := range n {
-		a := agreementRow{typ: typ.Value(i), negotiating: optValue(status, i) == records.StatusNegotiating, row: i}
+		a := agreementRow{typ: str.Code(typ, i), negotiating: optValue(status, i) == records.StatusNegotiating, row: i}
 		if signed.IsValid(i) {
 			a.signedYear = int(signed.Value(i))
 			t.latest = max(t.latest, a.signedYear)
@@ -102,7 +103,7 @@ func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
 		start, stop := parties.ValueOffsets(i)
 		from := len(partyNames)
 		for k := start; k < stop; k++ {
-			partyNames = append(partyNames, partyValues.Value(int(k)))
+			partyNames = append(partyNames, str.Code(partyValues, int(k)))
 		}
 		if len(partyNames) > from {
 			a.parties = partyNames[from:len(partyNames):len(partyNames)]

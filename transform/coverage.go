@@ -52,13 +52,14 @@ func readCoverage(ctx context.Context, b arrow.RecordBatch) (*coverageTable, err
 	}
 	t.file, t.sheet, t.cell = cols[5], cols[6], cols[4]
 	t.list = make([]coverageRow, 0, b.NumRows())
+	str := arrowcol.NewStrings()
 	for i := 0; i < int(b.NumRows()); i++ {
 		if i&0x3fff == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		r := coverageRow{area: cols[0].Value(i), series: cols[1].Value(i), sex: cols[2].Value(i), population: cols[3].Value(i),
+		r := coverageRow{area: str.Code(cols[0], i), series: str.Code(cols[1], i), sex: str.Code(cols[2], i), population: str.Code(cols[3], i),
 			year: int(year.Value(i)), value: value.Value(i), row: i}
 		t.latest = max(t.latest, r.year)
 		t.list = append(t.list, r)

@@ -49,6 +49,7 @@ func readRatifications(b arrow.RecordBatch) (*ratificationTable, error) {
 		return nil, fmt.Errorf("ratification table: %w", err)
 	}
 	country, inst, dcell, dncell, file, sheet := cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]
+	str := arrowcol.NewStrings()
 	for i := 0; i < int(b.NumRows()); i++ {
 		row := ratificationRow{ratified: rdate.Value(i)}
 		row.refs = append(row.refs, ref(file.Value(i), sheet.Value(i), dcell.Value(i)))
@@ -63,9 +64,9 @@ func readRatifications(b arrow.RecordBatch) (*ratificationTable, error) {
 		m := t.byInstrument[inst.Value(i)]
 		if m == nil {
 			m = map[string]ratificationRow{}
-			t.byInstrument[inst.Value(i)] = m
+			t.byInstrument[str.Code(inst, i)] = m
 		}
-		m[country.Value(i)] = row
+		m[str.Code(country, i)] = row
 	}
 	return t, nil
 }
