@@ -57,22 +57,8 @@ var blmaColumns = func() []column {
 		{"status", []string{"status", "statut", "estado"}},
 		{"sectors", []string{"sectors", "sector", "secteurs", "sectores", "secteur"}},
 	}
-	descriptions := map[string][]string{
-		"ilo_standards":        {"references ILO standards", "ILO standards", "international labour standards"},
-		"social_dialogue":      {"social partners involved", "social partners"},
-		"monitoring":           {"joint committee or monitoring mechanism", "joint committee", "monitoring mechanism"},
-		"fair_recruitment":     {"no recruitment fees or costs charged to workers", "fair recruitment"},
-		"skills":               {"skills recognition or development", "skills recognition"},
-		"social_protection":    {"social security provisions", "social security"},
-		"gender":               {"gender-responsive provisions", "gender responsive"},
-		"domestic_care":        {"provisions for domestic or care workers", "domestic or care workers", "domestic workers"},
-		"climate":              {"just transition, climate or green jobs", "just transition", "climate"},
-		"crisis":               {"crisis, emergency or repatriation", "crisis"},
-		"return_reintegration": {"return and reintegration", "return reintegration"},
-		"un_support":           {"concluded with ILO, IOM or other UN technical support", "UN technical support", "UN support"},
-	}
-	for _, flag := range records.ProvisionFlags() {
-		cols = append(cols, column{flag, append([]string{flag}, descriptions[flag]...)})
+	for _, p := range records.Provisions() {
+		cols = append(cols, column{p.Flag, append([]string{p.Flag, p.Title}, p.Headers...)})
 	}
 	return cols
 }()

@@ -19,6 +19,7 @@ import (
 	"github.com/ilo-pledge/pledgestat/ingest/report"
 	"github.com/ilo-pledge/pledgestat/ingest/workbook"
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
+	"github.com/ilo-pledge/pledgestat/records"
 	"github.com/ilo-pledge/pledgestat/store"
 	"github.com/ilo-pledge/pledgestat/workspace"
 )
@@ -678,9 +679,9 @@ func displayName(path string) string { return workspace.SafeName(filepath.Base(p
 // countsText renders per-domain counts for logs: "ratification=6 blma=2".
 func countsText(m map[string]int) string {
 	var parts []string
-	for _, d := range []string{"ratification", "social_protection", "blma"} {
-		if m[d] > 0 {
-			parts = append(parts, fmt.Sprintf("%s=%d", d, m[d]))
+	for _, d := range records.Domains() {
+		if n := m[string(d)]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", d, n))
 		}
 	}
 	if len(parts) == 0 {

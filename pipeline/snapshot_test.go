@@ -35,8 +35,9 @@ func TestDomainTablesAreTheRecordsWhateverTheRead(t *testing.T) {
 			t.Fatal(err)
 		}
 		mem := memory.NewGoAllocator()
-		for _, d := range records.Domains() {
-			want := set.Batch(mem, d, areaName(p.Ref))
+		for _, desc := range records.Descriptors() {
+			d := desc.Domain
+			want := desc.Batch(mem, set, areaName(p.Ref))
 			var got []arrow.RecordBatch
 			err := parquetio.ReadFile(ctx, filepath.Join(ws.Latest(), string(d)+".parquet"), mem, func(b arrow.RecordBatch) error {
 				b.Retain()

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,8 +139,9 @@ func TestKeysOfTables(t *testing.T) {
 			set.Agreements[i].Provisions[j] = FlagUnknown
 		}
 	}
-	for _, d := range Domains() {
-		b := set.Batch(mem, d, name)
+	for _, desc := range Descriptors() {
+		d := desc.Domain
+		b := desc.Batch(mem, set, name)
 		keys, err := KeysOf(d, b)
 		b.Release()
 		if err != nil {
@@ -164,10 +166,10 @@ func TestKeysOfTables(t *testing.T) {
 			t.Errorf("%s: KeysOf %q, want %q", d, keys, want)
 		}
 	}
-	b := set.Batch(mem, DomainRatification, name)
+	b := Descriptors()[0].Batch(mem, set, name)
 	defer b.Release()
-	if _, err := KeysOf("other", b); err == nil {
-		t.Error("an unknown domain gives keys")
+	if _, err := KeysOf("other", b); err == nil || !strings.Contains(err.Error(), `unknown domain "other"`) {
+		t.Errorf("an unknown domain gives keys, or an error not naming it: %v", err)
 	}
 }
 

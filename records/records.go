@@ -28,7 +28,13 @@ const (
 )
 
 // Domains returns the input domains in their canonical order.
-func Domains() []Domain { return []Domain{DomainRatification, DomainSocialProtection, DomainBLMA} }
+func Domains() []Domain {
+	var out []Domain
+	for _, d := range Descriptors() {
+		out = append(out, d.Domain)
+	}
+	return out
+}
 
 // Provenance says where a record came from, down to the cell.
 type Provenance struct {
@@ -121,14 +127,19 @@ type Ratification struct {
 // Key is the record key (country, instrument).
 func (r Ratification) Key() string { return r.Country + "|" + r.Instrument }
 
-// RatifiedAt reports whether the ratification counts at the end of year y:
-// registered on or before 31 December y and not denounced by then.
+// RatifiedAt reports whether the ratification counts at the end of year y
+// (RatifiedAtEndOf).
 func (r Ratification) RatifiedAt(y int) bool {
+	return RatifiedAtEndOf(r.RatificationDate, r.Denunciation, y)
+}
+
+// RatifiedAtEndOf is the rule of indicators.md, the one place it is
+// written: a ratification counts at the end of year y when it was
+// registered on or before 31 December y and not denounced by then (a
+// denunciation taking effect on 31 December y ends it for y).
+func RatifiedAtEndOf(ratified Date, denounced OptionalDate, y int) bool {
 	end := DateOf(y, time.December, 31)
-	if r.RatificationDate > end {
-		return false
-	}
-	return !(r.Denunciation.Valid && r.Denunciation.Date <= end)
+	return ratified <= end && !(denounced.Valid && denounced.Date <= end)
 }
 
 // CoverageObservation is one social-protection coverage value.
@@ -157,11 +168,49 @@ func (o CoverageObservation) Key() string {
 // order.
 func ProvisionFlags() []string { return append([]string(nil), provisionFlags...) }
 
-var provisionFlags = []string{
-	"ilo_standards", "social_dialogue", "monitoring", "fair_recruitment", "skills",
-	"social_protection", "gender", "domestic_care", "climate", "crisis",
-	"return_reintegration", "un_support",
+// Provision is one BLMA provision column (inputs.md): its name, the
+// header the input template writes, and the other headers ingest reads
+// for it (English first; the name itself is always read).
+type Provision struct {
+	Flag    string
+	Title   string
+	Headers []string
 }
+
+// provisions is the one list of the provision columns, in their canonical
+// order: ingest's headers, the template's columns, the catalog's flag
+// indicators and the agreements table all come from it.
+var provisions = []Provision{
+	{"ilo_standards", "ILO standards", []string{"references ILO standards", "international labour standards"}},
+	{"social_dialogue", "Social dialogue", []string{"social partners involved", "social partners"}},
+	{"monitoring", "Monitoring", []string{"joint committee or monitoring mechanism", "joint committee", "monitoring mechanism"}},
+	{"fair_recruitment", "Fair recruitment", []string{"no recruitment fees or costs charged to workers"}},
+	{"skills", "Skills", []string{"skills recognition or development", "skills recognition"}},
+	{"social_protection", "Social protection", []string{"social security provisions", "social security"}},
+	{"gender", "Gender", []string{"gender-responsive provisions", "gender responsive"}},
+	{"domestic_care", "Domestic care", []string{"provisions for domestic or care workers", "domestic or care workers", "domestic workers"}},
+	{"climate", "Climate", []string{"just transition, climate or green jobs", "just transition"}},
+	{"crisis", "Crisis", []string{"crisis, emergency or repatriation"}},
+	{"return_reintegration", "Return reintegration", []string{"return and reintegration"}},
+	{"un_support", "UN support", []string{"concluded with ILO, IOM or other UN technical support", "UN technical support"}},
+}
+
+// Provisions returns the provision columns in their canonical order.
+func Provisions() []Provision {
+	out := make([]Provision, len(provisions))
+	for i, p := range provisions {
+		out[i] = Provision{Flag: p.Flag, Title: p.Title, Headers: append([]string(nil), p.Headers...)}
+	}
+	return out
+}
+
+var provisionFlags = func() []string {
+	out := make([]string, len(provisions))
+	for i, p := range provisions {
+		out[i] = p.Flag
+	}
+	return out
+}()
 
 // Flag values of provision columns.
 const (
@@ -242,12 +291,18 @@ type Set struct {
 
 // Rows returns the number of records per domain.
 func (s Set) Rows() map[Domain]int {
-	return map[Domain]int{
-		DomainRatification:     len(s.Ratifications),
-		DomainSocialProtection: len(s.Coverage),
-		DomainBLMA:             len(s.Agreements),
+	out := map[Domain]int{}
+	for _, d := range Descriptors() {
+		out[d.Domain] = d.count(s)
 	}
+	return out
 }
 
 // Len returns the number of records of all domains.
-func (s Set) Len() int { return len(s.Ratifications) + len(s.Coverage) + len(s.Agreements) }
+func (s Set) Len() int {
+	n := 0
+	for _, d := range Descriptors() {
+		n += d.count(s)
+	}
+	return n
+}

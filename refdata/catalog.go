@@ -3,8 +3,11 @@ package refdata
 import (
 	"bytes"
 	"fmt"
+	"slices"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/ilo-pledge/pledgestat/records"
 )
 
 // Method names how an indicator is computed (see data/catalog.toml).
@@ -59,13 +62,6 @@ type Catalog struct {
 	Indicators   []Indicator `toml:"indicator" json:"indicators"`
 }
 
-// Provision flags an agreement can carry (inputs.md, BLMA domain).
-var provisionFlags = map[string]bool{
-	"ilo_standards": true, "social_dialogue": true, "monitoring": true, "fair_recruitment": true,
-	"skills": true, "social_protection": true, "gender": true, "domestic_care": true,
-	"climate": true, "crisis": true, "return_reintegration": true, "un_support": true,
-}
-
 func loadCatalog(instruments *Instruments) (*Catalog, error) {
 	raw, err := dataFS.ReadFile("data/catalog.toml")
 	if err != nil {
@@ -114,7 +110,7 @@ func (ind Indicator) check(instruments *Instruments) error {
 			}
 		}
 	case AgreementShare:
-		if !provisionFlags[ind.Flag] {
+		if !slices.Contains(records.ProvisionFlags(), ind.Flag) {
 			return fmt.Errorf("unknown provision flag %q", ind.Flag)
 		}
 	case AgreementActive, AgreementSigned:

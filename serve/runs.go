@@ -288,11 +288,15 @@ func (ru *run) read(ctx context.Context) (err error) {
 	}
 	var set records.Set
 	for _, d := range []records.Domain{records.DomainRatification, records.DomainBLMA} {
+		desc, err := records.Describe(d)
+		if err != nil {
+			return err
+		}
 		name := string(d) + ".parquet"
 		if _, ok := ru.output(name); !ok {
 			continue
 		}
-		err := parquetio.ReadFile(ctx, filepath.Join(ru.Dir, name), mem, func(b arrow.RecordBatch) error { return set.AppendBatch(d, b) })
+		err = parquetio.ReadFile(ctx, filepath.Join(ru.Dir, name), mem, func(b arrow.RecordBatch) error { return desc.Append(&set, b) })
 		if err != nil {
 			return fmt.Errorf("run %s: %w", ru.ID, err)
 		}

@@ -172,12 +172,12 @@ func (snap *snapshot) indexed() bool {
 func (s *Store) readSnapshot(ctx context.Context, snap *snapshot) (records.Set, error) {
 	var set records.Set
 	mem := s.mem
-	for _, d := range records.Domains() {
-		if snap.state.Rows[string(d)] == 0 {
+	for _, desc := range records.Descriptors() {
+		if snap.state.Rows[string(desc.Domain)] == 0 {
 			continue
 		}
-		path := filepath.Join(snap.dir, string(d)+".parquet")
-		if err := parquetio.ReadFile(ctx, path, mem, func(b arrow.RecordBatch) error { return set.AppendBatch(d, b) }); err != nil {
+		path := filepath.Join(snap.dir, string(desc.Domain)+".parquet")
+		if err := parquetio.ReadFile(ctx, path, mem, func(b arrow.RecordBatch) error { return desc.Append(&set, b) }); err != nil {
 			return set, fmt.Errorf("snapshot %s: %w", snap.dir, err)
 		}
 	}

@@ -558,18 +558,19 @@ func (s *Store) writeSubmission(dir string, set records.Set, spill *Spill, names
 		return fmt.Errorf("create %s: %w", tmp, err)
 	}
 	mem := s.mem
-	for d, n := range set.Rows() {
+	for _, desc := range records.Descriptors() {
+		n := desc.Count(set)
 		if n == 0 {
 			continue
 		}
-		path := filepath.Join(tmp, string(d)+".parquet")
+		path := filepath.Join(tmp, string(desc.Domain)+".parquet")
 		err := fsx.WriteFile(s.fs, path, 0o644, func(w io.Writer) error {
 			return parquetio.WriteChunked(w, n, storeChunkRows, func(from, to int) arrow.RecordBatch {
-				return set.Slice(d, from, to).Batch(mem, d, names)
+				return desc.Batch(mem, desc.Slice(set, from, to), names)
 			})
 		})
 		if err != nil {
-			return fmt.Errorf("store %s: %w", d, err)
+			return fmt.Errorf("store %s: %w", desc.Domain, err)
 		}
 	}
 	if spill != nil {
@@ -666,12 +667,12 @@ func (s *Store) readSubmission(ctx context.Context, e Entry) (records.Set, error
 	var set records.Set
 	dir := s.submissionDir(e.Seq, e.SHA256)
 	mem := s.mem
-	for _, d := range records.Domains() {
-		if e.Rows[string(d)] == 0 {
+	for _, desc := range records.Descriptors() {
+		if e.Rows[string(desc.Domain)] == 0 {
 			continue
 		}
-		path := filepath.Join(dir, string(d)+".parquet")
-		err := parquetio.ReadFile(ctx, path, mem, func(b arrow.RecordBatch) error { return set.AppendBatch(d, b) })
+		path := filepath.Join(dir, string(desc.Domain)+".parquet")
+		err := parquetio.ReadFile(ctx, path, mem, func(b arrow.RecordBatch) error { return desc.Append(&set, b) })
 		if err != nil {
 			return set, fmt.Errorf("submission %d (%s): %w", e.Seq, e.File, err)
 		}
@@ -733,12 +734,13 @@ func (c *current) apply(seq int, set records.Set) {
 // every few thousand records.
 func (c *current) applyChecked(ctx context.Context, seq int, set records.Set) error {
 	const step = 16 << 10
-	for d, n := range set.Rows() {
+	for _, desc := range records.Descriptors() {
+		n := desc.Count(set)
 		for from := 0; from < n; from += step {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			c.apply(seq, set.Slice(d, from, min(n, from+step)))
+			c.apply(seq, desc.Slice(set, from, min(n, from+step)))
 		}
 	}
 	return nil

@@ -458,8 +458,9 @@ func TestTablesMatchTheRecords(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, d := range records.Domains() {
-				want := set.Batch(mem, d, names)
+			for _, desc := range records.Descriptors() {
+				d := desc.Domain
+				want := desc.Batch(mem, set, names)
 				if !array.RecordEqual(got.Table(d), want) {
 					t.Fatalf("seed %d step %d, %s: tables %v\nrecords %v", seed, step, d, got.Table(d), want)
 				}
@@ -688,7 +689,8 @@ func TestCompactionKilledAtEveryStep(t *testing.T) {
 		if err != nil {
 			t.Fatalf("step %d: %v", step, err)
 		}
-		w := expect.Batch(mem, records.DomainRatification, names)
+		desc, _ := records.Describe(records.DomainRatification)
+		w := desc.Batch(mem, expect, names)
 		if !array.RecordEqual(got.Table(records.DomainRatification), w) {
 			t.Errorf("step %d: after the kill the store gives %v, want %v", step, got.Table(records.DomainRatification), w)
 		}

@@ -83,8 +83,8 @@ func (s *Store) Tables(ctx context.Context, mem memory.Allocator, names records.
 	}
 	set := cur.set()
 	tables := newTables()
-	for _, d := range records.Domains() {
-		tables.set(d, set.Batch(mem, d, names), "")
+	for _, desc := range records.Descriptors() {
+		tables.set(desc.Domain, desc.Batch(mem, set, names), "")
 	}
 	return tables, nil
 }
@@ -134,11 +134,12 @@ func (s *Store) snapshotTables(ctx context.Context, mem memory.Allocator, snap *
 		records.DomainRatification: delta.rat.order, records.DomainSocialProtection: delta.cov.order, records.DomainBLMA: delta.agr.order,
 	}
 	dset := delta.set()
-	for _, d := range records.Domains() {
+	for _, desc := range records.Descriptors() {
+		d := desc.Domain
 		if len(orders[d]) == 0 {
 			continue
 		}
-		added := dset.Batch(mem, d, names)
+		added := desc.Batch(mem, dset, names)
 		merged, err := s.applyDelta(ctx, snap, d, tables.Table(d), added, orders[d], mem)
 		added.Release()
 		if err != nil {

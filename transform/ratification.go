@@ -2,7 +2,6 @@ package transform
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -27,11 +26,9 @@ type ratificationRow struct {
 	refs         []string // FILE!SHEET!CELL of the date cells
 }
 
-// ratifiedAt: registered on or before 31 December y and not denounced by
-// then (indicators.md).
+// ratifiedAt applies records.RatifiedAtEndOf to the row.
 func (r ratificationRow) ratifiedAt(y int) bool {
-	end := arrow.Date32(records.DateOf(y, time.December, 31))
-	return r.ratified <= end && !(r.hasDenounced && r.denounced <= end)
+	return records.RatifiedAtEndOf(records.Date(r.ratified), records.OptionalDate{Date: records.Date(r.denounced), Valid: r.hasDenounced}, y)
 }
 
 func readRatifications(b arrow.RecordBatch) (*ratificationTable, error) {

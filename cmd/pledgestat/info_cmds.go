@@ -10,6 +10,7 @@ import (
 
 	"github.com/ilo-pledge/pledgestat/internal/termsafe"
 	"github.com/ilo-pledge/pledgestat/pipeline"
+	"github.com/ilo-pledge/pledgestat/records"
 	"github.com/ilo-pledge/pledgestat/refdata"
 )
 
@@ -99,8 +100,11 @@ func (a *app) printStatus(rep *pipeline.Status) {
 		latest = "(nothing published yet)"
 	}
 	fmt.Fprintf(w, "latest     %s\n", t(latest))
-	fmt.Fprintf(w, "store      %d submissions: %d ratification, %d social_protection, %d blma records\n", rep.Submissions,
-		rep.StoreTotals["ratification"], rep.StoreTotals["social_protection"], rep.StoreTotals["blma"])
+	var totals []string
+	for _, d := range records.Domains() {
+		totals = append(totals, fmt.Sprintf("%d %s", rep.StoreTotals[string(d)], d))
+	}
+	fmt.Fprintf(w, "store      %d submissions: %s records\n", rep.Submissions, strings.Join(totals, ", "))
 	if len(rep.Problems) > 0 {
 		fmt.Fprintf(w, "\nPROBLEMS: %d\n", len(rep.Problems))
 		for _, p := range rep.Problems {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ilo-pledge/pledgestat/internal/termsafe"
 	"github.com/ilo-pledge/pledgestat/pipeline"
+	"github.com/ilo-pledge/pledgestat/records"
 )
 
 func (a *app) runCommand(cmd pipeline.Command, short string) *cobra.Command {
@@ -119,8 +120,8 @@ func sumRows(m map[string]int) int {
 
 func rowsText(rows map[string]int) string {
 	s := ""
-	for _, d := range []string{"ratification", "social_protection", "blma"} {
-		if n := rows[d]; n > 0 {
+	for _, d := range records.Domains() {
+		if n := rows[string(d)]; n > 0 {
 			if s != "" {
 				s += ", "
 			}

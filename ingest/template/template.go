@@ -8,6 +8,7 @@ package template
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -91,31 +92,30 @@ var domains = map[records.Domain]struct {
 
 func flagColumns() []column {
 	var out []column
-	for _, f := range records.ProvisionFlags() {
-		name := strings.ReplaceAll(f, "_", " ")
-		name = strings.ToUpper(name[:1]) + name[1:]
-		if f == "ilo_standards" {
-			name = "ILO standards"
-		}
-		if f == "un_support" {
-			name = "UN support"
-		}
-		out = append(out, column{header: name, kind: choice, choices: []string{"yes", "no", "partial", "unknown"}, width: 12})
+	for _, p := range records.Provisions() {
+		out = append(out, column{header: p.Title, kind: choice, choices: []string{records.FlagYes, records.FlagNo, records.FlagPartial, records.FlagUnknown}, width: 12})
 	}
 	return out
 }
 
-// Names returns the template names `pledgestat template` accepts.
-func Names() []string { return []string{"blma", "ratification", "social-protection"} }
+// Names returns the template names `pledgestat template` accepts, sorted.
+func Names() []string {
+	var out []string
+	for _, d := range records.Descriptors() {
+		out = append(out, d.TemplateName)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // DomainOf returns the domain of a template name.
 func DomainOf(name string) (records.Domain, bool) {
-	d, ok := map[string]records.Domain{
-		"ratification":      records.DomainRatification,
-		"social-protection": records.DomainSocialProtection,
-		"blma":              records.DomainBLMA,
-	}[name]
-	return d, ok
+	for _, d := range records.Descriptors() {
+		if d.TemplateName == name {
+			return d.Domain, true
+		}
+	}
+	return "", false
 }
 
 // Write writes the template of a domain.

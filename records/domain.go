@@ -1,0 +1,116 @@
+package records
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Descriptor is one input domain, described once: its names, its table's
+// schema, its record key and how its records sit in a Set. The store,
+// the build, status and the CLI derive what they do per domain from the
+// descriptors, so a domain they do not know is an error where it is
+// named, never a fall-through into another domain's code.
+//
+// Adding a domain (see the package documentation's checklist in doc.go)
+// starts here.
+type Descriptor struct {
+	Domain Domain
+	// Noun names the domain's records in messages ("ratifications").
+	Noun string
+	// TemplateName is the name `pledgestat template` takes for the
+	// domain's blank workbook.
+	TemplateName string
+	// Schema is the Arrow schema of the domain's table (outputs.md).
+	Schema *arrow.Schema
+	// Keys returns the record key of every row of a table of the domain,
+	// in row order: a later record with the same key supersedes an
+	// earlier one.
+	Keys func(b arrow.RecordBatch) ([]string, error)
+
+	// How the domain's records sit in a Set.
+	count       func(s Set) int
+	batch       func(mem memory.Allocator, s Set, name NameFunc) arrow.RecordBatch
+	slice       func(s Set, from, to int) Set
+	appendBatch func(s *Set, b arrow.RecordBatch) error
+}
+
+// Descriptors returns the input domains' descriptors in their canonical
+// order (the order of the published tables and of every listing).
+func Descriptors() []Descriptor {
+	return []Descriptor{
+		{
+			Domain: DomainRatification, Noun: "ratifications", TemplateName: "ratification",
+			Schema: RatificationSchema, Keys: ratificationKeys,
+			count: func(s Set) int { return len(s.Ratifications) },
+			batch: func(mem memory.Allocator, s Set, name NameFunc) arrow.RecordBatch {
+				return NewRatificationBatch(mem, s.Ratifications, name)
+			},
+			slice: func(s Set, from, to int) Set { return Set{Ratifications: s.Ratifications[from:to]} },
+			appendBatch: func(s *Set, b arrow.RecordBatch) error {
+				rs, err := RatificationsOf(b)
+				s.Ratifications = append(s.Ratifications, rs...)
+				return err
+			},
+		},
+		{
+			Domain: DomainSocialProtection, Noun: "social-protection observations", TemplateName: "social-protection",
+			Schema: SocialProtectionSchema, Keys: coverageKeys,
+			count: func(s Set) int { return len(s.Coverage) },
+			batch: func(mem memory.Allocator, s Set, name NameFunc) arrow.RecordBatch {
+				return NewCoverageBatch(mem, s.Coverage, name)
+			},
+			slice: func(s Set, from, to int) Set { return Set{Coverage: s.Coverage[from:to]} },
+			appendBatch: func(s *Set, b arrow.RecordBatch) error {
+				os, err := CoverageOf(b)
+				s.Coverage = append(s.Coverage, os...)
+				return err
+			},
+		},
+		{
+			Domain: DomainBLMA, Noun: "agreements", TemplateName: "blma",
+			Schema: BLMASchema, Keys: agreementKeys,
+			count: func(s Set) int { return len(s.Agreements) },
+			batch: func(mem memory.Allocator, s Set, name NameFunc) arrow.RecordBatch {
+				return NewAgreementBatch(mem, s.Agreements, name)
+			},
+			slice: func(s Set, from, to int) Set { return Set{Agreements: s.Agreements[from:to]} },
+			appendBatch: func(s *Set, b arrow.RecordBatch) error {
+				as, err := AgreementsOf(b)
+				s.Agreements = append(s.Agreements, as...)
+				return err
+			},
+		},
+	}
+}
+
+// Describe returns the descriptor of a domain; a domain pledgestat does
+// not know is an error naming the ones it does.
+func Describe(d Domain) (Descriptor, error) {
+	var known []string
+	for _, desc := range Descriptors() {
+		if desc.Domain == d {
+			return desc, nil
+		}
+		known = append(known, string(desc.Domain))
+	}
+	return Descriptor{}, fmt.Errorf("unknown domain %q (the domains are %s)", d, strings.Join(known, ", "))
+}
+
+// Count returns how many records of the domain s holds.
+func (d Descriptor) Count(s Set) int { return d.count(s) }
+
+// Batch builds the domain's table from the records of s. The caller
+// releases the batch.
+func (d Descriptor) Batch(mem memory.Allocator, s Set, name NameFunc) arrow.RecordBatch {
+	return d.batch(mem, s, name)
+}
+
+// Slice returns the set holding only the domain's records of s from
+// index from to to (exclusive).
+func (d Descriptor) Slice(s Set, from, to int) Set { return d.slice(s, from, to) }
+
+// Append reads a table of the domain into s.
+func (d Descriptor) Append(s *Set, b arrow.RecordBatch) error { return d.appendBatch(s, b) }
