@@ -15,6 +15,7 @@ import (
 	"github.com/ilo-pledge/pledgestat/ingest/report"
 	"github.com/ilo-pledge/pledgestat/ingest/workbook"
 	"github.com/ilo-pledge/pledgestat/internal/xlsxtest"
+	"github.com/ilo-pledge/pledgestat/records"
 	"github.com/ilo-pledge/pledgestat/refdata"
 )
 
@@ -498,5 +499,23 @@ func TestUnknownColumnNamesTheClosestHeader(t *testing.T) {
 	}
 	if len(want) != 0 {
 		t.Errorf("no unknown-column warning for %v: %v", want, entries(sub))
+	}
+}
+
+// Every domain has a reader, and every reader a domain: a descriptor
+// added without its columns, or columns for a domain that is not
+// described, fail here rather than as a file nobody can submit.
+func TestEveryDomainHasAReader(t *testing.T) {
+	read := map[records.Domain]bool{}
+	for _, s := range specs {
+		if _, err := records.Describe(s.domain); err != nil {
+			t.Errorf("columns for %v", err)
+		}
+		read[s.domain] = true
+	}
+	for _, d := range records.Descriptors() {
+		if !read[d.Domain] {
+			t.Errorf("no columns read the %s domain", d.Domain)
+		}
 	}
 }

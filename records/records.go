@@ -1,11 +1,3 @@
-// Package records defines the normalised records of the three input domains
-// (ratification, social protection, bilateral labour migration agreements),
-// their record keys, and their Arrow tables.
-//
-// These types are the contract between ingest (which produces them from
-// spreadsheets), store (which keeps them between runs) and transform (which
-// reads their Arrow tables). The package knows nothing about files or
-// indicators.
 package records
 
 import (

@@ -7,6 +7,23 @@
 // denominators, "the store is complete per instrument", active agreements,
 // unknown flags left out of shares) read more clearly as loops than as
 // kernels. transform knows indicators, nothing about files or Excel.
+//
+// # Adding an indicator
+//
+//  1. Describe it in refdata/data/catalog.toml (id, pledge, name, unit,
+//     type, method and the method's parameters, definition); the catalog
+//     test checks the entry, and `pledgestat catalog` lists it.
+//  2. If no method computes it yet, add the method's name to refdata's
+//     Method constants and its computation here: a case in Compute's
+//     switch (a method without one is an error, never skipped) emitting
+//     one Observation per area, year and breakdown, with numerator and
+//     denominator for counts and shares, and the source cells.
+//  3. Compute a few rows by hand in transform_test.go (the hand-computed
+//     rows are the real check; cmd/pledgestat's golden file is generated
+//     and only guards against change), and add a mutation of its rule to
+//     scripts/mutations.txt.
+//  4. Document it in the spec's indicators.md and regenerate the golden
+//     file (go test ./cmd/pledgestat -run Golden -update).
 package transform
 
 import (
@@ -22,9 +39,8 @@ import (
 
 // Inputs are the domain tables of records.Schema; a nil table is empty.
 // Compute reads their columns in place: they must not be released before
-// it returns. Short codes of its result (a row's sex) may share their
-// memory, which is why the tables come from Go's allocator, whose memory
-// lives as long as anything points into it.
+// it returns. What its result keeps (codes, references) is copied out of
+// them, so the tables may be released, from any allocator, once it has.
 type Inputs struct {
 	Ratification     arrow.RecordBatch
 	SocialProtection arrow.RecordBatch

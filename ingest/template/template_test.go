@@ -62,6 +62,15 @@ func TestTemplatesRoundTripWithoutWarnings(t *testing.T) {
 			{"A2", "East Africa framework", "REGIONAL_FRAMEWORK", nil, nil, "Kenya; Uganda", 2019, nil, nil, "signed"},
 		}, func(s *ingest.Submission) int { return len(s.Agreements) }},
 	}
+	for _, d := range records.Descriptors() {
+		found := false
+		for _, tt := range tests {
+			found = found || tt.domain == d.Domain
+		}
+		if !found {
+			t.Errorf("domain %s has no template round trip here: add its rows", d.Domain)
+		}
+	}
 	for _, name := range template.Names() {
 		domain, _ := template.DomainOf(name)
 		for _, tt := range tests {
