@@ -23,7 +23,7 @@
 //     and only guards against change), and add a mutation of its rule to
 //     scripts/mutations.txt.
 //  4. Document it in the spec's indicators.md and regenerate the golden
-//     file (go test ./cmd/pledgestat -run Golden -update).
+//     file (go test ./cmd/pledgestat -run TestEndToEnd -update).
 package transform
 
 import (
