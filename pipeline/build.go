@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ilo-pledge/pledgestat/export"
+	"github.com/ilo-pledge/pledgestat/gates"
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/internal/parquetio"
 	"github.com/ilo-pledge/pledgestat/internal/version"
@@ -43,7 +45,7 @@ const outputWorkers = 2
 
 // build computes every indicator from the store (never from archived
 // files) and publishes a new run.
-func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store, res *Result) error {
+func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store, opts Options, res *Result) error {
 	p.progress(0, 3, "computing indicators")
 	log.Debug("building")
 	mem := p.mem()
@@ -98,6 +100,10 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	if err := waitDomains(); err != nil {
 		return err
 	}
+	denunciations, err := gates.ReadDenunciations(tables.Table(records.DomainRatification))
+	if err != nil {
+		return err
+	}
 	// The next builds read the current state from one snapshot instead of
 	// every submission; a failure here costs them speed, nothing else.
 	// It is written now, and the tables let go, so that the store's
@@ -125,13 +131,18 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 		previous = nil
 	}
 	changes, err := export.Diff(previous, indicators)
+	if err != nil {
+		return fmt.Errorf("changes: %w", err)
+	}
+	report, err := p.checkGates(st, previous, indicators, denunciations, opts.NoGates)
 	for _, b := range previous {
 		b.Release()
 	}
 	previous = nil
 	if err != nil {
-		return fmt.Errorf("changes: %w", err)
+		return fmt.Errorf("publish gates: %w", err)
 	}
+	res.Gates, res.Held = &report, report.Held
 	res.Changes = export.Summary(changes)
 	log.Debug("indicators computed", "took", time.Since(phase).Round(time.Millisecond).String())
 	phase = time.Now()
@@ -151,6 +162,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 		{Name: IndicatorsParquet, Rows: res.Indicators, Write: func(w io.Writer) error { return export.WriteParquet(w, indicators) }},
 		{Name: IndicatorsCSV, Rows: res.Indicators, Write: func(w io.Writer) error { return export.WriteCSV(w, indicators) }},
 		{Name: ChangesCSV, Rows: len(changes), Write: func(w io.Writer) error { return export.WriteChanges(w, changes) }},
+		{Name: gates.FileName, Write: report.Write},
 	}
 	if err := stage.WriteAll(ctx, writes, outputWorkers); err != nil {
 		return err
@@ -172,7 +184,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	for _, d := range records.Domains() {
 		order = append(order, string(d)+".parquet")
 	}
-	for _, name := range append(order, ChangesCSV) {
+	for _, name := range append(order, ChangesCSV, gates.FileName) {
 		f := written[name]
 		manifest.Outputs = append(manifest.Outputs, export.ManifestFile{Name: f.Name, SHA256: f.SHA256, Bytes: f.Bytes, Rows: f.Rows})
 	}
@@ -182,7 +194,11 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	log.Debug("outputs written", "took", time.Since(phase).Round(time.Millisecond).String())
 	phase = time.Now()
 	p.progress(2, 3, "publishing")
-	if err := stage.Commit(); err != nil {
+	commit := stage.Commit
+	if report.Held {
+		commit = stage.CommitHeld
+	}
+	if err := commit(); err != nil {
 		return err
 	}
 	committed = true
@@ -192,7 +208,16 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	if lastYear >= firstYear {
 		years = fmt.Sprintf("%d-%d", firstYear, lastYear)
 	}
-	log.Info("published", "run_dir", res.RunDir, "indicators", res.Indicators, "years", years, "changes", res.Changes)
+	if report.Held {
+		var broken []string
+		for _, c := range report.Broken() {
+			broken = append(broken, c.Rule)
+		}
+		log.Warn("held by a publish gate: the run is complete under out/runs but out/latest still points to the previous run; see pledgestat gates, then pledgestat release",
+			"run_dir", res.RunDir, "broken", strings.Join(broken, ", "), "changes", res.Changes)
+	} else {
+		log.Info("published", "run_dir", res.RunDir, "indicators", res.Indicators, "years", years, "changes", res.Changes)
+	}
 	log.Debug("published", "took", time.Since(phase).Round(time.Millisecond).String())
 	if err := p.prune(log); err != nil {
 		log.Warn("retention: old runs could not be pruned", "err", err)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/ilo-pledge/pledgestat/gates"
 	"github.com/ilo-pledge/pledgestat/ingest"
 	"github.com/ilo-pledge/pledgestat/ingest/workbook"
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
@@ -75,6 +76,9 @@ func New(ws *workspace.Workspace, ref *refdata.Reference, log *slog.Logger) *Pip
 type Options struct {
 	Wait    bool   // wait for another run to finish instead of failing
 	Trigger string // who asked: cli, schedule NAME, ...
+	// NoGates publishes the build whatever the publish gates say
+	// (build --no-gates): an operator who has checked it.
+	NoGates bool
 }
 
 // Outcomes of an inbox file.
@@ -122,8 +126,13 @@ type Result struct {
 	RunDir     string                 `json:"run_dir,omitempty"`
 	Indicators int                    `json:"indicators"`
 	Changes    string                 `json:"changes,omitempty"`
-	// UpToDate names the latest run when a run had nothing new to build.
+	// UpToDate names the latest run when a run had nothing new to build
+	// (or the held run built from the same inputs, still waiting).
 	UpToDate string `json:"up_to_date,omitempty"`
+	// Held: the build broke a publish gate; it is under out/runs/ but
+	// out/latest was not switched to it (exit 4). Gates is its report.
+	Held  bool          `json:"held"`
+	Gates *gates.Report `json:"gates,omitempty"`
 	// BuildDuration is how long computing and publishing took.
 	BuildDuration time.Duration `json:"-"`
 }
@@ -163,7 +172,7 @@ func (p *Pipeline) Execute(ctx context.Context, cmd Command, opts Options) (*Res
 	res := &Result{RunID: runID, Command: cmd, StartedAt: started}
 	log := p.Log.With("run", runID)
 	log.Info("run started", "command", cmd, "workspace", p.WS.Root)
-	runErr := p.execute(ctx, log, cmd, res)
+	runErr := p.execute(ctx, log, cmd, opts, res)
 	res.FinishedAt = p.Now().UTC()
 	rec := workspace.RunRecord{
 		RunID: runID, Command: string(cmd), StartedAt: started, FinishedAt: res.FinishedAt,
@@ -174,6 +183,8 @@ func (p *Pipeline) Execute(ctx context.Context, cmd Command, opts Options) (*Res
 	switch {
 	case runErr != nil:
 		rec.Outcome, rec.Error = "failed", runErr.Error()
+	case res.Held:
+		rec.Outcome, rec.Held = "held", true
 	case rec.Rejected > 0:
 		rec.Outcome = "rejected"
 	}
@@ -193,7 +204,7 @@ func (p *Pipeline) Execute(ctx context.Context, cmd Command, opts Options) (*Res
 	return res, nil
 }
 
-func (p *Pipeline) execute(ctx context.Context, log *slog.Logger, cmd Command, res *Result) error {
+func (p *Pipeline) execute(ctx context.Context, log *slog.Logger, cmd Command, opts Options, res *Result) error {
 	if removed, err := publish.CleanStaging(p.WS.FS, p.WS.Out()); err != nil {
 		return err
 	} else if len(removed) > 0 {
@@ -227,10 +238,17 @@ func (p *Pipeline) execute(ctx context.Context, log *slog.Logger, cmd Command, r
 			log.Info("nothing new: the latest run was built from the same inputs; nothing published", "latest", latest)
 			return nil
 		}
+		if held, report, same := p.heldUpToDate(st); same {
+			// Building again would hold the same run again, one more
+			// folder a night: the run waiting for release stands.
+			res.UpToDate, res.Held, res.Gates = held, true, report
+			log.Warn("nothing new: the newest run, built from the same inputs, is held by a publish gate and waits for release", "held", held)
+			return nil
+		}
 	}
 	if cmd == CommandRun || cmd == CommandBuild {
 		start := p.Now()
-		err := p.build(ctx, log, st, res)
+		err := p.build(ctx, log, st, opts, res)
 		res.BuildDuration = p.Now().Sub(start)
 		if err != nil {
 			return err

@@ -32,6 +32,9 @@ type Status struct {
 	// everything else regardless.
 	Problems  []string        `json:"problems"`
 	Scheduler SchedulerStatus `json:"scheduler"`
+	// Held lists the runs held by a publish gate, newer than out/latest,
+	// with the rules they broke: each waits for `pledgestat release`.
+	Held []HeldRun `json:"held"`
 }
 
 // SchedulerStatus tells whether a `schedule` process serves the workspace
@@ -84,7 +87,7 @@ const recentRuns = 10
 // read becomes a problem in the status instead of hiding the rest.
 func ReadStatus(ctx context.Context, ws *workspace.Workspace, log *slog.Logger, now time.Time) *Status {
 	st := &Status{Workspace: ws.Root, Runs: []workspace.RunRecord{}, Waiting: []WaitingFile{}, Ignored: []workspace.InboxEntry{},
-		Rejected: []RejectedFile{}, StoreTotals: map[string]int{}, Problems: []string{}}
+		Rejected: []RejectedFile{}, StoreTotals: map[string]int{}, Problems: []string{}, Held: []HeldRun{}}
 	problem := func(err error) { st.Problems = append(st.Problems, err.Error()) }
 	var err error
 	if st.Latest, err = publish.Latest(ws.Out()); err != nil {
@@ -93,6 +96,11 @@ func ReadStatus(ctx context.Context, ws *workspace.Workspace, log *slog.Logger, 
 			err = fmt.Errorf("%w; the next build moves it aside and recreates the link", err)
 		}
 		problem(err)
+	}
+	if held, err := heldRuns(ws); err != nil {
+		problem(err)
+	} else if held != nil {
+		st.Held = held
 	}
 	history, err := ws.RunHistory()
 	if err != nil {

@@ -154,6 +154,16 @@ func (s *Staging) write(ctx context.Context, name string, rows int, write func(w
 // Commit renames the staging folder to out/runs/RUN_ID and switches
 // out/latest to it.
 func (s *Staging) Commit() error {
+	if err := s.CommitHeld(); err != nil {
+		return err
+	}
+	return SwitchLatest(s.fs, s.out, s.runID)
+}
+
+// CommitHeld publishes the staged run under runs/RUN_ID without switching
+// out/latest to it: a run held by a publish gate, complete and durable,
+// which `release` switches to later.
+func (s *Staging) CommitHeld() error {
 	runs := filepath.Join(s.out, "runs")
 	final := filepath.Join(runs, s.runID)
 	if err := s.fs.SyncDir(s.dir); err != nil {
@@ -166,7 +176,7 @@ func (s *Staging) Commit() error {
 		return fmt.Errorf("sync %s: %w", runs, err)
 	}
 	s.closed = true
-	return SwitchLatest(s.fs, s.out, s.runID)
+	return nil
 }
 
 // Abort removes the staging folder.

@@ -29,6 +29,27 @@ type Config struct {
 	Ingest    IngestConfig     `toml:"ingest"`
 	Watch     WatchConfig      `toml:"watch"`
 	Scheduler SchedulerConfig  `toml:"scheduler"`
+	Gates     GatesConfig      `toml:"gates"`
+}
+
+// GatesConfig holds the publish gates (cli.md): a build that breaks a
+// rule is published under out/runs/ but out/latest is not switched to it
+// (the run is held) until an operator releases it.
+type GatesConfig struct {
+	Enabled bool `toml:"enabled"`
+	// MaxRemovedShare and MaxChangedShare: the share of the previous
+	// run's observations removed, or whose value changed (1 never holds).
+	MaxRemovedShare float64 `toml:"max_removed_share"`
+	MaxChangedShare float64 `toml:"max_changed_share"`
+	// MaxCoverageMove: percentage points a social-protection value may
+	// move between runs (100 never holds).
+	MaxCoverageMove float64 `toml:"max_coverage_move"`
+	// CountDrop: hold when a count for a past year falls with no
+	// denunciation or withdrawal to explain it.
+	CountDrop bool `toml:"count_drop"`
+	// AreaVanished: hold when a country or region published before has no
+	// observation any more.
+	AreaVanished bool `toml:"area_vanished"`
 }
 
 // WatchConfig makes `schedule` also run when new inbox files have
@@ -109,7 +130,13 @@ func DefaultConfig() Config {
 		Watch:     WatchConfig{Command: "run", SettleSeconds: 60},
 		Scheduler: SchedulerConfig{GraceSeconds: 300},
 		Retention: RetentionConfig{KeepRuns: DefaultKeepRuns},
+		Gates:     DefaultGates(),
 	}
+}
+
+// DefaultGates are the publish gates of cli.md's defaults.
+func DefaultGates() GatesConfig {
+	return GatesConfig{Enabled: true, MaxRemovedShare: 0.02, MaxChangedShare: 0.10, MaxCoverageMove: 25, CountDrop: true, AreaVanished: true}
 }
 
 // ConfigError is a problem in pledgestat.toml, with its line.
@@ -206,6 +233,14 @@ func ParseConfig(name string, raw []byte) (Config, error) {
 		Scheduler struct {
 			GraceSeconds *int `toml:"grace_seconds"`
 		} `toml:"scheduler"`
+		Gates struct {
+			Enabled         *bool    `toml:"enabled"`
+			MaxRemovedShare *float64 `toml:"max_removed_share"`
+			MaxChangedShare *float64 `toml:"max_changed_share"`
+			MaxCoverageMove *float64 `toml:"max_coverage_move"`
+			CountDrop       *bool    `toml:"count_drop"`
+			AreaVanished    *bool    `toml:"area_vanished"`
+		} `toml:"gates"`
 	}
 	if err := toml.Unmarshal(raw, &present); err == nil {
 		cfg.Watch.Enabled = parsed.Watch.Enabled
@@ -218,11 +253,25 @@ func ParseConfig(name string, raw []byte) (Config, error) {
 		if present.Scheduler.GraceSeconds != nil {
 			cfg.Scheduler.GraceSeconds = *present.Scheduler.GraceSeconds
 		}
+		g := present.Gates
+		setIf(&cfg.Gates.Enabled, g.Enabled)
+		setIf(&cfg.Gates.MaxRemovedShare, g.MaxRemovedShare)
+		setIf(&cfg.Gates.MaxChangedShare, g.MaxChangedShare)
+		setIf(&cfg.Gates.MaxCoverageMove, g.MaxCoverageMove)
+		setIf(&cfg.Gates.CountDrop, g.CountDrop)
+		setIf(&cfg.Gates.AreaVanished, g.AreaVanished)
 	}
 	if err := cfg.validate(name, raw); err != nil {
 		return cfg, err
 	}
 	return cfg, nil
+}
+
+// setIf sets *dst to *v when the file gave v.
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 // merge overlays the keys present in the file on the defaults.
@@ -357,6 +406,17 @@ func (c Config) validate(name string, raw []byte) error {
 	if c.Retention.KeepRuns < 0 || c.Retention.KeepRuns > MaxKeepRuns {
 		return bad("retention", 0, "keep_runs", "keep_runs %d must be from 0 (keep all) to %d", c.Retention.KeepRuns, MaxKeepRuns)
 	}
+	for _, share := range []struct {
+		key string
+		v   float64
+	}{{"max_removed_share", c.Gates.MaxRemovedShare}, {"max_changed_share", c.Gates.MaxChangedShare}} {
+		if !(share.v >= 0 && share.v <= 1) {
+			return bad("gates", 0, share.key, "%s %g must be a share from 0 to 1 (1 never holds a run)", share.key, share.v)
+		}
+	}
+	if !(c.Gates.MaxCoverageMove >= 0 && c.Gates.MaxCoverageMove <= 100) {
+		return bad("gates", 0, "max_coverage_move", "max_coverage_move %g must be from 0 to 100 percentage points (100 never holds a run)", c.Gates.MaxCoverageMove)
+	}
 	return nil
 }
 
@@ -402,4 +462,16 @@ settle_seconds = 60        # quiet time after the last file arrived (at most 864
 
 [scheduler]
 grace_seconds = 300        # on SIGTERM, how long a running job may finish before it is aborted (at most 3600)
+
+# Publish gates: a build breaking a rule is published under out/runs/RUN_ID/
+# but out/latest is not switched to it (exit 4); "pledgestat gates" shows
+# why, "pledgestat release RUN_ID" publishes it. A first run, or
+# "build --no-gates", is never held.
+[gates]
+enabled = true
+max_removed_share = 0.02   # share of the previous run's observations removed (1 turns the rule off)
+max_changed_share = 0.10   # share of the previous run's observations whose value changed (1 turns it off)
+max_coverage_move = 25     # percentage points a social-protection value may move between runs (100 turns it off)
+count_drop = true          # a count for a past year falls with no denunciation or withdrawal to explain it
+area_vanished = true       # a country or region published before has no observation any more
 `

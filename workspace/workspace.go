@@ -383,6 +383,14 @@ type RunRecord struct {
 	// BuildSeconds is how long the build phase took (computing and
 	// publishing the indicators), for the metrics.
 	BuildSeconds float64 `json:"build_seconds,omitempty"`
+	// Held: the run's build broke a publish gate (outcome "held");
+	// out/latest was not switched to it.
+	Held bool `json:"held,omitempty"`
+	// Released, for a `release`: the held run switched to, by whom and
+	// why.
+	Released string `json:"released,omitempty"`
+	By       string `json:"by,omitempty"`
+	Note     string `json:"note,omitempty"`
 }
 
 func (w *Workspace) runsLog() string { return filepath.Join(w.State(), "runs.jsonl") }

@@ -45,6 +45,10 @@ func TestConfigErrorsHaveLines(t *testing.T) {
 		{"rows over their maximum", "[limits]\nmax_rows = 100000001\n", 2, "max_rows"},
 		{"settle overflows a duration", "[ingest]\nsettle_seconds = 8589934592\n", 2, "settle_seconds"},
 		{"keep_runs over its maximum", "[retention]\nkeep_runs = 100001\n", 2, "keep_runs"},
+		{"removed share over 1", "[gates]\nmax_removed_share = 2\n", 2, "max_removed_share"},
+		{"negative changed share", "[gates]\nmax_changed_share = -0.1\n", 2, "max_changed_share"},
+		{"coverage move over 100", "[gates]\nenabled = true\nmax_coverage_move = 250\n", 3, "max_coverage_move"},
+		{"gates flag not a boolean", "[gates]\ncount_drop = \"yes\"\n", 2, ""},
 		{"watch command", "[watch]\nenabled = true\ncommand = \"build\"\n", 3, "watch command"},
 		{"watch settle", "[watch]\nsettle_seconds = -1\n", 2, "settle_seconds"},
 		{"grace", "[scheduler]\ngrace_seconds = 7200\n", 2, "grace_seconds"},
@@ -220,5 +224,23 @@ func TestKeepRunsDefault(t *testing.T) {
 	}
 	if DefaultKeepRuns != 30 {
 		t.Errorf("DefaultKeepRuns = %d", DefaultKeepRuns)
+	}
+}
+
+// The gates keep their defaults where the file is silent, and take what
+// it gives, even false or 0; an integer is read as a number of points.
+func TestGatesConfig(t *testing.T) {
+	cfg, err := ParseConfig("pledgestat.toml", []byte("[report]\nfirst_year = 2016\n"))
+	if err != nil || cfg.Gates != DefaultGates() {
+		t.Fatalf("without [gates]: %+v, %v; want %+v", cfg.Gates, err, DefaultGates())
+	}
+	cfg, err = ParseConfig("pledgestat.toml", []byte("[gates]\ncount_drop = false\nmax_coverage_move = 40\nmax_removed_share = 0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultGates()
+	want.CountDrop, want.MaxCoverageMove, want.MaxRemovedShare = false, 40, 0
+	if cfg.Gates != want {
+		t.Errorf("gates = %+v, want %+v", cfg.Gates, want)
 	}
 }

@@ -105,6 +105,11 @@ func (a *app) printStatus(rep *pipeline.Status) {
 		totals = append(totals, fmt.Sprintf("%d %s", rep.StoreTotals[string(d)], d))
 	}
 	fmt.Fprintf(w, "store      %d submissions: %s records\n", rep.Submissions, strings.Join(totals, ", "))
+	for _, h := range rep.Held {
+		fmt.Fprintf(w, "\nHELD: run %s broke a publish gate; out/latest still points to %s\n", t(h.RunID), t(latest))
+		printBroken(w, h.Broken)
+		fmt.Fprintf(w, "  check it with pledgestat gates %s, publish it with pledgestat release %s [--note TEXT]\n", t(h.RunID), t(h.RunID))
+	}
 	if len(rep.Problems) > 0 {
 		fmt.Fprintf(w, "\nPROBLEMS: %d\n", len(rep.Problems))
 		for _, p := range rep.Problems {

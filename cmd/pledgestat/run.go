@@ -12,7 +12,7 @@ import (
 )
 
 func (a *app) runCommand(cmd pipeline.Command, short string) *cobra.Command {
-	var wait bool
+	var wait, noGates bool
 	c := &cobra.Command{
 		Use:   string(cmd),
 		Short: short,
@@ -22,7 +22,7 @@ func (a *app) runCommand(cmd pipeline.Command, short string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := p.Execute(c.Context(), cmd, pipeline.Options{Wait: wait, Trigger: "cli"})
+			res, err := p.Execute(c.Context(), cmd, pipeline.Options{Wait: wait, Trigger: "cli", NoGates: noGates})
 			if err != nil && c.Context().Err() != nil {
 				return withCode(exitFailure, errors.New("interrupted by a stop signal: the run stopped where it was; nothing is published half, every file is in one place, and the next run takes up what remains"))
 			}
@@ -30,13 +30,19 @@ func (a *app) runCommand(cmd pipeline.Command, short string) *cobra.Command {
 				return withCode(exitFailure, err)
 			}
 			a.printResult(res)
-			if res.NeedsAttention() {
+			switch {
+			case res.Held:
+				return withCode(exitHeld, nil)
+			case res.NeedsAttention():
 				return withCode(exitRejected, nil)
 			}
 			return nil
 		},
 	}
 	c.Flags().BoolVar(&wait, "wait", false, "wait for a run already in progress to finish instead of failing")
+	if cmd != pipeline.CommandIngest {
+		c.Flags().BoolVar(&noGates, "no-gates", false, "publish the build whatever the publish gates say (never held)")
+	}
 	return c
 }
 
@@ -102,10 +108,20 @@ func (a *app) printResult(res *pipeline.Result) {
 		}
 		fmt.Fprintln(w)
 	}
-	if res.UpToDate != "" {
+	switch {
+	case res.UpToDate != "" && res.Held:
+		fmt.Fprintf(w, "nothing new since run %s, which is HELD by a publish gate and waits for release (pledgestat gates %s; pledgestat release %s)\n", res.UpToDate, res.UpToDate, res.UpToDate)
+	case res.UpToDate != "":
 		fmt.Fprintf(w, "nothing new since run %s: out/latest is up to date\n", res.UpToDate)
 	}
-	if res.Published {
+	switch {
+	case res.Published && res.Held:
+		fmt.Fprintf(w, "HELD %s: %s observations (%s), complete, but out/latest still points to the previous run\n", t(res.RunDir), fmt.Sprint(res.Indicators), res.Changes)
+		if res.Gates != nil {
+			printBroken(w, res.Gates.Broken())
+		}
+		fmt.Fprintf(w, "check it (pledgestat gates %s), then publish it with pledgestat release %s [--note TEXT], or fix the input and run again\n", res.RunID, res.RunID)
+	case res.Published:
 		fmt.Fprintf(w, "published %s: %s observations (%s); out/latest points to it\n", t(res.RunDir), fmt.Sprint(res.Indicators), res.Changes)
 	}
 }
