@@ -264,16 +264,28 @@ func TestEndToEnd(t *testing.T) {
 	// supersedes a record and shows in changes.csv.
 	os.WriteFile(filepath.Join(ws, "inbox", "social_protection.csv"), must(os.ReadFile(filepath.Join("testdata", "e2e", "social_protection.csv"))), 0o644)
 	os.WriteFile(filepath.Join(ws, "inbox", "z_correction.csv"), must(os.ReadFile(filepath.Join("testdata", "e2e", "correction.csv"))), 0o644)
+	// The correction lowers a past count with no denunciation: the build
+	// is held by a publish gate (exit 4) until it is released.
 	stdout, stderr, code = pledgestat(t, "-w", ws, "run")
-	if code != exitOK {
-		t.Fatalf("second run: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	if code != exitHeld || !strings.Contains(stdout, "HELD out/runs/") || !strings.Contains(stdout, "broke count_drop") {
+		t.Fatalf("second run: exit %d, want %d (held by count_drop)\nstdout:\n%s\nstderr:\n%s", code, exitHeld, stdout, stderr)
 	}
 	if !strings.Contains(stdout, "duplicate  social_protection.csv") {
 		t.Errorf("second run output does not report the duplicate:\n%s", stdout)
 	}
-	run2 := latestRun(t, ws)
-	if run2 == run1 {
-		t.Fatal("second run did not publish a new run")
+	if latestRun(t, ws) != run1 {
+		t.Fatal("a held run was switched to")
+	}
+	runs, _ := os.ReadDir(filepath.Join(ws, "out", "runs"))
+	run2 := runs[len(runs)-1].Name()
+	if stdout, _, code := pledgestat(t, "-w", ws, "gates"); code != exitOK || !strings.Contains(stdout, "FAIL  count_drop") || !strings.Contains(stdout, "C1.1 DEU 2020 T C097: 1 → 0") {
+		t.Errorf("gates: exit %d\n%s", code, stdout)
+	}
+	if stdout, stderr, code := pledgestat(t, "-w", ws, "release", run2, "--note", "DEU's ratification date corrected"); code != exitOK || !strings.Contains(stdout, "released "+run2) {
+		t.Fatalf("release: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if latestRun(t, ws) != run2 {
+		t.Fatal("release did not publish the held run")
 	}
 	changes := readCSV(t, filepath.Join(ws, "out", "runs", run2, "changes.csv"))
 	wantChanges := map[string]bool{
@@ -296,7 +308,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &st); err != nil {
 		t.Fatalf("status --json: %v\n%s", err, stdout)
 	}
-	if st.StoreTotals["social_protection"] != 9 || st.StoreTotals["ratification"] != 11 || st.Submissions != 4 || st.Latest != run2 || len(st.Rejected) != 2 || len(st.Runs) != 2 {
+	if st.StoreTotals["social_protection"] != 9 || st.StoreTotals["ratification"] != 11 || st.Submissions != 4 || st.Latest != run2 || len(st.Rejected) != 2 || len(st.Runs) != 3 || len(st.Held) != 0 {
 		t.Errorf("status = %+v", st)
 	}
 	if dups, _ := filepath.Glob(filepath.Join(ws, "archive", run2+"-social_protection.csv")); len(dups) != 1 {

@@ -1,0 +1,186 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ilo-pledge/pledgestat/demo"
+	"github.com/ilo-pledge/pledgestat/gates"
+	"github.com/ilo-pledge/pledgestat/internal/parquetio"
+	"github.com/ilo-pledge/pledgestat/publish"
+	"github.com/ilo-pledge/pledgestat/records"
+	"github.com/ilo-pledge/pledgestat/refdata"
+	"github.com/ilo-pledge/pledgestat/workspace"
+)
+
+// demoPublished is a workspace whose first run published the demo files.
+func demoPublished(t *testing.T) (*workspace.Workspace, *Pipeline, string) {
+	t.Helper()
+	ws, err := workspace.Init(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Seed(ws.Inbox()); err != nil {
+		t.Fatal(err)
+	}
+	ref, err := refdata.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := New(ws, ref, quietLog())
+	res, err := p.Execute(context.Background(), CommandRun, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Held || res.Gates == nil || res.Gates.Skipped == "" {
+		t.Fatalf("a first run: held %v, gates %+v; want published, not checked", res.Held, res.Gates)
+	}
+	latest, _ := publish.Latest(ws.Out())
+	return ws, p, latest
+}
+
+func brokenRules(res *Result) []string {
+	var out []string
+	if res.Gates != nil {
+		for _, c := range res.Gates.Broken() {
+			out = append(out, c.Rule)
+		}
+	}
+	return out
+}
+
+// The gates against the demo: a nightly increment is published; a
+// coverage series jumping 40 points, a file moving 30% of the
+// ratifications to a later date, a withdrawn submission are each held
+// with the rule they break, out/latest untouched, gates.json in the run.
+func TestHeldRunsAndRelease(t *testing.T) {
+	ctx := context.Background()
+	t.Run("a nightly increment is published", func(t *testing.T) {
+		ws, p, _ := demoPublished(t)
+		drop(t, ws, "lesotho.csv", "country,instrument,ratification_date\nLesotho,C097,2023-05-01\n")
+		res, err := p.Execute(ctx, CommandRun, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		latest, _ := publish.Latest(ws.Out())
+		if res.Held || latest != res.RunID || len(res.Gates.Checks) != 5 {
+			t.Fatalf("held %v (broken %v), latest %s; want run %s published after 5 checks", res.Held, brokenRules(res), latest, res.RunID)
+		}
+	})
+
+	held := func(t *testing.T, ws *workspace.Workspace, p *Pipeline, before string, opts Options, want string) *Result {
+		t.Helper()
+		res, err := p.Execute(ctx, CommandRun, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		latest, _ := publish.Latest(ws.Out())
+		if !res.Held || !res.Published || latest != before || !strings.Contains(strings.Join(brokenRules(res), ","), want) {
+			t.Fatalf("held %v, published %v, broken %v, latest %s; want held by %s, latest still %s", res.Held, res.Published, brokenRules(res), latest, want, before)
+		}
+		r, err := p.RunGates(res.RunID)
+		if err != nil || !r.Held || *r.PreviousRun != before {
+			t.Fatalf("gates.json of the held run: %+v, %v", r, err)
+		}
+		hist, _ := ws.RunHistory()
+		if last := hist[len(hist)-1]; last.Outcome != "held" || !last.Held {
+			t.Errorf("run history: %+v, want outcome held", last)
+		}
+		return res
+	}
+
+	t.Run("coverage jumps 40 points", func(t *testing.T) {
+		ws, p, before := demoPublished(t)
+		drop(t, ws, "ken.csv", "country,year,value,series,sex,population\nKEN,2016,51.5,SOC_CONTIG_TOTAL,T,total\n")
+		res := held(t, ws, p, before, Options{}, gates.RuleCoverageMove)
+
+		// Status shows it; a nightly run with nothing new leaves it as it
+		// is (no second held run); release publishes it and says who.
+		st := ReadStatus(ctx, ws, quietLog(), p.Now())
+		if len(st.Held) != 1 || st.Held[0].RunID != res.RunID || st.Held[0].Broken[0].Rule != gates.RuleCoverageMove {
+			t.Fatalf("status held = %+v", st.Held)
+		}
+		again, err := p.Execute(ctx, CommandRun, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if runs, _ := publish.Runs(ws.Out()); !again.Held || again.Published || again.UpToDate != res.RunID || len(runs) != 2 {
+			t.Fatalf("nightly rerun: held %v, published %v, up to date %q, %d runs; want the held run to stand", again.Held, again.Published, again.UpToDate, len(runs))
+		}
+		if _, err := p.Release(ctx, before, "", "tester", Options{}); err == nil {
+			t.Error("released a run that is not held")
+		}
+		rec, err := p.Release(ctx, res.RunID, "KEN 2016 corrected by the ministry", "tester", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		latest, _ := publish.Latest(ws.Out())
+		hist, _ := ws.RunHistory()
+		last := hist[len(hist)-1]
+		if latest != res.RunID || rec.Released != res.RunID || last.Command != "release" || last.By != "tester" || last.Note != "KEN 2016 corrected by the ministry" {
+			t.Errorf("after release: latest %s, record %+v", latest, last)
+		}
+		if st := ReadStatus(ctx, ws, quietLog(), p.Now()); len(st.Held) != 0 {
+			t.Errorf("still held after release: %+v", st.Held)
+		}
+	})
+
+	t.Run("30% of the ratifications move to a later date", func(t *testing.T) {
+		ws, p, before := demoPublished(t)
+		var rats []records.Ratification
+		err := parquetio.ReadFile(ctx, filepath.Join(ws.Latest(), "ratification.parquet"), memory.NewGoAllocator(), func(b arrow.RecordBatch) error {
+			rs, err := records.RatificationsOf(b)
+			rats = append(rats, rs...)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var csv strings.Builder
+		csv.WriteString("country,instrument,ratification_date\n")
+		moved := 0
+		for i, r := range rats {
+			if i%10 < 3 && r.RatificationDate.Year() < 2023 {
+				fmt.Fprintf(&csv, "%s,%s,2025-01-01\n", r.Country, r.Instrument)
+				moved++
+			}
+		}
+		if moved < len(rats)/4 {
+			t.Fatalf("only %d of %d ratifications moved", moved, len(rats))
+		}
+		drop(t, ws, "moved.csv", csv.String())
+		held(t, ws, p, before, Options{}, gates.RuleCountDrop)
+	})
+
+	t.Run("a withdrawn submission", func(t *testing.T) {
+		ws, p, before := demoPublished(t)
+		if _, err := p.Withdraw(ctx, "05_blma_agreements.xlsx", Options{}); err != nil {
+			t.Fatal(err)
+		}
+		held(t, ws, p, before, Options{}, gates.RuleRemovedShare)
+	})
+
+	t.Run("--no-gates publishes", func(t *testing.T) {
+		ws, p, _ := demoPublished(t)
+		drop(t, ws, "ken.csv", "country,year,value,series,sex,population\nKEN,2016,51.5,SOC_CONTIG_TOTAL,T,total\n")
+		res, err := p.Execute(ctx, CommandRun, Options{NoGates: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		latest, _ := publish.Latest(ws.Out())
+		if res.Held || latest != res.RunID || res.Gates.Skipped == "" {
+			t.Errorf("--no-gates: held %v, latest %s, gates %+v", res.Held, latest, res.Gates)
+		}
+		data, err := os.ReadFile(filepath.Join(ws.Latest(), gates.FileName))
+		if err != nil || !strings.Contains(string(data), "--no-gates") {
+			t.Errorf("gates.json: %s, %v", data, err)
+		}
+	})
+}
