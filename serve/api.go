@@ -29,6 +29,9 @@ type RunSummary struct {
 	Outputs    []string  `json:"outputs"`
 	Manifest   string    `json:"manifest"`
 	Page       string    `json:"page"`
+	// Held: the run broke a publish gate and waits for release; out/latest
+	// points to an earlier run.
+	Held bool `json:"held"`
 }
 
 func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request) {
@@ -63,7 +66,8 @@ func (s *Server) runList() ([]RunSummary, error) {
 			continue
 		}
 		sum := RunSummary{RunID: id, Latest: id == latest, StartedAt: m.StartedAt, FinishedAt: m.FinishedAt, FirstYear: m.FirstYear,
-			LastYear: m.LastYear, Inputs: m.Inputs, Manifest: "/api/runs/" + id + "/manifest", Page: "/runs/" + id + "/"}
+			LastYear: m.LastYear, Inputs: m.Inputs, Manifest: "/api/runs/" + id + "/manifest", Page: "/runs/" + id + "/",
+			Held: waitingRelease(m.GatesHeld, id, latest)}
 		for _, name := range m.Outputs {
 			sum.Outputs = append(sum.Outputs, "/files/"+id+"/"+name)
 		}

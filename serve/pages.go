@@ -13,6 +13,8 @@ import (
 	"sync"
 
 	"github.com/ilo-pledge/pledgestat/export"
+	"github.com/ilo-pledge/pledgestat/gates"
+	"github.com/ilo-pledge/pledgestat/publish"
 	"github.com/ilo-pledge/pledgestat/refdata"
 )
 
@@ -53,6 +55,18 @@ type runView struct {
 	Runs           []RunSummary
 	Footnote       bool
 	FootnoteText   string
+	// Held: the run broke a publish gate and waits for release; Broken
+	// are the rules, LatestID the run published instead.
+	Held     bool
+	Broken   []gates.Check
+	LatestID string
+}
+
+// waitingRelease reports whether a run held by a gate is still waiting:
+// newer than the latest run (an older one was passed over, a released
+// one is the latest).
+func waitingRelease(held bool, id, latest string) bool {
+	return held && id != latest && (latest == "" || publish.CompareRunIDs(id, latest) > 0)
 }
 
 type download struct {
@@ -83,6 +97,7 @@ var outputWhat = map[string]string{
 	"social_protection.parquet": "the social-protection observations, with provenance",
 	"blma.parquet":              "the labour migration agreements, with provenance",
 	"changes.csv":               "what changed since the previous run",
+	"gates.json":                "the publish-gate checks of this build against the previous run",
 	"manifest.json":             "inputs and outputs with their SHA-256",
 }
 
@@ -118,6 +133,9 @@ func (s *Server) renderRun(w http.ResponseWriter, r *http.Request, id string) {
 	}
 	if m.FirstYear != nil && m.LastYear != nil {
 		v.Years = fmt.Sprintf("%d–%d", *m.FirstYear, *m.LastYear)
+	}
+	if ru.Gates != nil && waitingRelease(ru.Gates.Held, ru.ID, latest) {
+		v.Held, v.Broken, v.LatestID = true, ru.Gates.Broken(), latest
 	}
 	for _, f := range m.Outputs {
 		v.Downloads = append(v.Downloads, download{Name: f.Name, Href: "/files/" + ru.ID + "/" + f.Name, Size: humanSize(f.Bytes), Rows: f.Rows, What: outputWhat[f.Name]})

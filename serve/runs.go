@@ -20,6 +20,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ilo-pledge/pledgestat/export"
+	"github.com/ilo-pledge/pledgestat/gates"
 	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/internal/parquetio"
@@ -41,6 +42,9 @@ type run struct {
 	Dir      string
 	Manifest export.Manifest
 	raw      []byte // manifest.json as published
+	// Gates is the run's gates.json; nil for a run built before publish
+	// gates existed.
+	Gates *gates.Report
 
 	loadMu        sync.Mutex
 	loaded        bool
@@ -103,6 +107,7 @@ type runSummaryCache struct {
 	FirstYear, LastYear   *int
 	Inputs                int
 	Outputs               []string
+	GatesHeld             bool // the build broke a publish gate (released or not)
 }
 
 // summary returns a run's summary, reading its manifest once; it does not
@@ -117,22 +122,24 @@ func (r *runs) summary(id string) (runSummaryCache, error) {
 	r.mu.Lock()
 	if el, ok := r.cache[id]; ok {
 		r.mu.Unlock()
-		return summarize(el.Value.(*run).Manifest), nil
+		return summarize(el.Value.(*run)), nil
 	}
 	r.mu.Unlock()
 	ru, err := r.open(id)
 	if err != nil {
 		return runSummaryCache{}, err
 	}
-	s := summarize(ru.Manifest)
+	s := summarize(ru)
 	r.sumMu.Lock()
 	r.summaries[id] = s
 	r.sumMu.Unlock()
 	return s, nil
 }
 
-func summarize(m export.Manifest) runSummaryCache {
-	s := runSummaryCache{StartedAt: m.StartedAt, FinishedAt: m.FinishedAt, FirstYear: m.FirstYear, LastYear: m.LastYear, Inputs: len(m.Inputs)}
+func summarize(ru *run) runSummaryCache {
+	m := ru.Manifest
+	s := runSummaryCache{StartedAt: m.StartedAt, FinishedAt: m.FinishedAt, FirstYear: m.FirstYear, LastYear: m.LastYear, Inputs: len(m.Inputs),
+		GatesHeld: ru.Gates != nil && ru.Gates.Held}
 	for _, f := range m.Outputs {
 		s.Outputs = append(s.Outputs, f.Name)
 	}
@@ -210,6 +217,11 @@ func (r *runs) open(id string) (*run, error) {
 	ru := &run{ID: id, Dir: dir, raw: raw}
 	if err := json.Unmarshal(raw, &ru.Manifest); err != nil {
 		return nil, fmt.Errorf("run %s: manifest: %w", id, err)
+	}
+	if data, err := fsx.ReadRegular(filepath.Join(dir, gates.FileName), 16<<20); err == nil {
+		if g, err := gates.Read(data); err == nil {
+			ru.Gates = &g
+		}
 	}
 	return ru, nil
 }

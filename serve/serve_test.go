@@ -580,3 +580,38 @@ func TestRunLoadingSurvivesCancelAndListing(t *testing.T) {
 		t.Error("listing the runs evicted the latest run from the cache")
 	}
 }
+
+// A run held by a publish gate is served under its id with a banner
+// naming the broken rules, marked held in /api/runs and the status, and
+// never as the latest; once released it is the latest, without a banner.
+func TestHeldRunIsMarked(t *testing.T) {
+	ws, p := published(t)
+	first := manifestOf(t, ws).RunID
+	os.WriteFile(filepath.Join(ws.Inbox(), "ken.csv"), []byte("country,year,value,series,sex,population\nKEN,2016,51.5,SOC_CONTIG_TOTAL,T,total\n"), 0o644)
+	res, err := p.Execute(context.Background(), pipeline.CommandRun, pipeline.Options{Trigger: "test"})
+	if err != nil || !res.Held {
+		t.Fatalf("held %v, %v", res.Held, err)
+	}
+	srv := httptest.NewServer(New(ws, testRef, Options{Log: quiet()}))
+	defer srv.Close()
+	if r := get(t, srv, "/runs/"+res.RunID+"/"); r.code != 200 || !strings.Contains(r.body, "Held: not published as the latest run") || !strings.Contains(r.body, "coverage_move") || !strings.Contains(r.body, "P3.1 KEN 2016 T") {
+		t.Errorf("held run page: %d, banner or rule missing", r.code)
+	}
+	if r := get(t, srv, "/"); strings.Contains(r.body, "Held: not published") || !strings.Contains(r.body, first) || !strings.Contains(r.body, res.RunID+"</a> (held by a publish gate)") {
+		t.Errorf("latest page: shows a banner, or does not mark the held run in its list")
+	}
+	var runs struct{ Runs []RunSummary }
+	if r := get(t, srv, "/api/runs"); json.Unmarshal([]byte(r.body), &runs) != nil || len(runs.Runs) != 2 || !runs.Runs[0].Held || runs.Runs[0].Latest || runs.Runs[1].Held {
+		t.Errorf("/api/runs: %+v", runs.Runs)
+	}
+	var status pipeline.Status
+	if r := get(t, srv, "/api/status"); json.Unmarshal([]byte(r.body), &status) != nil || len(status.Held) != 1 || status.Held[0].RunID != res.RunID {
+		t.Errorf("/api/status held = %+v", status.Held)
+	}
+	if _, err := p.Release(context.Background(), res.RunID, "checked", "tester", pipeline.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if r := get(t, srv, "/"); strings.Contains(r.body, "Held: not published") || !strings.Contains(r.body, "Run <strong>"+res.RunID) {
+		t.Errorf("after release the latest page is not the released run, or still shows the banner")
+	}
+}
