@@ -28,10 +28,17 @@ type Revision struct {
 type Filter struct {
 	Area string // ISO3 or ILOSTAT code: the record's country, area or a party
 	Key  string // exact record key
+	// Keys, when set, are the record keys wanted; Submissions, when set,
+	// the submissions read (explain reads those its run used).
+	Keys        map[string]bool
+	Submissions map[int]bool
 }
 
 func (f Filter) match(key string, areas ...string) bool {
 	if f.Key != "" && f.Key != key {
+		return false
+	}
+	if f.Keys != nil && !f.Keys[key] {
 		return false
 	}
 	if f.Area == "" {
@@ -52,7 +59,7 @@ func (s *Store) History(ctx context.Context, f Filter) ([]Revision, error) {
 	var out []Revision
 	latest := map[string]int{} // key -> index in out of the current version
 	for _, e := range s.entries {
-		if e.Event != EventAccepted {
+		if e.Event != EventAccepted || (f.Submissions != nil && !f.Submissions[e.Seq]) {
 			continue
 		}
 		set, err := s.readSubmission(ctx, e)
