@@ -248,6 +248,16 @@ func (e *RunExplainer) Explain(ctx context.Context, q transform.Query) (*Explain
 	if err != nil {
 		return nil, err
 	}
+	// Those counted first ("which four?"), each group in code order.
+	slices.SortStableFunc(x.Items, func(a, b transform.Item) int {
+		switch {
+		case a.Counted && !b.Counted:
+			return -1
+		case !a.Counted && b.Counted:
+			return 1
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	for _, it := range x.Items {
 		out.Items = append(out.Items, e.item(it, history))
 	}
@@ -380,6 +390,18 @@ func (e *RunExplainer) noSuchRow(q transform.Query) error {
 					add(&areas, k.area)
 				}
 			}
+		}
+		if c, ok := e.ref.Countries().ByISO3(q.RefArea); ok {
+			msg := fmt.Sprintf("run %s has no %s row for %s (%s)", e.runID, ind.ID, c.NameEN, c.ISO3)
+			switch {
+			case !c.ILOMember && (ind.Method == refdata.RatificationEach || ind.Method == refdata.RatificationOne || ind.Method == refdata.RatificationBoth):
+				msg += ": it is not an ILO member State, and ratification indicators count member States"
+			case ind.Method == refdata.AgreementShare:
+				msg += ": agreement shares are published for the world and the ILO regions"
+			default:
+				msg += ": the data the run used has none for it"
+			}
+			return &NoSuchRowError{Msg: msg}
 		}
 		for _, s := range e.ref.Countries().Suggest(q.RefArea, 3) {
 			add(&areas, s)

@@ -2,8 +2,15 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"math"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/ilo-pledge/pledgestat/refdata"
@@ -78,5 +85,86 @@ func TestExplainEveryDemoRow(t *testing.T) {
 	_, p, _ := demoPublished(t)
 	if n := checkExplainsEveryRow(t, p); n < 20000 {
 		t.Errorf("only %d rows explained", n)
+	}
+}
+
+var updateExplain = flag.Bool("update", false, "rewrite the golden explanations under testdata/explain/")
+
+// Golden explanations (JSON, with the run id and acceptance times masked)
+// of the demo: a count, a share, a social-protection aggregate, a Kosovo
+// row with its footnote, and a value whose input was superseded.
+func TestExplainGolden(t *testing.T) {
+	ws, p, _ := demoPublished(t)
+	ctx := context.Background()
+	drop(t, ws, "ken-fix.csv", "country,year,value,series,sex,population\nKEN,2016,12.5,SOC_CONTIG_TOTAL,T,total\n")
+	if res, err := p.Execute(ctx, CommandRun, Options{}); err != nil || res.Held {
+		t.Fatalf("held %v, %v", res.Held, err)
+	}
+	e, err := p.Explainer(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mask := regexp.MustCompile(`"(run_id|accepted_at)": "[^"]*"`)
+	for name, q := range map[string]transform.Query{
+		"count-C1.1-X06-2022-C097":     {IndicatorID: "C1.1", RefArea: "Africa", Year: 2022, Instrument: "c097"},
+		"share-P4.3-X01-2020":          {IndicatorID: "P4.3", RefArea: "X01", Year: 2020},
+		"aggregate-P3.1-X06-2020":      {IndicatorID: "P3.1", RefArea: "X06", Year: 2020},
+		"kosovo-P3.1-XKX-2020":         {IndicatorID: "P3.1", RefArea: "Kosovo", Year: 2020},
+		"superseded-P3.1-KEN-2016":     {IndicatorID: "P3.1", RefArea: "KEN", Year: 2016},
+		"agreements-P4.2-PHL-2020":     {IndicatorID: "P4.2", RefArea: "Philippines", Year: 2020},
+		"both-C2.2-X60-2021":           {IndicatorID: "C2.2", RefArea: "X60", Year: 2021},
+		"denounced-C1.1-BEN-2020-C097": {IndicatorID: "C1.1", RefArea: "BEN", Year: 2020, Instrument: "C097"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			x, err := e.Explain(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := json.MarshalIndent(x, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := mask.ReplaceAll(data, []byte(`"$1": "…"`))
+			path := filepath.Join("testdata", "explain", name+".json")
+			if *updateExplain {
+				os.MkdirAll(filepath.Dir(path), 0o755)
+				if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (go test ./pipeline -run ExplainGolden -update writes it)", err)
+			}
+			if string(append(got, '\n')) != string(want) {
+				t.Errorf("explanation differs from %s (rerun with -update and review the diff)", path)
+			}
+		})
+	}
+}
+
+// A row the run did not publish is refused with what is close.
+func TestExplainUnknownRows(t *testing.T) {
+	_, p, _ := demoPublished(t)
+	ctx := context.Background()
+	e, err := p.Explainer(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		q    transform.Query
+		want string
+	}{
+		{transform.Query{IndicatorID: "C1.9", RefArea: "KEN", Year: 2020}, "did you mean: C1.1"},
+		{transform.Query{IndicatorID: "C1.1", RefArea: "Kenia", Year: 2030, Instrument: "C097"}, "year 2015 to 2024"},
+		{transform.Query{IndicatorID: "C1.1", RefArea: "KEN", Year: 2020}, "instrument C097, instrument C143"},
+		{transform.Query{IndicatorID: "P3.1", RefArea: "Kenyaa", Year: 2020}, "Kenya (KEN)"},
+		{transform.Query{IndicatorID: "C1.1", RefArea: "XKX", Year: 2020, Instrument: "C097"}, "not an ILO member State"},
+	} {
+		_, err := e.Explain(ctx, tc.q)
+		var nr *NoSuchRowError
+		if !errors.As(err, &nr) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want a NoSuchRowError with %q", tc.q, err, tc.want)
+		}
 	}
 }

@@ -302,7 +302,7 @@ func (e *Explainer) coverage(ind refdata.Indicator, ar area, q Query) (*Explanat
 		if ar.typ != refdata.AreaCountry {
 			reason = "the aggregate published by the ILO, as given"
 		}
-		return Item{Kind: KindObservation, ID: o.Key(), Name: fmt.Sprintf("%s %s %s %d %s", o.Series, o.Population, o.Area, o.Year, o.Sex), Counted: true, Reason: reason,
+		return Item{Kind: KindObservation, ID: o.Area, Name: fmt.Sprintf("%s, %s, %d, sex %s", o.Series, o.Population, o.Year, o.Sex), Counted: true, Reason: reason,
 			Facts: []Fact{{What: "value", Value: num(o.Value), Domain: records.DomainSocialProtection, Key: o.Key(), Source: o.Source, Cell: o.ValueCell}}}
 	}
 	if ind.Method == refdata.Coverage {

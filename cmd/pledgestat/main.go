@@ -216,7 +216,7 @@ Start with:  pledgestat demo`,
 		a.runCommand(pipeline.CommandIngest, "take every file in inbox/: accept it into the store (archive/) or reject it (rejected/)"),
 		a.runCommand(pipeline.CommandBuild, "compute every indicator from the store and publish a new run under out/"),
 		a.runCommand(pipeline.CommandRun, "ingest then build: the nightly job"),
-		a.gatesCommand(), a.releaseCommand(),
+		a.gatesCommand(), a.releaseCommand(), a.explainCommand(),
 		a.statusCommand(), a.catalogCommand(), a.templateCommand(), a.historyCommand(), a.withdrawCommand(),
 		a.scheduleCommand(), a.serveCommand())
 	return root
