@@ -2,9 +2,7 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -139,11 +137,16 @@ func (p *Pipeline) Explainer(ctx context.Context, runID string) (*RunExplainer, 
 		}
 		runID = latest
 	}
-	dir := filepath.Join(p.WS.Runs(), runID)
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		runs, _ := publish.Runs(p.WS.Out())
-		return nil, &NoSuchRowError{Msg: "no published run " + runID, Matches: runs[:min(len(runs), 5)]}
+	// Only a run of the list: the id may come from a URL, and must name
+	// a run folder, nothing else.
+	runs, err := publish.Runs(p.WS.Out())
+	if err != nil {
+		return nil, err
 	}
+	if !slices.Contains(runs, runID) {
+		return nil, &NoSuchRowError{Msg: "no published run " + strconv.Quote(runID), Matches: runs[:min(len(runs), 5)]}
+	}
+	dir := filepath.Join(p.WS.Runs(), runID)
 	m, err := p.manifest(runID)
 	if err != nil {
 		return nil, fmt.Errorf("run %s: manifest: %w", runID, err)

@@ -13,6 +13,9 @@ import (
 type Point struct {
 	Year  int
 	Value float64
+	// Explain is the /api/explain address of the value, "" when it has
+	// none.
+	Explain string
 }
 
 // Series is one line of a chart.

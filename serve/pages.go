@@ -26,10 +26,14 @@ var templateFiles embed.FS
 var pageTemplates = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("pages").Funcs(template.FuncMap{
 		"join": strings.Join,
-		"valueAt": func(s Series, year int, unit string) string {
+		"valueAt": func(s Series, year int, unit string) template.HTML {
 			for _, p := range s.Points {
 				if p.Year == year {
-					return FormatValue(p.Value, unit)
+					v := template.HTMLEscapeString(FormatValue(p.Value, unit))
+					if p.Explain == "" {
+						return template.HTML(v)
+					}
+					return template.HTML(`<a href="` + template.HTMLEscapeString(p.Explain) + `" title="why this value: its members and input cells">` + v + `</a>`)
 				}
 			}
 			return "–"
@@ -152,11 +156,11 @@ func (s *Server) renderRun(w http.ResponseWriter, r *http.Request, id string) {
 // sections builds the commitments and pledges of a run with their charts,
 // once per run.
 func (s *Server) sections(ru *run) []section {
-	ru.viewOnce.Do(func() { ru.view = buildSections(s.ref, ru.Indicators) })
+	ru.viewOnce.Do(func() { ru.view = buildSections(s.ref, ru.ID, ru.Indicators) })
 	return ru.view
 }
 
-func buildSections(ref *refdata.Reference, rows []IndicatorRow) []section {
+func buildSections(ref *refdata.Reference, runID string, rows []IndicatorRow) []section {
 	cat := ref.Catalog()
 	areas := []refdata.Region{}
 	for _, r := range ref.Countries().Regions() {
@@ -182,7 +186,7 @@ func buildSections(ref *refdata.Reference, rows []IndicatorRow) []section {
 		if _, seen := points[key{row.IndicatorID, inst, refdata.WorldCode}]; !seen && !contains(instruments[row.IndicatorID], inst) {
 			instruments[row.IndicatorID] = append(instruments[row.IndicatorID], inst)
 		}
-		points[k] = append(points[k], Point{Year: row.TimePeriod, Value: row.Value})
+		points[k] = append(points[k], Point{Year: row.TimePeriod, Value: row.Value, Explain: explainHref(runID, row.IndicatorID, row.RefArea, row.TimePeriod, row.Sex, inst)})
 	}
 	var out []section
 	for _, p := range cat.Pledges {

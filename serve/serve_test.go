@@ -615,3 +615,41 @@ func TestHeldRunIsMarked(t *testing.T) {
 		t.Errorf("after release the latest page is not the released run, or still shows the banner")
 	}
 }
+
+// /api/explain answers what explain --json prints; the run page's data
+// tables link each value to it; a run id is only ever one of the runs.
+func TestExplainAPI(t *testing.T) {
+	ws, _ := published(t)
+	srv := httptest.NewServer(New(ws, testRef, Options{Log: quiet()}))
+	defer srv.Close()
+	m := manifestOf(t, ws)
+	var x pipeline.Explained
+	r := get(t, srv, "/api/explain?indicator=C1.1&ref_area=X06&year=2022&instrument=C097")
+	if r.code != 200 || json.Unmarshal([]byte(r.body), &x) != nil || x.RunID != m.RunID || x.Numerator == nil {
+		t.Fatalf("/api/explain: %d %s", r.code, r.body)
+	}
+	counted := 0
+	for _, it := range x.Items {
+		if it.Counted {
+			counted++
+		}
+	}
+	if float64(counted) != *x.Numerator || float64(len(x.Items)) != *x.Denominator {
+		t.Errorf("explained %d of %d, published %v of %v", counted, len(x.Items), *x.Numerator, *x.Denominator)
+	}
+	page := get(t, srv, "/").body
+	href := `/api/explain?indicator=C1.1&amp;instrument=C097&amp;ref_area=X06&amp;run=` + m.RunID + `&amp;year=2022`
+	if !strings.Contains(page, `<a href="`+href+`"`) {
+		t.Errorf("the run page does not link X06's 2022 C097 value to %s", href)
+	}
+	for path, code := range map[string]int{
+		"/api/explain?indicator=C1.1&ref_area=X06&year=2030&instrument=C097":                   404,
+		"/api/explain?indicator=C1.1&ref_area=X06&year=2022&instrument=C097&run=..%2F..%2Fetc": 404,
+		"/api/explain?indicator=C1.1&ref_area=X06":                                             400,
+		"/api/explain?indicator=P3.1&ref_area=Kenya&year=2016&run=" + m.RunID:                  200,
+	} {
+		if r := get(t, srv, path); r.code != code {
+			t.Errorf("%s: %d, want %d: %s", path, r.code, code, r.body)
+		}
+	}
+}

@@ -41,6 +41,8 @@ type Server struct {
 	runs    *runs
 	mux     *http.ServeMux
 	metrics *metrics
+	// explainers of the runs asked about lately (/api/explain).
+	explainers explainers
 }
 
 // New returns the server of a workspace.
@@ -91,6 +93,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/runs/{run}/manifest", "api_manifest", s.apiManifest, true)
 	s.handle("GET /api/catalog", "api_catalog", s.apiCatalog, true)
 	s.handle("GET /api/status", "api_status", s.apiStatus, true)
+	s.handle("GET /api/explain", "api_explain", s.apiExplain, true)
 	s.handle("GET /api/indicators", "api_indicators", s.apiIndicators, true)
 	s.handle("GET /api/countries/{iso3}", "api_country", s.apiCountry, true)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
