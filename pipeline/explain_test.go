@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ilo-pledge/pledgestat/records"
 	"github.com/ilo-pledge/pledgestat/refdata"
 	"github.com/ilo-pledge/pledgestat/transform"
 )
@@ -143,6 +146,48 @@ func TestExplainGolden(t *testing.T) {
 	}
 }
 
+// An old run is explained with its own reasons after later submissions:
+// Kenya's 2016 value as the first run published it, from its own file,
+// with nothing superseded, though a later file corrected it.
+func TestExplainAnOldRun(t *testing.T) {
+	ws, p, first := demoPublished(t)
+	ctx := context.Background()
+	drop(t, ws, "ken-fix.csv", "country,year,value,series,sex,population\nKEN,2016,12.5,SOC_CONTIG_TOTAL,T,total\n")
+	if _, err := p.Execute(ctx, CommandRun, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := p.Explainer(ctx, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := e.Explain(ctx, transform.Query{IndicatorID: "P3.1", RefArea: "KEN", Year: 2016})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := x.Items[0].Facts[0]
+	if x.RunID != first || x.Value != 11.5 || f.File != "03_social_protection.xlsx" || f.Cell != "F128" || len(f.Superseded) != 0 {
+		t.Errorf("the first run explained as %s: %g from %s!%s, superseded %+v", x.RunID, x.Value, f.File, f.Cell, f.Superseded)
+	}
+	latest, _ := p.Explainer(ctx, "")
+	y, _ := latest.Explain(ctx, transform.Query{IndicatorID: "P3.1", RefArea: "KEN", Year: 2016})
+	if y.Value != 12.5 || len(y.Items[0].Facts[0].Superseded) != 1 {
+		t.Errorf("the latest run: %g, superseded %+v", y.Value, y.Items[0].Facts[0].Superseded)
+	}
+
+	// A withdrawn submission's value was not superseded: it is not listed.
+	if _, err := p.Withdraw(ctx, "03_social_protection.xlsx", Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Execute(ctx, CommandBuild, Options{NoGates: true}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := p.Explainer(ctx, "")
+	z, err := after.Explain(ctx, transform.Query{IndicatorID: "P3.1", RefArea: "KEN", Year: 2016})
+	if err != nil || z.Value != 12.5 || len(z.Items[0].Facts[0].Superseded) != 0 {
+		t.Errorf("after withdrawing the first file: %+v, %v; want 12.5 superseding nothing", z, err)
+	}
+}
+
 // A row the run did not publish is refused with what is close.
 func TestExplainUnknownRows(t *testing.T) {
 	_, p, _ := demoPublished(t)
@@ -166,5 +211,86 @@ func TestExplainUnknownRows(t *testing.T) {
 		if !errors.As(err, &nr) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v, want a NoSuchRowError with %q", tc.q, err, tc.want)
 		}
+	}
+}
+
+// Generated worlds: random ratifications (some denounced), coverage
+// observations of countries and regions for every population, and
+// agreements of every type, status and flag, in several submissions that
+// supersede each other. Every published row is explained exactly.
+func TestExplainEveryRowOfGeneratedWorlds(t *testing.T) {
+	for seed := range 3 {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			ws, p := faultWorkspace(t)
+			rng := rand.New(rand.NewPCG(uint64(seed), 11))
+			var members []string
+			for _, c := range p.Ref.Countries().Members() {
+				members = append(members, c.ISO3)
+			}
+			pick := func(list []string) string { return list[rng.IntN(len(list))] }
+			instruments := p.Ref.Catalog().InstrumentsUsed()
+			areas := append([]string{"X01", "X06", "X21", "X36", "X40", "X60", "XKX"}, members[:40]...)
+			for file := range 3 {
+				var rat, cov, agr strings.Builder
+				rat.WriteString("country,instrument,ratification_date,status,denunciation_date\n")
+				keys := map[string]bool{} // one record per key in a file: a repeat is an error
+				for range 150 {
+					country, inst := pick(members), pick(instruments)
+					if keys[country+inst] {
+						continue
+					}
+					keys[country+inst] = true
+					y := 1990 + rng.IntN(35)
+					if rng.IntN(6) == 0 {
+						fmt.Fprintf(&rat, "%s,%s,%d-03-01,Denounced,%d-12-31\n", country, inst, y, y+rng.IntN(8))
+					} else {
+						fmt.Fprintf(&rat, "%s,%s,%d-%02d-%02d,In Force,\n", country, inst, y, 1+rng.IntN(12), 1+rng.IntN(28))
+					}
+				}
+				cov.WriteString("country,year,value,series,sex,population\n")
+				seen := map[string]bool{}
+				for range 300 {
+					line := fmt.Sprintf("%s,%d,%%s,%s,%s,%s\n", pick(areas), 2015+rng.IntN(10), pick([]string{"SOC_CONTIG_TOTAL", "SOC_CONTIG_MAT", "SOC_CONTIG_UNE"}),
+						pick([]string{"T", "F", "M"}), pick([]string{"total", "migrants", "non_migrants"}))
+					if !seen[line] { // a repeat within a file is an error
+						seen[line] = true
+						fmt.Fprintf(&cov, line, strconv.FormatFloat(float64(rng.IntN(1000))/10, 'f', -1, 64))
+					}
+				}
+				agr.WriteString("agreement_id,title,type,parties,date_signed,date_end,status," + strings.Join(records.ProvisionFlags(), ",") + "\n")
+				for i := range 60 {
+					signed := 2005 + rng.IntN(20)
+					end := ""
+					if rng.IntN(4) == 0 {
+						end = strconv.Itoa(signed + 1 + rng.IntN(6))
+					}
+					var flags []string
+					for range records.ProvisionFlags() {
+						flags = append(flags, pick([]string{"yes", "no", "partial", "unknown"}))
+					}
+					status := pick([]string{"negotiating", "signed", "in_force"})
+					if end != "" && rng.IntN(2) == 0 {
+						status = "expired"
+					}
+					// Ids repeat across files, never within one: later files
+					// supersede earlier agreements.
+					fmt.Fprintf(&agr, "A-%d,Agreement %d-%d,%s,%s;%s,%d,%s,%s,%s\n", i+20*file, file, i, pick([]string{"BLA", "MOU", "OTHER", "SSA", "MULTILATERAL_SSA", "REGIONAL_FRAMEWORK"}),
+						pick(members), pick(members), signed, end, status, strings.Join(flags, ","))
+				}
+				drop(t, ws, fmt.Sprintf("%d-rat.csv", file), rat.String())
+				drop(t, ws, fmt.Sprintf("%d-cov.csv", file), cov.String())
+				drop(t, ws, fmt.Sprintf("%d-agr.csv", file), agr.String())
+				res, err := p.Execute(context.Background(), CommandRun, Options{NoGates: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := res.Count(OutcomeAccepted); n != 3 {
+					t.Fatalf("file set %d: %d of 3 files accepted: %+v", file, n, res.Files)
+				}
+			}
+			if n := checkExplainsEveryRow(t, p); n < 1000 {
+				t.Errorf("only %d rows", n)
+			}
+		})
 	}
 }
