@@ -95,6 +95,15 @@ func TestHeldRunsAndRelease(t *testing.T) {
 		}
 		return res
 	}
+	release := func(t *testing.T, ws *workspace.Workspace, p *Pipeline, res *Result) {
+		t.Helper()
+		if _, err := p.Release(ctx, res.RunID, "checked", "tester", Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if latest, _ := publish.Latest(ws.Out()); latest != res.RunID {
+			t.Errorf("after release latest is %s, want %s", latest, res.RunID)
+		}
+	}
 
 	t.Run("coverage jumps 40 points", func(t *testing.T) {
 		ws, p, before := demoPublished(t)
@@ -156,7 +165,7 @@ func TestHeldRunsAndRelease(t *testing.T) {
 			t.Fatalf("only %d of %d ratifications moved", moved, len(rats))
 		}
 		drop(t, ws, "moved.csv", csv.String())
-		held(t, ws, p, before, Options{}, gates.RuleCountDrop)
+		release(t, ws, p, held(t, ws, p, before, Options{}, gates.RuleCountDrop))
 	})
 
 	t.Run("a withdrawn submission", func(t *testing.T) {
@@ -164,7 +173,31 @@ func TestHeldRunsAndRelease(t *testing.T) {
 		if _, err := p.Withdraw(ctx, "05_blma_agreements.xlsx", Options{}); err != nil {
 			t.Fatal(err)
 		}
-		held(t, ws, p, before, Options{}, gates.RuleRemovedShare)
+		release(t, ws, p, held(t, ws, p, before, Options{}, gates.RuleRemovedShare))
+	})
+
+	t.Run("a region vanishes", func(t *testing.T) {
+		ws, p := faultWorkspace(t)
+		drop(t, ws, "regions.csv", "country,year,value\nX21,2020,40\nX21,2021,41\nFRA,2020,90\n")
+		drop(t, ws, "germany.csv", "country,year,value\nDEU,2020,80\nDEU,2021,81\nITA,2020,70\nITA,2021,71\nESP,2020,60\nESP,2021,61\n")
+		if _, err := p.Execute(ctx, CommandRun, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := publish.Latest(ws.Out())
+		if _, err := p.Withdraw(ctx, "regions.csv", Options{}); err != nil {
+			t.Fatal(err)
+		}
+		res := held(t, ws, p, before, Options{}, gates.RuleAreaVanished)
+		var vanished []string
+		for _, c := range res.Gates.Broken() {
+			if c.Rule == gates.RuleAreaVanished {
+				vanished = c.Details
+			}
+		}
+		if strings.Join(vanished, ",") != "FRA,X21" {
+			t.Errorf("vanished areas %v, want FRA and X21", vanished)
+		}
+		release(t, ws, p, res)
 	})
 
 	t.Run("--no-gates publishes", func(t *testing.T) {

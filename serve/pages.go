@@ -250,7 +250,13 @@ type countryGroup struct {
 
 type countryRow struct {
 	Label string
-	Cells []string
+	Cells []countryCell
+}
+
+// countryCell is a value of a country table and its explanation's
+// address ("" for an empty cell).
+type countryCell struct {
+	Text, Explain string
 }
 
 // pageSearch resolves a name in English, French or Spanish, or a code, to
@@ -285,17 +291,17 @@ func (s *Server) pageCountry(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, http.StatusServiceUnavailable, "The run cannot be read", err.Error(), "")
 		return
 	}
-	s.render(w, http.StatusOK, "country", countryView{Title: "pledgestat · " + c.NameEN, C: d, Groups: s.countryGroups(d.Indicators)})
+	s.render(w, http.StatusOK, "country", countryView{Title: "pledgestat · " + c.NameEN, C: d, Groups: s.countryGroups(ru.ID, d.Indicators)})
 }
 
 // countryGroups lays a country's rows out as one table per indicator:
 // a row per sex and instrument, a column per year.
-func (s *Server) countryGroups(rows []IndicatorRow) []countryGroup {
+func (s *Server) countryGroups(runID string, rows []IndicatorRow) []countryGroup {
 	type cell struct {
 		label string
 		year  int
 	}
-	byInd := map[string]map[cell]string{}
+	byInd := map[string]map[cell]countryCell{}
 	years := map[string]map[int]bool{}
 	labels := map[string][]string{}
 	for _, row := range rows {
@@ -304,12 +310,17 @@ func (s *Server) countryGroups(rows []IndicatorRow) []countryGroup {
 			label = *row.Instrument + " · " + label
 		}
 		if byInd[row.IndicatorID] == nil {
-			byInd[row.IndicatorID], years[row.IndicatorID] = map[cell]string{}, map[int]bool{}
+			byInd[row.IndicatorID], years[row.IndicatorID] = map[cell]countryCell{}, map[int]bool{}
 		}
 		if !contains(labels[row.IndicatorID], label) {
 			labels[row.IndicatorID] = append(labels[row.IndicatorID], label)
 		}
-		byInd[row.IndicatorID][cell{label, row.TimePeriod}] = FormatValue(row.Value, row.Unit)
+		inst := ""
+		if row.Instrument != nil {
+			inst = *row.Instrument
+		}
+		byInd[row.IndicatorID][cell{label, row.TimePeriod}] = countryCell{FormatValue(row.Value, row.Unit),
+			explainHref(runID, row.IndicatorID, row.RefArea, row.TimePeriod, row.Sex, inst)}
 		years[row.IndicatorID][row.TimePeriod] = true
 	}
 	var out []countryGroup
@@ -328,7 +339,7 @@ func (s *Server) countryGroups(rows []IndicatorRow) []countryGroup {
 			for _, y := range g.Years {
 				v, ok := cells[cell{label, y}]
 				if !ok {
-					v = "–"
+					v = countryCell{Text: "–"}
 				}
 				row.Cells = append(row.Cells, v)
 			}

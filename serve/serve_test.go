@@ -642,6 +642,9 @@ func TestExplainAPI(t *testing.T) {
 	if !strings.Contains(page, `<a href="`+href+`"`) {
 		t.Errorf("the run page does not link X06's 2022 C097 value to %s", href)
 	}
+	if country := get(t, srv, "/countries/KEN").body; !strings.Contains(country, `<a href="/api/explain?indicator=P3.1&amp;ref_area=KEN&amp;run=`+m.RunID+`&amp;year=2016"`) {
+		t.Errorf("the country page does not link Kenya's 2016 P3.1 value to its explanation")
+	}
 	for path, code := range map[string]int{
 		"/api/explain?indicator=C1.1&ref_area=X06&year=2030&instrument=C097":                   404,
 		"/api/explain?indicator=C1.1&ref_area=X06&year=2022&instrument=C097&run=..%2F..%2Fetc": 404,
