@@ -11,18 +11,19 @@ import (
 	"github.com/ilo-pledge/pledgestat/workspace"
 )
 
-func demoPipeline(b *testing.B) *Pipeline {
-	b.Helper()
-	ws, err := workspace.Init(b.TempDir())
+// demoPipeline is a new workspace with the demo files in its inbox.
+func demoPipeline(tb testing.TB) *Pipeline {
+	tb.Helper()
+	ws, err := workspace.Init(tb.TempDir())
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	if _, err := demo.Seed(ws.Inbox()); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	ref, err := refdata.Load()
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return New(ws, ref, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }

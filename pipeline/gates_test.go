@@ -11,30 +11,18 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/ilo-pledge/pledgestat/demo"
 	"github.com/ilo-pledge/pledgestat/gates"
 	"github.com/ilo-pledge/pledgestat/internal/parquetio"
 	"github.com/ilo-pledge/pledgestat/publish"
 	"github.com/ilo-pledge/pledgestat/records"
-	"github.com/ilo-pledge/pledgestat/refdata"
 	"github.com/ilo-pledge/pledgestat/workspace"
 )
 
 // demoPublished is a workspace whose first run published the demo files.
 func demoPublished(t *testing.T) (*workspace.Workspace, *Pipeline, string) {
 	t.Helper()
-	ws, err := workspace.Init(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Seed(ws.Inbox()); err != nil {
-		t.Fatal(err)
-	}
-	ref, err := refdata.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := New(ws, ref, quietLog())
+	p := demoPipeline(t)
+	ws := p.WS
 	res, err := p.Execute(context.Background(), CommandRun, Options{})
 	if err != nil {
 		t.Fatal(err)
