@@ -62,7 +62,10 @@ type nameEntry struct {
 }
 
 func newCountries(rows, regionRows []row) (*Countries, error) {
-	c := &Countries{byISO3: map[string]int{}, byKey: map[string]int{}, regionKey: map[string]int{}}
+	// Sized for the codes, names and aliases of every row: growing the
+	// maps was a tenth of loading the reference data, which every command
+	// does.
+	c := &Countries{byISO3: make(map[string]int, len(rows)), byKey: make(map[string]int, 8*len(rows)), regionKey: map[string]int{}}
 	for _, r := range regionRows {
 		reg := Region{Code: r.get("code"), Type: AreaType(r.get("type")), NameEN: r.get("name_en"), NameFR: r.get("name_fr"), NameES: r.get("name_es")}
 		if reg.Type != AreaWorld && reg.Type != AreaRegion {
@@ -110,11 +113,12 @@ func newCountries(rows, regionRows []row) (*Countries, error) {
 			if code == "" {
 				continue
 			}
-			if err := c.addKey(code, i); err != nil {
+			if _, err := c.addKey(code, i); err != nil {
 				return nil, err
 			}
 		}
 	}
+	c.names = make([]nameEntry, 0, 6*len(rows))
 	for _, r := range rows {
 		i := c.byISO3[r.get("iso3")]
 		ct := c.list[i]
@@ -123,28 +127,30 @@ func newCountries(rows, regionRows []row) (*Countries, error) {
 			if s == "" {
 				continue
 			}
-			if err := c.addKey(s, i); err != nil {
+			k, err := c.addKey(s, i)
+			if err != nil {
 				return nil, err
 			}
-			c.names = append(c.names, nameEntry{key: textnorm.Key(s), display: s})
+			c.names = append(c.names, nameEntry{key: k, display: s})
 		}
 	}
 	return c, nil
 }
 
-func (c *Countries) addKey(s string, idx int) error {
+// addKey indexes a spelling of a country and returns its key.
+func (c *Countries) addKey(s string, idx int) (string, error) {
 	k := textnorm.Key(s)
 	if k == "" {
-		return fmt.Errorf("spelling %q of %s is empty once normalised", s, c.list[idx].ISO3)
+		return "", fmt.Errorf("spelling %q of %s is empty once normalised", s, c.list[idx].ISO3)
 	}
 	if prev, ok := c.byKey[k]; ok && prev != idx {
-		return fmt.Errorf("spelling %q names both %s and %s", s, c.list[prev].ISO3, c.list[idx].ISO3)
+		return "", fmt.Errorf("spelling %q names both %s and %s", s, c.list[prev].ISO3, c.list[idx].ISO3)
 	}
 	if _, ok := c.regionKey[k]; ok {
-		return fmt.Errorf("spelling %q of %s is also a region", s, c.list[idx].ISO3)
+		return "", fmt.Errorf("spelling %q of %s is also a region", s, c.list[idx].ISO3)
 	}
 	c.byKey[k] = idx
-	return nil
+	return k, nil
 }
 
 func yesNo(s string) (bool, error) {
