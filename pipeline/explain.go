@@ -44,6 +44,9 @@ type Explained struct {
 	Note        *string         `json:"note"`
 	Items       []ExplainedItem `json:"items"`
 	Excluded    []ExplainedItem `json:"excluded"`
+	// Notes say what the explanation could not include (earlier versions
+	// without the workspace's store).
+	Notes []string `json:"notes,omitempty"`
 	// Sources is the row's sources column (FILE!SHEET!CELL), for the
 	// text view.
 	Sources []string `json:"-"`
@@ -111,6 +114,9 @@ type RunExplainer struct {
 	ex       *transform.Explainer
 	bySHA    map[string]export.ManifestInput
 	st       *store.Store
+	// storeMissing: the workspace has no readable store (a run folder
+	// explained on its own), so earlier versions cannot be listed.
+	storeMissing bool
 }
 
 type rowKey struct {
@@ -172,9 +178,10 @@ func (p *Pipeline) Explainer(ctx context.Context, runID string) (*RunExplainer, 
 		first, last = *m.FirstYear, *m.LastYear
 	}
 	e.ex = transform.NewExplainer(p.Ref, set, first, last)
+	e.storeMissing = true
 	if _, err := os.Stat(p.WS.StoreDir()); err == nil {
 		if st, err := store.OpenReadOnly(p.WS.StoreDir(), p.Log); err == nil {
-			e.st = st
+			e.st, e.storeMissing = st, false
 		}
 	}
 	return e, nil
@@ -250,6 +257,9 @@ func (e *RunExplainer) Explain(ctx context.Context, q transform.Query) (*Explain
 	history, err := e.history(ctx, x)
 	if err != nil {
 		return nil, err
+	}
+	if e.st == nil && e.storeMissing {
+		out.Notes = append(out.Notes, "the earlier values each fact superseded are read from the workspace's store, which is not there: they are not listed")
 	}
 	// Those counted first ("which four?"), each group in code order.
 	slices.SortStableFunc(x.Items, func(a, b transform.Item) int {

@@ -294,3 +294,20 @@ func TestExplainEveryRowOfGeneratedWorlds(t *testing.T) {
 		})
 	}
 }
+
+// Without the workspace's store, a run is still explained from its folder,
+// and says that earlier versions are not listed.
+func TestExplainWithoutTheStore(t *testing.T) {
+	ws, p, _ := demoPublished(t)
+	if err := os.Rename(ws.StoreDir(), ws.StoreDir()+".away"); err != nil {
+		t.Fatal(err)
+	}
+	e, err := p.Explainer(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := e.Explain(context.Background(), transform.Query{IndicatorID: "P3.1", RefArea: "KEN", Year: 2016})
+	if err != nil || x.Value != 11.5 || x.Items[0].Facts[0].Cell != "F128" || len(x.Notes) != 1 {
+		t.Errorf("explained without the store: %+v, %v", x, err)
+	}
+}

@@ -83,6 +83,9 @@ func (a *app) printExplained(x *pipeline.Explained) {
 	if x.Note != nil {
 		fmt.Fprintf(w, "note       %s\n", t(*x.Note))
 	}
+	for _, n := range x.Notes {
+		fmt.Fprintf(w, "NOTE       %s\n", t(n))
+	}
 	list := func(title string, items []pipeline.ExplainedItem) {
 		if len(items) == 0 {
 			return
