@@ -323,11 +323,11 @@ func (e *RunExplainer) history(ctx context.Context, x *transform.Explanation) (m
 	if e.st == nil {
 		return out, nil
 	}
-	keys := map[string]bool{}
+	keys, domains := map[string]bool{}, map[records.Domain]bool{}
 	for _, items := range [][]transform.Item{x.Items, x.Excluded} {
 		for _, it := range items {
 			for _, f := range it.Facts {
-				keys[f.Key] = true
+				keys[f.Key], domains[f.Domain] = true, true
 			}
 		}
 	}
@@ -338,7 +338,7 @@ func (e *RunExplainer) history(ctx context.Context, x *transform.Explanation) (m
 	for _, in := range e.manifest.Inputs {
 		used[in.Submission] = true
 	}
-	revs, err := e.st.History(ctx, store.Filter{Keys: keys, Submissions: used})
+	revs, err := e.st.History(ctx, store.Filter{Keys: keys, Submissions: used, Domains: domains})
 	if err != nil {
 		return nil, err
 	}

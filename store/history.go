@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ilo-pledge/pledgestat/records"
 )
@@ -32,6 +34,9 @@ type Filter struct {
 	// the submissions read (explain reads those its run used).
 	Keys        map[string]bool
 	Submissions map[int]bool
+	// Domains, when set, are the domains read: a submission without
+	// records of them is skipped, and of the others only their files.
+	Domains map[records.Domain]bool
 }
 
 func (f Filter) match(key string, areas ...string) bool {
@@ -58,14 +63,15 @@ func (s *Store) History(ctx context.Context, f Filter) ([]Revision, error) {
 	withdrawn := s.withdrawn()
 	var out []Revision
 	latest := map[string]int{} // key -> index in out of the current version
+	var wanted []Entry
 	for _, e := range s.entries {
-		if e.Event != EventAccepted || (f.Submissions != nil && !f.Submissions[e.Seq]) {
+		if e.Event != EventAccepted || (f.Submissions != nil && !f.Submissions[e.Seq]) || !holdsAny(e, f.Domains) {
 			continue
 		}
-		set, err := s.readSubmission(ctx, e)
-		if err != nil {
-			return nil, err
-		}
+		wanted = append(wanted, e)
+	}
+	read := func(e Entry) (records.Set, error) { return s.readSubmissionDomains(ctx, e, f.Domains) }
+	err := eachRead(ctx, wanted, read, func(e Entry, set records.Set) {
 		add := func(d records.Domain, key string, cell string, values map[string]string) {
 			rev := Revision{Domain: d, Key: key, Seq: e.Seq, File: e.File, Cell: cell, RunID: e.RunID,
 				Time: e.Time.UTC().Format("2006-01-02T15:04:05Z"), Withdrawn: withdrawn[e.Seq], Values: values}
@@ -99,6 +105,9 @@ func (s *Store) History(ctx context.Context, f Filter) ([]Revision, error) {
 				add(records.DomainBLMA, a.Key(), a.Source.Sheet+"!"+a.Source.Cell, v)
 			}
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, i := range latest {
 		out[i].Current = true
@@ -143,3 +152,56 @@ func (s *Store) FindSubmission(ref string) (Entry, error) {
 
 // IsWithdrawn reports whether a submission was withdrawn.
 func (s *Store) IsWithdrawn(seq int) bool { return s.withdrawn()[seq] }
+
+// holdsAny reports whether a submission has records of any of the
+// domains (nil: of any domain).
+func holdsAny(e Entry, domains map[records.Domain]bool) bool {
+	if domains == nil {
+		return true
+	}
+	for d := range domains {
+		if e.Rows[string(d)] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// readWindow is how many submissions a history reads at once, on every
+// core: it reads thousands of small ones, and holds no more than these.
+const readWindow = 64
+
+// eachRead reads the entries' records, a window at a time on every core,
+// and calls fn with them in the entries' order.
+func eachRead(ctx context.Context, entries []Entry, read func(Entry) (records.Set, error), fn func(Entry, records.Set)) error {
+	sets := make([]records.Set, readWindow)
+	errs := make([]error, readWindow)
+	for from := 0; from < len(entries); from += readWindow {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		window := entries[from:min(from+readWindow, len(entries))]
+		next := make(chan int, len(window))
+		for i := range window {
+			next <- i
+		}
+		close(next)
+		var wg sync.WaitGroup
+		for range min(runtime.GOMAXPROCS(0), len(window)) {
+			wg.Go(func() {
+				for i := range next {
+					sets[i], errs[i] = read(window[i])
+				}
+			})
+		}
+		wg.Wait()
+		for i, e := range window {
+			if errs[i] != nil {
+				return errs[i]
+			}
+			fn(e, sets[i])
+			sets[i] = records.Set{}
+		}
+	}
+	return nil
+}

@@ -39,6 +39,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -100,7 +101,7 @@ type Store struct {
 	damage     []string // ledger lines a read-only view skipped
 	// submissionsRead counts submissions read back, for the tests that
 	// keep acceptance from rereading the store.
-	submissionsRead int
+	submissionsRead atomic.Int64
 }
 
 // SetAllocator makes the store allocate the Arrow buffers it makes for
@@ -661,14 +662,20 @@ func (s *Store) eachSubmissionAfter(ctx context.Context, through int, fn func(En
 	return nil
 }
 
-// ReadSubmission returns the records one submission brought.
+// readSubmission returns the records one submission brought.
 func (s *Store) readSubmission(ctx context.Context, e Entry) (records.Set, error) {
-	s.submissionsRead++
+	return s.readSubmissionDomains(ctx, e, nil)
+}
+
+// readSubmissionDomains returns the records of the given domains (nil:
+// all) one submission brought. Safe to call from several goroutines.
+func (s *Store) readSubmissionDomains(ctx context.Context, e Entry, domains map[records.Domain]bool) (records.Set, error) {
+	s.submissionsRead.Add(1)
 	var set records.Set
 	dir := s.submissionDir(e.Seq, e.SHA256)
 	mem := s.mem
 	for _, desc := range records.Descriptors() {
-		if e.Rows[string(desc.Domain)] == 0 {
+		if e.Rows[string(desc.Domain)] == 0 || (domains != nil && !domains[desc.Domain]) {
 			continue
 		}
 		path := filepath.Join(dir, string(desc.Domain)+".parquet")

@@ -554,7 +554,7 @@ func TestSpillIsAcceptedLikeRecordsInMemory(t *testing.T) {
 			}
 			// The same process accepts another file: what the spill
 			// brought is current for it, and nothing is read again.
-			reads := s.submissionsRead
+			reads := s.submissionsRead.Load()
 			third, err := s.Accept(ctx, Entry{File: "3", SHA256: sha('3'), StoredAs: "3"}, records.Set{Coverage: []records.CoverageObservation{obs("ITA", 2021, 71)}}, nil, names)
 			if err != nil {
 				t.Fatal(err)
@@ -562,10 +562,10 @@ func TestSpillIsAcceptedLikeRecordsInMemory(t *testing.T) {
 			if third.Superseded["social_protection"] != 1 {
 				t.Errorf("compacted %v, spilled %v: a record of the spilled submission superseded: %v, want 1", compacted, spilled, third.Superseded)
 			}
-			if s.submissionsRead != reads {
+			if s.submissionsRead.Load() != reads {
 				// Loading every record after each spilled file made a run
 				// of 600 small files take a minute.
-				t.Errorf("compacted %v, spilled %v: accepting after a spilled submission read %d submissions", compacted, spilled, s.submissionsRead-reads)
+				t.Errorf("compacted %v, spilled %v: accepting after a spilled submission read %d submissions", compacted, spilled, s.submissionsRead.Load()-reads)
 			}
 			ro, _ := OpenReadOnly(dir, quiet)
 			set, err := ro.Current(ctx)
