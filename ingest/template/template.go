@@ -13,6 +13,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/ilo-pledge/pledgestat/ingest/values"
 	"github.com/ilo-pledge/pledgestat/ingest/workbook"
 	"github.com/ilo-pledge/pledgestat/records"
 	"github.com/ilo-pledge/pledgestat/refdata"
@@ -60,7 +61,7 @@ var domains = map[records.Domain]struct {
 		{header: "Country", kind: country, width: 28, help: "ILO member State: pick from the list, or type an ISO code"},
 		{header: "Instrument", kind: instrument, width: 12, help: "Convention or Protocol code, e.g. C097, P029"},
 		{header: "Ratification date", kind: date, width: 16, help: "date the ratification was registered"},
-		{header: "Status", kind: choice, choices: []string{"In Force", "Not in force", "Denounced"}, width: 14},
+		{header: "Status", kind: choice, choices: values.Choices("ratification_status"), width: 14},
 		{header: "Denunciation date", kind: date, width: 18, help: "required when the status is Denounced"},
 		{header: "Note", kind: text, width: 40},
 	}},
@@ -68,9 +69,9 @@ var domains = map[records.Domain]struct {
 		{header: "Country", kind: area, width: 28, help: "country, or an ILO aggregate code X01 (World), X06, X21, X36, X40, X60"},
 		{header: "Year", kind: year, width: 8},
 		{header: "Value", kind: percent, width: 10, help: "coverage in percent, 0 to 100"},
-		{header: "Series", kind: choice, choices: []string{"SOC_CONTIG_TOTAL", "SOC_CONTIG_CHILD", "SOC_CONTIG_MAT", "SOC_CONTIG_DISAB", "SOC_CONTIG_UNE", "SOC_CONTIG_PENSION", "SOC_CONTIG_INJ", "SOC_CONTIG_POOR", "SOC_CONTIG_VULN"}, width: 22},
-		{header: "Sex", kind: choice, choices: []string{"T", "F", "M"}, width: 6},
-		{header: "Population", kind: choice, choices: []string{"total", "migrants", "non_migrants"}, width: 14},
+		{header: "Series", kind: choice, choices: values.Choices("series"), width: 22},
+		{header: "Sex", kind: choice, choices: values.Choices("sex"), width: 6},
+		{header: "Population", kind: choice, choices: values.Choices("population"), width: 14},
 		{header: "Obs status", kind: text, width: 10},
 		{header: "Source", kind: text, width: 30},
 		{header: "Note", kind: text, width: 40},
@@ -78,14 +79,14 @@ var domains = map[records.Domain]struct {
 	records.DomainBLMA: {"Agreements", append([]column{
 		{header: "Agreement ID", kind: text, width: 14},
 		{header: "Title", kind: text, width: 40},
-		{header: "Type", kind: choice, choices: []string{"BLA", "MOU", "SSA", "MULTILATERAL_SSA", "REGIONAL_FRAMEWORK", "OTHER"}, width: 22},
+		{header: "Type", kind: choice, choices: values.Choices("agreement_type"), width: 22},
 		{header: "Origin country", kind: country, width: 24},
 		{header: "Destination country", kind: country, width: 24},
 		{header: "Parties", kind: text, width: 30, help: "for multilateral agreements: countries separated by ;"},
 		{header: "Date signed", kind: dateOrYear, width: 14, help: "a date, or just the year"},
 		{header: "Entry into force", kind: dateOrYear, width: 16},
 		{header: "End date", kind: dateOrYear, width: 14},
-		{header: "Status", kind: choice, choices: []string{"negotiating", "signed", "in_force", "expired", "terminated", "superseded"}, width: 14},
+		{header: "Status", kind: choice, choices: values.Choices("agreement_status"), width: 14},
 		{header: "Sectors", kind: text, width: 24},
 	}, flagColumns()...)},
 }
@@ -93,7 +94,7 @@ var domains = map[records.Domain]struct {
 func flagColumns() []column {
 	var out []column
 	for _, p := range records.Provisions() {
-		out = append(out, column{header: p.Title, kind: choice, choices: []string{records.FlagYes, records.FlagNo, records.FlagPartial, records.FlagUnknown}, width: 12})
+		out = append(out, column{header: p.Title, kind: choice, choices: values.Choices("flag"), width: 12})
 	}
 	return out
 }

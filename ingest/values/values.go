@@ -11,6 +11,7 @@ package values
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -96,30 +97,75 @@ func IsYearHeader(text string) (int, bool) {
 	return y, p == nil
 }
 
-// vocabulary maps normalised spellings to a canonical value.
-type vocabulary map[string]string
+// vocabulary maps normalised spellings to a canonical value, and keeps
+// the canonical values in the order they were given: the input templates'
+// drop-down lists are built from them (Choices), so that a template never
+// offers a value ingest would refuse.
+type vocabulary struct {
+	byKey map[string]string
+	codes []string
+	// labels are the first spelling of each code, for people ("In
+	// Force" for in_force).
+	labels []string
+}
 
-func newVocabulary(entries map[string][]string) vocabulary {
-	v := vocabulary{}
-	for canonical, spellings := range entries {
-		v[textnorm.Key(canonical)] = canonical
-		for _, s := range spellings {
-			v[textnorm.Key(s)] = canonical
+// term is one canonical value and its other spellings, the first of which
+// is its label.
+type term struct {
+	code      string
+	spellings []string
+}
+
+func newVocabulary(terms ...term) vocabulary {
+	v := vocabulary{byKey: map[string]string{}}
+	for _, t := range terms {
+		v.codes = append(v.codes, t.code)
+		label := t.code
+		if len(t.spellings) > 0 {
+			label = t.spellings[0]
+		}
+		v.labels = append(v.labels, label)
+		v.byKey[textnorm.Key(t.code)] = t.code
+		for _, sp := range t.spellings {
+			v.byKey[textnorm.Key(sp)] = t.code
 		}
 	}
 	return v
 }
 
 func (v vocabulary) lookup(text string) (string, bool) {
-	c, ok := v[textnorm.Key(text)]
+	c, ok := v.byKey[textnorm.Key(text)]
 	return c, ok
 }
 
-var ratificationStatuses = newVocabulary(map[string][]string{
-	"in_force":     {"In Force", "En vigueur", "En vigor", "In force"},
-	"not_in_force": {"Not in force", "Pas en vigueur", "No está en vigor", "No en vigor", "Not yet in force"},
-	"denounced":    {"Denounced", "Dénoncée", "Dénoncé", "Denunciado", "Denunciada"},
-})
+// Choices lists the values a template offers for a vocabulary column, in
+// order: the codes, or for ratification statuses their English labels
+// (which ingest reads as the codes).
+func Choices(column string) []string {
+	switch column {
+	case "ratification_status":
+		return slices.Clone(ratificationStatuses.labels)
+	case "agreement_status":
+		return slices.Clone(agreementStatuses.codes)
+	case "agreement_type":
+		return slices.Clone(agreementTypes.codes)
+	case "sex":
+		return slices.Clone(sexes.codes)
+	case "series":
+		return slices.Clone(series.codes)
+	case "population":
+		return slices.Clone(populations.codes)
+	case "flag":
+		return slices.Clone(flags.codes)
+	}
+	return nil
+}
+
+var ratificationStatuses = newVocabulary(
+	term{"in_force", []string{"In Force", "En vigueur", "En vigor", "In force"}},
+	term{"not_in_force", []string{"Not in force", "Pas en vigueur", "No está en vigor", "No en vigor", "Not yet in force"}},
+	term{"denounced", []string{"Denounced", "Dénoncée", "Dénoncé", "Denunciado", "Denunciada"}},
+)
 
 // RatificationStatus reads the status of a ratification.
 func RatificationStatus(text string) (string, *Problem) {
@@ -129,14 +175,14 @@ func RatificationStatus(text string) (string, *Problem) {
 	return "", problem(report.BadValue, "%s is not a ratification status; expected In Force, Not in force or Denounced (En vigueur, Pas en vigueur, Dénoncée; En vigor, No está en vigor, Denunciado)", report.Quote(text))
 }
 
-var agreementStatuses = newVocabulary(map[string][]string{
-	"negotiating": {"en négociation", "en negociación", "under negotiation", "in negotiation", "negotiation", "négociation", "negociación"},
-	"signed":      {"signé", "signée", "firmado", "firmada"},
-	"in_force":    {"in force", "en vigueur", "en vigor"},
-	"expired":     {"expiré", "expirée", "vencido", "vencida", "expirado"},
-	"terminated":  {"résilié", "résiliée", "terminado", "terminada"},
-	"superseded":  {"remplacé", "remplacée", "sustituido", "sustituida", "reemplazado"},
-})
+var agreementStatuses = newVocabulary(
+	term{"negotiating", []string{"en négociation", "en negociación", "under negotiation", "in negotiation", "negotiation", "négociation", "negociación"}},
+	term{"signed", []string{"signé", "signée", "firmado", "firmada"}},
+	term{"in_force", []string{"in force", "en vigueur", "en vigor"}},
+	term{"expired", []string{"expiré", "expirée", "vencido", "vencida", "expirado"}},
+	term{"terminated", []string{"résilié", "résiliée", "terminado", "terminada"}},
+	term{"superseded", []string{"remplacé", "remplacée", "sustituido", "sustituida", "reemplazado"}},
+)
 
 // AgreementStatus reads the status of an agreement.
 func AgreementStatus(text string) (string, *Problem) {
@@ -152,14 +198,14 @@ func Ended(status string) bool {
 	return status == "expired" || status == "terminated" || status == "superseded"
 }
 
-var agreementTypes = newVocabulary(map[string][]string{
-	"BLA":                {"bilateral labour agreement", "bilateral labor agreement", "accord bilatéral de travail", "acuerdo bilateral de trabajo", "bilateral labour migration agreement", "bilateral labor migration agreement", "bilateral agreement"},
-	"MOU":                {"memorandum of understanding", "MoU", "mémorandum d'entente", "protocole d'accord", "memorando de entendimiento", "memorándum de entendimiento"},
-	"SSA":                {"social security agreement", "bilateral social security agreement", "accord de sécurité sociale", "convenio de seguridad social", "acuerdo de seguridad social"},
-	"MULTILATERAL_SSA":   {"multilateral SSA", "multilateral social security agreement", "convention multilatérale de sécurité sociale", "convenio multilateral de seguridad social"},
-	"REGIONAL_FRAMEWORK": {"regional framework", "regional labour mobility framework", "regional labor mobility framework", "REC framework", "cadre régional", "marco regional"},
-	"OTHER":              {"other", "autre", "otro"},
-})
+var agreementTypes = newVocabulary(
+	term{"BLA", []string{"bilateral labour agreement", "bilateral labor agreement", "accord bilatéral de travail", "acuerdo bilateral de trabajo", "bilateral labour migration agreement", "bilateral labor migration agreement", "bilateral agreement"}},
+	term{"MOU", []string{"memorandum of understanding", "MoU", "mémorandum d'entente", "protocole d'accord", "memorando de entendimiento", "memorándum de entendimiento"}},
+	term{"SSA", []string{"social security agreement", "bilateral social security agreement", "accord de sécurité sociale", "convenio de seguridad social", "acuerdo de seguridad social"}},
+	term{"MULTILATERAL_SSA", []string{"multilateral SSA", "multilateral social security agreement", "convention multilatérale de sécurité sociale", "convenio multilateral de seguridad social"}},
+	term{"REGIONAL_FRAMEWORK", []string{"regional framework", "regional labour mobility framework", "regional labor mobility framework", "REC framework", "cadre régional", "marco regional"}},
+	term{"OTHER", []string{"other", "autre", "otro"}},
+)
 
 // AgreementType reads an agreement type to its code.
 func AgreementType(text string) (string, *Problem) {
@@ -169,11 +215,11 @@ func AgreementType(text string) (string, *Problem) {
 	return "", problem(report.BadValue, "%s is not an agreement type; expected BLA (bilateral labour agreement), MOU, SSA (social security agreement), MULTILATERAL_SSA, REGIONAL_FRAMEWORK or OTHER", report.Quote(text))
 }
 
-var sexes = newVocabulary(map[string][]string{
-	"T": {"Total", "Both sexes", "SEX_T", "Ambos sexos", "Les deux sexes", "Deux sexes"},
-	"F": {"Female", "Women", "Woman", "SEX_F", "Femmes", "Femme", "Féminin", "Mujeres", "Mujer", "Femenino"},
-	"M": {"Male", "Men", "Man", "SEX_M", "Hommes", "Homme", "Masculin", "Hombres", "Hombre", "Masculino"},
-})
+var sexes = newVocabulary(
+	term{"T", []string{"Total", "Both sexes", "SEX_T", "Ambos sexos", "Les deux sexes", "Deux sexes"}},
+	term{"F", []string{"Female", "Women", "Woman", "SEX_F", "Femmes", "Femme", "Féminin", "Mujeres", "Mujer", "Femenino"}},
+	term{"M", []string{"Male", "Men", "Man", "SEX_M", "Hommes", "Homme", "Masculin", "Hombres", "Hombre", "Masculino"}},
+)
 
 // Sex reads a sex code; empty means total.
 func Sex(text string) (string, *Problem) {
@@ -186,17 +232,17 @@ func Sex(text string) (string, *Problem) {
 	return "", problem(report.BadValue, "%s is not a sex; expected T (total), F or M (also Total, Female, Male, SEX_T, SEX_F, SEX_M, Femmes, Hommes, Mujeres, Hombres)", report.Quote(text))
 }
 
-var series = newVocabulary(map[string][]string{
-	"SOC_CONTIG_TOTAL":   {"SI_COV_BENFTS"},
-	"SOC_CONTIG_CHILD":   {"SI_COV_CHLD"},
-	"SOC_CONTIG_MAT":     {"SI_COV_MATNL"},
-	"SOC_CONTIG_DISAB":   {"SI_COV_DISAB"},
-	"SOC_CONTIG_UNE":     {"SI_COV_UEMP"},
-	"SOC_CONTIG_PENSION": {"SI_COV_PENSN"},
-	"SOC_CONTIG_INJ":     {"SI_COV_WKINJRY"},
-	"SOC_CONTIG_POOR":    {"SI_COV_POOR"},
-	"SOC_CONTIG_VULN":    {"SI_COV_VULN"},
-})
+var series = newVocabulary(
+	term{"SOC_CONTIG_TOTAL", []string{"SI_COV_BENFTS"}},
+	term{"SOC_CONTIG_CHILD", []string{"SI_COV_CHLD"}},
+	term{"SOC_CONTIG_MAT", []string{"SI_COV_MATNL"}},
+	term{"SOC_CONTIG_DISAB", []string{"SI_COV_DISAB"}},
+	term{"SOC_CONTIG_UNE", []string{"SI_COV_UEMP"}},
+	term{"SOC_CONTIG_PENSION", []string{"SI_COV_PENSN"}},
+	term{"SOC_CONTIG_INJ", []string{"SI_COV_WKINJRY"}},
+	term{"SOC_CONTIG_POOR", []string{"SI_COV_POOR"}},
+	term{"SOC_CONTIG_VULN", []string{"SI_COV_VULN"}},
+)
 
 // Series reads a social-protection series code; empty means the total.
 func Series(text string) (string, *Problem) {
@@ -209,11 +255,11 @@ func Series(text string) (string, *Problem) {
 	return "", problem(report.BadValue, "%s is not a social-protection series; expected SOC_CONTIG_TOTAL, SOC_CONTIG_CHILD, SOC_CONTIG_MAT, SOC_CONTIG_DISAB, SOC_CONTIG_UNE, SOC_CONTIG_PENSION, SOC_CONTIG_INJ, SOC_CONTIG_POOR, SOC_CONTIG_VULN or a UN code such as SI_COV_BENFTS", report.Quote(text))
 }
 
-var populations = newVocabulary(map[string][]string{
-	"total":        {"MIG_STATUS_TOTAL", "Total population", "All"},
-	"migrants":     {"MIG_STATUS_MIGRANT", "migrant", "migrantes", "migrante"},
-	"non_migrants": {"MIG_STATUS_NONMIG", "non-migrant", "non migrants", "non-migrants", "no migrantes", "no migrante", "nonmigrants"},
-})
+var populations = newVocabulary(
+	term{"total", []string{"MIG_STATUS_TOTAL", "Total population", "All"}},
+	term{"migrants", []string{"MIG_STATUS_MIGRANT", "migrant", "migrantes", "migrante"}},
+	term{"non_migrants", []string{"MIG_STATUS_NONMIG", "non-migrant", "non migrants", "non-migrants", "no migrantes", "no migrante", "nonmigrants"}},
+)
 
 // Population reads a migratory-status population; empty means total.
 func Population(text string) (string, *Problem) {
@@ -228,12 +274,12 @@ func Population(text string) (string, *Problem) {
 
 var flagSymbols = map[string]string{"✓": "yes", "✔": "yes", "☑": "yes", "✗": "no", "✘": "no"}
 
-var flags = newVocabulary(map[string][]string{
-	"yes":     {"y", "1", "x", "true", "oui", "sí", "si"},
-	"no":      {"n", "0", "false", "non"},
-	"partial": {"partiel", "partielle", "parcial", "partly", "partially"},
-	"unknown": {"inconnu", "desconocido", "unknown"},
-})
+var flags = newVocabulary(
+	term{"yes", []string{"y", "1", "x", "true", "oui", "sí", "si"}},
+	term{"no", []string{"n", "0", "false", "non"}},
+	term{"partial", []string{"partiel", "partielle", "parcial", "partly", "partially"}},
+	term{"unknown", []string{"inconnu", "desconocido", "unknown"}},
+)
 
 // Flag reads a provision flag: yes, no, partial or unknown. Symbols are
 // matched before punctuation is ignored, so "✓" is yes.

@@ -140,3 +140,26 @@ func TestVocabularies(t *testing.T) {
 		}
 	}
 }
+
+// Every choice a template offers is read by ingest as a value of its
+// column: the drop-down lists come from the vocabularies themselves.
+func TestChoicesAreRead(t *testing.T) {
+	read := map[string]func(string) (string, *Problem){
+		"ratification_status": RatificationStatus, "agreement_status": AgreementStatus, "agreement_type": AgreementType,
+		"sex": Sex, "series": Series, "population": Population, "flag": Flag,
+	}
+	for column, parse := range read {
+		choices := Choices(column)
+		if len(choices) == 0 {
+			t.Errorf("%s: no choices", column)
+		}
+		for _, c := range choices {
+			if _, p := parse(c); p != nil {
+				t.Errorf("%s: the choice %q is refused: %v", column, c, p)
+			}
+		}
+	}
+	if Choices("nothing") != nil {
+		t.Error("choices for an unknown column")
+	}
+}
