@@ -18,51 +18,6 @@ type column struct {
 	headers []string
 }
 
-var countryHeaders = []string{"country", "member state", "state", "pays", "país", "ref_area", "iso3", "country code", "ref area", "code pays", "código de país"}
-
-var ratificationColumns = []column{
-	{"country", countryHeaders},
-	{"instrument", []string{"instrument", "convention", "convention no", "c no", "convenio", "n°", "no", "instrument code", "convention number"}},
-	{"ratification_date", []string{"ratification_date", "date", "ratification date", "date of ratification", "registration date", "date de ratification", "date d'enregistrement", "fecha de ratificación", "fecha de registro", "date of registration"}},
-	{"status", []string{"status", "current status", "état actuel", "statut", "estado", "situación", "état"}},
-	{"denunciation_date", []string{"denunciation_date", "denunciation date", "date of denunciation", "date de dénonciation", "fecha de denuncia"}},
-	{"note", []string{"note", "notes", "remarks", "comment", "comments", "observation", "observations", "nota", "notas"}},
-}
-
-var socialProtectionColumns = []column{
-	{"country", countryHeaders},
-	{"year", []string{"year", "time", "année", "año", "periodo", "period", "période", "annee"}},
-	{"value", []string{"value", "obs_value", "coverage", "coverage (%)", "valeur", "valor", "taux de couverture", "coverage rate", "cobertura"}},
-	// classif1 before indicator: in an ILOSTAT bulk file the indicator
-	// column is the dataset code and classif1 the series.
-	{"series", []string{"series", "classif1", "contingency", "série", "serie", "indicator"}},
-	{"sex", []string{"sex", "sexe", "sexo"}},
-	{"population", []string{"population", "classif2", "migratory status", "migrant status", "población", "statut migratoire", "condición migratoria"}},
-	{"obs_status", []string{"obs_status", "flag", "status", "observation status"}},
-	{"source", []string{"source", "source note", "fuente"}},
-	{"note", []string{"note", "notes", "nota", "notas", "remarks", "comment"}},
-}
-
-var blmaColumns = func() []column {
-	cols := []column{
-		{"agreement_id", []string{"agreement_id", "id", "agreement id", "reference", "ref", "référence", "referencia"}},
-		{"title", []string{"title", "agreement", "name", "titre", "título", "agreement title", "intitulé"}},
-		{"type", []string{"type", "agreement type", "instrument type", "tipo", "type d'accord", "tipo de acuerdo"}},
-		{"origin", []string{"origin", "origin country", "country of origin", "sending country", "pays d'origine", "país de origen"}},
-		{"destination", []string{"destination", "destination country", "receiving country", "pays de destination", "país de destino", "country of destination"}},
-		{"parties", []string{"parties", "signatories", "parties signataires", "partes", "countries"}},
-		{"date_signed", []string{"date_signed", "date signed", "signature date", "signed", "date de signature", "fecha de firma", "signing date", "date of signature"}},
-		{"date_in_force", []string{"date_in_force", "entry into force", "date in force", "entrée en vigueur", "entrada en vigor", "date of entry into force"}},
-		{"date_end", []string{"date_end", "end date", "expiry", "terminated", "date de fin", "fecha de término", "expiry date", "end"}},
-		{"status", []string{"status", "statut", "estado"}},
-		{"sectors", []string{"sectors", "sector", "secteurs", "sectores", "secteur"}},
-	}
-	for _, p := range records.Provisions() {
-		cols = append(cols, column{p.Flag, append([]string{p.Flag, p.Title}, p.Headers...)})
-	}
-	return cols
-}()
-
 // domainSpec says how to recognise and read one domain's table.
 type domainSpec struct {
 	domain  records.Domain
@@ -81,7 +36,16 @@ type headerMatch struct {
 	rank   int
 }
 
-func newSpec(domain records.Domain, cols []column, required []string, missing func(header, func(...string) []string) []string, newReader func() rowReader) domainSpec {
+// newSpec makes the spec of a domain from its descriptor's columns.
+func newSpec(domain records.Domain, required []string, missing func(header, func(...string) []string) []string, newReader func() rowReader) domainSpec {
+	desc, err := records.Describe(domain)
+	if err != nil {
+		panic(err) // the specs below name described domains only
+	}
+	var cols []column
+	for _, c := range desc.Columns {
+		cols = append(cols, column{name: c.Name, headers: c.Headers})
+	}
 	s := domainSpec{domain: domain, columns: cols, byKey: map[string]headerMatch{}, required: required, missing: missing, newReader: newReader}
 	for _, c := range cols {
 		for rank, h := range append([]string{c.name}, c.headers...) {
@@ -98,13 +62,13 @@ func newSpec(domain records.Domain, cols []column, required []string, missing fu
 }
 
 var specs = []domainSpec{
-	newSpec(records.DomainRatification, ratificationColumns,
+	newSpec(records.DomainRatification,
 		[]string{"country", "instrument", "ratification_date"},
 		func(h header, need func(...string) []string) []string {
 			return need("country", "instrument", "ratification_date")
 		},
 		func() rowReader { return newRatificationReader() }),
-	newSpec(records.DomainSocialProtection, socialProtectionColumns,
+	newSpec(records.DomainSocialProtection,
 		[]string{"country", "year", "value"},
 		func(h header, need func(...string) []string) []string {
 			missing := need("country")
@@ -117,7 +81,7 @@ var specs = []domainSpec{
 			return append(missing, need("value")...)
 		},
 		func() rowReader { return newCoverageReader() }),
-	newSpec(records.DomainBLMA, blmaColumns,
+	newSpec(records.DomainBLMA,
 		[]string{"title", "type", "origin", "destination", "parties"},
 		func(h header, need func(...string) []string) []string {
 			missing := need("title", "type")

@@ -8,7 +8,9 @@
 // indicators.
 //
 // Each domain is described once, by a Descriptor (domain.go): its names,
-// its table's schema, its record key and how its records sit in a Set.
+// its input columns with the English, French and Spanish headers that
+// name them (columns.go), its table's schema, its record key and how its
+// records sit in a Set.
 // The store, the build, status, the template command and the CLI work
 // through Descriptors(); a domain they are given that is not described is
 // an error (Describe), never a fall-through into another domain's code.
@@ -19,15 +21,20 @@
 // # Adding a domain
 //
 //  1. Here: the record type with its Key method (what a later record
-//     supersedes), its Arrow schema, New…Batch and …Of, a field of Set,
-//     the key reader (keys.go) and its Descriptor in Descriptors(). The
-//     tests TestDescriptorsAreComplete and TestKeysOfTables then cover it
-//     once a sample of its records is added to them.
-//  2. ingest: its columns with their English, French and Spanish headers
-//     and a row reader (a domainSpec in ingest/columns.go);
+//     supersedes), its input columns and their headers (columns.go), its
+//     Arrow schema, New…Batch and …Of, a field of Set, the key reader
+//     (keys.go) and its Descriptor in Descriptors(). The tests
+//     TestDescriptorsAreComplete and TestKeysOfTables then cover it once
+//     a sample of its records is added to them.
+//  2. ingest: which columns are required and a row reader (a domainSpec
+//     in ingest/columns.go, built from the descriptor's columns); a
+//     vocabulary column reads through ingest/values, whose vocabularies
+//     also give the template its drop-down lists (values.Choices);
 //     TestEveryDomainHasAReader fails until it exists.
-//  3. ingest/template: its sheet and columns; the template round trip
-//     test fails until it has rows for the domain.
+//  3. ingest/template: its sheet and the presentation of each column
+//     (kind, width, help); TestTemplateColumnsAreDescribed fails until
+//     every column is there, and the template round trip test until it
+//     has rows for the domain.
 //  4. store: the in-memory current state (store.current) and the key
 //     index (keyIndex.add) keep each domain's records by key; history.go
 //     lists their versions.

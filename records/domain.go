@@ -23,6 +23,9 @@ type Descriptor struct {
 	// TemplateName is the name `pledgestat template` takes for the
 	// domain's blank workbook.
 	TemplateName string
+	// Columns are the domain's input columns with the headers that name
+	// them (inputs.md).
+	Columns []Column
 	// Schema is the Arrow schema of the domain's table (outputs.md).
 	Schema *arrow.Schema
 	// Keys returns the record key of every row of a table of the domain,
@@ -42,7 +45,7 @@ type Descriptor struct {
 func Descriptors() []Descriptor {
 	return []Descriptor{
 		{
-			Domain: DomainRatification, Noun: "ratifications", TemplateName: "ratification",
+			Domain: DomainRatification, Noun: "ratifications", TemplateName: "ratification", Columns: ratificationColumns,
 			Schema: RatificationSchema, Keys: ratificationKeys,
 			count: func(s Set) int { return len(s.Ratifications) },
 			batch: func(mem memory.Allocator, s Set, name NameFunc) arrow.RecordBatch {
@@ -56,7 +59,7 @@ func Descriptors() []Descriptor {
 			},
 		},
 		{
-			Domain: DomainSocialProtection, Noun: "social-protection observations", TemplateName: "social-protection",
+			Domain: DomainSocialProtection, Noun: "social-protection observations", TemplateName: "social-protection", Columns: socialProtectionColumns,
 			Schema: SocialProtectionSchema, Keys: coverageKeys,
 			count: func(s Set) int { return len(s.Coverage) },
 			batch: func(mem memory.Allocator, s Set, name NameFunc) arrow.RecordBatch {
@@ -70,7 +73,7 @@ func Descriptors() []Descriptor {
 			},
 		},
 		{
-			Domain: DomainBLMA, Noun: "agreements", TemplateName: "blma",
+			Domain: DomainBLMA, Noun: "agreements", TemplateName: "blma", Columns: blmaColumns,
 			Schema: BLMASchema, Keys: agreementKeys,
 			count: func(s Set) int { return len(s.Agreements) },
 			batch: func(mem memory.Allocator, s Set, name NameFunc) arrow.RecordBatch {

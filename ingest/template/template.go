@@ -44,7 +44,10 @@ const (
 	choice
 )
 
+// column is a template column: name is the descriptor's column
+// (records.Column), header one of its spellings, the rest presentation.
 type column struct {
+	name    string
 	header  string
 	kind    kind
 	choices []string
@@ -58,43 +61,43 @@ var domains = map[records.Domain]struct {
 	columns []column
 }{
 	records.DomainRatification: {"Ratifications", []column{
-		{header: "Country", kind: country, width: 28, help: "ILO member State: pick from the list, or type an ISO code"},
-		{header: "Instrument", kind: instrument, width: 12, help: "Convention or Protocol code, e.g. C097, P029"},
-		{header: "Ratification date", kind: date, width: 16, help: "date the ratification was registered"},
-		{header: "Status", kind: choice, choices: values.Choices("ratification_status"), width: 14},
-		{header: "Denunciation date", kind: date, width: 18, help: "required when the status is Denounced"},
-		{header: "Note", kind: text, width: 40},
+		{name: "country", header: "Country", kind: country, width: 28, help: "ILO member State: pick from the list, or type an ISO code"},
+		{name: "instrument", header: "Instrument", kind: instrument, width: 12, help: "Convention or Protocol code, e.g. C097, P029"},
+		{name: "ratification_date", header: "Ratification date", kind: date, width: 16, help: "date the ratification was registered"},
+		{name: "status", header: "Status", kind: choice, choices: values.Choices("ratification_status"), width: 14},
+		{name: "denunciation_date", header: "Denunciation date", kind: date, width: 18, help: "required when the status is Denounced"},
+		{name: "note", header: "Note", kind: text, width: 40},
 	}},
 	records.DomainSocialProtection: {"Social protection", []column{
-		{header: "Country", kind: area, width: 28, help: "country, or an ILO aggregate code X01 (World), X06, X21, X36, X40, X60"},
-		{header: "Year", kind: year, width: 8},
-		{header: "Value", kind: percent, width: 10, help: "coverage in percent, 0 to 100"},
-		{header: "Series", kind: choice, choices: values.Choices("series"), width: 22},
-		{header: "Sex", kind: choice, choices: values.Choices("sex"), width: 6},
-		{header: "Population", kind: choice, choices: values.Choices("population"), width: 14},
-		{header: "Obs status", kind: text, width: 10},
-		{header: "Source", kind: text, width: 30},
-		{header: "Note", kind: text, width: 40},
+		{name: "country", header: "Country", kind: area, width: 28, help: "country, or an ILO aggregate code X01 (World), X06, X21, X36, X40, X60"},
+		{name: "year", header: "Year", kind: year, width: 8},
+		{name: "value", header: "Value", kind: percent, width: 10, help: "coverage in percent, 0 to 100"},
+		{name: "series", header: "Series", kind: choice, choices: values.Choices("series"), width: 22},
+		{name: "sex", header: "Sex", kind: choice, choices: values.Choices("sex"), width: 6},
+		{name: "population", header: "Population", kind: choice, choices: values.Choices("population"), width: 14},
+		{name: "obs_status", header: "Obs status", kind: text, width: 10},
+		{name: "source", header: "Source", kind: text, width: 30},
+		{name: "note", header: "Note", kind: text, width: 40},
 	}},
 	records.DomainBLMA: {"Agreements", append([]column{
-		{header: "Agreement ID", kind: text, width: 14},
-		{header: "Title", kind: text, width: 40},
-		{header: "Type", kind: choice, choices: values.Choices("agreement_type"), width: 22},
-		{header: "Origin country", kind: country, width: 24},
-		{header: "Destination country", kind: country, width: 24},
-		{header: "Parties", kind: text, width: 30, help: "for multilateral agreements: countries separated by ;"},
-		{header: "Date signed", kind: dateOrYear, width: 14, help: "a date, or just the year"},
-		{header: "Entry into force", kind: dateOrYear, width: 16},
-		{header: "End date", kind: dateOrYear, width: 14},
-		{header: "Status", kind: choice, choices: values.Choices("agreement_status"), width: 14},
-		{header: "Sectors", kind: text, width: 24},
+		{name: "agreement_id", header: "Agreement ID", kind: text, width: 14},
+		{name: "title", header: "Title", kind: text, width: 40},
+		{name: "type", header: "Type", kind: choice, choices: values.Choices("agreement_type"), width: 22},
+		{name: "origin", header: "Origin country", kind: country, width: 24},
+		{name: "destination", header: "Destination country", kind: country, width: 24},
+		{name: "parties", header: "Parties", kind: text, width: 30, help: "for multilateral agreements: countries separated by ;"},
+		{name: "date_signed", header: "Date signed", kind: dateOrYear, width: 14, help: "a date, or just the year"},
+		{name: "date_in_force", header: "Entry into force", kind: dateOrYear, width: 16},
+		{name: "date_end", header: "End date", kind: dateOrYear, width: 14},
+		{name: "status", header: "Status", kind: choice, choices: values.Choices("agreement_status"), width: 14},
+		{name: "sectors", header: "Sectors", kind: text, width: 24},
 	}, flagColumns()...)},
 }
 
 func flagColumns() []column {
 	var out []column
 	for _, p := range records.Provisions() {
-		out = append(out, column{header: p.Title, kind: choice, choices: values.Choices("flag"), width: 12})
+		out = append(out, column{name: p.Flag, header: p.Title, kind: choice, choices: values.Choices("flag"), width: 12})
 	}
 	return out
 }
