@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -78,14 +80,27 @@ func (ar *agreementReader) read(t *table, row workbook.Row) {
 		}
 	}
 	if f := t.field(row, "parties"); f.present() && !values.Missing(f.text) {
+		var listed []string
 		for _, name := range joinCommaNames(splitParties(f.text), func(s string) bool { _, ok := t.r.ref.Countries().Lookup(s); return ok }) {
+			if missingCountry(name) {
+				// "n/a" in a list is a marker, not Namibia (only "NA" is).
+				fail(f, &values.Problem{Code: report.MissingValue, Message: fmt.Sprintf("%s in the parties is a missing-value marker, not a country; list the parties' names or codes separated by ;", report.Quote(name))})
+				continue
+			}
 			c, ok := t.r.ref.Countries().Lookup(name)
 			if !ok {
 				fail(f, t.unknownCountry(name))
 				continue
 			}
-			parties = append(parties, c.ISO3)
+			listed = append(listed, c.ISO3)
 		}
+		// origin and destination, or parties (inputs.md): when both are
+		// given they must name the same countries, or one of them is wrong.
+		if len(parties) > 0 && len(listed) > 0 && !slices.Equal(records.SortedParties(parties), records.SortedParties(listed)) {
+			fail(f, &values.Problem{Code: report.Inconsistent, Message: fmt.Sprintf("the parties (%s) are not the origin and destination (%s); give origin and destination, or parties, or make them agree",
+				strings.Join(records.SortedParties(listed), ", "), strings.Join(records.SortedParties(parties), ", "))})
+		}
+		parties = append(parties, listed...)
 	}
 	p.rec.Parties = records.SortedParties(parties)
 	if p.ok && len(p.rec.Parties) < 2 {
@@ -202,32 +217,36 @@ func (ar *agreementReader) finish(t *table) {
 			}
 			*d.dst = d.cell.value.Partial()
 		}
-		if !p.ok {
-			continue
+		// The checks between cells run on whatever parsed, even in a row
+		// with other errors, so that every problem is reported in one
+		// pass; a date or status that did not parse is not checked again.
+		tried := func(f field) bool { return f.present() && !values.Missing(f.text) }
+		statusKnown := !tried(p.statusF) || p.rec.Status != ""
+		fail := func(f field, prob *values.Problem) {
+			t.errorAt(p.row, f, prob)
+			p.ok = false
 		}
-		if !p.rec.Signed.Known() && p.rec.Status != records.StatusNegotiating {
-			f := p.signedF // without the column, the header reports it
-			t.errorAt(p.row, f, &values.Problem{Code: report.MissingValue, Message: "the signature date is missing; it is required unless the status is negotiating (a bare year such as 2019 is enough)"})
-			continue
+		if statusKnown && !tried(p.signedF) && p.rec.Status != records.StatusNegotiating {
+			// Without the column, the header reports it.
+			fail(p.signedF, &values.Problem{Code: report.MissingValue, Message: "the signature date is missing; it is required unless the status is negotiating (a bare year such as 2019 is enough)"})
 		}
 		if p.rec.Signed.HasDay && t.future(p.rec.Signed.Date) || !p.rec.Signed.HasDay && p.rec.Signed.Year > t.r.now().UTC().Year() {
-			t.errorAt(p.row, p.signedF, &values.Problem{Code: report.OutOfRange, Message: "the signature date " + p.rec.Signed.String() + " is in the future; an agreement not yet signed has the status negotiating"})
-			continue
+			fail(p.signedF, &values.Problem{Code: report.OutOfRange, Message: "the signature date " + p.rec.Signed.String() + " is in the future; an agreement not yet signed has the status negotiating"})
 		}
-		if values.Ended(p.rec.Status) && !p.rec.End.Known() {
+		if values.Ended(p.rec.Status) && !tried(p.endF) {
 			f := p.endF
 			if !f.present() {
 				f = p.statusF
 			}
-			t.errorAt(p.row, f, &values.Problem{Code: report.MissingValue, Message: "the agreement is " + p.rec.Status + " but has no end date; give the date or year it ended"})
-			continue
+			fail(f, &values.Problem{Code: report.MissingValue, Message: "the agreement is " + p.rec.Status + " but has no end date; give the date or year it ended"})
 		}
-		if p.rec.InForce.Before(p.rec.Signed) {
-			t.errorAt(p.row, p.inForceF, &values.Problem{Code: report.Inconsistent, Message: "the entry into force " + p.rec.InForce.String() + " is before the signature " + p.rec.Signed.String()})
-			continue
+		if p.rec.Signed.Known() && p.rec.InForce.Known() && p.rec.InForce.Before(p.rec.Signed) {
+			fail(p.inForceF, &values.Problem{Code: report.Inconsistent, Message: "the entry into force " + p.rec.InForce.String() + " is before the signature " + p.rec.Signed.String()})
 		}
-		if p.rec.End.Before(p.rec.Signed) {
-			t.errorAt(p.row, p.endF, &values.Problem{Code: report.Inconsistent, Message: "the end date " + p.rec.End.String() + " is before the signature " + p.rec.Signed.String()})
+		if p.rec.Signed.Known() && p.rec.End.Known() && p.rec.End.Before(p.rec.Signed) {
+			fail(p.endF, &values.Problem{Code: report.Inconsistent, Message: "the end date " + p.rec.End.String() + " is before the signature " + p.rec.Signed.String()})
+		}
+		if !p.ok {
 			continue
 		}
 		k := p.rec.Key()

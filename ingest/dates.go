@@ -43,6 +43,15 @@ func (t *table) readDate(row int, f field, allowYear bool, col *values.DateColum
 			d.ok = true
 			return d, nil
 		}
+		if !f.cell.DateFormat {
+			// An Excel date is a number shown as a date (inputs.md); a
+			// plain number such as 5 is not one.
+			msg := "the cell holds the number " + f.cell.Text + ", not a date; type the date (such as 2019-03-04) or format the cell as a date"
+			if s, p := values.Serial(v, t.date1904); p == nil {
+				msg += " (formatted as a date it would read " + s.String() + ")"
+			}
+			return d, &values.Problem{Code: report.BadDate, Message: msg}
+		}
 		date, p := values.Serial(v, t.date1904)
 		if p != nil {
 			return d, p

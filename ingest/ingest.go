@@ -326,6 +326,8 @@ type table struct {
 	sub      *Submission
 	rep      *report.Report
 	ended    bool
+	endedAt  int  // the row of the note that ended the table
+	dataLost bool // a row below that note looked like data (warned once)
 	records  int
 	reader   rowReader
 	unheaded map[int]bool // workbook columns right of the header with values, reported once
@@ -453,13 +455,20 @@ func (t *table) add(row workbook.Row) {
 		if text := rowText(row); text != "" {
 			t.rep.Notes = append(t.rep.Notes, text)
 		}
+		// The note ends the table (inputs.md), but a row below it that
+		// has what a record needs is most likely data put after a note
+		// by mistake: say so rather than drop it silently.
+		if !t.dataLost && t.looksLikeRecord(row) {
+			t.dataLost = true
+			t.rep.Warnf(report.FileNote, t.sheet, 0, row.Num, "row %d looks like a record but comes after the note on row %d, which ends the table, so it was not read; if it is data, move the note below the last row", row.Num, t.endedAt)
+		}
 		return
 	}
 	if t.blank(row) {
 		return
 	}
 	if note, ok := t.footnote(row); ok {
-		t.ended = true
+		t.ended, t.endedAt = true, row.Num
 		t.rep.Notes = append(t.rep.Notes, note)
 		t.rep.Infof(report.FileNote, t.sheet, 0, row.Num, "row %d ends the table (a note below it): %s", row.Num, report.Quote(note))
 		return
@@ -492,6 +501,37 @@ func (t *table) beyondHeader(row workbook.Row) {
 			t.rep.Warnf(report.UnknownColumn, t.sheet, col, row.Num, "column %s has values (the first here: %s) but no header on row %d, so it was not read; give it a header if it holds data to submit", report.ColumnLetter(col), report.Quote(text), t.h.row)
 		}
 	}
+}
+
+// looksLikeRecord reports whether a row has a value in every column a
+// record of the table's domain needs (for a wide sheet, a country and a
+// year column).
+func (t *table) looksLikeRecord(row workbook.Row) bool {
+	filled := func(names ...string) bool {
+		for _, n := range names {
+			if col, ok := t.h.columns[n]; ok && textnorm.Clean(row.Cell(col).Text) != "" {
+				return true
+			}
+		}
+		return false
+	}
+	switch t.h.spec.domain {
+	case records.DomainRatification:
+		return filled("country") && filled("instrument") && filled("ratification_date")
+	case records.DomainSocialProtection:
+		if !filled("country") {
+			return false
+		}
+		for col := range t.h.years {
+			if textnorm.Clean(row.Cell(col).Text) != "" {
+				return true
+			}
+		}
+		return filled("value") && (filled("year") || t.h.sheetYear != 0)
+	case records.DomainBLMA:
+		return filled("title") && filled("type") && filled("origin", "destination", "parties")
+	}
+	return false
 }
 
 // blank reports whether none of the table's columns has a value.

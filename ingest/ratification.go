@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"github.com/ilo-pledge/pledgestat/ingest/report"
 	"github.com/ilo-pledge/pledgestat/ingest/values"
 	"github.com/ilo-pledge/pledgestat/ingest/workbook"
@@ -88,22 +89,29 @@ func (rr *ratificationReader) finish(t *table) {
 	var out []records.Ratification
 	for i := range rr.rows {
 		p := &rr.rows[i]
-		if p.date.ok && !t.settle(&p.date, &rr.dateCol) {
+		// The checks between cells run on whatever parsed, even in a row
+		// with other errors: every problem is reported in one pass
+		// (cli.md), not one more per resubmission.
+		dateOK := p.date.ok && t.settle(&p.date, &rr.dateCol)
+		if p.date.ok && !dateOK {
 			p.ok = false
 		}
-		if p.hasDenunDate && p.denun.ok && !t.settle(&p.denun, &rr.denunciation) {
+		denunOK := p.hasDenunDate && p.denun.ok && t.settle(&p.denun, &rr.denunciation)
+		if p.hasDenunDate && p.denun.ok && !denunOK {
 			p.ok = false
 		}
-		if !p.ok {
-			continue
+		if dateOK {
+			p.rec.RatificationDate = p.date.value.Date
+			p.rec.DateCell = cellRef(p.date.f.col, p.row)
+			if t.future(p.rec.RatificationDate) {
+				t.errorAt(p.row, p.date.f, &values.Problem{Code: report.OutOfRange, Message: "the ratification date " + p.rec.RatificationDate.String() + " is in the future; expected the date the ratification was registered"})
+				p.ok = false
+			} else if inst, ok := t.r.ref.Instruments().ByCode(p.rec.Instrument); ok && p.rec.RatificationDate.Year() < inst.Year {
+				t.errorAt(p.row, p.date.f, &values.Problem{Code: report.OutOfRange, Message: fmt.Sprintf("the ratification date %s is before %s was adopted, in %d; check the date and the instrument", p.rec.RatificationDate, inst.Code, inst.Year)})
+				p.ok = false
+			}
 		}
-		p.rec.RatificationDate = p.date.value.Date
-		p.rec.DateCell = cellRef(p.date.f.col, p.row)
-		if t.future(p.rec.RatificationDate) {
-			t.errorAt(p.row, p.date.f, &values.Problem{Code: report.OutOfRange, Message: "the ratification date " + p.rec.RatificationDate.String() + " is in the future; expected the date the ratification was registered"})
-			continue
-		}
-		if p.hasDenunDate {
+		if denunOK {
 			p.rec.Denunciation = records.OptionalDate{Date: p.denun.value.Date, Valid: true}
 			p.rec.DenunciationCell = cellRef(p.denunField.col, p.row)
 		}
@@ -114,11 +122,12 @@ func (rr *ratificationReader) finish(t *table) {
 			}
 			t.errorAt(p.row, f, &values.Problem{Code: report.MissingValue, Message: "the ratification is denounced but has no denunciation date; give the date the denunciation took effect"})
 			p.ok = false
-			continue
 		}
-		if p.hasDenunDate && p.rec.Denunciation.Date < p.rec.RatificationDate {
+		if dateOK && denunOK && p.rec.Denunciation.Date < p.rec.RatificationDate {
 			t.errorAt(p.row, p.denunField, &values.Problem{Code: report.Inconsistent, Message: "the denunciation date " + p.rec.Denunciation.Date.String() + " is before the ratification date " + p.rec.RatificationDate.String()})
 			p.ok = false
+		}
+		if !p.ok {
 			continue
 		}
 		if j, dup := byKey[p.rec.Key()]; dup {

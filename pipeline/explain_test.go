@@ -240,7 +240,8 @@ func TestExplainEveryRowOfGeneratedWorlds(t *testing.T) {
 						continue
 					}
 					keys[country+inst] = true
-					y := 1990 + rng.IntN(35)
+					adopted, _ := p.Ref.Instruments().ByCode(inst)
+					y := max(1990, adopted.Year) + rng.IntN(max(1, 2025-max(1990, adopted.Year)))
 					if rng.IntN(6) == 0 {
 						fmt.Fprintf(&rat, "%s,%s,%d-03-01,Denounced,%d-12-31\n", country, inst, y, y+rng.IntN(8))
 					} else {

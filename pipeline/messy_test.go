@@ -387,6 +387,11 @@ func TestMessyEqualsClean(t *testing.T) {
 	}
 	if warnings != 1 {
 		t.Errorf("messy rendering: %d warnings, want 1 (hidden_sheet)", warnings)
+		for _, f := range messyRes.Files {
+			for _, n := range f.Notices {
+				t.Logf("%s: %s", f.Name, n)
+			}
+		}
 	}
 	a, b := withoutSources(t, clean), withoutSources(t, messy)
 	if a != b {

@@ -86,7 +86,7 @@ func (s *Store) History(ctx context.Context, f Filter) ([]Revision, error) {
 				if r.Denunciation.Valid {
 					v["denunciation_date"] = r.Denunciation.Date.String()
 				}
-				add(records.DomainRatification, r.Key(), r.Source.Sheet+"!"+r.Source.Cell, v)
+				add(records.DomainRatification, r.Key(), r.Source.Sheet+"!"+r.DateCell, v)
 			}
 		}
 		for _, o := range set.Coverage {

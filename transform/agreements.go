@@ -140,17 +140,18 @@ func (c *computation) belongs(a agreementRow, ar area) bool {
 // areasOf returns the codes of the areas an agreement belongs to (see
 // belongs): the world, the regions of its parties, its parties; each once.
 func (c *computation) areasOf(a agreementRow) []string {
-	out := []string{c.areas.world.code}
-	seen := map[string]bool{}
+	// An agreement has a few parties: a linear look for repeats costs
+	// less than a map (170,000 agreements at 10,000 submissions).
+	out := make([]string, 1, 1+2*len(a.parties))
+	out[0] = c.areas.world.code
 	for _, p := range a.parties {
-		if r := c.areas.countries[p].region; r != "" && !seen[r] {
-			seen[r] = true
+		if r := c.areas.countries[p].region; r != "" && !slices.Contains(out, r) {
 			out = append(out, r)
 		}
 	}
+	regions := len(out)
 	for _, p := range a.parties {
-		if !seen["#"+p] {
-			seen["#"+p] = true
+		if !slices.Contains(out[regions:], p) {
 			out = append(out, p)
 		}
 	}

@@ -98,7 +98,7 @@ func DateText(text string, allowYear bool) (DateValue, *Problem) {
 	if s == "" {
 		return DateValue{}, problem(report.MissingValue, "the date is empty")
 	}
-	if y, err := strconv.ParseFloat(s, 64); err == nil && y == math.Trunc(y) && y >= minYear && y <= maxYear {
+	if y, ok := Decimal(s); ok && y == math.Trunc(y) && y >= minYear && y <= maxYear {
 		if allowYear {
 			return DateValue{Year: int(y), YearOnly: true}, nil
 		}

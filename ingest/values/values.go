@@ -11,6 +11,7 @@ package values
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,8 +61,8 @@ func Percent(text string, percentFormatted bool) (float64, *Problem) {
 	if strings.Contains(s, ",") && !strings.Contains(s, ".") && strings.Count(s, ",") == 1 {
 		s = strings.Replace(s, ",", ".", 1)
 	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+	v, ok := Decimal(s)
+	if !ok {
 		return 0, problem(report.BadNumber, "%s is not a number; expected a percentage from 0 to 100 such as 45.5 or 45,5 %%", report.Quote(text))
 	}
 	if percentFormatted && !hasSign {
@@ -76,12 +77,29 @@ func Percent(text string, percentFormatted bool) (float64, *Problem) {
 	return v, nil
 }
 
+// Decimal reads a number as people and spreadsheets write it: digits with
+// an optional sign, decimal point and exponent (Excel writes 4.5E-2).
+// strconv.ParseFloat alone also takes Go's own syntax, so that "1_0",
+// "0x1p5", "Inf" or "NaN" typed in a cell would become numbers.
+func Decimal(s string) (float64, bool) {
+	if !decimalSyntax.MatchString(s) {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
+}
+
+var decimalSyntax = regexp.MustCompile(`^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$`)
+
 // Year reads an integer year in [min, max]; "2021", "2021.0" and a numeric
 // cell are accepted.
 func Year(text string, min, max int) (int, *Problem) {
 	s := textnorm.Clean(text)
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v != math.Trunc(v) {
+	v, ok := Decimal(s)
+	if !ok || v != math.Trunc(v) {
 		return 0, problem(report.BadNumber, "%s is not a year; expected a year such as 2021", report.Quote(text))
 	}
 	if v < float64(min) || v > float64(max) {
@@ -291,7 +309,7 @@ func Flag(text string) (string, *Problem) {
 	if s == "" || Missing(s) {
 		return "unknown", nil
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
+	if f, ok := Decimal(s); ok {
 		switch f {
 		case 1:
 			return "yes", nil
