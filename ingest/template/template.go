@@ -35,7 +35,8 @@ type kind int
 const (
 	text kind = iota
 	country
-	area // a country or an ILO aggregate code
+	member // an ILO member State: only they ratify
+	area   // a country or an ILO aggregate code
 	instrument
 	date
 	dateOrYear
@@ -61,7 +62,7 @@ var domains = map[records.Domain]struct {
 	columns []column
 }{
 	records.DomainRatification: {"Ratifications", []column{
-		{name: "country", header: "Country", kind: country, width: 28, help: "ILO member State: pick from the list, or type an ISO code"},
+		{name: "country", header: "Country", kind: member, width: 28, help: "ILO member State: pick from the list, or type an ISO code"},
 		{name: "instrument", header: "Instrument", kind: instrument, width: 12, help: "Convention or Protocol code, e.g. C097, P029"},
 		{name: "ratification_date", header: "Ratification date", kind: date, width: 16, help: "date the ratification was registered"},
 		{name: "status", header: "Status", kind: choice, choices: values.Choices("ratification_status"), width: 14},
@@ -155,16 +156,19 @@ func Write(w io.Writer, domain records.Domain, ref *refdata.Reference) error {
 
 // listRanges are the ranges of the long lists on the lists sheet.
 type listRanges struct {
-	countries, areas, instruments string
+	countries, members, areas, instruments string
 }
 
 func writeLists(f *excelize.File, ref *refdata.Reference) (listRanges, error) {
 	if _, err := f.NewSheet(ListsSheet); err != nil {
 		return listRanges{}, err
 	}
-	var countries, areas, instruments []string
+	var countries, members, areas, instruments []string
 	for _, c := range ref.Countries().All() {
 		countries = append(countries, c.NameEN)
+		if c.ILOMember {
+			members = append(members, c.NameEN)
+		}
 	}
 	for _, r := range ref.Countries().Regions() {
 		areas = append(areas, r.Code)
@@ -184,6 +188,7 @@ func writeLists(f *excelize.File, ref *refdata.Reference) (listRanges, error) {
 		countries:   put("A", "Country names (list for the drop-downs)", countries),
 		areas:       put("B", "Areas (list for the drop-downs)", areas),
 		instruments: put("C", "Instrument codes (list for the drop-downs)", instruments),
+		members:     put("D", "ILO member States (list for the drop-downs)", members),
 	}, nil
 }
 
@@ -204,6 +209,8 @@ func dataSheet(f *excelize.File, sheet string, cols []column, lists listRanges) 
 		switch c.kind {
 		case country:
 			dv.SetSqrefDropList(lists.countries)
+		case member:
+			dv.SetSqrefDropList(lists.members)
 		case area:
 			dv.SetSqrefDropList(lists.areas)
 		case instrument:

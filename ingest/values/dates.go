@@ -135,6 +135,10 @@ func fullYear(s string) int {
 
 func ymd(text string, y, m, d int) (DateValue, *Problem) {
 	if !validDay(y, m, d) {
+		if (y < minYear || y > maxYear) && validDay(2000, m, d) {
+			// A date, but of a year no record can have: say which.
+			return DateValue{}, problem(report.BadDate, "%s is in %d; expected a date from %d to %d", report.Quote(text), y, minYear, maxYear)
+		}
 		return DateValue{}, badDate(text)
 	}
 	return DateValue{Date: records.DateOf(y, time.Month(m), d), Year: y}, nil

@@ -232,6 +232,9 @@ func oleProblem(src Source, ext string) *Problem {
 	if bytes.Contains(head, name) {
 		return problemf(report.UnsupportedFormat, "the workbook is protected by a password, so it cannot be read; open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password, clear it) and save it again as .xlsx")
 	}
+	if ext == ".xls" {
+		ext = "" // named as what it is: not "renamed .xls"
+	}
 	return problemf(report.UnsupportedFormat, "the file is an Excel 97-2003 workbook (.xls)%s; open it in Excel and use File > Save As > Excel Workbook (.xlsx)", renamedAs(ext))
 }
 

@@ -228,7 +228,8 @@ func TestRejectedFormats(t *testing.T) {
 		code report.Code
 		hint string
 	}{
-		{"old.xls", append(append([]byte{}, oleMagic...), make([]byte, 600)...), report.UnsupportedFormat, "97-2003"},
+		{"old.xls", append(append([]byte{}, oleMagic...), make([]byte, 600)...), report.UnsupportedFormat, "97-2003 workbook (.xls); open it"},
+		{"old-renamed.xlsx", append(append([]byte{}, oleMagic...), make([]byte, 600)...), report.UnsupportedFormat, "(.xls) renamed .xlsx"},
 		{"locked.xlsx", encrypted, report.UnsupportedFormat, "password"},
 		{"report.pdf", []byte("%PDF-1.7\n..."), report.UnsupportedFormat, "PDF"},
 		{"renamed.xlsx", []byte("country,year\nFRA,2020\n"), report.UnsupportedFormat, "plain text"},
