@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"maps"
 	"regexp"
 	"slices"
@@ -96,6 +97,15 @@ func (cr *coverageReader) read(t *table, row workbook.Row) {
 		if values.Missing(yearF.text) {
 			fail(yearF, &values.Problem{Code: report.MissingValue, Message: "the year is missing; expected a year such as 2021"})
 		} else if y, p := values.Year(yearF.text, 1990, 2100); p != nil {
+			if yearF.cell.Numeric && yearF.cell.DateFormat {
+				// A date typed in the year column: say what Excel shows,
+				// not the serial behind it.
+				if v, ok := values.Decimal(yearF.cell.Text); ok {
+					if d, sp := values.Serial(v, t.date1904); sp == nil {
+						p = &values.Problem{Code: report.BadNumber, Message: fmt.Sprintf("the cell is the date %s, not a year; type the year as a number, such as %d", d, d.Year())}
+					}
+				}
+			}
 			fail(yearF, p)
 		} else {
 			base.Year = y

@@ -570,3 +570,22 @@ func TestPlainNumberIsNotADate(t *testing.T) {
 		t.Errorf("entries %q", got)
 	}
 }
+
+// A date typed in a social-protection year column is named as the date
+// Excel shows, not as its serial.
+func TestDateInTheYearColumn(t *testing.T) {
+	path := buildXLSX(t, "years.xlsx", sheetSpec{name: "Data", rows: [][]any{
+		{"country", "year", "value"},
+		{"FRA", 43831, 45},
+	}, styles: map[string]excelize.Style{"B2": {NumFmt: 14}}})
+	sub := read(t, path)
+	var msg string
+	for _, e := range sub.Report.Entries {
+		if e.Cell == "B2" {
+			msg = e.Message
+		}
+	}
+	if !strings.Contains(msg, "the date 2020-01-01, not a year") {
+		t.Errorf("B2: %q", msg)
+	}
+}
