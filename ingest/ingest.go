@@ -460,7 +460,7 @@ func (t *table) add(row workbook.Row) {
 		// by mistake: say so rather than drop it silently.
 		if !t.dataLost && t.looksLikeRecord(row) {
 			t.dataLost = true
-			t.rep.Warnf(report.FileNote, t.sheet, 0, row.Num, "row %d looks like a record but comes after the note on row %d, which ends the table, so it was not read; if it is data, move the note below the last row", row.Num, t.endedAt)
+			t.rep.Warnf(report.Inconsistent, t.sheet, 0, row.Num, "row %d looks like a record but comes after the note on row %d, which ends the table, so it was not read; if it is data, move the note below the last row", row.Num, t.endedAt)
 		}
 		return
 	}

@@ -541,7 +541,7 @@ func TestProbeFindings(t *testing.T) {
 		{"every problem of an agreement in one pass", "Title,Type,Origin country,Destination country,Date signed,Date end,Status\nT1,Treaty,Kenya,Qatar,2019,,terminated\nT2,BLA,Atlantis,Qatar,2019,2015,in_force\n",
 			[]string{"error bad_value !B2", "error missing_value !F2", "error unknown_country !C3", "error inconsistent !F3"}},
 		{"data after the note that ended the table", "country,instrument,ratification_date\nFrance,C097,1954-03-29\nNote: data as of 2024\nGermany,C097,1990-01-01\n",
-			[]string{"warning file_note !row4"}},
+			[]string{"warning inconsistent !row4"}},
 		{"a note then a line that is not a record", "country,instrument,ratification_date\nFrance,C097,1954-03-29\nSource: NORMLEX\nces lignes ne sont pas des données,42,\n",
 			nil},
 	}
@@ -587,5 +587,14 @@ func TestDateInTheYearColumn(t *testing.T) {
 	}
 	if !strings.Contains(msg, "the date 2020-01-01, not a year") {
 		t.Errorf("B2: %q", msg)
+	}
+}
+
+// In Force with a denunciation date: the date counts, and the sender is
+// told about the contradiction.
+func TestInForceWithADenunciationDate(t *testing.T) {
+	sub := read(t, writeCSV(t, "r.csv", "country,instrument,ratification_date,status,denunciation_date\nSpain,C097,1990-01-01,In Force,2016-05-01\n"))
+	if got := entries(sub); strings.Join(got, "|") != "warning inconsistent !E2" || len(sub.Ratifications) != 1 || !sub.Ratifications[0].Denunciation.Valid {
+		t.Errorf("entries %q, records %+v", got, sub.Ratifications)
 	}
 }

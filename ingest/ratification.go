@@ -114,6 +114,11 @@ func (rr *ratificationReader) finish(t *table) {
 		if denunOK {
 			p.rec.Denunciation = records.OptionalDate{Date: p.denun.value.Date, Valid: true}
 			p.rec.DenunciationCell = cellRef(p.denunField.col, p.row)
+			if p.rec.Status == "in_force" {
+				// The date is what the indicators use; the contradiction
+				// is worth a look.
+				t.rep.Warnf(report.Inconsistent, t.sheet, p.denunField.col, p.row, "the status is In Force but a denunciation date (%s) is given; the ratification is counted as denounced from that date: correct the status or remove the date", p.rec.Denunciation.Date)
+			}
 		}
 		if p.rec.Status == "denounced" && !p.hasDenunDate {
 			f := p.denunField
