@@ -19,6 +19,7 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"github.com/ilo-pledge/pledgestat/refdata"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -178,6 +179,15 @@ func smallFiles(dir string, n int) error {
 		return err
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
+	ref, err := refdata.Load()
+	if err != nil {
+		return err
+	}
+	// adopted is an instrument's year of adoption.
+	adopted := func(code string) int {
+		in, _ := ref.Instruments().ByCode(code)
+		return in.Year
+	}
 	for i := 0; i < n; i++ {
 		country := countries[i%len(countries)]
 		var rows [][]string
@@ -188,7 +198,11 @@ func smallFiles(dir string, n int) error {
 			rows = append(rows, []string{"country", "instrument", "ratification_date", "status"})
 			for j := 0; j < 50; j++ {
 				c := countries[(i+j)%len(countries)]
-				rows = append(rows, []string{c, conventions[(i/3+j)%len(conventions)], fmt.Sprintf("%d-%02d-%02d", 1960+rng.IntN(60), 1+rng.IntN(12), 1+rng.IntN(28)), "In force"})
+				inst := conventions[(i/3+j)%len(conventions)]
+				// Registered after the instrument's adoption, as ingest
+				// requires, and before 2025.
+				from := max(1960, adopted(inst))
+				rows = append(rows, []string{c, inst, fmt.Sprintf("%d-%02d-%02d", from+rng.IntN(max(1, 2025-from)), 1+rng.IntN(12), 1+rng.IntN(28)), "In force"})
 			}
 		case 1:
 			kind = "coverage"
