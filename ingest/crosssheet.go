@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"strings"
+
 	"github.com/ilo-pledge/pledgestat/ingest/report"
 	"github.com/ilo-pledge/pledgestat/records"
 )
@@ -35,6 +37,7 @@ func dedupe[T any](rep *report.Report, recs []T, key func(T) string, src func(T)
 	for _, r := range recs {
 		k := key(r)
 		j, seen := first[k]
+		what := strings.ReplaceAll(k, "|", " ") // the key as the sender reads it: "FRA C097"
 		if !seen {
 			first[k] = len(out)
 			out = append(out, r)
@@ -45,12 +48,12 @@ func dedupe[T any](rep *report.Report, recs []T, key func(T) string, src func(T)
 			continue // the table's own check reported it
 		}
 		if same(out[j], r) {
-			rep.Warnf(report.DuplicateRow, b.Sheet, colNum(b.Cell), rowNum(b.Cell), "row %d repeats row %d of sheet %q (record %s); the repeat was ignored", rowNum(b.Cell), rowNum(a.Cell), a.Sheet, k)
+			rep.Warnf(report.DuplicateRow, b.Sheet, colNum(b.Cell), rowNum(b.Cell), "row %d repeats row %d of sheet %q (%s); the repeat was ignored", rowNum(b.Cell), rowNum(a.Cell), a.Sheet, what)
 			continue
 		}
 		msg := "sheet %q row %d and sheet %q row %d both give the record %s with different values; keep only the right one"
-		rep.Errorf(report.DuplicateRecord, a.Sheet, colNum(a.Cell), rowNum(a.Cell), msg, a.Sheet, rowNum(a.Cell), b.Sheet, rowNum(b.Cell), k)
-		rep.Errorf(report.DuplicateRecord, b.Sheet, colNum(b.Cell), rowNum(b.Cell), msg, a.Sheet, rowNum(a.Cell), b.Sheet, rowNum(b.Cell), k)
+		rep.Errorf(report.DuplicateRecord, a.Sheet, colNum(a.Cell), rowNum(a.Cell), msg, a.Sheet, rowNum(a.Cell), b.Sheet, rowNum(b.Cell), what)
+		rep.Errorf(report.DuplicateRecord, b.Sheet, colNum(b.Cell), rowNum(b.Cell), msg, a.Sheet, rowNum(a.Cell), b.Sheet, rowNum(b.Cell), what)
 	}
 	return out
 }

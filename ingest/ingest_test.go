@@ -598,3 +598,24 @@ func TestInForceWithADenunciationDate(t *testing.T) {
 		t.Errorf("entries %q, records %+v", got, sub.Ratifications)
 	}
 }
+
+// A record two sheets give with different values is named as the sender
+// reads it, with both values.
+func TestCrossSheetDuplicateMessages(t *testing.T) {
+	path := buildXLSX(t, "two.xlsx",
+		sheetSpec{name: "A", rows: [][]any{{"country", "year", "value"}, {"KEN", 2021, 10}}},
+		sheetSpec{name: "B", rows: [][]any{{"country", "year", "value"}, {"KEN", 2021, 11}}},
+		sheetSpec{name: "R1", rows: [][]any{{"country", "instrument", "ratification_date"}, {"France", "C097", "1954-03-29"}}},
+		sheetSpec{name: "R2", rows: [][]any{{"country", "instrument", "ratification_date"}, {"France", "C097", "1955-03-29"}}})
+	sub := read(t, path)
+	var msgs []string
+	for _, e := range sub.Report.Entries {
+		if e.Code == report.DuplicateRecord {
+			msgs = append(msgs, e.Message)
+		}
+	}
+	all := strings.Join(msgs, "\n")
+	if len(msgs) != 4 || !strings.Contains(all, "KEN 2021 SOC_CONTIG_TOTAL sex T total, with the values 10 and 11") || !strings.Contains(all, "the record FRA C097 with different values") || strings.Contains(all, "|") {
+		t.Errorf("messages:\n%s", all)
+	}
+}

@@ -228,14 +228,16 @@ func (cs *coverageStream) repeat(t *table, o records.CoverageObservation, f firs
 			[3]string{"value", strconv.FormatFloat(f.value, 'f', -1, 64), strconv.FormatFloat(o.Value, 'f', -1, 64)}))
 		return
 	}
-	key := o.Key()
 	if f.value == o.Value {
-		t.rep.Warnf(report.DuplicateRow, t.sheet, colNum(o.Source.Cell), row, "row %d repeats row %d of sheet %q (record %s); the repeat was ignored", row, f.row, firstSheet, key)
+		t.rep.Warnf(report.DuplicateRow, t.sheet, colNum(o.Source.Cell), row, "row %d repeats row %d of sheet %q (%s); the repeat was ignored", row, f.row, firstSheet, what)
 		return
 	}
-	msg := "sheet %q row %d and sheet %q row %d both give the record %s with different values; keep only the right one"
-	t.rep.Errorf(report.DuplicateRecord, firstSheet, int(f.col), int(f.row), msg, firstSheet, f.row, t.sheet, row, key)
-	t.rep.Errorf(report.DuplicateRecord, t.sheet, colNum(o.Source.Cell), row, msg, firstSheet, f.row, t.sheet, row, key)
+	// Named as the sender reads it, with both values: which one is
+	// right is theirs to say.
+	msg := "sheet %q row %d and sheet %q row %d both give %s, with the values %s and %s; keep only the right one"
+	old, cur := strconv.FormatFloat(f.value, 'f', -1, 64), strconv.FormatFloat(o.Value, 'f', -1, 64)
+	t.rep.Errorf(report.DuplicateRecord, firstSheet, int(f.col), int(f.row), msg, firstSheet, f.row, t.sheet, row, what, old, cur)
+	t.rep.Errorf(report.DuplicateRecord, t.sheet, colNum(o.Source.Cell), row, msg, firstSheet, f.row, t.sheet, row, what, old, cur)
 }
 
 // keep holds an observation in chunks that start small and double, so
