@@ -119,6 +119,7 @@ Running demo again drops the samples again: they are recognised as duplicates.`,
 				fmt.Fprintf(a.stdout, "Rejected:       %s (each with its .errors.csv; one sample is broken on purpose)\n", ws.Rejected())
 			}
 			fmt.Fprintf(a.stdout, "Next:           %s -w %s status\n", selfCommand(), dir)
+			fmt.Fprintf(a.stdout, "Why a number:   %s -w %s explain C1.1 Africa 2022 --instrument C097\n", selfCommand(), dir)
 			return nil
 		},
 	}
