@@ -10,7 +10,9 @@
 package gates
 
 import (
+	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -177,14 +179,14 @@ func (o observation) key() obsKey { return obsKey{o.indicator, o.area, o.sex, o.
 func readObservations(batches []arrow.RecordBatch) (map[obsKey]observation, error) {
 	out := map[obsKey]observation{}
 	for _, b := range batches {
-		str, err := stringColumns(b, "indicator_id", "ref_area", "ref_area_type", "sex", "instrument")
+		str, err := arrowcol.StringColumns(b, "indicator_id", "ref_area", "ref_area_type", "sex", "instrument")
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("indicators table: %w", err)
 		}
 		year, err1 := arrowcol.Get[*array.Int32](b, "time_period")
 		value, err2 := arrowcol.Get[*array.Float64](b, "value")
 		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("indicators table: %w", errorsJoin(err1, err2))
+			return nil, fmt.Errorf("indicators table: %w", errors.Join(err1, err2))
 		}
 		codes := arrowcol.NewStrings()
 		for i := range int(b.NumRows()) {
@@ -194,27 +196,6 @@ func readObservations(batches []arrow.RecordBatch) (map[obsKey]observation, erro
 		}
 	}
 	return out, nil
-}
-
-func stringColumns(b arrow.RecordBatch, names ...string) ([]*array.String, error) {
-	out := make([]*array.String, len(names))
-	for i, n := range names {
-		c, err := arrowcol.Get[*array.String](b, n)
-		if err != nil {
-			return nil, fmt.Errorf("indicators table: %w", err)
-		}
-		out[i] = c
-	}
-	return out, nil
-}
-
-func errorsJoin(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Evaluate checks a build's indicators (cur) against the previous run's
@@ -315,7 +296,7 @@ func coverageMove(before, after map[obsKey]observation, ref *refdata.Reference, 
 	}
 	slices.SortFunc(moves, func(a, b move) int {
 		if a.by != b.by {
-			return -cmpFloat(a.by, b.by)
+			return cmp.Compare(b.by, a.by) // the largest moves first
 		}
 		return strings.Compare(a.text, b.text)
 	})
@@ -324,16 +305,6 @@ func coverageMove(before, after map[obsKey]observation, ref *refdata.Reference, 
 	}
 	c.Passed = len(moves) == 0
 	return c
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // countDrop holds a build when a count of a year before the current one

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -60,7 +61,7 @@ func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
 	if b == nil {
 		return t, nil
 	}
-	cols, err := stringColumns(b, "type", "status", "source_file", "source_sheet", "source_cell")
+	cols, err := arrowcol.StringColumns(b, "type", "status", "source_file", "source_sheet", "source_cell")
 	if err != nil {
 		return nil, fmt.Errorf("agreements table: %w", err)
 	}
@@ -68,14 +69,14 @@ func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
 	inForce, err2 := arrowcol.Get[*array.Int32](b, "in_force_year")
 	end, err3 := arrowcol.Get[*array.Int32](b, "end_year")
 	parties, err4 := arrowcol.Get[*array.List](b, "parties")
-	if err := firstErr(err1, err2, err3, err4); err != nil {
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return nil, fmt.Errorf("agreements table: %w", err)
 	}
 	partyValues, ok := parties.ListValues().(*array.String)
 	if !ok {
 		return nil, fmt.Errorf("agreements table: parties is not a list of strings")
 	}
-	flagCols, err := stringColumns(b, records.ProvisionFlags()...)
+	flagCols, err := arrowcol.StringColumns(b, records.ProvisionFlags()...)
 	if err != nil {
 		return nil, fmt.Errorf("agreements table: %w", err)
 	}

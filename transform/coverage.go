@@ -2,6 +2,7 @@ package transform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -41,13 +42,13 @@ func readCoverage(ctx context.Context, b arrow.RecordBatch) (*coverageTable, err
 	if b == nil {
 		return t, nil
 	}
-	cols, err := stringColumns(b, "country", "series", "sex", "population", "value_cell", "source_file", "source_sheet")
+	cols, err := arrowcol.StringColumns(b, "country", "series", "sex", "population", "value_cell", "source_file", "source_sheet")
 	if err != nil {
 		return nil, fmt.Errorf("social-protection table: %w", err)
 	}
 	year, err1 := arrowcol.Get[*array.Int32](b, "year")
 	value, err2 := arrowcol.Get[*array.Float64](b, "value")
-	if err := firstErr(err1, err2); err != nil {
+	if err := errors.Join(err1, err2); err != nil {
 		return nil, fmt.Errorf("social-protection table: %w", err)
 	}
 	t.file, t.sheet, t.cell = cols[5], cols[6], cols[4]

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -36,13 +37,13 @@ func readRatifications(b arrow.RecordBatch) (*ratificationTable, error) {
 	if b == nil {
 		return t, nil
 	}
-	cols, err := stringColumns(b, "country", "instrument", "ratification_date_cell", "denunciation_date_cell", "source_file", "source_sheet")
+	cols, err := arrowcol.StringColumns(b, "country", "instrument", "ratification_date_cell", "denunciation_date_cell", "source_file", "source_sheet")
 	if err != nil {
 		return nil, fmt.Errorf("ratification table: %w", err)
 	}
 	rdate, err1 := arrowcol.Get[*array.Date32](b, "ratification_date")
 	ddate, err2 := arrowcol.Get[*array.Date32](b, "denunciation_date")
-	if err := firstErr(err1, err2); err != nil {
+	if err := errors.Join(err1, err2); err != nil {
 		return nil, fmt.Errorf("ratification table: %w", err)
 	}
 	country, inst, dcell, dncell, file, sheet := cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]

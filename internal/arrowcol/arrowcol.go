@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // Get returns a batch's column by name with its concrete type, or an error
@@ -29,6 +30,19 @@ func All(b arrow.RecordBatch, names ...string) ([]arrow.Array, error) {
 	out := make([]arrow.Array, len(names))
 	for i, n := range names {
 		col, err := Get[arrow.Array](b, n)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = col
+	}
+	return out, nil
+}
+
+// StringColumns returns the named string columns, in order.
+func StringColumns(b arrow.RecordBatch, names ...string) ([]*array.String, error) {
+	out := make([]*array.String, len(names))
+	for i, n := range names {
+		col, err := Get[*array.String](b, n)
 		if err != nil {
 			return nil, err
 		}
