@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/ilo-pledge/pledgestat/export"
 	"github.com/ilo-pledge/pledgestat/records"
 	"github.com/ilo-pledge/pledgestat/refdata"
 	"github.com/ilo-pledge/pledgestat/transform"
@@ -175,7 +176,11 @@ func TestRules(t *testing.T) {
 			if tt.build != nil {
 				tt.build(&b)
 			}
-			r, err := Evaluate([]arrow.RecordBatch{prev}, next, rules, ref, b)
+			changes, err := export.Diff([]arrow.RecordBatch{prev}, next)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := Evaluate([]arrow.RecordBatch{prev}, next, changes, rules, ref, b)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -134,7 +134,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	if err != nil {
 		return fmt.Errorf("changes: %w", err)
 	}
-	report, err := p.checkGates(st, previous, indicators, denunciations, opts.NoGates)
+	report, err := p.checkGates(st, previous, indicators, changes, denunciations, opts.NoGates)
 	for _, b := range previous {
 		b.Release()
 	}

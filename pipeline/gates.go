@@ -20,7 +20,7 @@ import (
 // checkGates checks a build's indicators against the published run's
 // (previous) under the workspace's [gates]. A first run, gates turned
 // off, or --no-gates is never held; the report says which.
-func (p *Pipeline) checkGates(st *store.Store, previous []arrow.RecordBatch, indicators arrow.RecordBatch, denunciations gates.Denunciations, noGates bool) (gates.Report, error) {
+func (p *Pipeline) checkGates(st *store.Store, previous []arrow.RecordBatch, indicators arrow.RecordBatch, changes []export.Change, denunciations gates.Denunciations, noGates bool) (gates.Report, error) {
 	latest, _ := publish.Latest(p.WS.Out())
 	cfg := p.WS.Config.Gates
 	switch {
@@ -31,7 +31,7 @@ func (p *Pipeline) checkGates(st *store.Store, previous []arrow.RecordBatch, ind
 	case noGates:
 		return gates.Skip(latest, "built with --no-gates"), nil
 	}
-	return gates.Evaluate(previous, indicators, cfg, p.Ref, gates.Build{
+	return gates.Evaluate(previous, indicators, changes, cfg, p.Ref, gates.Build{
 		PreviousRun: latest, CurrentYear: p.Now().UTC().Year(),
 		Withdrawn: p.withdrawnSince(latest, st), Denunciations: denunciations,
 	})
