@@ -148,10 +148,7 @@ func ReadDenunciations(b arrow.RecordBatch) (Denunciations, error) {
 // instrument is denounced by the end of year y.
 func (d Denunciations) denouncedBy(country, instrument string, y int) bool {
 	date, ok := d[country+"|"+instrument]
-	// However early it was registered, a ratification no longer counts
-	// at the end of y once its denunciation has taken effect: the rule
-	// of records.RatifiedAtEndOf, asked of the denunciation alone.
-	return ok && !records.RatifiedAtEndOf(records.Date(math.MinInt32), records.OptionalDate{Date: date, Valid: true}, y)
+	return ok && records.DenouncedBy(records.OptionalDate{Date: date, Valid: true}, y)
 }
 
 // observation is one published row, as the rules see it.

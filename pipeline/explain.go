@@ -113,10 +113,7 @@ type RunExplainer struct {
 	rows     map[rowKey]publishedRow
 	ex       *transform.Explainer
 	bySHA    map[string]export.ManifestInput
-	st       *store.Store
-	// storeMissing: the workspace has no readable store (a run folder
-	// explained on its own), so earlier versions cannot be listed.
-	storeMissing bool
+	st       *store.Store // nil: no readable store, so no earlier versions
 }
 
 type rowKey struct {
@@ -178,10 +175,9 @@ func (p *Pipeline) Explainer(ctx context.Context, runID string) (*RunExplainer, 
 		first, last = *m.FirstYear, *m.LastYear
 	}
 	e.ex = transform.NewExplainer(p.Ref, set, first, last)
-	e.storeMissing = true
 	if _, err := os.Stat(p.WS.StoreDir()); err == nil {
 		if st, err := store.OpenReadOnly(p.WS.StoreDir(), p.Log); err == nil {
-			e.st, e.storeMissing = st, false
+			e.st = st
 		}
 	}
 	return e, nil
@@ -258,7 +254,7 @@ func (e *RunExplainer) Explain(ctx context.Context, q transform.Query) (*Explain
 	if err != nil {
 		return nil, err
 	}
-	if e.st == nil && e.storeMissing {
+	if e.st == nil {
 		out.Notes = append(out.Notes, "the earlier values each fact superseded are read from the workspace's store, which is not there: they are not listed")
 	}
 	// Those counted first ("which four?"), each group in code order.

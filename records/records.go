@@ -130,8 +130,14 @@ func (r Ratification) RatifiedAt(y int) bool {
 // registered on or before 31 December y and not denounced by then (a
 // denunciation taking effect on 31 December y ends it for y).
 func RatifiedAtEndOf(ratified Date, denounced OptionalDate, y int) bool {
-	end := DateOf(y, time.December, 31)
-	return ratified <= end && !(denounced.Valid && denounced.Date <= end)
+	return ratified <= DateOf(y, time.December, 31) && !DenouncedBy(denounced, y)
+}
+
+// DenouncedBy reports whether a denunciation has taken effect by the end
+// of year y (on 31 December y included): the half of RatifiedAtEndOf the
+// publish gates ask of a denunciation alone.
+func DenouncedBy(denounced OptionalDate, y int) bool {
+	return denounced.Valid && denounced.Date <= DateOf(y, time.December, 31)
 }
 
 // CoverageObservation is one social-protection coverage value.

@@ -4,7 +4,6 @@ import (
 	"strconv"
 
 	"fmt"
-	"github.com/apache/arrow-go/v18/arrow"
 	"slices"
 	"strings"
 
@@ -67,20 +66,18 @@ const (
 // Explainer explains observations computed from one set of records, by
 // the rules Compute applies to them.
 type Explainer struct {
-	c     *computation
-	ref   *refdata.Reference
-	rat   map[string]map[string]records.Ratification // instrument -> country -> record
-	cov   []records.CoverageObservation
-	agr   []records.Agreement
-	rows  []agreementRow // agr as Compute reads it
-	first int
-	last  int
+	c    *computation
+	ref  *refdata.Reference
+	rat  map[string]map[string]records.Ratification // instrument -> country -> record
+	cov  []records.CoverageObservation
+	agr  []records.Agreement
+	rows []agreementRow // agr as Compute reads it
 }
 
 // NewExplainer prepares explanations of the observations computed from
 // these records over the window first..last (the run's).
 func NewExplainer(ref *refdata.Reference, set records.Set, first, last int) *Explainer {
-	e := &Explainer{ref: ref, rat: map[string]map[string]records.Ratification{}, cov: set.Coverage, agr: set.Agreements, first: first, last: last}
+	e := &Explainer{ref: ref, rat: map[string]map[string]records.Ratification{}, cov: set.Coverage, agr: set.Agreements}
 	e.c = &computation{ref: ref, areas: newAreas(ref), first: first, last: last}
 	for _, r := range set.Ratifications {
 		if e.rat[r.Instrument] == nil {
@@ -146,8 +143,7 @@ func (e *Explainer) ratification(ind refdata.Indicator, ar area, q Query) (*Expl
 				why = append(why, "no ratification of "+code)
 				continue
 			}
-			row := ratificationRow{ratified: arrow.Date32(r.RatificationDate), denounced: arrow.Date32(r.Denunciation.Date), hasDenounced: r.Denunciation.Valid}
-			counts := row.ratifiedAt(q.Year)
+			counts := r.RatifiedAt(q.Year) // records.RatifiedAtEndOf, as Compute applies it
 			it.Counted = it.Counted && counts
 			switch {
 			case counts:
@@ -208,14 +204,8 @@ func (e *Explainer) agreementCount(ind refdata.Indicator, ar area, q Query) (*Ex
 	group := typeGroups[ind.AgreementTypes]
 	signed := ind.Method == refdata.AgreementSigned
 	x := &Explanation{}
-	for i, a := range e.rows {
-		if !group[a.typ] || !e.c.belongs(a, ar) {
-			continue
-		}
-		from, to := e.c.yearSpan(a, signed)
-		if q.Year < from || q.Year > to {
-			continue
-		}
+	for _, i := range e.agreementsIn(group, ar, q.Year, signed) {
+		a := e.rows[i]
 		it := e.agreementItem(i)
 		it.Counted = true
 		if signed {
@@ -234,6 +224,22 @@ func (e *Explainer) agreementCount(ind refdata.Indicator, ar area, q Query) (*Ex
 	return x, nil
 }
 
+// agreementsIn returns the agreements of a type group that count for an
+// area in year y, by Compute's rules: belonging to the area (belongs),
+// and active at the end of y or, with signed, signed in it (yearSpan).
+func (e *Explainer) agreementsIn(group map[string]bool, ar area, y int, signed bool) []int {
+	var out []int
+	for i, a := range e.rows {
+		if !group[a.typ] || !e.c.belongs(a, ar) {
+			continue
+		}
+		if from, to := e.c.yearSpan(a, signed); from <= y && y <= to {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 func typeList(group map[string]bool) string {
 	var out []string
 	for t := range group {
@@ -250,14 +256,7 @@ func (e *Explainer) agreementShare(ind refdata.Indicator, ar area, q Query) (*Ex
 		return nil, fmt.Errorf("indicator %s is published for the world and the regions only", ind.ID)
 	}
 	x := &Explanation{}
-	for i, a := range e.rows {
-		if !group[a.typ] || !e.c.belongs(a, ar) {
-			continue
-		}
-		from, to := e.c.yearSpan(a, false)
-		if q.Year < from || q.Year > to {
-			continue
-		}
+	for _, i := range e.agreementsIn(group, ar, q.Year, false) {
 		v := e.agr[i].Provisions[flag]
 		it := e.agreementItem(i)
 		it.Facts = append(it.Facts, Fact{What: ind.Flag, Value: v, Domain: records.DomainBLMA, Key: e.agr[i].Key(), Source: e.agr[i].Source, Cell: e.agr[i].Source.Cell})
