@@ -27,6 +27,10 @@ type domainSpec struct {
 	required []string
 	// missing lists the required columns a header lacks.
 	missing func(h header, need func(names ...string) []string) []string
+	// isRecord reports whether a row has what a record needs: filled
+	// tells whether any of the named columns has a value in it,
+	// yearFilled whether a year column of a wide sheet has one.
+	isRecord func(h header, filled func(names ...string) bool, yearFilled bool) bool
 	// newReader reads the domain's rows.
 	newReader func() rowReader
 }
@@ -37,7 +41,8 @@ type headerMatch struct {
 }
 
 // newSpec makes the spec of a domain from its descriptor's columns.
-func newSpec(domain records.Domain, required []string, missing func(header, func(...string) []string) []string, newReader func() rowReader) domainSpec {
+func newSpec(domain records.Domain, required []string, missing func(header, func(...string) []string) []string,
+	isRecord func(header, func(...string) bool, bool) bool, newReader func() rowReader) domainSpec {
 	desc, err := records.Describe(domain)
 	if err != nil {
 		panic(err) // the specs below name described domains only
@@ -46,7 +51,7 @@ func newSpec(domain records.Domain, required []string, missing func(header, func
 	for _, c := range desc.Columns {
 		cols = append(cols, column{name: c.Name, headers: c.Headers})
 	}
-	s := domainSpec{domain: domain, columns: cols, byKey: map[string]headerMatch{}, required: required, missing: missing, newReader: newReader}
+	s := domainSpec{domain: domain, columns: cols, byKey: map[string]headerMatch{}, required: required, missing: missing, isRecord: isRecord, newReader: newReader}
 	for _, c := range cols {
 		for rank, h := range append([]string{c.name}, c.headers...) {
 			k := textnorm.Key(h)
@@ -67,6 +72,9 @@ var specs = []domainSpec{
 		func(h header, need func(...string) []string) []string {
 			return need("country", "instrument", "ratification_date")
 		},
+		func(h header, filled func(...string) bool, _ bool) bool {
+			return filled("country") && filled("instrument") && filled("ratification_date")
+		},
 		func() rowReader { return newRatificationReader() }),
 	newSpec(records.DomainSocialProtection,
 		[]string{"country", "year", "value"},
@@ -79,6 +87,9 @@ var specs = []domainSpec{
 				missing = append(missing, need("year")...)
 			}
 			return append(missing, need("value")...)
+		},
+		func(h header, filled func(...string) bool, yearFilled bool) bool {
+			return filled("country") && (yearFilled || filled("value") && (filled("year") || h.sheetYear != 0))
 		},
 		func() rowReader { return newCoverageReader() }),
 	newSpec(records.DomainBLMA,
@@ -98,6 +109,9 @@ var specs = []domainSpec{
 				missing = append(missing, "origin and destination, or parties")
 			}
 			return missing
+		},
+		func(h header, filled func(...string) bool, _ bool) bool {
+			return filled("title") && filled("type") && filled("origin", "destination", "parties")
 		},
 		func() rowReader { return newAgreementReader() }),
 }

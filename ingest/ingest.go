@@ -503,9 +503,8 @@ func (t *table) beyondHeader(row workbook.Row) {
 	}
 }
 
-// looksLikeRecord reports whether a row has a value in every column a
-// record of the table's domain needs (for a wide sheet, a country and a
-// year column).
+// looksLikeRecord reports whether a row has what a record of the table's
+// domain needs (its spec's isRecord).
 func (t *table) looksLikeRecord(row workbook.Row) bool {
 	filled := func(names ...string) bool {
 		for _, n := range names {
@@ -515,23 +514,11 @@ func (t *table) looksLikeRecord(row workbook.Row) bool {
 		}
 		return false
 	}
-	switch t.h.spec.domain {
-	case records.DomainRatification:
-		return filled("country") && filled("instrument") && filled("ratification_date")
-	case records.DomainSocialProtection:
-		if !filled("country") {
-			return false
-		}
-		for col := range t.h.years {
-			if textnorm.Clean(row.Cell(col).Text) != "" {
-				return true
-			}
-		}
-		return filled("value") && (filled("year") || t.h.sheetYear != 0)
-	case records.DomainBLMA:
-		return filled("title") && filled("type") && filled("origin", "destination", "parties")
+	yearFilled := false
+	for col := range t.h.years {
+		yearFilled = yearFilled || textnorm.Clean(row.Cell(col).Text) != ""
 	}
-	return false
+	return t.h.spec.isRecord(t.h, filled, yearFilled)
 }
 
 // blank reports whether none of the table's columns has a value.

@@ -542,6 +542,10 @@ func TestProbeFindings(t *testing.T) {
 			[]string{"error bad_value !B2", "error missing_value !F2", "error unknown_country !C3", "error inconsistent !F3"}},
 		{"data after the note that ended the table", "country,instrument,ratification_date\nFrance,C097,1954-03-29\nNote: data as of 2024\nGermany,C097,1990-01-01\n",
 			[]string{"warning inconsistent !row4"}},
+		{"a coverage record after the note", "country,year,value\nFRA,2020,45\nSource: ILO\nDEU,2020,50\n",
+			[]string{"warning inconsistent !row4"}},
+		{"an agreement after the note", "Title,Type,Parties,Date signed\nT1,BLA,Kenya;Qatar,2019\nNote: provisional\nT2,MOU,Kenya;Oman,2020\n",
+			[]string{"warning inconsistent !row4"}},
 		{"a note then a line that is not a record", "country,instrument,ratification_date\nFrance,C097,1954-03-29\nSource: NORMLEX\nces lignes ne sont pas des données,42,\n",
 			nil},
 	}
