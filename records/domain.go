@@ -44,49 +44,37 @@ type Descriptor struct {
 // order (the order of the published tables and of every listing).
 func Descriptors() []Descriptor {
 	return []Descriptor{
-		{
-			Domain: DomainRatification, Noun: "ratifications", TemplateName: "ratification", Columns: ratificationColumns,
-			Schema: RatificationSchema, Keys: ratificationKeys,
-			count: func(s Set) int { return len(s.Ratifications) },
-			batch: func(mem memory.Allocator, s Set, name NameFunc) arrow.RecordBatch {
-				return NewRatificationBatch(mem, s.Ratifications, name)
-			},
-			slice: func(s Set, from, to int) Set { return Set{Ratifications: s.Ratifications[from:to]} },
-			appendBatch: func(s *Set, b arrow.RecordBatch) error {
-				rs, err := RatificationsOf(b)
-				s.Ratifications = append(s.Ratifications, rs...)
-				return err
-			},
-		},
-		{
-			Domain: DomainSocialProtection, Noun: "social-protection observations", TemplateName: "social-protection", Columns: socialProtectionColumns,
-			Schema: SocialProtectionSchema, Keys: coverageKeys,
-			count: func(s Set) int { return len(s.Coverage) },
-			batch: func(mem memory.Allocator, s Set, name NameFunc) arrow.RecordBatch {
-				return NewCoverageBatch(mem, s.Coverage, name)
-			},
-			slice: func(s Set, from, to int) Set { return Set{Coverage: s.Coverage[from:to]} },
-			appendBatch: func(s *Set, b arrow.RecordBatch) error {
-				os, err := CoverageOf(b)
-				s.Coverage = append(s.Coverage, os...)
-				return err
-			},
-		},
-		{
-			Domain: DomainBLMA, Noun: "agreements", TemplateName: "blma", Columns: blmaColumns,
-			Schema: BLMASchema, Keys: agreementKeys,
-			count: func(s Set) int { return len(s.Agreements) },
-			batch: func(mem memory.Allocator, s Set, name NameFunc) arrow.RecordBatch {
-				return NewAgreementBatch(mem, s.Agreements, name)
-			},
-			slice: func(s Set, from, to int) Set { return Set{Agreements: s.Agreements[from:to]} },
-			appendBatch: func(s *Set, b arrow.RecordBatch) error {
-				as, err := AgreementsOf(b)
-				s.Agreements = append(s.Agreements, as...)
-				return err
-			},
-		},
+		describe(Descriptor{Domain: DomainRatification, Noun: "ratifications", TemplateName: "ratification", Columns: ratificationColumns,
+			Schema: RatificationSchema, Keys: ratificationKeys},
+			func(s *Set) *[]Ratification { return &s.Ratifications }, NewRatificationBatch, RatificationsOf),
+		describe(Descriptor{Domain: DomainSocialProtection, Noun: "social-protection observations", TemplateName: "social-protection", Columns: socialProtectionColumns,
+			Schema: SocialProtectionSchema, Keys: coverageKeys},
+			func(s *Set) *[]CoverageObservation { return &s.Coverage }, NewCoverageBatch, CoverageOf),
+		describe(Descriptor{Domain: DomainBLMA, Noun: "agreements", TemplateName: "blma", Columns: blmaColumns,
+			Schema: BLMASchema, Keys: agreementKeys},
+			func(s *Set) *[]Agreement { return &s.Agreements }, NewAgreementBatch, AgreementsOf),
 	}
+}
+
+// describe completes a descriptor with the way into a Set: the field that
+// holds the domain's records, and the functions that make its table and
+// read it back.
+func describe[T any](d Descriptor, field func(*Set) *[]T, batch func(memory.Allocator, []T, NameFunc) arrow.RecordBatch, read func(arrow.RecordBatch) ([]T, error)) Descriptor {
+	d.count = func(s Set) int { return len(*field(&s)) }
+	d.batch = func(mem memory.Allocator, s Set, name NameFunc) arrow.RecordBatch {
+		return batch(mem, *field(&s), name)
+	}
+	d.slice = func(s Set, from, to int) Set {
+		var out Set
+		*field(&out) = (*field(&s))[from:to]
+		return out
+	}
+	d.appendBatch = func(s *Set, b arrow.RecordBatch) error {
+		rs, err := read(b)
+		*field(s) = append(*field(s), rs...)
+		return err
+	}
+	return d
 }
 
 // Describe returns the descriptor of a domain; a domain pledgestat does
