@@ -310,7 +310,7 @@ func (e *Explainer) coverage(ind refdata.Indicator, ar area, q Query) (*Explanat
 			return nil, fmt.Errorf("no %s observation of %s %d (%s)", ind.Series, ar.name, q.Year, q.Sex)
 		}
 		return &Explanation{Value: o.Value, Items: []Item{item(o)},
-			Formula: fmt.Sprintf("%s, %d, sex %s: %s percent, as given in %s", ar.name, q.Year, q.Sex, num(o.Value), cellRef(o.Source, o.ValueCell))}, nil
+			Formula: fmt.Sprintf("%s, %d, sex %s: %s percent, as given in %s", ar.name, q.Year, q.Sex, num(o.Value), o.Source.Ref(o.ValueCell))}, nil
 	}
 	non, ok1 := find("non_migrants")
 	mig, ok2 := find("migrants")
@@ -320,13 +320,6 @@ func (e *Explainer) coverage(ind refdata.Indicator, ar area, q Query) (*Explanat
 	v := decimal.Round15(non.Value - mig.Value)
 	return &Explanation{Value: v, Items: []Item{item(non), item(mig)},
 		Formula: fmt.Sprintf("non-migrants %s − migrants %s = %s percentage points", num(non.Value), num(mig.Value), num(v))}, nil
-}
-
-func cellRef(p records.Provenance, cell string) string {
-	if p.Sheet == "" {
-		return p.File + "!" + cell
-	}
-	return p.File + "!" + p.Sheet + "!" + cell
 }
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

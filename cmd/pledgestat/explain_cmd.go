@@ -10,6 +10,7 @@ import (
 
 	"github.com/ilo-pledge/pledgestat/internal/termsafe"
 	"github.com/ilo-pledge/pledgestat/pipeline"
+	"github.com/ilo-pledge/pledgestat/records"
 	"github.com/ilo-pledge/pledgestat/transform"
 )
 
@@ -98,13 +99,7 @@ func (a *app) printExplained(x *pipeline.Explained) {
 			}
 			fmt.Fprintf(w, "%s%s %s: %s\n", mark, t(it.ID), t(it.Name), t(it.Reason))
 			for _, f := range it.Facts {
-				where := f.File
-				if f.Sheet != "" {
-					where += "!" + f.Sheet
-				}
-				if f.Cell != "" {
-					where += "!" + f.Cell
-				}
+				where := records.Provenance{File: f.File, Sheet: f.Sheet}.Ref(f.Cell)
 				from := ""
 				if f.Submission > 0 {
 					from = fmt.Sprintf(", submission %d", f.Submission)
@@ -114,13 +109,7 @@ func (a *app) printExplained(x *pipeline.Explained) {
 				}
 				fmt.Fprintf(w, "      %s %s  (%s%s)\n", f.What, t(f.Value), t(where), from)
 				for _, s := range f.Superseded {
-					old := s.File
-					if s.Sheet != "" {
-						old += "!" + s.Sheet
-					}
-					if s.Cell != "" {
-						old += "!" + s.Cell
-					}
+					old := records.Provenance{File: s.File, Sheet: s.Sheet}.Ref(s.Cell)
 					fmt.Fprintf(w, "        superseded %s (%s, submission %d)\n", t(s.Value), t(old), s.Submission)
 				}
 			}
