@@ -12,7 +12,6 @@ package gates
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -176,19 +175,13 @@ func (o observation) key() obsKey { return obsKey{o.indicator, o.area, o.sex, o.
 func readObservations(batches []arrow.RecordBatch) (map[obsKey]observation, error) {
 	out := map[obsKey]observation{}
 	for _, b := range batches {
-		str, err := arrowcol.StringColumns(b, "indicator_id", "ref_area", "ref_area_type", "sex", "instrument")
+		rows, err := export.IndicatorRows(b)
 		if err != nil {
 			return nil, fmt.Errorf("indicators table: %w", err)
 		}
-		year, err1 := arrowcol.Get[*array.Int32](b, "time_period")
-		value, err2 := arrowcol.Get[*array.Float64](b, "value")
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("indicators table: %w", errors.Join(err1, err2))
-		}
-		codes := arrowcol.NewStrings()
-		for i := range int(b.NumRows()) {
-			o := observation{indicator: codes.Code(str[0], i), area: codes.Code(str[1], i), areaType: codes.Code(str[2], i),
-				sex: codes.Code(str[3], i), instrument: codes.OptCode(str[4], i), year: int(year.Value(i)), value: value.Value(i)}
+		for _, r := range rows {
+			o := observation{indicator: r.IndicatorID, area: r.RefArea, areaType: r.RefAreaType, sex: r.Sex,
+				instrument: r.InstrumentCode(), year: r.TimePeriod, value: r.Value}
 			out[o.key()] = o
 		}
 	}

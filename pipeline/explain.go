@@ -11,10 +11,8 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/ilo-pledge/pledgestat/export"
-	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
 	"github.com/ilo-pledge/pledgestat/internal/parquetio"
 	"github.com/ilo-pledge/pledgestat/internal/textnorm"
 	"github.com/ilo-pledge/pledgestat/publish"
@@ -110,7 +108,7 @@ type RunExplainer struct {
 	runID    string
 	ref      *refdata.Reference
 	manifest export.Manifest
-	rows     map[rowKey]publishedRow
+	rows     map[rowKey]export.IndicatorRow
 	ex       *transform.Explainer
 	bySHA    map[string]export.ManifestInput
 	st       *store.Store // nil: no readable store, so no earlier versions
@@ -119,12 +117,6 @@ type RunExplainer struct {
 type rowKey struct {
 	indicator, area, sex, instrument string
 	year                             int
-}
-
-type publishedRow struct {
-	areaName, unit, note, sources string
-	value                         float64
-	num, den                      *float64
 }
 
 // Explainer prepares explanations of a published run ("" or "latest" for
@@ -154,7 +146,7 @@ func (p *Pipeline) Explainer(ctx context.Context, runID string) (*RunExplainer, 
 	if err != nil {
 		return nil, fmt.Errorf("run %s: manifest: %w", runID, err)
 	}
-	e := &RunExplainer{runID: runID, ref: p.Ref, manifest: m, rows: map[rowKey]publishedRow{}, bySHA: map[string]export.ManifestInput{}}
+	e := &RunExplainer{runID: runID, ref: p.Ref, manifest: m, rows: map[rowKey]export.IndicatorRow{}, bySHA: map[string]export.ManifestInput{}}
 	for _, in := range m.Inputs {
 		e.bySHA[in.SHA256] = in
 	}
@@ -184,35 +176,12 @@ func (p *Pipeline) Explainer(ctx context.Context, runID string) (*RunExplainer, 
 }
 
 func (e *RunExplainer) addRows(b arrow.RecordBatch) error {
-	str := map[string]*array.String{}
-	for _, n := range []string{"indicator_id", "ref_area", "ref_area_name", "sex", "instrument", "unit", "note", "sources"} {
-		c, err := arrowcol.Get[*array.String](b, n)
-		if err != nil {
-			return err
-		}
-		str[n] = c
+	rows, err := export.IndicatorRows(b)
+	if err != nil {
+		return err
 	}
-	year, err1 := arrowcol.Get[*array.Int32](b, "time_period")
-	value, err2 := arrowcol.Get[*array.Float64](b, "value")
-	num, err3 := arrowcol.Get[*array.Float64](b, "numerator")
-	den, err4 := arrowcol.Get[*array.Float64](b, "denominator")
-	for _, err := range []error{err1, err2, err3, err4} {
-		if err != nil {
-			return err
-		}
-	}
-	codes := arrowcol.NewStrings()
-	opt := func(a *array.Float64, i int) *float64 {
-		if a.IsNull(i) {
-			return nil
-		}
-		v := a.Value(i)
-		return &v
-	}
-	for i := range int(b.NumRows()) {
-		k := rowKey{codes.Code(str["indicator_id"], i), codes.Code(str["ref_area"], i), codes.Code(str["sex"], i), codes.OptCode(str["instrument"], i), int(year.Value(i))}
-		e.rows[k] = publishedRow{areaName: codes.Code(str["ref_area_name"], i), unit: codes.Code(str["unit"], i), note: codes.OptCode(str["note"], i),
-			sources: arrowcol.OptText(str["sources"], i), value: value.Value(i), num: opt(num, i), den: opt(den, i)}
+	for _, r := range rows {
+		e.rows[rowKey{r.IndicatorID, r.RefArea, r.Sex, r.InstrumentCode(), r.TimePeriod}] = r
 	}
 	return nil
 }
@@ -238,17 +207,14 @@ func (e *RunExplainer) Explain(ctx context.Context, q transform.Query) (*Explain
 		return nil, err
 	}
 	ind, _ := e.ref.Catalog().Indicator(q.IndicatorID)
-	out := &Explained{RunID: e.runID, IndicatorID: q.IndicatorID, RefArea: q.RefArea, RefAreaName: row.areaName, TimePeriod: q.Year, Sex: q.Sex,
-		Value: row.value, Unit: row.unit, Numerator: row.num, Denominator: row.den, Definition: ind.Definition, Formula: x.Formula,
+	out := &Explained{RunID: e.runID, IndicatorID: q.IndicatorID, RefArea: q.RefArea, RefAreaName: row.RefAreaName, TimePeriod: q.Year, Sex: q.Sex,
+		Value: row.Value, Unit: row.Unit, Numerator: row.Numerator, Denominator: row.Denominator, Note: row.Note, Definition: ind.Definition, Formula: x.Formula,
 		Items: []ExplainedItem{}, Excluded: []ExplainedItem{}}
 	if q.Instrument != "" {
 		out.Instrument = &q.Instrument
 	}
-	if row.note != "" {
-		out.Note = &row.note
-	}
-	if row.sources != "" {
-		out.Sources = strings.Split(row.sources, ";")
+	if row.Sources != nil {
+		out.Sources = strings.Split(*row.Sources, ";")
 	}
 	history, err := e.history(ctx, x)
 	if err != nil {

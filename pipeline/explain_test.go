@@ -61,20 +61,20 @@ func checkExplainsEveryRow(t *testing.T, p *Pipeline) int {
 		default:
 			recomputed = counted
 		}
-		bad := math.Abs(recomputed-row.value) > 1e-9
-		if row.num != nil && *row.num != counted {
+		bad := math.Abs(recomputed-row.Value) > 1e-9
+		if row.Numerator != nil && *row.Numerator != counted {
 			bad = true
 		}
-		if row.den != nil && *row.den != float64(len(x.Items)) {
+		if row.Denominator != nil && *row.Denominator != float64(len(x.Items)) {
 			bad = true
 		}
-		if row.num == nil && ind.Unit == refdata.UnitCount && counted != row.value {
+		if row.Numerator == nil && ind.Unit == refdata.UnitCount && counted != row.Value {
 			bad = true
 		}
 		if bad {
 			failures++
 			if failures <= 10 {
-				t.Errorf("%+v: published %g (%v/%v); explained %d counted of %d items, recomputed %g: %s", q, row.value, row.num, row.den, int(counted), len(x.Items), recomputed, x.Formula)
+				t.Errorf("%+v: published %g (%v/%v); explained %d counted of %d items, recomputed %g: %s", q, row.Value, row.Numerator, row.Denominator, int(counted), len(x.Items), recomputed, x.Formula)
 			}
 		}
 	}

@@ -16,12 +16,10 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ilo-pledge/pledgestat/export"
 	"github.com/ilo-pledge/pledgestat/gates"
-	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/internal/parquetio"
 	"github.com/ilo-pledge/pledgestat/publish"
@@ -62,25 +60,8 @@ type run struct {
 	rowJSON     [][]byte
 }
 
-// IndicatorRow is one row of indicators.parquet, with the outputs.md
-// columns.
-type IndicatorRow struct {
-	Pledge        string   `json:"pledge"`
-	IndicatorID   string   `json:"indicator_id"`
-	IndicatorName string   `json:"indicator_name"`
-	RefArea       string   `json:"ref_area"`
-	RefAreaName   string   `json:"ref_area_name"`
-	RefAreaType   string   `json:"ref_area_type"`
-	TimePeriod    int      `json:"time_period"`
-	Sex           string   `json:"sex"`
-	Instrument    *string  `json:"instrument"`
-	Value         float64  `json:"value"`
-	Unit          string   `json:"unit"`
-	Numerator     *float64 `json:"numerator"`
-	Denominator   *float64 `json:"denominator"`
-	Note          *string  `json:"note"`
-	Sources       *string  `json:"sources"`
-}
+// IndicatorRow is one row of indicators.parquet (export.IndicatorRow).
+type IndicatorRow = export.IndicatorRow
 
 // runs finds published runs and keeps the last few read in memory.
 type runs struct {
@@ -290,7 +271,7 @@ func (ru *run) read(ctx context.Context) (err error) {
 	mem := memory.NewGoAllocator()
 	if _, ok := ru.output("indicators.parquet"); ok {
 		err := parquetio.ReadFile(ctx, filepath.Join(ru.Dir, "indicators.parquet"), mem, func(b arrow.RecordBatch) error {
-			rows, err := indicatorRows(b)
+			rows, err := export.IndicatorRows(b)
 			ru.Indicators = append(ru.Indicators, rows...)
 			return err
 		})
@@ -330,56 +311,3 @@ func (ru *run) read(ctx context.Context) (err error) {
 	})
 	return nil
 }
-
-// indicatorRows copies a batch of indicators.parquet into rows (strings
-// cloned: the batch's buffers are released after the call).
-func indicatorRows(b arrow.RecordBatch) ([]IndicatorRow, error) {
-	str := func(name string) (*array.String, error) { return arrowcol.Get[*array.String](b, name) }
-	f64 := func(name string) (*array.Float64, error) { return arrowcol.Get[*array.Float64](b, name) }
-	var errs []error
-	get := func(name string) *array.String {
-		c, err := str(name)
-		errs = append(errs, err)
-		return c
-	}
-	getF := func(name string) *array.Float64 {
-		c, err := f64(name)
-		errs = append(errs, err)
-		return c
-	}
-	pledge, id, name, area, areaName, areaType := get("pledge"), get("indicator_id"), get("indicator_name"), get("ref_area"), get("ref_area_name"), get("ref_area_type")
-	sex, inst, unit, note, sources := get("sex"), get("instrument"), get("unit"), get("note"), get("sources")
-	value, num, den := getF("value"), getF("numerator"), getF("denominator")
-	period, err := arrowcol.Get[*array.Int32](b, "time_period")
-	errs = append(errs, err)
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	optS := func(c *array.String, i int) *string {
-		if c.IsNull(i) {
-			return nil
-		}
-		v := clone(c.Value(i))
-		return &v
-	}
-	optF := func(c *array.Float64, i int) *float64 {
-		if c.IsNull(i) {
-			return nil
-		}
-		v := c.Value(i)
-		return &v
-	}
-	out := make([]IndicatorRow, b.NumRows())
-	for i := range out {
-		out[i] = IndicatorRow{
-			Pledge: clone(pledge.Value(i)), IndicatorID: clone(id.Value(i)), IndicatorName: clone(name.Value(i)),
-			RefArea: clone(area.Value(i)), RefAreaName: clone(areaName.Value(i)), RefAreaType: clone(areaType.Value(i)),
-			TimePeriod: int(period.Value(i)), Sex: clone(sex.Value(i)), Instrument: optS(inst, i), Value: value.Value(i),
-			Unit: clone(unit.Value(i)), Numerator: optF(num, i), Denominator: optF(den, i), Note: optS(note, i), Sources: optS(sources, i),
-		}
-	}
-	return out, nil
-}
-
-// clone copies a string out of an Arrow buffer.
-func clone(s string) string { return string([]byte(s)) }
