@@ -1,6 +1,7 @@
 package values
 
 import (
+	"regexp"
 	"testing"
 )
 
@@ -72,6 +73,21 @@ func FuzzYear(f *testing.F) {
 		y, p := Year(s, 1990, 2100)
 		if p == nil && (y < 1990 || y > 2100) {
 			t.Fatalf("Year(%q) accepted %d", s, y)
+		}
+	})
+}
+
+// decimalGrammar is the number syntax isDecimal implements, as a regular
+// expression: the scanner must accept exactly what it accepts.
+var decimalGrammar = regexp.MustCompile(`^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$`)
+
+func FuzzDecimalSyntax(f *testing.F) {
+	for _, s := range []string{"", "1", "+1.", "-.5", ".", "+", "1e", "1e+", "1e5", "4.5E-2", "1_0", "0x1p5", "Inf", "NaN", " 1", "1 ", "1.2.3", "e5", ".e5", "1.e5", "١"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := isDecimal(s), decimalGrammar.MatchString(s); got != want {
+			t.Fatalf("isDecimal(%q) = %v, the grammar says %v", s, got, want)
 		}
 	})
 }
