@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -62,14 +63,61 @@ func (p *Pipeline) ingest(ctx context.Context, log *slog.Logger, st *store.Store
 	if err != nil {
 		return err
 	}
+	guard.plan(files)
 	ahead := p.readAhead(ctx, log, st, guard, files)
-	defer ahead.close()
+	defer func() {
+		ahead.close()
+		if err := guard.close(); err != nil {
+			log.Warn("the marker of the files being read could not be updated", "err", err)
+		}
+	}()
+	g := &group{dests: map[string]bool{}, shas: map[string]bool{}}
+	flush := func() error {
+		err := p.fileGroup(ctx, log, st, res, g)
+		for _, m := range g.files {
+			ahead.done(m.r)
+		}
+		g.reset()
+		return err
+	}
 	for i := range files {
 		r, err := ahead.next(ctx)
 		if err != nil {
 			return err
 		}
 		p.progress(i, len(files), "filing "+r.f.Name)
+		m, retry, err := p.member(st, res.RunID, g, r)
+		if err == nil && retry {
+			// The group has a file of the same bytes or archive name:
+			// file the group, then decide again.
+			if err := flush(); err != nil {
+				ahead.done(r)
+				return err
+			}
+			m, _, err = p.member(st, res.RunID, g, r)
+		}
+		if err != nil {
+			ahead.done(r)
+			return err
+		}
+		if m != nil {
+			g.add(m)
+			// The group waits for the next file unless it is full or the
+			// next file would take it over half the read-ahead budget
+			// (the other half reads the next group while this one is
+			// filed): the groups are the same in every run of the same
+			// files.
+			if len(g.files) >= maxGroup || i+1 == len(files) || g.units+fileUnits(guard, files[i+1]) > readUnits/2 {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := flush(); err != nil {
+			ahead.done(r)
+			return err
+		}
 		outcome, err := p.file(ctx, log, st, res, r)
 		ahead.done(r)
 		if err != nil {
@@ -78,6 +126,9 @@ func (p *Pipeline) ingest(ctx context.Context, log *slog.Logger, st *store.Store
 		if outcome != nil {
 			res.Files = append(res.Files, *outcome)
 		}
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	p.progress(len(files), len(files), "ingest done")
 	return nil
@@ -175,13 +226,17 @@ func (p *Pipeline) file(ctx context.Context, log *slog.Logger, st *store.Store, 
 	return &outcome, nil
 }
 
-// Reading ahead: files are read by up to readSlots goroutines while the
-// files before them are filed, so that one file's parsing overlaps another
-// file's fsyncs and both cores work. Files are filed strictly in inbox
-// order. A file over bigFile, and a file a previous run died reading, is
-// read alone (for memory, and so that a crash blames the right file).
+// Reading ahead: files are read while the files before them are filed,
+// so that parsing overlaps fsyncs and both cores work, and so that many
+// small files are ready to be filed as one group. What is read but not
+// filed is bounded by readUnits units of readUnit bytes of file (a file
+// takes one unit at least); at most readers files are parsed at once.
+// Files are filed strictly in inbox order. A file over bigFile, and a
+// file a previous run died reading, is read alone (for memory, and so
+// that a crash blames the right file).
 const (
-	readSlots = 3
+	readUnits = 128
+	readUnit  = 256 << 10
 	bigFile   = 64 << 20
 )
 
@@ -192,20 +247,27 @@ type readAhead struct {
 	wg      sync.WaitGroup
 }
 
+// fileUnits is how many units of the read-ahead budget a file takes: all
+// of them for a file read alone.
+func fileUnits(guard *readGuard, f workspace.InboxFile) int {
+	if f.Size > bigFile || guard.suspect(f.Name) {
+		return readUnits
+	}
+	return int(min(max(1, (f.Size+readUnit-1)/readUnit), readUnits))
+}
+
 func (p *Pipeline) readAhead(ctx context.Context, log *slog.Logger, st *store.Store, guard *readGuard, files []workspace.InboxFile) *readAhead {
-	a := &readAhead{results: make(chan *readResult, len(files)), tokens: make(chan struct{}, readSlots), stop: make(chan struct{})}
-	for i := 0; i < readSlots; i++ {
+	a := &readAhead{results: make(chan *readResult, len(files)), tokens: make(chan struct{}, readUnits), stop: make(chan struct{})}
+	for i := 0; i < readUnits; i++ {
 		a.tokens <- struct{}{}
 	}
+	readers := make(chan struct{}, runtime.GOMAXPROCS(0)+1)
 	reader := p.Reader()
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
 		for _, f := range files {
-			r := &readResult{f: f, done: make(chan struct{}), tokens: 1}
-			if f.Size > bigFile || guard.suspect(f.Name) {
-				r.tokens = readSlots
-			}
+			r := &readResult{f: f, done: make(chan struct{}), tokens: fileUnits(guard, f)}
 			for i := 0; i < r.tokens; i++ {
 				select {
 				case <-a.stop: // checked first: once told to stop, read nothing more
@@ -225,6 +287,13 @@ func (p *Pipeline) readAhead(ctx context.Context, log *slog.Logger, st *store.St
 			go func() {
 				defer a.wg.Done()
 				defer close(r.done)
+				select {
+				case readers <- struct{}{}:
+				case <-ctx.Done():
+					r.err = ctx.Err()
+					return
+				}
+				defer func() { <-readers }()
 				if err := ctx.Err(); err != nil {
 					r.err = err
 					return
@@ -313,12 +382,25 @@ const maxReadAttempts = 2
 // marker is not fsynced: it guards against the process dying, not the
 // machine. A file a run died reading is read alone in the next runs, so
 // that another file read beside it is never blamed.
+//
+// The marker names the file being read and the next markWindow files of
+// the inbox, so that it is written once for many small files (twice a
+// file was a fifth of ingesting 600 small files); a file read to the end
+// leaves it at the next write. A run that dies blames them all once; the
+// next run reads each alone (and writes the marker for it alone), so
+// that an innocent file is never blamed twice and only a file that kills
+// a run on its own is set aside.
 type readGuard struct {
 	path     string
 	mu       sync.Mutex
 	previous map[string]int // attempts recorded by runs that died
-	reading  map[string]int // being read now: name -> attempts, this one included
+	reading  map[string]int // in the marker now: name -> attempts, this run's included
+	order    []string       // the files this run reads, in order
+	position map[string]int // index of each in order
 }
+
+// markWindow is how many files after the one being read the marker names.
+const markWindow = 32
 
 type readingMarker struct {
 	Reading []readingEntry `json:"reading"`
@@ -378,8 +460,7 @@ func (g *readGuard) read(ctx context.Context, log *slog.Logger, reader *ingest.R
 		log.Error("set aside: pledgestat stopped while reading this file in earlier runs", "file", f.Name, "attempts", died)
 		return ingest.Unreadable(ctx, src, f.Name, fmt.Sprintf("pledgestat stopped %d times while reading this file (it ran out of memory or crashed), so it was set aside for the other files to flow; open it in Excel, check it, save it again and send it again, or split it", died))
 	}
-	g.reading[f.Name] = died + 1
-	err := g.writeLocked()
+	err := g.markLocked(f.Name)
 	g.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -388,10 +469,64 @@ func (g *readGuard) read(ctx context.Context, log *slog.Logger, reader *ingest.R
 		g.mu.Lock()
 		delete(g.reading, f.Name)
 		delete(g.previous, f.Name)
-		g.writeLocked()
 		g.mu.Unlock()
 	}()
 	return reader.ReadTo(ctx, src, f.Name, sink)
+}
+
+// markLocked makes the marker name a file about to be read, unless it
+// does already; with it, the files that follow, except those runs died
+// on, which are marked alone when their turn comes. Called with mu held.
+func (g *readGuard) markLocked(name string) error {
+	if _, marked := g.reading[name]; marked {
+		return nil
+	}
+	died := g.previous[name]
+	if died > 0 {
+		// Read alone (with the whole read-ahead budget): no other file
+		// is being read, and those marked ahead are not to be blamed.
+		for other := range g.reading {
+			if g.previous[other] == 0 {
+				delete(g.reading, other)
+			}
+		}
+	}
+	g.reading[name] = died + 1
+	if died == 0 {
+		i, ok := g.position[name]
+		for j := i + 1; ok && j < len(g.order) && j <= i+markWindow; j++ {
+			next := g.order[j]
+			if _, marked := g.reading[next]; !marked && g.previous[next] == 0 {
+				g.reading[next] = 1
+			}
+		}
+	}
+	return g.writeLocked()
+}
+
+// plan gives the guard the files this run reads, in order.
+func (g *readGuard) plan(files []workspace.InboxFile) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.order = make([]string, len(files))
+	g.position = make(map[string]int, len(files))
+	for i, f := range files {
+		g.order[i] = f.Name
+		g.position[f.Name] = i
+	}
+}
+
+// close writes the marker once the reading is over: without the files
+// read to the end, removed when none is left.
+func (g *readGuard) close() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for name := range g.reading {
+		if g.previous[name] == 0 {
+			delete(g.reading, name) // marked ahead, never read: not blamed
+		}
+	}
+	return g.writeLocked()
 }
 
 // writeLocked writes the marker: the files being read, and those earlier
@@ -446,16 +581,7 @@ func stillWritten(fd *os.File, opened fs.FileInfo, f workspace.InboxFile) (bool,
 }
 
 func (p *Pipeline) accept(ctx context.Context, log *slog.Logger, st *store.Store, runID string, f workspace.InboxFile, read fs.FileInfo, sub *ingest.Submission, spill *store.Spill) (FileOutcome, error) {
-	out := FileOutcome{Name: f.Name, SHA256: sub.SHA256, Warnings: sub.Report.Count(report.Warning)}
-	for _, e := range sub.Report.Entries {
-		if e.Severity == report.Warning {
-			loc := e.Sheet
-			if e.Cell != "" {
-				loc = strings.TrimPrefix(e.Sheet+"!"+e.Cell, "!")
-			}
-			out.Notices = append(out.Notices, strings.TrimPrefix(loc+" ", " ")+string(e.Code)+": "+e.Message)
-		}
-	}
+	out := FileOutcome{Name: f.Name, SHA256: sub.SHA256, Warnings: sub.Report.Count(report.Warning), Notices: warningNotices(sub.Report)}
 	dest, err := p.WS.ArchivePath(runID, f.Name)
 	if err != nil {
 		return out, err
@@ -481,15 +607,8 @@ func (p *Pipeline) accept(ctx context.Context, log *slog.Logger, st *store.Store
 		log.Info("duplicate: these bytes were already accepted; not counted again", "file", f.Name, "first_submitted_as", prev.File, "submission", prev.Seq, "archived", out.StoredAs)
 		return out, nil
 	}
-	for _, a := range sub.Agreements {
-		similar, err := st.SimilarAgreements(ctx, a)
-		if err != nil {
-			return out, err
-		}
-		for _, b := range similar {
-			out.Notices = append(out.Notices, fmt.Sprintf("%s: agreement %s between %s signed in %d has no agreement_id and the store already has one signed in %d (from %s); if this corrects the year, withdraw the old submission or give both an agreement_id, or both are counted",
-				a.Source.Cell, a.Type, strings.Join(a.Parties, ", "), a.Signed.Year, b.Signed.Year, b.Source.File))
-		}
+	if err := p.similarNotices(ctx, st, sub.Agreements, &out); err != nil {
+		return out, err
 	}
 	entry, err := st.Accept(ctx, base, sub.Set, spill, areaName(p.Ref))
 	if err != nil {

@@ -154,6 +154,21 @@ func (sp *Spill) path() string {
 // rows is how many records the spill took: one key hash each.
 func (sp *Spill) rows() int { return len(sp.hashes) }
 
+// InMemory reports whether the spill has written nothing (its records, if
+// any, are still in memory), so that Prepare can take them as any others.
+func (sp *Spill) InMemory() bool {
+	return sp == nil || (sp.queue == nil && sp.err == nil && !sp.closed)
+}
+
+// Take returns the records of a spill that has written nothing, ending
+// it; false once anything went to disk (see InMemory).
+func (sp *Spill) Take() ([]records.CoverageObservation, bool) {
+	if sp == nil {
+		return nil, true
+	}
+	return sp.take()
+}
+
 // take returns the records of a spill that has written nothing yet (fewer
 // than a row group), ending it; false once anything went to disk.
 func (sp *Spill) take() ([]records.CoverageObservation, bool) {

@@ -11,7 +11,9 @@
 //   - submissions/NNNNNN-SHA/DOMAIN.parquet: the normalised records of each
 //     accepted submission, written to a temporary folder, fsynced and renamed
 //     into place before the ledger names them. A folder the ledger does not
-//     name is the leftover of a crash and is removed on open.
+//     name is the leftover of a crash and is removed on open. Many small
+//     submissions share their fsyncs (group commit: Prepare, WriteAll,
+//     Commit).
 //
 // An append-only log was chosen over an embedded database because the store
 // is written once per file and read whole per build, the files are
@@ -98,7 +100,10 @@ type Store struct {
 	bySHA      map[string][]int // SHA-256 -> indexes of accepted entries
 	withdrawns map[int]bool     // withdrawn submission numbers
 	lastSeq    int
-	damage     []string // ledger lines a read-only view skipped
+	// reserved is the last submission number Prepare gave out, not yet
+	// committed (0 when none is pending).
+	reserved int
+	damage   []string // ledger lines a read-only view skipped
 	// submissionsRead counts submissions read back, for the tests that
 	// keep acceptance from rereading the store.
 	submissionsRead atomic.Int64
@@ -391,7 +396,7 @@ func (s *Store) withdrawn() map[int]bool {
 	return s.withdrawns
 }
 
-func (s *Store) nextSeq() int { return s.lastSeq + 1 }
+func (s *Store) nextSeq() int { return max(s.lastSeq, s.reserved) + 1 }
 
 // Accept stores an accepted submission's records and records the event. e
 // describes the submission (file, SHA-256, size, run, stored_as); Accept
@@ -403,6 +408,9 @@ func (s *Store) nextSeq() int { return s.lastSeq + 1 }
 func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, spill *Spill, names records.NameFunc) (Entry, error) {
 	if s.readOnly {
 		return e, errors.New("store opened read-only")
+	}
+	if s.reserved != 0 {
+		return e, errors.New("store: a submission accepted alone while a group is pending")
 	}
 	if spill != nil && spill.rows() > 0 && len(set.Coverage) > 0 {
 		return e, errors.New("store: social-protection records both spilled and in memory")
@@ -440,27 +448,19 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, spill *Spi
 	}
 	e.Superseded = superseded
 	dir := s.submissionDir(e.Seq, e.SHA256)
-	if err := s.writeSubmission(dir, set, spill, names); err != nil {
+	if err := s.writeSubmission(dir, set, spill, names, true); err != nil {
 		return e, err
 	}
 	if err := s.append(e); err != nil {
 		return e, err
 	}
+	if s.current != nil && spilled {
+		// Too many records to keep in memory: keep their keys instead
+		// (the key index), and let a build read the records from disk.
+		s.keys, s.current = s.current.index(), nil
+	}
 	if s.current != nil {
-		if spilled {
-			// The records are loaded (there is no snapshot to index them):
-			// keep them whole by reading the spilled ones back, rather than
-			// dropping them all and reading every submission again at the
-			// next file.
-			back, err := s.readSubmission(ctx, e)
-			if err != nil {
-				s.current = nil
-			} else {
-				s.current.apply(e.Seq, back)
-			}
-		} else {
-			s.current.apply(e.Seq, set)
-		}
+		s.current.apply(e.Seq, set)
 	}
 	if s.keys != nil {
 		s.keys.add(set)
@@ -549,8 +549,10 @@ func (s *Store) Record(e Entry) error {
 const storeChunkRows = 64 << 10
 
 // writeSubmission writes the domain tables to a temporary folder and
-// renames it into place.
-func (s *Store) writeSubmission(dir string, set records.Set, spill *Spill, names records.NameFunc) error {
+// renames it into place. The folder's entries are synced once, after
+// all its files; the rename is made durable by syncing submissions/,
+// here when syncParent, else by the caller once for a group.
+func (s *Store) writeSubmission(dir string, set records.Set, spill *Spill, names records.NameFunc, syncParent bool) error {
 	tmp := filepath.Join(filepath.Dir(dir), ".tmp-"+filepath.Base(dir))
 	if err := s.fs.RemoveAll(tmp); err != nil {
 		return fmt.Errorf("clear %s: %w", tmp, err)
@@ -564,8 +566,10 @@ func (s *Store) writeSubmission(dir string, set records.Set, spill *Spill, names
 		if n == 0 {
 			continue
 		}
+		// No temporary name of its own: nobody reads the folder before
+		// it is renamed into place, and Open removes one a crash left.
 		path := filepath.Join(tmp, string(desc.Domain)+".parquet")
-		err := fsx.WriteFile(s.fs, path, 0o644, func(w io.Writer) error {
+		err := fsx.WriteNew(s.fs, path, 0o644, func(w io.Writer) error {
 			return parquetio.WriteChunked(w, n, storeChunkRows, func(from, to int) arrow.RecordBatch {
 				return desc.Batch(mem, desc.Slice(set, from, to), names)
 			})
@@ -583,17 +587,19 @@ func (s *Store) writeSubmission(dir string, set records.Set, spill *Spill, names
 			if err := s.fs.Rename(path, filepath.Join(tmp, filepath.Base(path))); err != nil {
 				return fmt.Errorf("store spilled records: %w", err)
 			}
-			if err := s.fs.SyncDir(tmp); err != nil {
-				return fmt.Errorf("store spilled records: %w", err)
-			}
 			s.fs.Remove(spill.dir) // empty now
 		}
+	}
+	if err := s.fs.SyncDir(tmp); err != nil {
+		return fmt.Errorf("store submission: %w", err)
 	}
 	if err := s.fs.Rename(tmp, dir); err != nil {
 		return fmt.Errorf("store submission: %w", err)
 	}
-	if err := s.fs.SyncDir(filepath.Dir(dir)); err != nil {
-		return fmt.Errorf("store submission: %w", err)
+	if syncParent {
+		if err := s.fs.SyncDir(filepath.Dir(dir)); err != nil {
+			return fmt.Errorf("store submission: %w", err)
+		}
 	}
 	return nil
 }
@@ -774,6 +780,13 @@ func (c *current) supersededBy(set records.Set) map[string]int {
 		return nil
 	}
 	return out
+}
+
+// index returns the key index of the records.
+func (c *current) index() *keyIndex {
+	idx := newKeyIndex()
+	idx.add(c.set())
+	return idx
 }
 
 func (c *current) set() records.Set {

@@ -125,6 +125,34 @@ func WriteFile(fsys FS, path string, perm fs.FileMode, write func(w io.Writer) e
 	return nil
 }
 
+// WriteNew writes a new file (it must not exist) and fsyncs it, without
+// the temporary name and directory sync of WriteFile: for files in a
+// folder no reader sees until it is renamed into place, whose directory
+// the caller syncs once for all of them.
+func WriteNew(fsys FS, path string, perm fs.FileMode, write func(w io.Writer) error) error {
+	f, err := fsys.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	bw := bufio.NewWriterSize(f, 64<<10)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", path, err)
+	}
+	return nil
+}
+
 // ChangedError is returned by Move when the path no longer names the file
 // that was read: it was replaced (by another file or a symbolic link)
 // after it was opened.
@@ -142,29 +170,16 @@ func (e *ChangedError) Error() string {
 // swapped in the instant between the check and the rename, what was moved
 // is put back in the inbox folder and the same error is returned.
 func Move(fsys FS, src, dst string, expect fs.FileInfo) error {
-	if err := fsys.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", filepath.Dir(dst), err)
+	synced, err := MoveUnsynced(fsys, src, dst, expect)
+	if err != nil || synced {
+		return err
 	}
-	if expect != nil && !sameFile(src, expect) {
-		return &ChangedError{Path: src}
-	}
-	err := fsys.Rename(src, dst)
-	if crossDevice(err) {
-		return moveAcross(fsys, src, dst, expect)
-	}
-	if err != nil {
-		return fmt.Errorf("move %s to %s: %w", src, dst, err)
-	}
-	if expect != nil && !sameFile(dst, expect) {
-		back, ferr := FreeName(src)
-		if ferr == nil {
-			ferr = fsys.Rename(dst, back)
-		}
-		if ferr != nil {
-			return fmt.Errorf("move %s: it was replaced while being moved, and what replaced it could not be put back from %s: %w", src, dst, ferr)
-		}
-		return &ChangedError{Path: src}
-	}
+	return SyncMoves(fsys, src, dst)
+}
+
+// SyncMoves makes moves from src's folder to dst's durable: the caller of
+// MoveUnsynced syncs each folder once for many moves.
+func SyncMoves(fsys FS, src, dst string) error {
 	if err := fsys.SyncDir(filepath.Dir(dst)); err != nil {
 		return fmt.Errorf("sync %s: %w", filepath.Dir(dst), err)
 	}
@@ -172,6 +187,37 @@ func Move(fsys FS, src, dst string, expect fs.FileInfo) error {
 		return fmt.Errorf("sync %s: %w", filepath.Dir(src), err)
 	}
 	return nil
+}
+
+// MoveUnsynced is Move without the directory syncs, for a group of moves
+// made durable together (SyncMoves for each pair of folders). synced is
+// true when the move was a copy across file systems, which is made
+// durable on the way.
+func MoveUnsynced(fsys FS, src, dst string, expect fs.FileInfo) (synced bool, err error) {
+	if err := fsys.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return false, fmt.Errorf("create %s: %w", filepath.Dir(dst), err)
+	}
+	if expect != nil && !sameFile(src, expect) {
+		return false, &ChangedError{Path: src}
+	}
+	err = fsys.Rename(src, dst)
+	if crossDevice(err) {
+		return true, moveAcross(fsys, src, dst, expect)
+	}
+	if err != nil {
+		return false, fmt.Errorf("move %s to %s: %w", src, dst, err)
+	}
+	if expect != nil && !sameFile(dst, expect) {
+		back, ferr := FreeName(src)
+		if ferr == nil {
+			ferr = fsys.Rename(dst, back)
+		}
+		if ferr != nil {
+			return false, fmt.Errorf("move %s: it was replaced while being moved, and what replaced it could not be put back from %s: %w", src, dst, ferr)
+		}
+		return false, &ChangedError{Path: src}
+	}
+	return false, nil
 }
 
 // sameFile reports whether path itself (not a link's target) is the file
@@ -218,11 +264,24 @@ func moveAcross(fsys FS, src, dst string, expect fs.FileInfo) error {
 
 // AppendLine appends one line to a file and fsyncs it before returning.
 func AppendLine(fsys FS, path string, line []byte) error {
+	return AppendLines(fsys, path, [][]byte{line})
+}
+
+// AppendLines appends lines to a file in one write and fsyncs once: a
+// group commit. A crash can leave a prefix of them, the last one cut.
+func AppendLines(fsys FS, path string, lines [][]byte) error {
+	if len(lines) == 0 {
+		return nil
+	}
 	f, err := fsys.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
-	if _, err := f.Write(append(line, '\n')); err != nil {
+	var buf []byte
+	for _, line := range lines {
+		buf = append(append(buf, line...), '\n')
+	}
+	if _, err := f.Write(buf); err != nil {
 		f.Close()
 		return fmt.Errorf("append to %s: %w", path, err)
 	}

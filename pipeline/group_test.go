@@ -1,0 +1,250 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
+	"github.com/ilo-pledge/pledgestat/store"
+	"github.com/ilo-pledge/pledgestat/workspace"
+)
+
+// groupFiles is an inbox whose files are filed in groups: corrections of
+// one another (within a group and across), the same bytes twice, a
+// rejected file between accepted ones, files in a subfolder, and files
+// that share a name in two folders.
+func groupFiles(n int) []struct{ name, content string } {
+	rng := rand.New(rand.NewPCG(7, uint64(n)))
+	countries := []string{"FRA", "DEU", "ESP", "ITA", "KEN", "PHL", "NPL", "QAT"}
+	var files []struct{ name, content string }
+	add := func(name, content string) { files = append(files, struct{ name, content string }{name, content}) }
+	for i := range n {
+		var b strings.Builder
+		b.WriteString("country,year,value\n")
+		for range 1 + rng.IntN(4) {
+			fmt.Fprintf(&b, "%s,%d,%d.5\n", countries[rng.IntN(len(countries))], 2018+rng.IntN(4), rng.IntN(90))
+		}
+		switch {
+		case i%17 == 5:
+			add(fmt.Sprintf("f%03d-broken.csv", i), "country,year,value\nFRA,2020,250\n")
+		case i%13 == 3 && i > 0:
+			add(fmt.Sprintf("f%03d-again.csv", i), files[i-1].content) // the bytes just before, again
+		case i%11 == 7:
+			add(fmt.Sprintf("sub/f%03d.csv", i), b.String())
+			add(fmt.Sprintf("other/f%03d.csv", i), b.String()+"FRA,2017,1.5\n")
+		default:
+			add(fmt.Sprintf("f%03d.csv", i), b.String())
+		}
+	}
+	return files
+}
+
+// ledgerFacts is what each ledger event says, without times and run ids.
+func ledgerFacts(t *testing.T, ws string) []string {
+	t.Helper()
+	st, err := store.OpenReadOnly(filepath.Join(ws, ".pledgestat", "store"), quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for e := range st.All() {
+		if e.Event == store.EventIntake {
+			continue // one file at a time and in groups record them alike; compared through the outcomes
+		}
+		out = append(out, fmt.Sprintf("%s seq=%d file=%s rows=%v superseded=%v dup=%d errors=%d", e.Event, e.Seq, e.File, e.Rows, e.Superseded, e.DuplicateOf, e.Errors))
+	}
+	return out
+}
+
+// TestGroupFilingEqualsOneFileAtATime: files filed in groups leave the
+// same ledger (numbers, rows, superseded counts, duplicates, rejections)
+// and publish the same indicators as the same files filed one run each,
+// where no group forms.
+func TestGroupFilingEqualsOneFileAtATime(t *testing.T) {
+	files := groupFiles(150)
+	grouped, p := faultWorkspace(t)
+	for _, f := range files {
+		drop(t, grouped, f.name, f.content)
+	}
+	res, err := p.Execute(context.Background(), CommandRun, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(res.Files); got != len(files) {
+		t.Fatalf("%d files filed, %d dropped", got, len(files))
+	}
+
+	// One run per file, in the order the grouped run filed them (the
+	// inbox's order).
+	content := map[string]string{}
+	for _, f := range files {
+		content[f.name] = f.content
+	}
+	single, q := faultWorkspace(t)
+	for _, f := range res.Files {
+		drop(t, single, f.Name, content[f.Name])
+		if _, err := q.Execute(context.Background(), CommandIngest, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := q.Execute(context.Background(), CommandBuild, Options{}); err != nil {
+		t.Fatal(err)
+	}
+
+	a, b := ledgerFacts(t, grouped.Root), ledgerFacts(t, single.Root)
+	if !slices.Equal(a, b) {
+		for i := range min(len(a), len(b)) {
+			if a[i] != b[i] {
+				t.Fatalf("ledger line %d: in groups %q, one at a time %q", i+1, a[i], b[i])
+			}
+		}
+		t.Fatalf("ledgers of %d and %d events", len(a), len(b))
+	}
+	for _, want := range []string{"duplicate", "rejected", "superseded=map[social_protection:"} {
+		if !strings.Contains(strings.Join(a, "\n"), want) {
+			t.Errorf("the files exercise no %q", want)
+		}
+	}
+	x, err := os.ReadFile(filepath.Join(grouped.Latest(), "indicators.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := os.ReadFile(filepath.Join(single.Latest(), "indicators.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(x, y) {
+		t.Error("the indicators of a run that filed groups differ from those of files ingested one by one")
+	}
+	everyLedgerPathExists(t, grouped)
+}
+
+// TestFaultInAGroupLosesNothing fails each step of filing a group of
+// files (and of the build after it) once: the run fails naming the
+// cause, every file is in the inbox or the archive, and the next run
+// files them all, numbered and counted as a run without the fault.
+func TestFaultInAGroupLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the pipeline some 150 times")
+	}
+	files := groupFiles(12)
+	setup := func() (*Pipeline, string) {
+		ws, p := faultWorkspace(t)
+		for _, f := range files {
+			drop(t, ws, f.name, f.content)
+		}
+		return p, ws.Root
+	}
+	p, root := setup()
+	counter := &fsx.Steps{FS: fsx.OS{}}
+	p.WS.FS = counter
+	if _, err := p.Execute(context.Background(), CommandIngest, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	want := ledgerFacts(t, root)
+	for k := int64(1); k <= counter.Count(); k++ {
+		p, root := setup()
+		var op string
+		p.WS.FS = &fsx.Steps{FS: fsx.OS{}, Hook: func(n int64, o, path string) error {
+			if n == k {
+				op = o + " " + filepath.Base(path)
+				return syscall.EIO
+			}
+			return nil
+		}}
+		_, err := p.Execute(context.Background(), CommandIngest, Options{})
+		if err != nil && !strings.Contains(err.Error(), syscall.EIO.Error()) {
+			t.Fatalf("step %d (%s): the error does not name the cause: %v", k, op, err)
+		}
+		p.WS.FS = fsx.OS{}
+		if _, err := p.Execute(context.Background(), CommandIngest, Options{}); err != nil {
+			t.Fatalf("step %d (%s): the run after the fault: %v", k, op, err)
+		}
+		if left, _ := p.WS.InboxFiles(); len(left) != 0 {
+			t.Fatalf("step %d (%s): left in the inbox: %v", k, op, left)
+		}
+		got := ledgerFacts(t, root)
+		// A fault leaves intakes abandoned or repaired and files taken
+		// again: the accepted submissions and their counts are the same.
+		if a, b := accepted(got), accepted(want); !slices.Equal(a, b) {
+			t.Fatalf("step %d (%s): accepted\n%s\nwant\n%s", k, op, strings.Join(a, "\n"), strings.Join(b, "\n"))
+		}
+	}
+}
+
+// accepted keeps the accepted events of ledger facts, without their
+// sequence numbers and files' run-specific parts.
+func accepted(facts []string) []string {
+	var out []string
+	for _, f := range facts {
+		if strings.HasPrefix(f, "accepted ") {
+			out = append(out, f[strings.Index(f, " file="):])
+		}
+	}
+	return out
+}
+
+// TestReadingMarkerWindow: the marker written for a file names the files
+// that follow it, so that it is written once for many, but never a file
+// an earlier run died on (marked alone when read alone), and a file that
+// died once is marked alone.
+func TestReadingMarkerWindow(t *testing.T) {
+	ws, p := faultWorkspace(t)
+	var inbox []workspace.InboxFile
+	for i := range 40 {
+		inbox = append(inbox, workspace.InboxFile{Name: fmt.Sprintf("f%02d.csv", i)})
+	}
+	marker := filepath.Join(ws.State(), "reading.json")
+	os.WriteFile(marker, []byte(`{"reading":[{"name":"f03.csv","attempts":1}]}`), 0o644)
+	g, err := p.openReadGuard(inbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.plan(inbox)
+	read := func() map[string]int {
+		var m readingMarker
+		data, _ := os.ReadFile(marker)
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for _, e := range m.Reading {
+			out[e.Name] = e.Attempts
+		}
+		return out
+	}
+	g.mu.Lock()
+	err = g.markLocked("f00.csv")
+	g.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := read()
+	if got["f00.csv"] != 1 || got["f01.csv"] != 1 || got["f32.csv"] != 1 || got["f33.csv"] != 0 {
+		t.Errorf("the window of f00: %v", got)
+	}
+	if got["f03.csv"] != 1 {
+		t.Errorf("f03 died once: its count is kept, not raised by another file's window: %v", got)
+	}
+	g.mu.Lock()
+	delete(g.reading, "f00.csv")
+	delete(g.reading, "f01.csv")
+	delete(g.reading, "f02.csv")
+	err = g.markLocked("f03.csv")
+	g.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); got["f03.csv"] != 2 || len(got) != 1 {
+		t.Errorf("f03, read alone, is blamed again, alone: %v", got)
+	}
+}

@@ -1,0 +1,209 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
+	"github.com/ilo-pledge/pledgestat/records"
+)
+
+// Group commit: a run that takes many small files accepts them together,
+// so that their durable steps are shared. Each file is still numbered,
+// counted and recorded in inbox order, one ledger line each; what is
+// shared is the fsyncs. Per file they were seven, one after another (the
+// intake line, two folders of the move, the Parquet file, its temporary
+// folder, submissions/, the accepted line); in a group of n they are n
+// Parquet files and n temporary folders, written on every core, and five
+// syncs for the whole group:
+//
+//	RecordAll(intakes)   one ledger write and fsync
+//	(moves, then one sync of each folder moved from and to)
+//	Prepare each file    in order: number, superseded counts, in-memory state
+//	WriteAll(pending)    the submissions in parallel, then submissions/ once
+//	Commit(pending, …)   one ledger write and fsync of the accepted lines
+//
+// A crash anywhere leaves what one file at a time left: intakes without
+// an outcome, which the next run's repair finishes from the archived file
+// or abandons, and submission folders the ledger does not name, which
+// Open removes.
+
+// Pending is an accepted submission that Prepare numbered and counted in
+// the store's state, not yet written nor recorded.
+type Pending struct {
+	entry Entry
+	set   records.Set
+	names records.NameFunc
+}
+
+// Entry is the accepted event Commit will record: its sequence number,
+// rows and superseded counts are filled in.
+func (p *Pending) Entry() Entry { return p.entry }
+
+// Prepare numbers an accepted submission and counts what it supersedes,
+// after the submissions prepared before it. The store's state counts it
+// from now on; Commit records it, and a failure before that (of WriteAll
+// or Commit) drops every pending submission from the state.
+func (s *Store) Prepare(ctx context.Context, e Entry, set records.Set, names records.NameFunc) (*Pending, error) {
+	if s.readOnly {
+		return nil, errors.New("store opened read-only")
+	}
+	if err := s.ensureState(ctx); err != nil {
+		s.abort()
+		return nil, err
+	}
+	superseded, err := s.supersededBy(ctx, set)
+	if err != nil {
+		s.abort()
+		return nil, err
+	}
+	e.Event, e.Seq = EventAccepted, s.nextSeq()
+	if e.Time.IsZero() {
+		e.Time = time.Now().UTC()
+	}
+	e.Rows = map[string]int{}
+	for d, n := range set.Rows() {
+		if n > 0 {
+			e.Rows[string(d)] = n
+		}
+	}
+	e.Superseded = superseded
+	s.reserved = e.Seq
+	if s.current != nil {
+		s.current.apply(e.Seq, set)
+	}
+	if s.keys != nil {
+		s.keys.add(set)
+	}
+	return &Pending{entry: e, set: set, names: names}, nil
+}
+
+// ensureState makes sure the state that counts supersessions is in
+// memory (the key index, else the records) before a submission is
+// prepared: built later, from the ledger and the folders on disk, it
+// would miss the submissions still pending.
+func (s *Store) ensureState(ctx context.Context) error {
+	if s.current != nil || s.keys != nil {
+		return nil
+	}
+	if s.reserved != 0 {
+		return errors.New("store: submissions are pending but their state was dropped")
+	}
+	if !s.holdsRecords() {
+		// Nothing to read: keep the records accepted from now on, so
+		// that a build in the same run reads none back (a file too
+		// large to keep turns them into the key index, see Accept).
+		s.current = newCurrent()
+		return nil
+	}
+	if idx, err := s.index(ctx); err != nil || idx != nil {
+		return err
+	}
+	_, err := s.load(ctx)
+	return err
+}
+
+// abort drops the pending submissions: the state that counted them is
+// read again when next needed.
+func (s *Store) abort() {
+	s.current, s.keys, s.reserved = nil, nil, 0
+}
+
+// writeWorkers is how many submissions WriteAll writes at once: enough
+// to keep both cores encoding while other writers wait on their fsyncs.
+const writeWorkers = 4
+
+// WriteAll writes the pending submissions' folders, several at once,
+// and makes them durable with one sync of submissions/.
+func (s *Store) WriteAll(ctx context.Context, pending []*Pending) error {
+	if len(pending) == 0 {
+		return nil
+	}
+	jobs := make(chan *Pending)
+	errs := make([]error, writeWorkers)
+	var wg sync.WaitGroup
+	for w := range writeWorkers {
+		wg.Go(func() {
+			for p := range jobs {
+				if errs[w] != nil {
+					continue
+				}
+				if err := ctx.Err(); err != nil {
+					errs[w] = err
+					continue
+				}
+				if err := s.writeSubmission(s.submissionDir(p.entry.Seq, p.entry.SHA256), p.set, nil, p.names, false); err != nil {
+					errs[w] = fmt.Errorf("store %s: %w", p.entry.File, err)
+				}
+			}
+		})
+	}
+	for _, p := range pending {
+		jobs <- p
+	}
+	close(jobs)
+	wg.Wait()
+	err := errors.Join(errs...)
+	if err == nil {
+		if serr := s.fs.SyncDir(filepath.Join(s.dir, "submissions")); serr != nil {
+			err = fmt.Errorf("store submissions: %w", serr)
+		}
+	}
+	if err != nil {
+		s.abort()
+	}
+	return err
+}
+
+// Commit records the written pending submissions, in order, and other
+// events of the same files (abandoned moves), in one durable append.
+func (s *Store) Commit(pending []*Pending, others ...Entry) error {
+	entries := make([]Entry, 0, len(pending)+len(others))
+	for _, p := range pending {
+		entries = append(entries, p.entry)
+	}
+	entries = append(entries, others...)
+	if err := s.RecordAll(entries); err != nil {
+		s.abort()
+		return err
+	}
+	s.reserved = 0
+	return nil
+}
+
+// RecordAll appends events in one write and one fsync: the intakes of a
+// group, or its outcomes.
+func (s *Store) RecordAll(entries []Entry) error {
+	if s.readOnly {
+		return errors.New("store opened read-only")
+	}
+	lines := make([][]byte, 0, len(entries))
+	for i := range entries {
+		e := &entries[i]
+		if e.Time.IsZero() {
+			e.Time = time.Now().UTC()
+		}
+		if e.Event == EventWithdrawn {
+			return errors.New("store: a withdrawal is recorded alone")
+		}
+		if err := e.check(); err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+		line, err := encodeLine(*e)
+		if err != nil {
+			return err
+		}
+		lines = append(lines, line)
+	}
+	if err := fsx.AppendLines(s.fs, s.ledgerPath(), lines); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	for _, e := range entries {
+		s.note(e)
+	}
+	return nil
+}
