@@ -2,6 +2,8 @@ package records
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -33,11 +35,25 @@ type Descriptor struct {
 	// earlier one.
 	Keys func(b arrow.RecordBatch) ([]string, error)
 
-	// How the domain's records sit in a Set.
+	// How the domain's records sit in a Set, and what the store and the
+	// history read of one record (made by describe from typed functions).
 	count       func(s Set) int
 	batch       func(mem memory.Allocator, s Set, name NameFunc) arrow.RecordBatch
 	slice       func(s Set, from, to int) Set
 	appendBatch func(s *Set, b arrow.RecordBatch) error
+	key         func(s Set, i int) string
+	put         func(dst *Set, i int, src Set, j int)
+	appendOne   func(dst *Set, src Set, j int)
+	revision    func(s Set, i int) Revision
+	clone       func(dst *Set, src Set)
+	areas       func(s Set, i int) []string
+}
+
+// Revision is what the history shows of one version of a record: the
+// cell of its main value and its values by column.
+type Revision struct {
+	Cell   string
+	Values map[string]string
 }
 
 // Descriptors returns the input domains' descriptors in their canonical
@@ -46,23 +62,37 @@ func Descriptors() []Descriptor {
 	return []Descriptor{
 		describe(Descriptor{Domain: DomainRatification, Noun: "ratifications", TemplateName: "ratification", Columns: ratificationColumns,
 			Schema: RatificationSchema, Keys: ratificationKeys},
-			func(s *Set) *[]Ratification { return &s.Ratifications }, NewRatificationBatch, RatificationsOf),
+			kind[Ratification]{field: func(s *Set) *[]Ratification { return &s.Ratifications }, batch: NewRatificationBatch, read: RatificationsOf,
+				key: Ratification.Key, areas: func(r Ratification) []string { return []string{r.Country} }, revision: ratificationRevision}),
 		describe(Descriptor{Domain: DomainSocialProtection, Noun: "social-protection observations", TemplateName: "social-protection", Columns: socialProtectionColumns,
 			Schema: SocialProtectionSchema, Keys: coverageKeys},
-			func(s *Set) *[]CoverageObservation { return &s.Coverage }, NewCoverageBatch, CoverageOf),
+			kind[CoverageObservation]{field: func(s *Set) *[]CoverageObservation { return &s.Coverage }, batch: NewCoverageBatch, read: CoverageOf,
+				key: CoverageObservation.Key, areas: func(o CoverageObservation) []string { return []string{o.Area} }, revision: coverageRevision}),
 		describe(Descriptor{Domain: DomainBLMA, Noun: "agreements", TemplateName: "blma", Columns: blmaColumns,
 			Schema: BLMASchema, Keys: agreementKeys},
-			func(s *Set) *[]Agreement { return &s.Agreements }, NewAgreementBatch, AgreementsOf),
+			kind[Agreement]{field: func(s *Set) *[]Agreement { return &s.Agreements }, batch: NewAgreementBatch, read: AgreementsOf,
+				key: Agreement.Key, areas: func(a Agreement) []string { return a.Parties }, revision: agreementRevision}),
 	}
 }
 
-// describe completes a descriptor with the way into a Set: the field that
-// holds the domain's records, and the functions that make its table and
-// read it back.
-func describe[T any](d Descriptor, field func(*Set) *[]T, batch func(memory.Allocator, []T, NameFunc) arrow.RecordBatch, read func(arrow.RecordBatch) ([]T, error)) Descriptor {
+// kind is what a domain's record type brings to its descriptor: the field
+// of Set that holds its records, how its table is made and read back, its
+// record key and what the history shows of it.
+type kind[T any] struct {
+	field    func(*Set) *[]T
+	batch    func(memory.Allocator, []T, NameFunc) arrow.RecordBatch
+	read     func(arrow.RecordBatch) ([]T, error)
+	key      func(T) string
+	areas    func(T) []string // the areas a record concerns: a history filter matches any
+	revision func(T) Revision
+}
+
+// describe completes a descriptor with the typed functions of its kind.
+func describe[T any](d Descriptor, k kind[T]) Descriptor {
+	field := k.field
 	d.count = func(s Set) int { return len(*field(&s)) }
 	d.batch = func(mem memory.Allocator, s Set, name NameFunc) arrow.RecordBatch {
-		return batch(mem, *field(&s), name)
+		return k.batch(mem, *field(&s), name)
 	}
 	d.slice = func(s Set, from, to int) Set {
 		var out Set
@@ -70,11 +100,39 @@ func describe[T any](d Descriptor, field func(*Set) *[]T, batch func(memory.Allo
 		return out
 	}
 	d.appendBatch = func(s *Set, b arrow.RecordBatch) error {
-		rs, err := read(b)
+		rs, err := k.read(b)
 		*field(s) = append(*field(s), rs...)
 		return err
 	}
+	d.key = func(s Set, i int) string { return k.key((*field(&s))[i]) }
+	d.put = func(dst *Set, i int, src Set, j int) { (*field(dst))[i] = (*field(&src))[j] }
+	d.appendOne = func(dst *Set, src Set, j int) { *field(dst) = append(*field(dst), (*field(&src))[j]) }
+	d.revision = func(s Set, i int) Revision { return k.revision((*field(&s))[i]) }
+	d.clone = func(dst *Set, src Set) { *field(dst) = slices.Clone(*field(&src)) }
+	d.areas = func(s Set, i int) []string { return k.areas((*field(&s))[i]) }
 	return d
+}
+
+func ratificationRevision(r Ratification) Revision {
+	v := map[string]string{"ratification_date": r.RatificationDate.String(), "status": r.Status}
+	if r.Denunciation.Valid {
+		v["denunciation_date"] = r.Denunciation.Date.String()
+	}
+	return Revision{Cell: r.Source.Sheet + "!" + r.DateCell, Values: v}
+}
+
+func coverageRevision(o CoverageObservation) Revision {
+	return Revision{Cell: o.Source.Sheet + "!" + o.ValueCell,
+		Values: map[string]string{"value": strconv.FormatFloat(o.Value, 'f', -1, 64), "obs_status": o.ObsStatus}}
+}
+
+func agreementRevision(a Agreement) Revision {
+	v := map[string]string{"title": a.Title, "type": a.Type, "status": a.Status, "signed": a.Signed.String(),
+		"end": a.End.String(), "parties": strings.Join(a.Parties, ";")}
+	for _, fl := range ProvisionFlags() {
+		v[fl] = a.Provision(fl)
+	}
+	return Revision{Cell: a.Source.Sheet + "!" + a.Source.Cell, Values: v}
 }
 
 // Describe returns the descriptor of a domain; a domain pledgestat does
@@ -105,3 +163,18 @@ func (d Descriptor) Slice(s Set, from, to int) Set { return d.slice(s, from, to)
 
 // Append reads a table of the domain into s.
 func (d Descriptor) Append(s *Set, b arrow.RecordBatch) error { return d.appendBatch(s, b) }
+
+// Key returns the record key of the domain's record i of s.
+func (d Descriptor) Key(s Set, i int) string { return d.key(s, i) }
+
+// Put replaces the domain's record i of dst with record j of src.
+func (d Descriptor) Put(dst *Set, i int, src Set, j int) { d.put(dst, i, src, j) }
+
+// AppendOne appends the domain's record j of src to dst.
+func (d Descriptor) AppendOne(dst *Set, src Set, j int) { d.appendOne(dst, src, j) }
+
+// Revision returns what the history shows of the domain's record i of s.
+func (d Descriptor) Revision(s Set, i int) Revision { return d.revision(s, i) }
+
+// Areas returns the areas the domain's record i of s concerns.
+func (d Descriptor) Areas(s Set, i int) []string { return d.areas(s, i) }

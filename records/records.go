@@ -287,6 +287,16 @@ type Set struct {
 	Agreements    []Agreement
 }
 
+// Clone returns a copy of s that shares no slice with it: a holder of
+// the copy is not affected when s's records are replaced in place.
+func (s Set) Clone() Set {
+	var out Set
+	for _, d := range Descriptors() {
+		d.clone(&out, s)
+	}
+	return out
+}
+
 // Rows returns the number of records per domain.
 func (s Set) Rows() map[Domain]int {
 	out := map[Domain]int{}

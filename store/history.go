@@ -71,6 +71,7 @@ func (s *Store) History(ctx context.Context, f Filter) ([]Revision, error) {
 		wanted = append(wanted, e)
 	}
 	read := func(e Entry) (records.Set, error) { return s.readSubmissionDomains(ctx, e, f.Domains) }
+	descs := records.Descriptors()
 	err := eachRead(ctx, wanted, read, func(e Entry, set records.Set) {
 		add := func(d records.Domain, key string, cell string, values map[string]string) {
 			rev := Revision{Domain: d, Key: key, Seq: e.Seq, File: e.File, Cell: cell, RunID: e.RunID,
@@ -80,29 +81,13 @@ func (s *Store) History(ctx context.Context, f Filter) ([]Revision, error) {
 				latest[string(d)+"|"+key] = len(out) - 1
 			}
 		}
-		for _, r := range set.Ratifications {
-			if f.match(r.Key(), r.Country) {
-				v := map[string]string{"ratification_date": r.RatificationDate.String(), "status": r.Status}
-				if r.Denunciation.Valid {
-					v["denunciation_date"] = r.Denunciation.Date.String()
+		for _, desc := range descs {
+			for i, n := 0, desc.Count(set); i < n; i++ {
+				key := desc.Key(set, i)
+				if f.match(key, desc.Areas(set, i)...) {
+					rev := desc.Revision(set, i)
+					add(desc.Domain, key, rev.Cell, rev.Values)
 				}
-				add(records.DomainRatification, r.Key(), r.Source.Sheet+"!"+r.DateCell, v)
-			}
-		}
-		for _, o := range set.Coverage {
-			if f.match(o.Key(), o.Area) {
-				add(records.DomainSocialProtection, o.Key(), o.Source.Sheet+"!"+o.ValueCell,
-					map[string]string{"value": strconv.FormatFloat(o.Value, 'f', -1, 64), "obs_status": o.ObsStatus})
-			}
-		}
-		for _, a := range set.Agreements {
-			if f.match(a.Key(), a.Parties...) {
-				v := map[string]string{"title": a.Title, "type": a.Type, "status": a.Status, "signed": a.Signed.String(),
-					"end": a.End.String(), "parties": strings.Join(a.Parties, ";")}
-				for _, fl := range records.ProvisionFlags() {
-					v[fl] = a.Provision(fl)
-				}
-				add(records.DomainBLMA, a.Key(), a.Source.Sheet+"!"+a.Source.Cell, v)
 			}
 		}
 	})

@@ -98,14 +98,13 @@ func newKeyIndex() *keyIndex {
 
 // add records a set's keys and agreements without an id.
 func (idx *keyIndex) add(set records.Set) {
-	for _, r := range set.Ratifications {
-		idx.keys[records.DomainRatification].add(keyHash(r.Key()))
-	}
-	for _, o := range set.Coverage {
-		idx.keys[records.DomainSocialProtection].add(keyHash(o.Key()))
+	for _, desc := range records.Descriptors() {
+		keys := idx.keys[desc.Domain]
+		for i, n := 0, desc.Count(set); i < n; i++ {
+			keys.add(keyHash(desc.Key(set, i)))
+		}
 	}
 	for _, a := range set.Agreements {
-		idx.keys[records.DomainBLMA].add(keyHash(a.Key()))
 		if a.AgreementID == "" {
 			idx.addNoID(a)
 		}
@@ -129,19 +128,13 @@ func (idx *keyIndex) addNoID(a records.Agreement) {
 // current.
 func (idx *keyIndex) supersededBy(set records.Set) map[string]int {
 	out := map[string]int{}
-	count := func(d records.Domain, key string) {
-		if idx.keys[d].has(keyHash(key)) {
-			out[string(d)]++
+	for _, desc := range records.Descriptors() {
+		keys := idx.keys[desc.Domain]
+		for i, n := 0, desc.Count(set); i < n; i++ {
+			if keys.has(keyHash(desc.Key(set, i))) {
+				out[string(desc.Domain)]++
+			}
 		}
-	}
-	for _, r := range set.Ratifications {
-		count(records.DomainRatification, r.Key())
-	}
-	for _, o := range set.Coverage {
-		count(records.DomainSocialProtection, o.Key())
-	}
-	for _, a := range set.Agreements {
-		count(records.DomainBLMA, a.Key())
 	}
 	if len(out) == 0 {
 		return nil

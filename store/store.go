@@ -498,7 +498,7 @@ func (s *Store) spillSuperseded(ctx context.Context, spill *Spill) (int, error) 
 			return 0, err
 		}
 		current = newKeySet()
-		for _, k := range cur.cov.order {
+		for _, k := range cur.keys(records.DomainSocialProtection) {
 			current.add(keyHash(k))
 		}
 	}
@@ -693,106 +693,6 @@ func (s *Store) readSubmissionDomains(ctx context.Context, e Entry, domains map[
 	return set, nil
 }
 
-// current is the merged state: per domain, record key → record and the
-// order keys first appeared in.
-type current struct {
-	rat keyed[records.Ratification]
-	cov keyed[records.CoverageObservation]
-	agr keyed[records.Agreement]
-}
-
-type keyed[T any] struct {
-	order []string
-	byKey map[string]T
-	seq   map[string]int
-}
-
-func newKeyed[T any]() keyed[T] { return keyed[T]{byKey: map[string]T{}, seq: map[string]int{}} }
-
-func (k *keyed[T]) put(key string, seq int, v T) bool {
-	_, existed := k.byKey[key]
-	if !existed {
-		k.order = append(k.order, key)
-	}
-	k.byKey[key] = v
-	k.seq[key] = seq
-	return existed
-}
-
-func (k *keyed[T]) values() []T {
-	out := make([]T, 0, len(k.order))
-	for _, key := range k.order {
-		out = append(out, k.byKey[key])
-	}
-	return out
-}
-
-func newCurrent() *current {
-	return &current{rat: newKeyed[records.Ratification](), cov: newKeyed[records.CoverageObservation](), agr: newKeyed[records.Agreement]()}
-}
-
-func (c *current) apply(seq int, set records.Set) {
-	for _, r := range set.Ratifications {
-		c.rat.put(r.Key(), seq, r)
-	}
-	for _, o := range set.Coverage {
-		c.cov.put(o.Key(), seq, o)
-	}
-	for _, a := range set.Agreements {
-		c.agr.put(a.Key(), seq, a)
-	}
-}
-
-// applyChecked is apply for the large loads of a build: it checks ctx
-// every few thousand records.
-func (c *current) applyChecked(ctx context.Context, seq int, set records.Set) error {
-	const step = 16 << 10
-	for _, desc := range records.Descriptors() {
-		n := desc.Count(set)
-		for from := 0; from < n; from += step {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			c.apply(seq, desc.Slice(set, from, min(n, from+step)))
-		}
-	}
-	return nil
-}
-
-func (c *current) supersededBy(set records.Set) map[string]int {
-	out := map[string]int{}
-	for _, r := range set.Ratifications {
-		if _, ok := c.rat.byKey[r.Key()]; ok {
-			out[string(records.DomainRatification)]++
-		}
-	}
-	for _, o := range set.Coverage {
-		if _, ok := c.cov.byKey[o.Key()]; ok {
-			out[string(records.DomainSocialProtection)]++
-		}
-	}
-	for _, a := range set.Agreements {
-		if _, ok := c.agr.byKey[a.Key()]; ok {
-			out[string(records.DomainBLMA)]++
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
-}
-
-// index returns the key index of the records.
-func (c *current) index() *keyIndex {
-	idx := newKeyIndex()
-	idx.add(c.set())
-	return idx
-}
-
-func (c *current) set() records.Set {
-	return records.Set{Ratifications: c.rat.values(), Coverage: c.cov.values(), Agreements: c.agr.values()}
-}
-
 // SimilarAgreements returns the current agreements without an id that
 // have the type and parties of a but another signature year: a correction
 // of the year creates a new record key, so the old record stays counted.
@@ -814,8 +714,7 @@ func (s *Store) SimilarAgreements(ctx context.Context, a records.Agreement) ([]r
 		return nil, err
 	}
 	var out []records.Agreement
-	for _, key := range cur.agr.order {
-		b := cur.agr.byKey[key]
+	for _, b := range cur.recs.Agreements {
 		if b.AgreementID == "" && b.Type == a.Type && strings.Join(b.Parties, ";") == strings.Join(a.Parties, ";") && b.Signed.Year != a.Signed.Year {
 			out = append(out, b)
 		}
@@ -850,11 +749,11 @@ func (s *Store) Totals(ctx context.Context) (map[records.Domain]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[records.Domain]int{
-		records.DomainRatification:     len(cur.rat.order),
-		records.DomainSocialProtection: len(cur.cov.order),
-		records.DomainBLMA:             len(cur.agr.order),
-	}, nil
+	totals := map[records.Domain]int{}
+	for _, k := range cur.domains {
+		totals[k.desc.Domain] = len(k.order)
+	}
+	return totals, nil
 }
 
 // holdsRecords reports whether any accepted submission is not withdrawn.

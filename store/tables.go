@@ -130,17 +130,14 @@ func (s *Store) snapshotTables(ctx context.Context, mem memory.Allocator, snap *
 	if err != nil {
 		return nil, err
 	}
-	orders := map[records.Domain][]string{
-		records.DomainRatification: delta.rat.order, records.DomainSocialProtection: delta.cov.order, records.DomainBLMA: delta.agr.order,
-	}
 	dset := delta.set()
-	for _, desc := range records.Descriptors() {
-		d := desc.Domain
-		if len(orders[d]) == 0 {
+	for _, k := range delta.domains {
+		d := k.desc.Domain
+		if len(k.order) == 0 {
 			continue
 		}
-		added := desc.Batch(mem, dset, names)
-		merged, err := s.applyDelta(ctx, snap, d, tables.Table(d), added, orders[d], mem)
+		added := k.desc.Batch(mem, dset, names)
+		merged, err := s.applyDelta(ctx, snap, d, tables.Table(d), added, k.order, mem)
 		added.Release()
 		if err != nil {
 			return nil, err
