@@ -20,10 +20,21 @@
 //
 // # Adding a domain
 //
+// A domain can live by its descriptor alone: records.NewDescriptor takes
+// its names and schema (a Descriptor) and what its record type brings (a
+// Kind: how its table is made and read back, its key, the areas a
+// record concerns, what the history shows of it); a Set holds its
+// records in Others. The store takes the descriptors it holds
+// (store.WithDomains) and keeps, supersedes, counts, compacts and lists
+// the history of such a domain with no code of its own for it: the test
+// TestToyDomainThroughItsDescriptorAlone (store/toy_test.go) adds a toy
+// fourth domain that way. For a domain users send and indicators read:
+//
 //  1. Here: the record type with its Key method (what a later record
 //     supersedes), its input columns and their headers (columns.go), its
-//     Arrow schema, New…Batch and …Of, a field of Set, the key reader
-//     (keys.go) and its Descriptor in Descriptors(). The tests
+//     Arrow schema, New…Batch and …Of, the key reader (keys.go) and its
+//     Descriptor in Descriptors() (describe with its Kind and, for a
+//     pledge domain, a field of Set; NewDescriptor otherwise). The tests
 //     TestDescriptorsAreComplete and TestKeysOfTables then cover it once
 //     a sample of its records is added to them.
 //  2. ingest: which columns are required and a row reader (a domainSpec
@@ -35,9 +46,8 @@
 //     (kind, width, help); TestTemplateColumnsAreDescribed fails until
 //     every column is there, and the template round trip test until it
 //     has rows for the domain.
-//  4. store: the in-memory current state (store.current) and the key
-//     index (keyIndex.add) keep each domain's records by key; history.go
-//     lists their versions.
+//  4. store: nothing: the current records, the key index, the snapshot
+//     and the history work through the descriptors.
 //  5. The spec (inputs.md, outputs.md) and, if indicators read it, the
 //     transform package (see its documentation for adding an indicator).
 package records

@@ -62,54 +62,94 @@ func Descriptors() []Descriptor {
 	return []Descriptor{
 		describe(Descriptor{Domain: DomainRatification, Noun: "ratifications", TemplateName: "ratification", Columns: ratificationColumns,
 			Schema: RatificationSchema, Keys: ratificationKeys},
-			kind[Ratification]{field: func(s *Set) *[]Ratification { return &s.Ratifications }, batch: NewRatificationBatch, read: RatificationsOf,
-				key: Ratification.Key, areas: func(r Ratification) []string { return []string{r.Country} }, revision: ratificationRevision}),
+			Kind[Ratification]{Batch: NewRatificationBatch, Read: RatificationsOf,
+				Key: Ratification.Key, Areas: func(r Ratification) []string { return []string{r.Country} }, Revision: ratificationRevision},
+			func(s Set) []Ratification { return s.Ratifications }, func(s *Set, v []Ratification) { s.Ratifications = v }),
 		describe(Descriptor{Domain: DomainSocialProtection, Noun: "social-protection observations", TemplateName: "social-protection", Columns: socialProtectionColumns,
 			Schema: SocialProtectionSchema, Keys: coverageKeys},
-			kind[CoverageObservation]{field: func(s *Set) *[]CoverageObservation { return &s.Coverage }, batch: NewCoverageBatch, read: CoverageOf,
-				key: CoverageObservation.Key, areas: func(o CoverageObservation) []string { return []string{o.Area} }, revision: coverageRevision}),
+			Kind[CoverageObservation]{Batch: NewCoverageBatch, Read: CoverageOf,
+				Key: CoverageObservation.Key, Areas: func(o CoverageObservation) []string { return []string{o.Area} }, Revision: coverageRevision},
+			func(s Set) []CoverageObservation { return s.Coverage }, func(s *Set, v []CoverageObservation) { s.Coverage = v }),
 		describe(Descriptor{Domain: DomainBLMA, Noun: "agreements", TemplateName: "blma", Columns: blmaColumns,
 			Schema: BLMASchema, Keys: agreementKeys},
-			kind[Agreement]{field: func(s *Set) *[]Agreement { return &s.Agreements }, batch: NewAgreementBatch, read: AgreementsOf,
-				key: Agreement.Key, areas: func(a Agreement) []string { return a.Parties }, revision: agreementRevision}),
+			Kind[Agreement]{Batch: NewAgreementBatch, Read: AgreementsOf,
+				Key: Agreement.Key, Areas: func(a Agreement) []string { return a.Parties }, Revision: agreementRevision},
+			func(s Set) []Agreement { return s.Agreements }, func(s *Set, v []Agreement) { s.Agreements = v }),
 	}
 }
 
-// kind is what a domain's record type brings to its descriptor: the field
-// of Set that holds its records, how its table is made and read back, its
-// record key and what the history shows of it.
-type kind[T any] struct {
-	field    func(*Set) *[]T
-	batch    func(memory.Allocator, []T, NameFunc) arrow.RecordBatch
-	read     func(arrow.RecordBatch) ([]T, error)
-	key      func(T) string
-	areas    func(T) []string // the areas a record concerns: a history filter matches any
-	revision func(T) Revision
+// Kind is what a domain's record type brings to its descriptor: how its
+// table is made from records and read back, its record key (a later
+// record with the same key supersedes an earlier one), the areas a record
+// concerns (a history filter matches any) and what the history shows of
+// it.
+type Kind[T any] struct {
+	Batch    func(memory.Allocator, []T, NameFunc) arrow.RecordBatch
+	Read     func(arrow.RecordBatch) ([]T, error)
+	Key      func(T) string
+	Areas    func(T) []string
+	Revision func(T) Revision
 }
 
-// describe completes a descriptor with the typed functions of its kind.
-func describe[T any](d Descriptor, k kind[T]) Descriptor {
-	field := k.field
-	d.count = func(s Set) int { return len(*field(&s)) }
+// NewDescriptor describes a domain beyond the three of the pledge, whose
+// records a Set holds in Others: what the store and the build need of
+// it comes from d (its name, schema and table keys) and k. Keys, when
+// nil, is made from k.Read and k.Key.
+func NewDescriptor[T any](d Descriptor, k Kind[T]) Descriptor {
+	domain := d.Domain
+	get := func(s Set) []T {
+		v, _ := s.Others[domain].([]T)
+		return v
+	}
+	set := func(s *Set, v []T) {
+		// A Set is a value: copies share Others, so it is copied when
+		// written rather than changed under another copy.
+		m := make(map[Domain]any, len(s.Others)+1)
+		for k, x := range s.Others {
+			m[k] = x
+		}
+		m[domain] = v
+		s.Others = m
+	}
+	if d.Keys == nil {
+		d.Keys = func(b arrow.RecordBatch) ([]string, error) {
+			rs, err := k.Read(b)
+			if err != nil {
+				return nil, err
+			}
+			keys := make([]string, len(rs))
+			for i, r := range rs {
+				keys[i] = k.Key(r)
+			}
+			return keys, nil
+		}
+	}
+	return describe(d, k, get, set)
+}
+
+// describe completes a descriptor with the typed functions of its kind
+// and the way its records sit in a Set (get and set).
+func describe[T any](d Descriptor, k Kind[T], get func(Set) []T, set func(*Set, []T)) Descriptor {
+	d.count = func(s Set) int { return len(get(s)) }
 	d.batch = func(mem memory.Allocator, s Set, name NameFunc) arrow.RecordBatch {
-		return k.batch(mem, *field(&s), name)
+		return k.Batch(mem, get(s), name)
 	}
 	d.slice = func(s Set, from, to int) Set {
 		var out Set
-		*field(&out) = (*field(&s))[from:to]
+		set(&out, get(s)[from:to])
 		return out
 	}
 	d.appendBatch = func(s *Set, b arrow.RecordBatch) error {
-		rs, err := k.read(b)
-		*field(s) = append(*field(s), rs...)
+		rs, err := k.Read(b)
+		set(s, append(get(*s), rs...))
 		return err
 	}
-	d.key = func(s Set, i int) string { return k.key((*field(&s))[i]) }
-	d.put = func(dst *Set, i int, src Set, j int) { (*field(dst))[i] = (*field(&src))[j] }
-	d.appendOne = func(dst *Set, src Set, j int) { *field(dst) = append(*field(dst), (*field(&src))[j]) }
-	d.revision = func(s Set, i int) Revision { return k.revision((*field(&s))[i]) }
-	d.clone = func(dst *Set, src Set) { *field(dst) = slices.Clone(*field(&src)) }
-	d.areas = func(s Set, i int) []string { return k.areas((*field(&s))[i]) }
+	d.key = func(s Set, i int) string { return k.Key(get(s)[i]) }
+	d.put = func(dst *Set, i int, src Set, j int) { get(*dst)[i] = get(src)[j] }
+	d.appendOne = func(dst *Set, src Set, j int) { set(dst, append(get(*dst), get(src)[j])) }
+	d.revision = func(s Set, i int) Revision { return k.Revision(get(s)[i]) }
+	d.clone = func(dst *Set, src Set) { set(dst, slices.Clone(get(src))) }
+	d.areas = func(s Set, i int) []string { return k.Areas(get(s)[i]) }
 	return d
 }
 
@@ -178,3 +218,6 @@ func (d Descriptor) Revision(s Set, i int) Revision { return d.revision(s, i) }
 
 // Areas returns the areas the domain's record i of s concerns.
 func (d Descriptor) Areas(s Set, i int) []string { return d.areas(s, i) }
+
+// Clone copies the domain's records of src into dst, sharing no slice.
+func (d Descriptor) Clone(dst *Set, src Set) { d.clone(dst, src) }

@@ -285,6 +285,9 @@ type Set struct {
 	Ratifications []Ratification
 	Coverage      []CoverageObservation
 	Agreements    []Agreement
+	// Others holds the records of domains described by NewDescriptor
+	// (a slice of the domain's record type each), by domain.
+	Others map[Domain]any
 }
 
 // Clone returns a copy of s that shares no slice with it: a holder of

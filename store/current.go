@@ -22,9 +22,9 @@ type keyedDomain struct {
 	byKey map[string]int // key -> index of its record (and in order)
 }
 
-func newCurrent() *current {
+func newCurrent(descs []records.Descriptor) *current {
 	c := &current{}
-	for _, desc := range records.Descriptors() {
+	for _, desc := range descs {
 		c.domains = append(c.domains, &keyedDomain{desc: desc, byKey: map[string]int{}})
 	}
 	return c
@@ -62,7 +62,8 @@ func (c *current) apply(seq int, set records.Set) {
 // every few thousand records.
 func (c *current) applyChecked(ctx context.Context, seq int, set records.Set) error {
 	const step = 16 << 10
-	for _, desc := range records.Descriptors() {
+	for _, k := range c.domains {
+		desc := k.desc
 		n := desc.Count(set)
 		for from := 0; from < n; from += step {
 			if err := ctx.Err(); err != nil {
@@ -94,11 +95,26 @@ func (c *current) supersededBy(set records.Set) map[string]int {
 
 // index returns the key index of the records.
 func (c *current) index() *keyIndex {
-	idx := newKeyIndex()
+	idx := newKeyIndex(c.descs())
 	idx.add(c.recs)
 	return idx
 }
 
+// descs returns the descriptors of the current's domains.
+func (c *current) descs() []records.Descriptor {
+	out := make([]records.Descriptor, len(c.domains))
+	for i, k := range c.domains {
+		out[i] = k.desc
+	}
+	return out
+}
+
 // set returns a copy of the current records (apply replaces them in
 // place).
-func (c *current) set() records.Set { return c.recs.Clone() }
+func (c *current) set() records.Set {
+	var out records.Set
+	for _, k := range c.domains {
+		k.desc.Clone(&out, c.recs)
+	}
+	return out
+}

@@ -66,7 +66,7 @@ func (s *Store) Prepare(ctx context.Context, e Entry, set records.Set, names rec
 		e.Time = time.Now().UTC()
 	}
 	e.Rows = map[string]int{}
-	for d, n := range set.Rows() {
+	for d, n := range s.rows(set) {
 		if n > 0 {
 			e.Rows[string(d)] = n
 		}
@@ -97,7 +97,7 @@ func (s *Store) ensureState(ctx context.Context) error {
 		// Nothing to read: keep the records accepted from now on, so
 		// that a build in the same run reads none back (a file too
 		// large to keep turns them into the key index, see Accept).
-		s.current = newCurrent()
+		s.current = newCurrent(s.domains)
 		return nil
 	}
 	if idx, err := s.index(ctx); err != nil || idx != nil {

@@ -71,7 +71,7 @@ func (s *Store) History(ctx context.Context, f Filter) ([]Revision, error) {
 		wanted = append(wanted, e)
 	}
 	read := func(e Entry) (records.Set, error) { return s.readSubmissionDomains(ctx, e, f.Domains) }
-	descs := records.Descriptors()
+	descs := s.domains
 	err := eachRead(ctx, wanted, read, func(e Entry, set records.Set) {
 		add := func(d records.Domain, key string, cell string, values map[string]string) {
 			rev := Revision{Domain: d, Key: key, Seq: e.Seq, File: e.File, Cell: cell, RunID: e.RunID,

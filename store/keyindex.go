@@ -28,8 +28,9 @@ import (
 
 // keyIndex is the current record keys and agreements without an id.
 type keyIndex struct {
-	keys map[records.Domain]*keySet
-	noid map[string][]noidAgreement
+	descs []records.Descriptor // of the domains it indexes
+	keys  map[records.Domain]*keySet
+	noid  map[string][]noidAgreement
 }
 
 // keySet is a set of key hashes: the snapshot's, sorted as its key index
@@ -88,17 +89,17 @@ func keyHash(key string) uint64 {
 // noidKey groups agreements without an id by type and parties.
 func noidKey(a records.Agreement) string { return a.Type + "|" + strings.Join(a.Parties, ";") }
 
-func newKeyIndex() *keyIndex {
-	idx := &keyIndex{keys: map[records.Domain]*keySet{}, noid: map[string][]noidAgreement{}}
-	for _, d := range records.Domains() {
-		idx.keys[d] = newKeySet()
+func newKeyIndex(descs []records.Descriptor) *keyIndex {
+	idx := &keyIndex{descs: descs, keys: map[records.Domain]*keySet{}, noid: map[string][]noidAgreement{}}
+	for _, d := range descs {
+		idx.keys[d.Domain] = newKeySet()
 	}
 	return idx
 }
 
 // add records a set's keys and agreements without an id.
 func (idx *keyIndex) add(set records.Set) {
-	for _, desc := range records.Descriptors() {
+	for _, desc := range idx.descs {
 		keys := idx.keys[desc.Domain]
 		for i, n := 0, desc.Count(set); i < n; i++ {
 			keys.add(keyHash(desc.Key(set, i)))
@@ -128,7 +129,7 @@ func (idx *keyIndex) addNoID(a records.Agreement) {
 // current.
 func (idx *keyIndex) supersededBy(set records.Set) map[string]int {
 	out := map[string]int{}
-	for _, desc := range records.Descriptors() {
+	for _, desc := range idx.descs {
 		keys := idx.keys[desc.Domain]
 		for i, n := 0, desc.Count(set); i < n; i++ {
 			if keys.has(keyHash(desc.Key(set, i))) {
@@ -185,13 +186,13 @@ func (s *Store) snapshotIndex() (*keyIndex, int) {
 	if snap == nil {
 		return nil, 0
 	}
-	idx := newKeyIndex()
-	for _, d := range records.Domains() {
-		keys, err := snap.keyHashes(d)
+	idx := newKeyIndex(s.domains)
+	for _, desc := range s.domains {
+		keys, err := snap.keyHashes(desc.Domain)
 		if err != nil {
 			return nil, 0
 		}
-		idx.keys[d] = keys
+		idx.keys[desc.Domain] = keys
 	}
 	if data, err := fsx.ReadRegular(filepath.Join(snap.dir, "agreements-noid.json"), 1<<30); err == nil {
 		if json.Unmarshal(data, &idx.noid) != nil {

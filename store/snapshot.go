@@ -172,7 +172,7 @@ func (snap *snapshot) indexed() bool {
 func (s *Store) readSnapshot(ctx context.Context, snap *snapshot) (records.Set, error) {
 	var set records.Set
 	mem := s.mem
-	for _, desc := range records.Descriptors() {
+	for _, desc := range s.domains {
 		if snap.state.Rows[string(desc.Domain)] == 0 {
 			continue
 		}
@@ -211,7 +211,7 @@ func (s *Store) Compact(ctx context.Context, tables *Tables, namesID string) err
 		if err != nil {
 			return err
 		}
-		idx = newKeyIndex()
+		idx = newKeyIndex(s.domains)
 		idx.add(cur.set())
 	}
 	state := snapshotStateFile{Format: 1, Through: s.lastSeq, Withdrawn: s.withdrawnThrough(s.lastSeq), Rows: map[string]int{}, Names: namesID, Written: time.Now().UTC()}
@@ -220,7 +220,8 @@ func (s *Store) Compact(ctx context.Context, tables *Tables, namesID string) err
 	if err := s.fs.MkdirAll(tmp, 0o755); err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
-	for _, d := range records.Domains() {
+	for _, desc := range s.domains {
+		d := desc.Domain
 		t := tables.Table(d)
 		if t == nil {
 			s.fs.RemoveAll(tmp)

@@ -96,6 +96,10 @@ type Store struct {
 	keys     *keyIndex // current record keys, when the records are not loaded
 	readOnly bool
 	mem      memory.Allocator // of the Arrow buffers the store makes for itself
+	// domains are the descriptors of the domains the store holds: every
+	// per-domain step goes through them (records.Descriptors unless
+	// WithDomains says otherwise).
+	domains []records.Descriptor
 	// Indexes of the ledger, kept up to date by note.
 	bySHA      map[string][]int // SHA-256 -> indexes of accepted entries
 	withdrawns map[int]bool     // withdrawn submission numbers
@@ -135,14 +139,36 @@ func (s *Store) note(e Entry) {
 
 const ledgerName = "ledger.jsonl"
 
+// Option configures a store as it is opened.
+type Option func(*Store)
+
+// WithDomains makes the store hold the domains of descs, in that order,
+// instead of the pledge's three: a domain is added by its descriptor
+// alone (records.NewDescriptor); the toy-domain test does it.
+func WithDomains(descs []records.Descriptor) Option {
+	return func(s *Store) { s.domains = descs }
+}
+
+// rows counts a set's records per domain.
+func (s *Store) rows(set records.Set) map[records.Domain]int {
+	out := make(map[records.Domain]int, len(s.domains))
+	for _, d := range s.domains {
+		out[d.Domain] = d.Count(set)
+	}
+	return out
+}
+
 // Open opens (creating if needed) the store in dir, repairing what a crash
 // may have left: a torn last ledger line, submission folders the ledger does
 // not name, temporary files.
-func Open(fsys fsx.FS, dir string, log *slog.Logger) (*Store, error) {
+func Open(fsys fsx.FS, dir string, log *slog.Logger, opts ...Option) (*Store, error) {
 	if err := fsys.MkdirAll(filepath.Join(dir, "submissions"), 0o755); err != nil {
 		return nil, fmt.Errorf("create store: %w", err)
 	}
-	s := &Store{fs: fsys, dir: dir, log: log, mem: memory.NewGoAllocator()}
+	s := &Store{fs: fsys, dir: dir, log: log, mem: memory.NewGoAllocator(), domains: records.Descriptors()}
+	for _, o := range opts {
+		o(s)
+	}
 	if err := s.readLedger(); err != nil {
 		return nil, err
 	}
@@ -158,8 +184,11 @@ func Open(fsys fsx.FS, dir string, log *slog.Logger) (*Store, error) {
 // OpenReadOnly opens the store to read it while another process may be
 // writing it (status, history): nothing is repaired, a torn last line is
 // skipped, and every write fails.
-func OpenReadOnly(dir string, log *slog.Logger) (*Store, error) {
-	s := &Store{fs: fsx.OS{}, dir: dir, log: log, readOnly: true, mem: memory.NewGoAllocator()}
+func OpenReadOnly(dir string, log *slog.Logger, opts ...Option) (*Store, error) {
+	s := &Store{fs: fsx.OS{}, dir: dir, log: log, readOnly: true, mem: memory.NewGoAllocator(), domains: records.Descriptors()}
+	for _, o := range opts {
+		o(s)
+	}
 	if err := s.readLedger(); err != nil {
 		return nil, err
 	}
@@ -437,7 +466,7 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, spill *Spi
 		e.Time = time.Now().UTC()
 	}
 	e.Rows = map[string]int{}
-	for d, n := range set.Rows() {
+	for d, n := range s.rows(set) {
 		if n > 0 {
 			e.Rows[string(d)] = n
 		}
@@ -561,7 +590,7 @@ func (s *Store) writeSubmission(dir string, set records.Set, spill *Spill, names
 		return fmt.Errorf("create %s: %w", tmp, err)
 	}
 	mem := s.mem
-	for _, desc := range records.Descriptors() {
+	for _, desc := range s.domains {
 		n := desc.Count(set)
 		if n == 0 {
 			continue
@@ -619,7 +648,7 @@ func (s *Store) load(ctx context.Context) (*current, error) {
 	if s.current != nil {
 		return s.current, nil
 	}
-	cur := newCurrent()
+	cur := newCurrent(s.domains)
 	through := 0
 	if snap := s.openSnapshot(); snap != nil {
 		set, err := s.readSnapshot(ctx, snap)
@@ -631,7 +660,7 @@ func (s *Store) load(ctx context.Context) (*current, error) {
 		}
 		if err != nil {
 			s.log.Warn("store: the snapshot cannot be read; reading every submission", "err", err)
-			cur = newCurrent()
+			cur = newCurrent(s.domains)
 		} else {
 			through = snap.state.Through
 		}
@@ -680,7 +709,7 @@ func (s *Store) readSubmissionDomains(ctx context.Context, e Entry, domains map[
 	var set records.Set
 	dir := s.submissionDir(e.Seq, e.SHA256)
 	mem := s.mem
-	for _, desc := range records.Descriptors() {
+	for _, desc := range s.domains {
 		if e.Rows[string(desc.Domain)] == 0 || (domains != nil && !domains[desc.Domain]) {
 			continue
 		}
@@ -732,8 +761,8 @@ func (s *Store) SimilarAgreements(ctx context.Context, a records.Agreement) ([]r
 func (s *Store) Totals(ctx context.Context) (map[records.Domain]int, error) {
 	if len(s.withdrawns) == 0 {
 		totals := map[records.Domain]int{}
-		for _, d := range records.Domains() {
-			totals[d] = 0
+		for _, d := range s.domains {
+			totals[d.Domain] = 0
 		}
 		for _, e := range s.entries {
 			if e.Event != EventAccepted {

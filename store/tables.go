@@ -16,7 +16,7 @@ import (
 )
 
 // Tables is the current state as one Arrow table per domain, in the
-// domain's published schema (records.SchemaOf).
+// domain's published schema (its descriptor's).
 type Tables struct {
 	batches map[records.Domain]arrow.RecordBatch
 	// files names, for a table read unchanged from the snapshot, the
@@ -83,7 +83,7 @@ func (s *Store) Tables(ctx context.Context, mem memory.Allocator, names records.
 	}
 	set := cur.set()
 	tables := newTables()
-	for _, desc := range records.Descriptors() {
+	for _, desc := range s.domains {
 		tables.set(desc.Domain, desc.Batch(mem, set, names), "")
 	}
 	return tables, nil
@@ -99,11 +99,8 @@ func (s *Store) snapshotTables(ctx context.Context, mem memory.Allocator, snap *
 			tables.Release()
 		}
 	}()
-	for _, d := range records.Domains() {
-		schema, err := records.SchemaOf(d)
-		if err != nil {
-			return nil, err
-		}
+	for _, desc := range s.domains {
+		d, schema := desc.Domain, desc.Schema
 		n := snap.state.Rows[string(d)]
 		if n == 0 {
 			cols := emptyColumns(mem, schema)
@@ -123,7 +120,7 @@ func (s *Store) snapshotTables(ctx context.Context, mem memory.Allocator, snap *
 			return nil, fmt.Errorf("snapshot %s: %s holds %d rows, its state says %d", snap.dir, d, t.NumRows(), n)
 		}
 	}
-	delta := newCurrent()
+	delta := newCurrent(s.domains)
 	err := s.eachSubmissionAfter(ctx, snap.state.Through, func(e Entry, set records.Set) error {
 		return delta.applyChecked(ctx, e.Seq, set)
 	})
