@@ -2,49 +2,79 @@ package ingest
 
 import (
 	"math/rand/v2"
+	"os"
 	"testing"
 )
 
-// The compact index answers as a plain map of whole hashes would, across
-// its chunk boundaries and for keys whose first halves collide.
+// The compact index answers as a plain map of whole hashes would: across
+// its growth, with entries in memory and in its file, for keys whose first
+// hashes share the 32 bits a slot keeps (or are equal) and for the values
+// that mark empty slots.
 func TestFirstIndexIsAMap(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	var x firstIndex
-	want := map[[2]uint64]firstObservation{}
-	var keys [][2]uint64
-	for i := range 60_000 {
-		h := [2]uint64{rng.Uint64(), rng.Uint64()}
-		switch {
-		case i == 5:
-			h[0] = 0 // the empty slot's mark
-		case i == 6:
-			h[0] = 1 // where 0 is stored
-		case i%1000 == 999:
-			// the first half of an earlier key, the second half new
-			h[0] = keys[rng.IntN(len(keys))][0]
-		}
-		if i%777 == 0 && len(keys) > 0 {
-			// a key seen before: found, not put again
-			old := keys[rng.IntN(len(keys))]
-			if f, ok := x.get(old); !ok || f != want[old] {
-				t.Fatalf("key %d: got %v %v, want %v", i, f, ok, want[old])
+	for _, mem := range []int{defaultMemEntries, 1000, 1} {
+		rng := rand.New(rand.NewPCG(1, uint64(mem)))
+		dir := t.TempDir()
+		x := firstIndex{memEntries: mem, tempDir: dir}
+		want := map[[2]uint64]firstObservation{}
+		var keys [][2]uint64
+		for i := range 60_000 {
+			h := [2]uint64{rng.Uint64(), rng.Uint64()}
+			switch {
+			case i == 5:
+				h[0] = 0
+			case i == 6:
+				h[0] = 1
+			case i%1000 == 999:
+				// the first hash of an earlier key, the second new
+				h[0] = keys[rng.IntN(len(keys))][0]
+			case i%1000 == 500:
+				// the same 32 bits of the first hash, the rest new
+				h[0] = keys[rng.IntN(len(keys))][0]&^0xffffffff | uint64(rng.Uint32())
 			}
-			continue
+			if i%777 == 0 && len(keys) > 0 {
+				old := keys[rng.IntN(len(keys))]
+				if f, ok, err := x.get(old); err != nil || !ok || f != want[old] {
+					t.Fatalf("mem %d key %d: got %v %v %v, want %v", mem, i, f, ok, err, want[old])
+				}
+				continue
+			}
+			if _, ok, err := x.get(h); ok || err != nil {
+				t.Fatalf("mem %d key %d: found before it was put (%v)", mem, i, err)
+			}
+			f := firstObservation{row: int32(i), sheet: uint16(i % 7), col: uint16(i % 5), value: float64(i) / 3}
+			if err := x.put(h, f); err != nil {
+				t.Fatal(err)
+			}
+			want[h] = f
+			keys = append(keys, h)
 		}
-		if _, ok := x.get(h); ok {
-			t.Fatalf("key %d: found before it was put", i)
+		for h, f := range want {
+			if got, ok, err := x.get(h); err != nil || !ok || got != f {
+				t.Fatalf("mem %d %x: got %v %v %v, want %v", mem, h, got, ok, err, f)
+			}
 		}
-		f := firstObservation{row: int32(i), sheet: uint16(i % 7), col: uint16(i % 5), value: float64(i) / 3}
-		x.put(h, f)
-		want[h] = f
-		keys = append(keys, h)
-	}
-	for h, f := range want {
-		if got, ok := x.get(h); !ok || got != f {
-			t.Fatalf("%x: got %v %v, want %v", h, got, ok, f)
+		if mem < len(want) && x.file == nil {
+			t.Fatalf("mem %d: no entry went to the file", mem)
+		}
+		x.close()
+		if left, _ := os.ReadDir(dir); len(left) != 0 {
+			t.Errorf("mem %d: the index left %d files", mem, len(left))
 		}
 	}
-	if len(x.collision) == 0 {
-		t.Fatal("no collision was exercised")
+}
+
+// A file that cannot be written (no temporary folder) stops the read with
+// an error rather than losing the index.
+func TestFirstIndexFileErrors(t *testing.T) {
+	x := firstIndex{memEntries: 2, tempDir: "/nonexistent/pledgestat"}
+	var err error
+	for i := range 5 {
+		if err = x.put([2]uint64{uint64(i) << 32, uint64(i)}, firstObservation{row: int32(i)}); err != nil {
+			break
+		}
 	}
+	if err == nil {
+		t.Fatal("no error when the index cannot be written")
+	}
+	x.close()
 }

@@ -104,6 +104,7 @@ func (r *Reader) Read(ctx context.Context, src workbook.Source, name string) (*S
 // is to be discarded when the file has errors or ReadTo fails.
 func (r *Reader) ReadTo(ctx context.Context, src workbook.Source, name string, sink CoverageSink) (*Submission, error) {
 	sub := &Submission{Name: name, Report: report.New(name), cov: newCoverageStream(sink)}
+	defer sub.cov.first.close() // end closes it too; this is for the failures before
 	sum, err := hashSource(ctx, src)
 	if err != nil {
 		return nil, err

@@ -49,132 +49,6 @@ type firstObservation struct {
 	value float64
 }
 
-// firstIndex maps a key's 128-bit hash to its first occurrence in about
-// 44 bytes a key, where a Go map of the hash to the occurrence took 85
-// (40-byte slots, with growth slack): a million-row file is the case it
-// is for. The map holds the first half of the hash and an entry number;
-// the entries, in chunks that never move, hold the second half and the
-// occurrence. Two keys whose first halves collide (odds about 1 in 30
-// million for a million keys) go to a map of whole hashes.
-type firstIndex struct {
-	byHash    hashTable
-	entries   [][]firstEntry
-	collision map[[2]uint64]firstObservation
-}
-
-// hashTable maps a 64-bit hash to an entry number: open addressing with
-// linear probing over two flat arrays, grown at three quarters full. At
-// a million keys it holds 12 bytes a slot, about 24 MB, where a Go map of
-// the same pairs took 54 (16-byte slots, control bytes, growth slack).
-// The hash 0 marks an empty slot; a key whose hash is 0 is stored as 1,
-// which only makes its value shared with the hash 1 (the caller checks
-// the second half of the hash on every hit).
-type hashTable struct {
-	keys []uint64
-	vals []uint32
-	n    int
-}
-
-func (h *hashTable) slot(key uint64) int {
-	// The keys are hashes already: their low bits are the slot.
-	return int(key & uint64(len(h.keys)-1))
-}
-
-// get returns the value of key, if the table holds it.
-func (h *hashTable) get(key uint64) (uint32, bool) {
-	if len(h.keys) == 0 {
-		return 0, false
-	}
-	key = max(key, 1)
-	for i := h.slot(key); ; i = (i + 1) & (len(h.keys) - 1) {
-		switch h.keys[i] {
-		case key:
-			return h.vals[i], true
-		case 0:
-			return 0, false
-		}
-	}
-}
-
-// put sets the value of a key the table does not hold.
-func (h *hashTable) put(key uint64, val uint32) {
-	if 4*(h.n+1) > 3*len(h.keys) {
-		h.grow()
-	}
-	key = max(key, 1)
-	i := h.slot(key)
-	for h.keys[i] != 0 {
-		i = (i + 1) & (len(h.keys) - 1)
-	}
-	h.keys[i], h.vals[i] = key, val
-	h.n++
-}
-
-func (h *hashTable) grow() {
-	old, oldVals := h.keys, h.vals
-	size := max(2*len(old), 256)
-	h.keys, h.vals, h.n = make([]uint64, size), make([]uint32, size), 0
-	for i, k := range old {
-		if k != 0 {
-			h.put(k, oldVals[i])
-		}
-	}
-}
-
-type firstEntry struct {
-	h1 uint64
-	firstObservation
-}
-
-// firstChunk is the size of a chunk of entries.
-const firstChunk = 16 << 10
-
-// get returns the first occurrence of a key's hash, if any.
-func (x *firstIndex) get(h [2]uint64) (firstObservation, bool) {
-	i, ok := x.byHash.get(h[0])
-	if !ok {
-		return firstObservation{}, false
-	}
-	if e := &x.entries[i/firstChunk][i%firstChunk]; e.h1 == h[1] {
-		return e.firstObservation, true
-	}
-	f, ok := x.collision[h]
-	return f, ok
-}
-
-// put records the first occurrence of a key's hash, which get did not
-// find.
-func (x *firstIndex) put(h [2]uint64, f firstObservation) {
-	if _, ok := x.byHash.get(h[0]); ok {
-		if x.collision == nil {
-			x.collision = map[[2]uint64]firstObservation{}
-		}
-		x.collision[h] = f
-		return
-	}
-	n := len(x.entries)
-	if n == 0 || len(x.entries[n-1]) == cap(x.entries[n-1]) {
-		// The first chunk starts small: most files are 50 rows.
-		size := firstChunk
-		if n == 0 {
-			size = 256
-		} else if c := cap(x.entries[n-1]); c < firstChunk {
-			// Grow the small first chunk in place up to a full one.
-			grown := make([]firstEntry, len(x.entries[n-1]), min(4*c, firstChunk))
-			copy(grown, x.entries[n-1])
-			x.entries[n-1] = grown
-			size = 0
-		}
-		if size > 0 {
-			x.entries = append(x.entries, make([]firstEntry, 0, size))
-		}
-	}
-	n = len(x.entries)
-	i := (n-1)*firstChunk + len(x.entries[n-1])
-	x.entries[n-1] = append(x.entries[n-1], firstEntry{h1: h[1], firstObservation: f})
-	x.byHash.put(h[0], uint32(i))
-}
-
 func newCoverageStream(sink CoverageSink) *coverageStream {
 	return &coverageStream{sink: sink, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 }
@@ -192,7 +66,12 @@ func (cs *coverageStream) add(t *table, o records.CoverageObservation) {
 	k := observationKey{o.Area, o.Year, o.Series, o.Sex, o.Population}
 	h := [2]uint64{maphash.Comparable(cs.seeds[0], k), maphash.Comparable(cs.seeds[1], k)}
 	row := rowNum(o.Source.Cell)
-	if f, seen := cs.first.get(h); seen {
+	f, seen, err := cs.first.get(h)
+	if err != nil {
+		cs.err = err
+		return
+	}
+	if seen {
 		cs.repeat(t, o, f, row)
 		return
 	}
@@ -202,7 +81,10 @@ func (cs *coverageStream) add(t *table, o records.CoverageObservation) {
 	// Row numbers fit 31 bits and columns 16 (Excel's limits are 2^20 and
 	// 16,384; a CSV's value column is near the left); a sheet count past
 	// 65,535 cannot be a workbook.
-	cs.first.put(h, firstObservation{sheet: uint16(len(cs.sheets) - 1), row: int32(row), col: uint16(colNum(o.Source.Cell)), value: o.Value})
+	if err := cs.first.put(h, firstObservation{sheet: uint16(len(cs.sheets) - 1), row: int32(row), col: uint16(colNum(o.Source.Cell)), value: o.Value}); err != nil {
+		cs.err = err
+		return
+	}
 	t.records++
 	cs.count++
 	if cs.sink == nil {
@@ -267,8 +149,12 @@ func (cs *coverageStream) flush() {
 // end flushes what is left and, without a sink, returns the observations
 // kept, in order.
 func (cs *coverageStream) end() ([]records.CoverageObservation, error) {
+	cs.first.close()
 	if cs.sink != nil {
 		cs.flush()
+		return nil, cs.err
+	}
+	if cs.err != nil {
 		return nil, cs.err
 	}
 	out := make([]records.CoverageObservation, 0, cs.count)

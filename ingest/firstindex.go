@@ -1,0 +1,194 @@
+package ingest
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+)
+
+// firstIndex maps a key's hash (two independent 64-bit hashes) to its
+// first occurrence. A million-row file is the case it is for, and its
+// memory must not grow with the file more than it must:
+//
+//   - in memory, one 8-byte slot a key in an open-addressing table (linear
+//     probing, grown at three quarters full): 32 bits of the first hash,
+//     which also place the slot, and the entry's number;
+//   - the entries (the second hash and the occurrence: 24 bytes) are kept
+//     in memory for the first memEntries keys, and past them appended to
+//     a temporary file, read back (24 bytes) when a slot's 32 bits match,
+//     which is when a key repeats or, about once in four billion probes,
+//     by chance.
+//
+// A key is compared on 96 bits: a false repeat, for a million keys, has
+// odds of about 1 in 10^17. At a million keys it holds 16 MB (24 while it
+// grows) where keeping the entries in memory took 48 more: a 1M-row
+// extract's peak was twice a 200k-row one's.
+type firstIndex struct {
+	slots []uint64 // tag<<32 | entry+1; 0 is empty
+	n     int
+
+	recent []firstEntry // the entries from base on
+	base   int
+	file   *os.File // the entries before base, entrySize bytes each
+	// memEntries is how many entries stay in memory before they go to
+	// the file (defaultMemEntries; tests make it small).
+	memEntries int
+	// tempDir is where the file is made ("" is the system's).
+	tempDir string
+	buf     []byte
+}
+
+type firstEntry struct {
+	h1 uint64
+	firstObservation
+}
+
+const (
+	entrySize         = 24
+	defaultMemEntries = 64 << 10
+)
+
+// tag is the part of the first hash a slot keeps: never 0 in a used slot
+// (the entry number is stored plus one).
+func tag(h0 uint64) uint32 { return uint32(h0 >> 32) }
+
+func (x *firstIndex) slot(t uint32) int { return int(t) & (len(x.slots) - 1) }
+
+// get returns the first occurrence of a key's hash, if any.
+func (x *firstIndex) get(h [2]uint64) (firstObservation, bool, error) {
+	if len(x.slots) == 0 {
+		return firstObservation{}, false, nil
+	}
+	t := tag(h[0])
+	for i := x.slot(t); ; i = (i + 1) & (len(x.slots) - 1) {
+		s := x.slots[i]
+		if s == 0 {
+			return firstObservation{}, false, nil
+		}
+		if uint32(s>>32) != t {
+			continue
+		}
+		e, err := x.entry(int(uint32(s)) - 1)
+		if err != nil {
+			return firstObservation{}, false, err
+		}
+		if e.h1 == h[1] {
+			return e.firstObservation, true, nil
+		}
+	}
+}
+
+// put records the first occurrence of a key's hash, which get did not
+// find.
+func (x *firstIndex) put(h [2]uint64, f firstObservation) error {
+	idx := x.base + len(x.recent)
+	if idx+1 > math.MaxUint32 {
+		return errors.New("more than 4 billion distinct records in one file")
+	}
+	if x.memEntries == 0 {
+		x.memEntries = defaultMemEntries
+	}
+	if len(x.recent) == x.memEntries {
+		if err := x.spill(); err != nil {
+			return err
+		}
+	}
+	if x.recent == nil {
+		// Most files are 50 rows: start small.
+		x.recent = make([]firstEntry, 0, min(256, x.memEntries))
+	}
+	x.recent = append(x.recent, firstEntry{h1: h[1], firstObservation: f})
+	if 4*(x.n+1) > 3*len(x.slots) {
+		x.grow()
+	}
+	x.insert(uint64(tag(h[0]))<<32 | uint64(idx+1))
+	x.n++
+	return nil
+}
+
+func (x *firstIndex) insert(s uint64) {
+	i := x.slot(uint32(s >> 32))
+	for x.slots[i] != 0 {
+		i = (i + 1) & (len(x.slots) - 1)
+	}
+	x.slots[i] = s
+}
+
+func (x *firstIndex) grow() {
+	old := x.slots
+	x.slots = make([]uint64, max(2*len(old), 256))
+	for _, s := range old {
+		if s != 0 {
+			x.insert(s)
+		}
+	}
+}
+
+// entry returns entry number i, from memory or the file.
+func (x *firstIndex) entry(i int) (firstEntry, error) {
+	if i >= x.base {
+		return x.recent[i-x.base], nil
+	}
+	var b [entrySize]byte
+	if _, err := x.file.ReadAt(b[:], int64(i)*entrySize); err != nil {
+		return firstEntry{}, fmt.Errorf("read the index of repeated records: %w", err)
+	}
+	return decodeEntry(b[:]), nil
+}
+
+// spill appends the entries in memory to the file.
+func (x *firstIndex) spill() error {
+	if x.file == nil {
+		f, err := os.CreateTemp(x.tempDir, "pledgestat-first-*")
+		if err != nil {
+			return fmt.Errorf("index of repeated records: %w", err)
+		}
+		// Unlinked at once where the system allows it: a run that dies
+		// leaves nothing behind.
+		if runtime.GOOS != "windows" {
+			os.Remove(f.Name())
+		}
+		x.file = f
+	}
+	x.buf = x.buf[:0]
+	for _, e := range x.recent {
+		x.buf = appendEntry(x.buf, e)
+	}
+	if _, err := x.file.WriteAt(x.buf, int64(x.base)*entrySize); err != nil {
+		return fmt.Errorf("write the index of repeated records: %w", err)
+	}
+	x.base += len(x.recent)
+	x.recent = x.recent[:0]
+	return nil
+}
+
+// close removes the file, if any.
+func (x *firstIndex) close() {
+	if x.file != nil {
+		name := x.file.Name()
+		x.file.Close()
+		os.Remove(name) // already gone but on Windows
+		x.file = nil
+	}
+	x.slots, x.recent = nil, nil
+}
+
+func appendEntry(b []byte, e firstEntry) []byte {
+	b = binary.LittleEndian.AppendUint64(b, e.h1)
+	b = binary.LittleEndian.AppendUint32(b, uint32(e.row))
+	b = binary.LittleEndian.AppendUint16(b, e.sheet)
+	b = binary.LittleEndian.AppendUint16(b, e.col)
+	return binary.LittleEndian.AppendUint64(b, math.Float64bits(e.value))
+}
+
+func decodeEntry(b []byte) firstEntry {
+	return firstEntry{h1: binary.LittleEndian.Uint64(b), firstObservation: firstObservation{
+		row:   int32(binary.LittleEndian.Uint32(b[8:])),
+		sheet: binary.LittleEndian.Uint16(b[12:]),
+		col:   binary.LittleEndian.Uint16(b[14:]),
+		value: math.Float64frombits(binary.LittleEndian.Uint64(b[16:])),
+	}}
+}
