@@ -23,12 +23,14 @@ import (
 //     by chance.
 //
 // A key is compared on 96 bits: a false repeat, for a million keys, has
-// odds of about 1 in 10^17. At a million keys it holds 16 MB (24 while it
-// grows) where keeping the entries in memory took 48 more: a 1M-row
-// extract's peak was twice a 200k-row one's.
+// odds of about 1 in 10^17. At a million keys it holds about 16 MB where
+// keeping the entries in memory took 48 more: a 1M-row extract's peak was
+// twice a 200k-row one's.
 type firstIndex struct {
-	slots []uint64 // tag<<32 | entry+1; 0 is empty
-	n     int
+	// parts split the table by the tag's top bits, each grown on its
+	// own: growing one copies 1/256 of the table, where growing a
+	// single table held the old and the new (24 MB at a million keys).
+	parts [indexParts]indexPart
 
 	recent []firstEntry // the entries from base on
 	base   int
@@ -51,20 +53,34 @@ const (
 	defaultMemEntries = 64 << 10
 )
 
+// indexParts is how many parts the table is split into.
+const indexParts = 256
+
+// indexPart is one part of the table: open addressing with linear
+// probing, grown at three quarters full.
+type indexPart struct {
+	slots []uint64 // tag<<32 | entry+1; 0 is empty
+	n     int
+}
+
 // tag is the part of the first hash a slot keeps: never 0 in a used slot
-// (the entry number is stored plus one).
+// (the entry number is stored plus one). Its top 8 bits choose the part,
+// its low bits the slot.
 func tag(h0 uint64) uint32 { return uint32(h0 >> 32) }
 
-func (x *firstIndex) slot(t uint32) int { return int(t) & (len(x.slots) - 1) }
+func (x *firstIndex) part(t uint32) *indexPart { return &x.parts[t>>24] }
+
+func (p *indexPart) slot(t uint32) int { return int(t) & (len(p.slots) - 1) }
 
 // get returns the first occurrence of a key's hash, if any.
 func (x *firstIndex) get(h [2]uint64) (firstObservation, bool, error) {
-	if len(x.slots) == 0 {
+	t := tag(h[0])
+	p := x.part(t)
+	if len(p.slots) == 0 {
 		return firstObservation{}, false, nil
 	}
-	t := tag(h[0])
-	for i := x.slot(t); ; i = (i + 1) & (len(x.slots) - 1) {
-		s := x.slots[i]
+	for i := p.slot(t); ; i = (i + 1) & (len(p.slots) - 1) {
+		s := p.slots[i]
 		if s == 0 {
 			return firstObservation{}, false, nil
 		}
@@ -101,28 +117,30 @@ func (x *firstIndex) put(h [2]uint64, f firstObservation) error {
 		x.recent = make([]firstEntry, 0, min(256, x.memEntries))
 	}
 	x.recent = append(x.recent, firstEntry{h1: h[1], firstObservation: f})
-	if 4*(x.n+1) > 3*len(x.slots) {
-		x.grow()
+	t := tag(h[0])
+	p := x.part(t)
+	if 4*(p.n+1) > 3*len(p.slots) {
+		p.grow()
 	}
-	x.insert(uint64(tag(h[0]))<<32 | uint64(idx+1))
-	x.n++
+	p.insert(uint64(t)<<32 | uint64(idx+1))
+	p.n++
 	return nil
 }
 
-func (x *firstIndex) insert(s uint64) {
-	i := x.slot(uint32(s >> 32))
-	for x.slots[i] != 0 {
-		i = (i + 1) & (len(x.slots) - 1)
+func (p *indexPart) insert(s uint64) {
+	i := p.slot(uint32(s >> 32))
+	for p.slots[i] != 0 {
+		i = (i + 1) & (len(p.slots) - 1)
 	}
-	x.slots[i] = s
+	p.slots[i] = s
 }
 
-func (x *firstIndex) grow() {
-	old := x.slots
-	x.slots = make([]uint64, max(2*len(old), 256))
+func (p *indexPart) grow() {
+	old := p.slots
+	p.slots = make([]uint64, max(2*len(old), 8))
 	for _, s := range old {
 		if s != 0 {
-			x.insert(s)
+			p.insert(s)
 		}
 	}
 }
@@ -173,7 +191,7 @@ func (x *firstIndex) close() {
 		os.Remove(name) // already gone but on Windows
 		x.file = nil
 	}
-	x.slots, x.recent = nil, nil
+	x.parts, x.recent = [indexParts]indexPart{}, nil
 }
 
 func appendEntry(b []byte, e firstEntry) []byte {
