@@ -1,6 +1,7 @@
 package store
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -21,5 +22,45 @@ func TestKeySet(t *testing.T) {
 	}
 	if got := k.ascending(); !slices.Equal(got, []uint64{1, 3, 7, 10, 42}) {
 		t.Errorf("ascending = %v", got)
+	}
+}
+
+// Many additions, with repeats, across the merges of the recent map into
+// the sorted slice: the set answers as a map would.
+func TestKeySetAcrossMerges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	k := newKeySet()
+	k.sorted = []uint64{5, 50, 500}
+	want := map[uint64]bool{5: true, 50: true, 500: true}
+	var added []uint64
+	for i := range 60_000 {
+		h := rng.Uint64() % 200_000
+		if i%5 == 0 && len(added) > 0 {
+			h = added[rng.IntN(len(added))]
+		}
+		k.add(h)
+		want[h] = true
+		added = append(added, h)
+		if i%997 == 0 {
+			probe := rng.Uint64() % 200_000
+			if k.has(probe) != want[probe] {
+				t.Fatalf("after %d additions has(%d) = %v", i, probe, !want[probe])
+			}
+		}
+	}
+	if len(k.merged) == 0 {
+		t.Fatal("no merge happened")
+	}
+	if k.len() != len(want) {
+		t.Errorf("len = %d, want %d", k.len(), len(want))
+	}
+	asc := k.ascending()
+	if len(asc) != len(want) || !slices.IsSorted(asc) {
+		t.Fatalf("ascending: %d values, sorted %v; want %d", len(asc), slices.IsSorted(asc), len(want))
+	}
+	for _, h := range asc {
+		if !want[h] || !k.has(h) {
+			t.Fatalf("%d listed but not added", h)
+		}
 	}
 }
