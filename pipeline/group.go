@@ -173,14 +173,7 @@ func (p *Pipeline) fileGroup(ctx context.Context, log *slog.Logger, st *store.St
 		}
 	}
 	for i, m := range kept {
-		entry := pending[i].Entry()
-		out := m.out
-		out.Outcome, out.Rows, out.Superseded = "accepted", entry.Rows, entry.Superseded
-		if out.Warnings > 0 {
-			out.Report, out.Annotated = p.warningsReport(ctx, log, m.r.f.Name, m.dest, m.r.sub)
-		}
-		log.Info("accepted", "file", m.r.f.Name, "rows", countsText(entry.Rows), "superseded", countsText(entry.Superseded), "warnings", out.Warnings, "archived", out.StoredAs)
-		res.Files = append(res.Files, out)
+		res.Files = append(res.Files, p.accepted(ctx, log, m.out, pending[i].Entry(), m.dest, m.r.sub))
 	}
 	return nil
 }

@@ -614,12 +614,18 @@ func (p *Pipeline) accept(ctx context.Context, log *slog.Logger, st *store.Store
 	if err != nil {
 		return out, fmt.Errorf("store %s: %w", f.Name, err)
 	}
+	return p.accepted(ctx, log, out, entry, dest, sub), nil
+}
+
+// accepted completes the outcome of a file whose acceptance is recorded:
+// its rows and supersessions, the report of its warnings, the log line.
+func (p *Pipeline) accepted(ctx context.Context, log *slog.Logger, out FileOutcome, entry store.Entry, dest string, sub *ingest.Submission) FileOutcome {
 	out.Outcome, out.Rows, out.Superseded = "accepted", entry.Rows, entry.Superseded
 	if out.Warnings > 0 {
-		out.Report, out.Annotated = p.warningsReport(ctx, log, f.Name, dest, sub)
+		out.Report, out.Annotated = p.warningsReport(ctx, log, out.Name, dest, sub)
 	}
-	log.Info("accepted", "file", f.Name, "rows", countsText(entry.Rows), "superseded", countsText(entry.Superseded), "warnings", out.Warnings, "archived", out.StoredAs)
-	return out, nil
+	log.Info("accepted", "file", out.Name, "rows", countsText(entry.Rows), "superseded", countsText(entry.Superseded), "warnings", out.Warnings, "archived", out.StoredAs)
+	return out
 }
 
 // warningsReport writes, beside an accepted file with warnings, what its
