@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ilo-pledge/pledgestat/ingest/report"
 	"github.com/ilo-pledge/pledgestat/ingest/values"
 	"github.com/ilo-pledge/pledgestat/ingest/workbook"
 	"github.com/ilo-pledge/pledgestat/internal/textnorm"
@@ -47,6 +48,42 @@ func newSpec(domain records.Domain, required []string, missing func(header, func
 	if err != nil {
 		panic(err) // the specs below name described domains only
 	}
+	return specOf(desc, required, missing, isRecord, newReader)
+}
+
+// descriptorSpec is the spec of a domain that reads its rows itself
+// (records.Descriptor.ReadsRows): its header needs its required columns,
+// a row with all of them filled is a record, and the descriptor makes it.
+func descriptorSpec(desc records.Descriptor) (domainSpec, error) {
+	if !desc.ReadsRows() || len(desc.Required) == 0 {
+		return domainSpec{}, fmt.Errorf("domain %s: ingest reads a domain whose descriptor makes records from rows (Kind.FromRow) and names its required columns", desc.Domain)
+	}
+	var err error
+	spec := func() (s domainSpec) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("domain %s: %v", desc.Domain, r)
+			}
+		}()
+		return specOf(desc, desc.Required,
+			func(h header, need func(...string) []string) []string { return need(desc.Required...) },
+			func(h header, filled func(...string) bool, _ bool) bool {
+				for _, c := range desc.Required {
+					if !filled(c) {
+						return false
+					}
+				}
+				return true
+			},
+			func() rowReader { return &descriptorReader{desc: desc} })
+	}()
+	return spec, err
+}
+
+// specOf makes a spec from a descriptor's columns and the domain's rules.
+func specOf(desc records.Descriptor, required []string, missing func(header, func(...string) []string) []string,
+	isRecord func(header, func(...string) bool, bool) bool, newReader func() rowReader) domainSpec {
+	domain := desc.Domain
 	var cols []column
 	for _, c := range desc.Columns {
 		cols = append(cols, column{name: c.Name, headers: c.Headers})
@@ -224,3 +261,30 @@ func (h header) requiredFound() int {
 	}
 	return n
 }
+
+// descriptorReader reads the rows of a domain whose descriptor makes its
+// records (Kind.FromRow): each problem it names is an error at its cell.
+type descriptorReader struct{ desc records.Descriptor }
+
+func (d *descriptorReader) read(t *table, row workbook.Row) {
+	r := records.Row{Texts: map[string]string{}, Source: t.provenance(row.Num)}
+	for _, c := range d.desc.Columns {
+		if f := t.field(row, c.Name); f.present() && !values.Missing(f.text) {
+			r.Texts[c.Name] = f.text
+		}
+	}
+	problems := d.desc.FromRow(&t.sub.Set, r)
+	for _, p := range problems {
+		f := t.field(row, p.Column)
+		if !f.present() {
+			t.rep.Errorf(report.Code(p.Code), t.sheet, 0, row.Num, "%s: %s", p.Column, p.Message)
+			continue
+		}
+		t.errorAt(row.Num, f, &values.Problem{Code: report.Code(p.Code), Message: p.Message})
+	}
+	if len(problems) == 0 {
+		t.records++
+	}
+}
+
+func (d *descriptorReader) finish(*table) {}

@@ -46,12 +46,31 @@ type Reader struct {
 	// now gives today's date, after which no ratification or signature
 	// can have happened.
 	now func() time.Time
+	// specs are the domains the reader recognises: the pledge's three,
+	// and those WithDomains added.
+	specs []domainSpec
 }
 
 // NewReader returns a Reader that checks values against ref and refuses
 // files over limits.
 func NewReader(ref *refdata.Reference, limits workbook.Limits) *Reader {
-	return &Reader{ref: ref, limits: limits, open: workbook.OpenSource, now: time.Now}
+	return &Reader{ref: ref, limits: limits, open: workbook.OpenSource, now: time.Now, specs: specs}
+}
+
+// WithDomains returns a reader that also recognises and reads the tables
+// of domains described by records.NewDescriptor with a FromRow: a domain
+// is added by its descriptor alone (TestToyDomainIsReadByItsDescriptor).
+func (r *Reader) WithDomains(descs ...records.Descriptor) (*Reader, error) {
+	out := *r
+	out.specs = append([]domainSpec(nil), r.specs...)
+	for _, d := range descs {
+		spec, err := descriptorSpec(d)
+		if err != nil {
+			return nil, err
+		}
+		out.specs = append(out.specs, spec)
+	}
+	return &out, nil
 }
 
 // Submission is what one file holds.
@@ -295,7 +314,7 @@ func (r *Reader) findHeader(rows []workbook.Row, sheetYear int) (header, bool) {
 	bestFound := 1
 	for _, row := range rows {
 		var complete []header
-		for _, spec := range specs {
+		for _, spec := range r.specs {
 			h := matchHeader(spec, row, sheetYear)
 			if len(h.missing) == 0 {
 				complete = append(complete, h)

@@ -34,6 +34,10 @@ type Descriptor struct {
 	// in row order: a later record with the same key supersedes an
 	// earlier one.
 	Keys func(b arrow.RecordBatch) ([]string, error)
+	// Required names the columns a table of a NewDescriptor domain must
+	// have for ingest to recognise its header (the pledge domains have
+	// their own rules in ingest).
+	Required []string
 
 	// How the domain's records sit in a Set, and what the store and the
 	// history read of one record (made by describe from typed functions).
@@ -47,6 +51,24 @@ type Descriptor struct {
 	revision    func(s Set, i int) Revision
 	clone       func(dst *Set, src Set)
 	areas       func(s Set, i int) []string
+	fromRow     func(s *Set, r Row) []Problem
+}
+
+// Row is one data row of a domain's table as ingest hands it to a Kind's
+// FromRow: the cleaned text of each of the domain's columns the table has
+// and fills, by column name, and where the row came from.
+type Row struct {
+	Texts  map[string]string
+	Source Provenance
+}
+
+// Problem is what is wrong with one value of a row: the column, a code of
+// ingest/report's vocabulary (missing_value, bad_number, out_of_range…)
+// and a message that says what was expected.
+type Problem struct {
+	Column  string
+	Code    string
+	Message string
 }
 
 // Revision is what the history shows of one version of a record: the
@@ -89,6 +111,10 @@ type Kind[T any] struct {
 	Key      func(T) string
 	Areas    func(T) []string
 	Revision func(T) Revision
+	// FromRow makes a record from a row of the domain's table, or says
+	// what is wrong with it; nil for the pledge domains, which ingest
+	// reads with rules of their own.
+	FromRow func(Row) (T, []Problem)
 }
 
 // NewDescriptor describes a domain beyond the three of the pledge, whose
@@ -150,6 +176,15 @@ func describe[T any](d Descriptor, k Kind[T], get func(Set) []T, set func(*Set, 
 	d.revision = func(s Set, i int) Revision { return k.Revision(get(s)[i]) }
 	d.clone = func(dst *Set, src Set) { set(dst, slices.Clone(get(src))) }
 	d.areas = func(s Set, i int) []string { return k.Areas(get(s)[i]) }
+	if k.FromRow != nil {
+		d.fromRow = func(s *Set, r Row) []Problem {
+			rec, problems := k.FromRow(r)
+			if len(problems) == 0 {
+				set(s, append(get(*s), rec))
+			}
+			return problems
+		}
+	}
 	return d
 }
 
@@ -221,3 +256,11 @@ func (d Descriptor) Areas(s Set, i int) []string { return d.areas(s, i) }
 
 // Clone copies the domain's records of src into dst, sharing no slice.
 func (d Descriptor) Clone(dst *Set, src Set) { d.clone(dst, src) }
+
+// ReadsRows reports whether the domain's Kind makes records from rows
+// (FromRow): ingest reads such a domain's tables with no code of its own.
+func (d Descriptor) ReadsRows() bool { return d.fromRow != nil }
+
+// FromRow makes a record of the domain from a row and appends it to s,
+// or returns what is wrong with the row (and appends nothing).
+func (d Descriptor) FromRow(s *Set, r Row) []Problem { return d.fromRow(s, r) }
