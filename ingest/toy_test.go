@@ -3,86 +3,16 @@ package ingest
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-
 	"github.com/ilo-pledge/pledgestat/ingest/report"
-	"github.com/ilo-pledge/pledgestat/ingest/values"
 	"github.com/ilo-pledge/pledgestat/ingest/workbook"
 	"github.com/ilo-pledge/pledgestat/records"
+	"github.com/ilo-pledge/pledgestat/records/toydomain"
 )
-
-// toyScore is the record of a toy fourth domain described in this file
-// alone: ingest knows nothing else of it.
-type toyScore struct {
-	Area   string
-	Year   int
-	Score  float64
-	Source records.Provenance
-}
-
-const toyDomain records.Domain = "toy_scores"
-
-var toySchema = arrow.NewSchema([]arrow.Field{
-	{Name: "area", Type: arrow.BinaryTypes.String},
-	{Name: "year", Type: arrow.PrimitiveTypes.Int32},
-	{Name: "score", Type: arrow.PrimitiveTypes.Float64},
-}, nil)
-
-func toyDescriptor() records.Descriptor {
-	return records.NewDescriptor(records.Descriptor{
-		Domain: toyDomain, Noun: "toy scores", Schema: toySchema,
-		Columns: []records.Column{
-			{Name: "area", Headers: []string{"area", "zone", "région"}},
-			{Name: "year", Headers: []string{"year", "année", "año"}},
-			{Name: "score", Headers: []string{"score", "points", "puntuación"}},
-		},
-		Required: []string{"area", "score"},
-	}, records.Kind[toyScore]{
-		Batch: func(mem memory.Allocator, rs []toyScore, _ records.NameFunc) arrow.RecordBatch {
-			b := array.NewRecordBuilder(mem, toySchema)
-			defer b.Release()
-			for _, r := range rs {
-				b.Field(0).(*array.StringBuilder).Append(r.Area)
-				b.Field(1).(*array.Int32Builder).Append(int32(r.Year))
-				b.Field(2).(*array.Float64Builder).Append(r.Score)
-			}
-			return b.NewRecordBatch()
-		},
-		Read:     func(arrow.RecordBatch) ([]toyScore, error) { return nil, nil },
-		Key:      func(r toyScore) string { return fmt.Sprintf("%s|%d", r.Area, r.Year) },
-		Areas:    func(r toyScore) []string { return []string{r.Area} },
-		Revision: func(toyScore) records.Revision { return records.Revision{} },
-		FromRow: func(row records.Row) (toyScore, []records.Problem) {
-			r := toyScore{Area: strings.ToUpper(row.Texts["area"]), Source: row.Source}
-			var problems []records.Problem
-			if text, ok := row.Texts["year"]; ok {
-				y, p := values.Year(text, 1990, 2100)
-				if p != nil {
-					problems = append(problems, records.Problem{Column: "year", Code: string(p.Code), Message: p.Message})
-				}
-				r.Year = y
-			}
-			text, ok := row.Texts["score"]
-			v, isNumber := values.Decimal(text)
-			switch {
-			case !ok:
-				problems = append(problems, records.Problem{Column: "score", Code: string(report.MissingValue), Message: "the score is missing"})
-			case !isNumber:
-				problems = append(problems, records.Problem{Column: "score", Code: string(report.BadNumber), Message: "expected a number"})
-			}
-			r.Score = v
-			return r, problems
-		},
-	})
-}
 
 // TestToyDomainIsReadByItsDescriptor adds a fourth domain to ingest by its
 // descriptor alone (records.NewDescriptor with a FromRow, Reader.WithDomains):
@@ -90,7 +20,7 @@ func toyDescriptor() records.Descriptor {
 // records with their cells, a bad or missing value is an error at its
 // cell, and the pledge's domains are read beside it as before.
 func TestToyDomainIsReadByItsDescriptor(t *testing.T) {
-	r, err := NewReader(testRef, workbook.DefaultLimits()).WithDomains(toyDescriptor())
+	r, err := NewReader(testRef, workbook.DefaultLimits()).WithDomains(toydomain.Descriptor())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +47,7 @@ func TestToyDomainIsReadByItsDescriptor(t *testing.T) {
 	if !sub.Accepted() {
 		t.Fatalf("a good toy file is rejected: %v", sub.Report.Entries)
 	}
-	got, _ := sub.Others[toyDomain].([]toyScore)
+	got := toydomain.Of(sub.Set)
 	if len(got) != 2 || got[0].Area != "FRA" || got[0].Year != 2020 || got[0].Score != 1.5 || got[0].Source.Cell != "A2" || got[1].Area != "DEU" || got[1].Year != 0 {
 		t.Errorf("toy records = %+v", got)
 	}
@@ -131,7 +61,7 @@ func TestToyDomainIsReadByItsDescriptor(t *testing.T) {
 	}
 
 	// A descriptor that cannot read rows is refused by name.
-	if _, err := NewReader(testRef, workbook.DefaultLimits()).WithDomains(records.NewDescriptor(records.Descriptor{Domain: "mute"}, records.Kind[toyScore]{})); err == nil || !strings.Contains(err.Error(), "mute") {
+	if _, err := NewReader(testRef, workbook.DefaultLimits()).WithDomains(records.NewDescriptor(records.Descriptor{Domain: "mute"}, records.Kind[toydomain.Score]{})); err == nil || !strings.Contains(err.Error(), "mute") {
 		t.Errorf("a domain without FromRow: %v", err)
 	}
 }

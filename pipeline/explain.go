@@ -168,7 +168,7 @@ func (p *Pipeline) Explainer(ctx context.Context, runID string) (*RunExplainer, 
 	}
 	e.ex = transform.NewExplainer(p.Ref, set, first, last)
 	if _, err := os.Stat(p.WS.StoreDir()); err == nil {
-		if st, err := store.OpenReadOnly(p.WS.StoreDir(), p.Log); err == nil {
+		if st, err := store.OpenReadOnly(p.WS.StoreDir(), p.Log, p.storeOptions()...); err == nil {
 			e.st = st
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
+	"github.com/ilo-pledge/pledgestat/records"
+	"github.com/ilo-pledge/pledgestat/records/toydomain"
 	"github.com/ilo-pledge/pledgestat/store"
 	"github.com/ilo-pledge/pledgestat/workspace"
 )
@@ -246,5 +248,55 @@ func TestReadingMarkerWindow(t *testing.T) {
 	}
 	if got := read(); got["f03.csv"] != 2 || len(got) != 1 {
 		t.Errorf("f03, read alone, is blamed again, alone: %v", got)
+	}
+}
+
+// TestToyDomainEndToEnd: a fourth domain added by its descriptor alone
+// (Pipeline.Domains) is read from the inbox, filed (alone and in groups),
+// superseded by a correction, counted in the ledger, refused with its
+// cell named when a value is wrong, and the run still builds and
+// publishes the pledge's indicators.
+func TestToyDomainEndToEnd(t *testing.T) {
+	ws, p := faultWorkspace(t)
+	p.Domains = []records.Descriptor{toydomain.Descriptor()}
+	drop(t, ws, "a-scores.csv", "zone;année;points\nFRA;2020;1.5\nDEU;2020;2\n")
+	drop(t, ws, "b-coverage.csv", "country,year,value\nFRA,2020,50\n")
+	drop(t, ws, "c-scores.csv", "area,year,score\nFRA,2020,7\n")
+	drop(t, ws, "d-broken.csv", "area,year,score\nITA,2020,lots\n")
+	res, err := p.Execute(context.Background(), CommandRun, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := outcomes(res)
+	if got["a-scores.csv"] != OutcomeAccepted || got["b-coverage.csv"] != OutcomeAccepted || got["c-scores.csv"] != OutcomeAccepted || got["d-broken.csv"] != OutcomeRejected {
+		t.Fatalf("outcomes = %v", got)
+	}
+	facts := strings.Join(ledgerFacts(t, ws.Root), "\n")
+	for _, want := range []string{
+		"accepted seq=1 file=a-scores.csv rows=map[toy_scores:2] superseded=map[]",
+		"accepted seq=3 file=c-scores.csv rows=map[toy_scores:1] superseded=map[toy_scores:1]",
+	} {
+		if !strings.Contains(facts, want) {
+			t.Errorf("the ledger has no %q:\n%s", want, facts)
+		}
+	}
+	report, err := os.ReadFile(filepath.Join(ws.Root, res.Files[3].Report))
+	if err != nil || !strings.Contains(string(report), "C2") || !strings.Contains(string(report), "bad_number") {
+		t.Errorf("the broken file's report does not name C2: %v\n%s", err, report)
+	}
+	st, err := store.OpenReadOnly(ws.StoreDir(), quietLog(), store.WithDomains(append(records.Descriptors(), toydomain.Descriptor())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := st.Current(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores := toydomain.Of(cur)
+	if len(scores) != 2 || scores[0].Area != "FRA" || scores[0].Score != 7 || scores[0].Source.File != "c-scores.csv" {
+		t.Errorf("current toy scores = %+v", scores)
+	}
+	if data, err := os.ReadFile(filepath.Join(ws.Latest(), "indicators.csv")); err != nil || !strings.Contains(string(data), "P3.1") {
+		t.Errorf("the run did not publish the pledge's indicators: %v", err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ilo-pledge/pledgestat/ingest/workbook"
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/publish"
+	"github.com/ilo-pledge/pledgestat/records"
 	"github.com/ilo-pledge/pledgestat/refdata"
 	"github.com/ilo-pledge/pledgestat/store"
 	"github.com/ilo-pledge/pledgestat/workspace"
@@ -47,6 +48,12 @@ type Pipeline struct {
 	// allocator otherwise); tests give a checked one and assert that a
 	// run leaves nothing allocated.
 	Allocator memory.Allocator
+	// Domains are input domains beyond the pledge's three, each described
+	// by its descriptor alone (records.NewDescriptor with a FromRow): the
+	// inbox's tables of them are read and their records stored, kept and
+	// listed by history; no indicator reads them. The toy-domain test
+	// sets it.
+	Domains []records.Descriptor
 	// openInbox opens an inbox file without following links; tests
 	// replace it to make a file unreadable (as root, permissions cannot).
 	openInbox func(path string) (*os.File, fs.FileInfo, error)
@@ -218,7 +225,7 @@ func (p *Pipeline) execute(ctx context.Context, log *slog.Logger, cmd Command, o
 			log.Warn("repaired: out/latest was not the link pledgestat maintains; what was there is moved aside, nothing deleted", "moved_to", p.WS.Rel(aside))
 		}
 	}
-	st, err := store.Open(p.WS.FS, p.WS.StoreDir(), log)
+	st, err := store.Open(p.WS.FS, p.WS.StoreDir(), log, p.storeOptions()...)
 	if st != nil {
 		st.SetAllocator(p.mem())
 	}
@@ -260,9 +267,26 @@ func (p *Pipeline) execute(ctx context.Context, log *slog.Logger, cmd Command, o
 // Reader returns the ingest reader with the workspace's limits.
 func (p *Pipeline) Reader() *ingest.Reader {
 	l := p.WS.Config.Limits
-	return ingest.NewReader(p.Ref, workbook.Limits{
+	r := ingest.NewReader(p.Ref, workbook.Limits{
 		MaxFileBytes: l.MaxFileMB << 20, MaxUnpackedBytes: l.MaxUnpackedMB << 20, MaxRows: l.MaxRows,
 	})
+	if len(p.Domains) > 0 {
+		more, err := r.WithDomains(p.Domains...)
+		if err != nil {
+			p.Log.Error("the added domains are not read", "err", err)
+			return r
+		}
+		r = more
+	}
+	return r
+}
+
+// storeOptions open the store with the added domains, if any.
+func (p *Pipeline) storeOptions() []store.Option {
+	if len(p.Domains) == 0 {
+		return nil
+	}
+	return []store.Option{store.WithDomains(append(records.Descriptors(), p.Domains...))}
 }
 
 // Validate reads files exactly as ingest would, changing nothing. A file
@@ -309,7 +333,7 @@ func (p *Pipeline) Withdraw(ctx context.Context, ref string, opts Options) (stor
 		return store.Entry{}, err
 	}
 	defer lock.Release()
-	st, err := store.Open(p.WS.FS, p.WS.StoreDir(), p.Log)
+	st, err := store.Open(p.WS.FS, p.WS.StoreDir(), p.Log, p.storeOptions()...)
 	if st != nil {
 		st.SetAllocator(p.mem())
 	}

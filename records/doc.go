@@ -21,14 +21,20 @@
 // # Adding a domain
 //
 // A domain can live by its descriptor alone: records.NewDescriptor takes
-// its names and schema (a Descriptor) and what its record type brings (a
-// Kind: how its table is made and read back, its key, the areas a
-// record concerns, what the history shows of it); a Set holds its
-// records in Others. The store takes the descriptors it holds
-// (store.WithDomains) and keeps, supersedes, counts, compacts and lists
-// the history of such a domain with no code of its own for it: the test
-// TestToyDomainThroughItsDescriptorAlone (store/toy_test.go) adds a toy
-// fourth domain that way. For a domain users send and indicators read:
+// its names, columns (with the headers that name them), required columns
+// and schema (a Descriptor) and what its record type brings (a Kind: how a
+// record is made from a row, with the problems of its cells; how its table
+// is made and read back; its key; the areas a record concerns; what the
+// history shows of it); a Set holds its records in Others. Ingest reads
+// its tables (ingest.Reader.WithDomains: its header is found by its
+// columns, each problem is an error at its cell), the store keeps,
+// supersedes, counts, compacts and lists the history of its records
+// (store.WithDomains), and a run takes both (pipeline.Pipeline.Domains),
+// with no code of their own for it. records/toydomain is such a domain;
+// TestToyDomainIsReadByItsDescriptor (ingest), TestToyDomainThroughItsDescriptorAlone
+// (store) and TestToyDomainEndToEnd (pipeline) add it. Publishing its
+// table and computing indicators from it are what the spec would have to
+// say first. For a domain of the pledge, with validation rules of its own:
 //
 //  1. Here: the record type with its Key method (what a later record
 //     supersedes), its input columns and their headers (columns.go), its

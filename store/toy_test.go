@@ -7,78 +7,26 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/records"
+	"github.com/ilo-pledge/pledgestat/records/toydomain"
 )
 
-// toyScore is the record of a toy fourth domain, described in this file
-// alone: the store knows nothing else of it.
-type toyScore struct {
-	Area  string
-	Year  int32
-	Score float64
-	File  string
-	Cell  string
-}
+type toyScore = toydomain.Score
 
-const toyDomain records.Domain = "toy_scores"
+const toyDomain = toydomain.Domain
 
-var toySchema = arrow.NewSchema([]arrow.Field{
-	{Name: "area", Type: arrow.BinaryTypes.String},
-	{Name: "year", Type: arrow.PrimitiveTypes.Int32},
-	{Name: "score", Type: arrow.PrimitiveTypes.Float64},
-	{Name: "source_file", Type: arrow.BinaryTypes.String},
-	{Name: "source_cell", Type: arrow.BinaryTypes.String},
-}, nil)
+func toyDescriptor() records.Descriptor { return toydomain.Descriptor() }
 
-func toyDescriptor() records.Descriptor {
-	return records.NewDescriptor(records.Descriptor{Domain: toyDomain, Noun: "toy scores", Schema: toySchema},
-		records.Kind[toyScore]{
-			Batch: func(mem memory.Allocator, rs []toyScore, _ records.NameFunc) arrow.RecordBatch {
-				b := array.NewRecordBuilder(mem, toySchema)
-				defer b.Release()
-				for _, r := range rs {
-					b.Field(0).(*array.StringBuilder).Append(r.Area)
-					b.Field(1).(*array.Int32Builder).Append(r.Year)
-					b.Field(2).(*array.Float64Builder).Append(r.Score)
-					b.Field(3).(*array.StringBuilder).Append(r.File)
-					b.Field(4).(*array.StringBuilder).Append(r.Cell)
-				}
-				return b.NewRecordBatch()
-			},
-			Read: func(b arrow.RecordBatch) ([]toyScore, error) {
-				area, ok1 := b.Column(0).(*array.String)
-				year, ok2 := b.Column(1).(*array.Int32)
-				score, ok3 := b.Column(2).(*array.Float64)
-				file, ok4 := b.Column(3).(*array.String)
-				cell, ok5 := b.Column(4).(*array.String)
-				if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
-					return nil, fmt.Errorf("not a toy table: %s", b.Schema())
-				}
-				out := make([]toyScore, b.NumRows())
-				for i := range out {
-					out[i] = toyScore{Area: area.Value(i), Year: year.Value(i), Score: score.Value(i), File: file.Value(i), Cell: cell.Value(i)}
-				}
-				return out, nil
-			},
-			Key:   func(r toyScore) string { return fmt.Sprintf("%s|%d", r.Area, r.Year) },
-			Areas: func(r toyScore) []string { return []string{r.Area} },
-			Revision: func(r toyScore) records.Revision {
-				return records.Revision{Cell: r.Cell, Values: map[string]string{"score": fmt.Sprint(r.Score)}}
-			},
-		})
-}
+func toySet(rs ...toyScore) records.Set { return toydomain.Set(rs...) }
 
-func toySet(rs ...toyScore) records.Set {
-	return records.Set{Others: map[records.Domain]any{toyDomain: rs}}
-}
+func toys(s records.Set) []toyScore { return toydomain.Of(s) }
 
-func toys(s records.Set) []toyScore {
-	v, _ := s.Others[toyDomain].([]toyScore)
-	return v
+// toy is a score read from file's cell.
+func toy(area string, year int32, score float64, file, cell string) toyScore {
+	return toyScore{Area: area, Year: year, Score: score, Source: records.Provenance{File: file, Cell: cell}}
 }
 
 // TestToyDomainThroughItsDescriptorAlone adds a fourth domain to the
@@ -99,7 +47,7 @@ func TestToyDomainThroughItsDescriptorAlone(t *testing.T) {
 		return s
 	}
 	s := open()
-	first := toySet(toyScore{"FRA", 2020, 1, "a.csv", "C2"}, toyScore{"DEU", 2020, 2, "a.csv", "C3"})
+	first := toySet(toy("FRA", 2020, 1, "a.csv", "C2"), toy("DEU", 2020, 2, "a.csv", "C3"))
 	first.Ratifications = []records.Ratification{ratification("FRA", "C097", 1954, "a.csv")}
 	e1, err := s.Accept(ctx, Entry{File: "a.csv", SHA256: sha('a')}, first, nil, names)
 	if err != nil {
@@ -110,11 +58,11 @@ func TestToyDomainThroughItsDescriptorAlone(t *testing.T) {
 	}
 
 	// A group: the second supersedes FRA, the third DEU of the second.
-	p2, err := s.Prepare(ctx, Entry{File: "b.csv", SHA256: sha('b')}, toySet(toyScore{"FRA", 2020, 5, "b.csv", "C2"}, toyScore{"ITA", 2021, 7, "b.csv", "C3"}), names)
+	p2, err := s.Prepare(ctx, Entry{File: "b.csv", SHA256: sha('b')}, toySet(toy("FRA", 2020, 5, "b.csv", "C2"), toy("ITA", 2021, 7, "b.csv", "C3")), names)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p3, err := s.Prepare(ctx, Entry{File: "c.csv", SHA256: sha('c')}, toySet(toyScore{"ITA", 2021, 8, "c.csv", "C2"}), names)
+	p3, err := s.Prepare(ctx, Entry{File: "c.csv", SHA256: sha('c')}, toySet(toy("ITA", 2021, 8, "c.csv", "C2")), names)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +78,7 @@ func TestToyDomainThroughItsDescriptorAlone(t *testing.T) {
 	if got := p3.Entry().Superseded[string(toyDomain)]; got != 1 {
 		t.Errorf("the third submission supersedes %d toy records (one of the same group), want 1", got)
 	}
-	want := []toyScore{{"FRA", 2020, 5, "b.csv", "C2"}, {"DEU", 2020, 2, "a.csv", "C3"}, {"ITA", 2021, 8, "c.csv", "C2"}}
+	want := []toyScore{toy("FRA", 2020, 5, "b.csv", "C2"), toy("DEU", 2020, 2, "a.csv", "C3"), toy("ITA", 2021, 8, "c.csv", "C2")}
 
 	check := func(s *Store, want []toyScore, when string) {
 		t.Helper()
@@ -187,10 +135,10 @@ func TestToyDomainThroughItsDescriptorAlone(t *testing.T) {
 		t.Errorf("the snapshot holds every domain, yet the build read %d submissions", n)
 	}
 	check(s, want, "from the snapshot")
-	if _, err := s.Accept(ctx, Entry{File: "d.csv", SHA256: sha('d')}, toySet(toyScore{"DEU", 2020, 9, "d.csv", "C2"}), nil, names); err != nil {
+	if _, err := s.Accept(ctx, Entry{File: "d.csv", SHA256: sha('d')}, toySet(toy("DEU", 2020, 9, "d.csv", "C2")), nil, names); err != nil {
 		t.Fatal(err)
 	}
-	want[1] = toyScore{"DEU", 2020, 9, "d.csv", "C2"}
+	want[1] = toy("DEU", 2020, 9, "d.csv", "C2")
 	check(s, want, "a submission after the snapshot")
 
 	revs, err := s.History(ctx, Filter{Area: "DEU"})
@@ -203,7 +151,7 @@ func TestToyDomainThroughItsDescriptorAlone(t *testing.T) {
 			scores = append(scores, fmt.Sprintf("%s %s %v %v", r.Key, r.Cell, r.Values["score"], r.Current))
 		}
 	}
-	if want := []string{"DEU|2020 C3 2 false", "DEU|2020 C2 9 true"}; !reflect.DeepEqual(scores, want) {
+	if want := []string{"DEU|2020 !C3 2 false", "DEU|2020 !C2 9 true"}; !reflect.DeepEqual(scores, want) {
 		t.Errorf("history of DEU's toy score = %v, want %v", scores, want)
 	}
 
@@ -212,7 +160,7 @@ func TestToyDomainThroughItsDescriptorAlone(t *testing.T) {
 	if err := s.Record(Entry{Event: EventWithdrawn, Seq: p2.Entry().Seq}); err != nil {
 		t.Fatal(err)
 	}
-	want[0] = toyScore{"FRA", 2020, 1, "a.csv", "C2"}
+	want[0] = toy("FRA", 2020, 1, "a.csv", "C2")
 	check(s, want, "after a withdrawal")
 
 	// A set without toy records, and one whose Others was copied, are
