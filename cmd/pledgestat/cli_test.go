@@ -255,3 +255,22 @@ func TestValidateReportThatCannotBeWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestNoGeneratedFilesInTheRepository: what commands write into the
+// folder they run in (a template, the binary, a demo workspace) is never
+// committed at the repository's root, where a first-time user found a
+// template workbook.
+func TestNoGeneratedFilesInTheRepository(t *testing.T) {
+	out, err := exec.Command("git", "-C", "../..", "ls-files").Output()
+	if err != nil {
+		t.Skipf("not a git checkout: %v", err)
+	}
+	for _, f := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if strings.Contains(f, "/") {
+			continue
+		}
+		if strings.HasSuffix(f, ".xlsx") || strings.HasSuffix(f, ".parquet") || f == "pledgestat" || strings.HasPrefix(f, "pledgestat-demo") {
+			t.Errorf("%s is committed at the repository's root", f)
+		}
+	}
+}
