@@ -108,6 +108,9 @@ type Store struct {
 	// committed (0 when none is pending).
 	reserved int
 	damage   []string // ledger lines a read-only view skipped
+	// compactAlways makes Compact rewrite the snapshot after any new
+	// submission (tests of the compaction itself).
+	compactAlways bool
 	// submissionsRead counts submissions read back, for the tests that
 	// keep acceptance from rereading the store.
 	submissionsRead atomic.Int64

@@ -656,6 +656,7 @@ func TestCompactionKilledAtEveryStep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		s.compactAlways = true
 		start = steps.Count()
 		crashed := func() (crashed bool) {
 			defer func() {
@@ -742,5 +743,45 @@ func TestHandEditedLedgerIsDamage(t *testing.T) {
 	}
 	if err := s.Record(Entry{Event: EventIntake, SHA256: "abc"}); err == nil {
 		t.Error("an entry with a short hash was written")
+	}
+}
+
+// The snapshot is not rewritten after every new submission: a build
+// applies a few small ones on top of it, and rewrites it once they are
+// more than maxDeltaSubmissions (or too many rows). The tables are the
+// same either way.
+func TestCompactionWaitsForADelta(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(fsx.OS{}, t.TempDir(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accept := func(i int) {
+		t.Helper()
+		set := records.Set{Ratifications: []records.Ratification{ratification(fmt.Sprintf("X%02d", i%90), "C097", 2000+i%20, "f")}}
+		if _, err := s.Accept(ctx, Entry{File: fmt.Sprint(i), SHA256: fmt.Sprintf("%064x", i+1)}, set, nil, names); err != nil {
+			t.Fatal(err)
+		}
+	}
+	accept(0)
+	if err := compact(t, s, names); err != nil {
+		t.Fatal(err)
+	}
+	through := func() int { return s.openSnapshot().state.Through }
+	for i := 1; i <= maxDeltaSubmissions; i++ {
+		accept(i)
+		if err := compact(t, s, names); err != nil {
+			t.Fatal(err)
+		}
+		if through() != 1 {
+			t.Fatalf("after %d small submissions the snapshot was rewritten (through %d)", i, through())
+		}
+	}
+	accept(maxDeltaSubmissions + 1)
+	if err := compact(t, s, names); err != nil {
+		t.Fatal(err)
+	}
+	if got := through(); got != maxDeltaSubmissions+2 {
+		t.Errorf("after %d submissions the snapshot reflects %d of them", maxDeltaSubmissions+1, got)
 	}
 }
