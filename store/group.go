@@ -61,6 +61,20 @@ func (s *Store) Prepare(ctx context.Context, e Entry, set records.Set, names rec
 		s.abort()
 		return nil, err
 	}
+	e = s.numbered(e, set, superseded)
+	s.reserved = e.Seq
+	if s.current != nil {
+		s.current.apply(e.Seq, set)
+	}
+	if s.keys != nil {
+		s.keys.add(set)
+	}
+	return &Pending{entry: e, set: set, names: names}, nil
+}
+
+// numbered fills in an accepted submission's event: the next number, the
+// time, its rows per domain and what it supersedes.
+func (s *Store) numbered(e Entry, set records.Set, superseded map[string]int) Entry {
 	e.Event, e.Seq = EventAccepted, s.nextSeq()
 	if e.Time.IsZero() {
 		e.Time = time.Now().UTC()
@@ -72,14 +86,7 @@ func (s *Store) Prepare(ctx context.Context, e Entry, set records.Set, names rec
 		}
 	}
 	e.Superseded = superseded
-	s.reserved = e.Seq
-	if s.current != nil {
-		s.current.apply(e.Seq, set)
-	}
-	if s.keys != nil {
-		s.keys.add(set)
-	}
-	return &Pending{entry: e, set: set, names: names}, nil
+	return e
 }
 
 // ensureState makes sure the state that counts supersessions is in

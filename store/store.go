@@ -464,21 +464,11 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, spill *Spi
 		}
 		superseded[string(records.DomainSocialProtection)] += n
 	}
-	e.Event, e.Seq = EventAccepted, s.nextSeq()
-	if e.Time.IsZero() {
-		e.Time = time.Now().UTC()
-	}
-	e.Rows = map[string]int{}
-	for d, n := range s.rows(set) {
-		if n > 0 {
-			e.Rows[string(d)] = n
-		}
-	}
+	e = s.numbered(e, set, superseded)
 	spilled := spill != nil && spill.rows() > 0
 	if spilled {
 		e.Rows[string(records.DomainSocialProtection)] = spill.rows()
 	}
-	e.Superseded = superseded
 	dir := s.submissionDir(e.Seq, e.SHA256)
 	if err := s.writeSubmission(dir, set, spill, names, true); err != nil {
 		return e, err

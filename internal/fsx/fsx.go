@@ -143,6 +143,11 @@ func WriteNew(fsys FS, path string, perm fs.FileMode, write func(w io.Writer) er
 		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	return syncClose(f, path)
+}
+
+// syncClose makes a written file durable and closes it.
+func syncClose(f File, path string) error {
 	if err := f.Sync(); err != nil {
 		f.Close()
 		return fmt.Errorf("sync %s: %w", path, err)
@@ -285,14 +290,7 @@ func AppendLines(fsys FS, path string, lines [][]byte) error {
 		f.Close()
 		return fmt.Errorf("append to %s: %w", path, err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
-	}
-	return nil
+	return syncClose(f, path)
 }
 
 // MaxFreeNameTries bounds the search for a free name: far more than the
