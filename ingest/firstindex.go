@@ -19,8 +19,8 @@ import (
 //   - the entries (the second hash and the occurrence: 24 bytes) are kept
 //     in memory for the first memEntries keys, and past them appended to
 //     a temporary file, read back (24 bytes) when a slot's 32 bits match,
-//     which is when a key repeats or, about once in four billion probes,
-//     by chance.
+//     which is when a key repeats or, by chance, about once in 16 million
+//     probes (a part's slots share the tag's top 8 bits).
 //
 // A key is compared on 96 bits: a false repeat, for a million keys, has
 // odds of about 1 in 10^17. At a million keys it holds about 16 MB where

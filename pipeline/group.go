@@ -91,14 +91,37 @@ func (p *Pipeline) member(st *store.Store, runID string, g *group, r *readResult
 
 // fileGroup files the group's files: intakes, moves, submissions and
 // outcomes, each step once for all of them.
-func (p *Pipeline) fileGroup(ctx context.Context, log *slog.Logger, st *store.Store, res *Result, g *group) error {
+func (p *Pipeline) fileGroup(ctx context.Context, log *slog.Logger, st *store.Store, res *Result, g *group) (err error) {
 	if len(g.files) == 0 {
 		return nil
 	}
+	if err := ctx.Err(); err != nil {
+		return err // a stopped run files nothing more: the files stay in the inbox
+	}
 	start := time.Now()
 	defer func() { log.Debug("filed a group", "files", len(g.files), "duration", time.Since(start)) }()
-	intakes := make([]store.Entry, len(g.files))
-	for i, m := range g.files {
+	prepared := false
+	defer func() {
+		if err != nil && prepared {
+			st.Abort()
+		}
+	}()
+	// Checked again now: the group may have waited for other files to be
+	// read since the file joined it.
+	var files []*member
+	for _, m := range g.files {
+		if changed, cerr := stillWritten(m.r.fd, m.r.info, m.r.f); cerr != nil || changed {
+			log.Info("settling: the file changed while it was read; it will be taken by a later run", "file", m.r.f.Name)
+			res.Settling = append(res.Settling, m.r.f.Name)
+			continue
+		}
+		files = append(files, m)
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	intakes := make([]store.Entry, len(files))
+	for i, m := range files {
 		intakes[i] = m.base
 		intakes[i].Event, intakes[i].Outcome = store.EventIntake, "accepted"
 	}
@@ -110,13 +133,22 @@ func (p *Pipeline) fileGroup(ctx context.Context, log *slog.Logger, st *store.St
 	var abandoned []store.Entry
 	dirs := map[string]bool{}
 	var order []string
-	for i, m := range g.files {
+	syncLater := func(m *member) {
+		for _, d := range []string{filepath.Dir(m.dest), filepath.Dir(m.r.f.Path)} {
+			if !dirs[d] {
+				dirs[d] = true
+				order = append(order, d)
+			}
+		}
+	}
+	for i, m := range files {
 		synced, err := fsx.MoveUnsynced(p.WS.FS, m.r.f.Path, m.dest, m.r.info)
 		if errors.As(err, new(*fsx.ChangedError)) {
 			m.abandon = true
 			e := intakes[i]
 			e.Event, e.Outcome, e.Time = store.EventAbandoned, "", p.Now().UTC()
 			abandoned = append(abandoned, e)
+			syncLater(m) // what replaced it may have been moved and put back
 			continue
 		}
 		if err != nil {
@@ -124,12 +156,7 @@ func (p *Pipeline) fileGroup(ctx context.Context, log *slog.Logger, st *store.St
 		}
 		m.moved = true
 		if !synced {
-			for _, d := range []string{filepath.Dir(m.dest), filepath.Dir(m.r.f.Path)} {
-				if !dirs[d] {
-					dirs[d] = true
-					order = append(order, d)
-				}
-			}
+			syncLater(m)
 		}
 	}
 	for _, d := range order {
@@ -141,7 +168,7 @@ func (p *Pipeline) fileGroup(ctx context.Context, log *slog.Logger, st *store.St
 	// Numbered and counted in inbox order, each after the ones before.
 	var pending []*store.Pending
 	var kept []*member
-	for _, m := range g.files {
+	for _, m := range files {
 		if m.abandon {
 			continue
 		}
@@ -156,6 +183,7 @@ func (p *Pipeline) fileGroup(ctx context.Context, log *slog.Logger, st *store.St
 		if err != nil {
 			return fmt.Errorf("store %s: %w", m.r.f.Name, err)
 		}
+		prepared = true
 		pending = append(pending, pd)
 		kept = append(kept, m)
 	}
@@ -166,7 +194,7 @@ func (p *Pipeline) fileGroup(ctx context.Context, log *slog.Logger, st *store.St
 		return err
 	}
 
-	for _, m := range g.files {
+	for _, m := range files {
 		if m.abandon {
 			log.Warn("settling: the file was replaced after it was read; nothing was moved and it will be taken by a later run", "file", m.r.f.Name)
 			res.Settling = append(res.Settling, m.r.f.Name)

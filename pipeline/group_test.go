@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -298,5 +299,120 @@ func TestToyDomainEndToEnd(t *testing.T) {
 	}
 	if data, err := os.ReadFile(filepath.Join(ws.Latest(), "indicators.csv")); err != nil || !strings.Contains(string(data), "P3.1") {
 		t.Errorf("the run did not publish the pledge's indicators: %v", err)
+	}
+}
+
+// readForGroup reads the inbox's files as a run would and puts them in a
+// group, for the tests of filing a group.
+func readForGroup(t *testing.T, ctx context.Context, p *Pipeline, st *store.Store) (*group, []*readResult, *readGuard) {
+	t.Helper()
+	inbox, err := p.WS.ListInbox(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guard, err := p.openReadGuard(inbox.Files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	guard.plan(inbox.Files)
+	g := &group{dests: map[string]bool{}, shas: map[string]bool{}}
+	var rs []*readResult
+	for _, f := range inbox.Files {
+		r := &readResult{f: f, done: make(chan struct{}), tokens: 1}
+		p.read(ctx, quietLog(), p.Reader(), st, guard, r)
+		m, _, err := p.member(st, "20260101T000000Z", g, r)
+		if err != nil || m == nil {
+			t.Fatalf("%s does not join a group: %v", f.Name, err)
+		}
+		g.add(m)
+		rs = append(rs, r)
+	}
+	return g, rs, guard
+}
+
+// A run stopped while a group waits files nothing of it: no intake is
+// recorded and every file stays in the inbox (a review found a stopped
+// run recording intakes and moving files it then did not store).
+func TestStoppedRunFilesNothingOfItsGroup(t *testing.T) {
+	ws, p := faultWorkspace(t)
+	drop(t, ws, "a.csv", "country,year,value\nFRA,2020,50\n")
+	drop(t, ws, "b.csv", "country,year,value\nDEU,2020,60\n")
+	st, err := store.Open(ws.FS, ws.StoreDir(), quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g, rs, _ := readForGroup(t, ctx, p, st)
+	defer func() {
+		for _, r := range rs {
+			r.fd.Close()
+		}
+	}()
+	cancel()
+	if err := p.fileGroup(ctx, quietLog(), st, &Result{}, g); !errors.Is(err, context.Canceled) {
+		t.Fatalf("filing a group of a stopped run: %v", err)
+	}
+	if n := len(st.Entries()); n != 0 {
+		t.Errorf("a stopped run recorded %d ledger events", n)
+	}
+	if files, _ := ws.InboxFiles(); len(files) != 2 {
+		t.Errorf("the inbox holds %d files, want both", len(files))
+	}
+}
+
+// A file written to while its group waited is not filed with bytes that
+// differ from what was read: it settles for a later run, the others are
+// filed (a review found the check made only when the file joined).
+func TestFileChangedWhileItsGroupWaitedSettles(t *testing.T) {
+	ws, p := faultWorkspace(t)
+	drop(t, ws, "a.csv", "country,year,value\nFRA,2020,50\n")
+	drop(t, ws, "b.csv", "country,year,value\nDEU,2020,60\n")
+	st, err := store.Open(ws.FS, ws.StoreDir(), quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	g, rs, _ := readForGroup(t, ctx, p, st)
+	defer func() {
+		for _, r := range rs {
+			r.fd.Close()
+		}
+	}()
+	// b.csv is written to again, in place, after it was read.
+	path := filepath.Join(ws.Inbox(), "b.csv")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("DEU,2021,99\n")
+	f.Close()
+	res := &Result{}
+	if err := p.fileGroup(ctx, quietLog(), st, res, g); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Files) != 1 || res.Files[0].Name != "a.csv" || len(res.Settling) != 1 || res.Settling[0] != "b.csv" {
+		t.Errorf("files %+v, settling %v", res.Files, res.Settling)
+	}
+	if data, _ := os.ReadFile(path); !strings.Contains(string(data), "99") {
+		t.Error("the rewritten b.csv did not stay in the inbox")
+	}
+}
+
+// A file earlier runs died reading is cleared from the reading marker as
+// soon as it is read: a run that dies later, while filing it, does not
+// blame its reading (a review found it still marked until the next file).
+func TestReadingMarkerClearedAfterABlamedFileIsRead(t *testing.T) {
+	ws, p := faultWorkspace(t)
+	drop(t, ws, "x.csv", "country,year,value\nFRA,2020,50\n")
+	marker := filepath.Join(ws.State(), "reading.json")
+	os.WriteFile(marker, []byte(`{"reading":[{"name":"x.csv","attempts":1}]}`), 0o644)
+	st, err := store.Open(ws.FS, ws.StoreDir(), quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rs, _ := readForGroup(t, context.Background(), p, st)
+	rs[0].fd.Close()
+	if data, err := os.ReadFile(marker); err == nil && strings.Contains(string(data), "x.csv") {
+		t.Errorf("x.csv was read, yet the marker still blames it: %s", data)
 	}
 }

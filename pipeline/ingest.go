@@ -72,6 +72,13 @@ func (p *Pipeline) ingest(ctx context.Context, log *slog.Logger, st *store.Store
 		}
 	}()
 	g := &group{dests: map[string]bool{}, shas: map[string]bool{}}
+	defer func() {
+		// A run that stops with files waiting in the group (before
+		// ahead.close, registered earlier, runs) releases them.
+		for _, m := range g.files {
+			ahead.done(m.r)
+		}
+	}()
 	flush := func() error {
 		err := p.fileGroup(ctx, log, st, res, g)
 		for _, m := range g.files {
@@ -469,6 +476,11 @@ func (g *readGuard) read(ctx context.Context, log *slog.Logger, reader *ingest.R
 		g.mu.Lock()
 		delete(g.reading, f.Name)
 		delete(g.previous, f.Name)
+		if died > 0 {
+			// A file earlier runs died on is cleared at once: a run that
+			// dies later, while filing it, must not blame its reading.
+			g.writeLocked()
+		}
 		g.mu.Unlock()
 	}()
 	return reader.ReadTo(ctx, src, f.Name, sink)

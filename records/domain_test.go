@@ -70,3 +70,17 @@ func TestUnknownDomainIsAnError(t *testing.T) {
 		t.Error("SchemaOf of an unknown domain gives a schema")
 	}
 }
+
+// A set's records of an added domain are counted and cloned like the
+// pledge's.
+func TestSetCountsAndClonesOtherDomains(t *testing.T) {
+	s := Set{Ratifications: []Ratification{{Country: "FRA"}}, Others: map[Domain]any{"toy": []int{1, 2, 3}}}
+	if s.Len() != 4 || s.Rows()["toy"] != 3 || s.Rows()[DomainRatification] != 1 {
+		t.Errorf("len %d, rows %v", s.Len(), s.Rows())
+	}
+	c := s.Clone()
+	c.Others["toy"].([]int)[0] = 9
+	if s.Others["toy"].([]int)[0] != 1 {
+		t.Error("a clone shares an added domain's records")
+	}
+}

@@ -2,6 +2,7 @@ package records
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -297,6 +298,13 @@ func (s Set) Clone() Set {
 	for _, d := range Descriptors() {
 		d.clone(&out, s)
 	}
+	if len(s.Others) > 0 {
+		out.Others = make(map[Domain]any, len(s.Others))
+		for d, v := range s.Others {
+			rv := reflect.ValueOf(v)
+			out.Others[d] = reflect.AppendSlice(reflect.MakeSlice(rv.Type(), 0, rv.Len()), rv).Interface()
+		}
+	}
 	return out
 }
 
@@ -306,6 +314,9 @@ func (s Set) Rows() map[Domain]int {
 	for _, d := range Descriptors() {
 		out[d.Domain] = d.count(s)
 	}
+	for d, v := range s.Others {
+		out[d] = reflect.ValueOf(v).Len()
+	}
 	return out
 }
 
@@ -314,6 +325,9 @@ func (s Set) Len() int {
 	n := 0
 	for _, d := range Descriptors() {
 		n += d.count(s)
+	}
+	for _, v := range s.Others {
+		n += reflect.ValueOf(v).Len()
 	}
 	return n
 }

@@ -114,6 +114,11 @@ func (s *Store) ensureState(ctx context.Context) error {
 	return err
 }
 
+// Abort drops the submissions prepared and not committed (a group that
+// failed before its Commit): the state that counted them is read again
+// when next needed.
+func (s *Store) Abort() { s.abort() }
+
 // abort drops the pending submissions: the state that counted them is
 // read again when next needed.
 func (s *Store) abort() {
