@@ -39,8 +39,7 @@ type member struct {
 	out     FileOutcome
 	dest    string
 	base    store.Entry // the submission, before the store numbers it
-	moved   bool
-	abandon bool // replaced after it was read: left for a later run
+	abandon bool        // replaced after it was read: left for a later run
 }
 
 func (g *group) add(m *member) {
@@ -154,7 +153,6 @@ func (p *Pipeline) fileGroup(ctx context.Context, log *slog.Logger, st *store.St
 		if err != nil {
 			return err
 		}
-		m.moved = true
 		if !synced {
 			syncLater(m)
 		}

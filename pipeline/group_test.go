@@ -302,10 +302,15 @@ func TestToyDomainEndToEnd(t *testing.T) {
 	}
 }
 
-// readForGroup reads the inbox's files as a run would and puts them in a
-// group, for the tests of filing a group.
-func readForGroup(t *testing.T, ctx context.Context, p *Pipeline, st *store.Store) (*group, []*readResult, *readGuard) {
+// readForGroup opens the workspace's store and reads its inbox's files as
+// a run would, putting them in a group, for the tests of filing a group.
+// The files read are closed when the test ends.
+func readForGroup(t *testing.T, ctx context.Context, p *Pipeline) (*group, *store.Store) {
 	t.Helper()
+	st, err := store.Open(p.WS.FS, p.WS.StoreDir(), quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
 	inbox, err := p.WS.ListInbox(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -316,18 +321,19 @@ func readForGroup(t *testing.T, ctx context.Context, p *Pipeline, st *store.Stor
 	}
 	guard.plan(inbox.Files)
 	g := &group{dests: map[string]bool{}, shas: map[string]bool{}}
-	var rs []*readResult
 	for _, f := range inbox.Files {
 		r := &readResult{f: f, done: make(chan struct{}), tokens: 1}
 		p.read(ctx, quietLog(), p.Reader(), st, guard, r)
+		if r.fd != nil {
+			t.Cleanup(func() { r.fd.Close() })
+		}
 		m, _, err := p.member(st, "20260101T000000Z", g, r)
 		if err != nil || m == nil {
 			t.Fatalf("%s does not join a group: %v", f.Name, err)
 		}
 		g.add(m)
-		rs = append(rs, r)
 	}
-	return g, rs, guard
+	return g, st
 }
 
 // A run stopped while a group waits files nothing of it: no intake is
@@ -337,17 +343,8 @@ func TestStoppedRunFilesNothingOfItsGroup(t *testing.T) {
 	ws, p := faultWorkspace(t)
 	drop(t, ws, "a.csv", "country,year,value\nFRA,2020,50\n")
 	drop(t, ws, "b.csv", "country,year,value\nDEU,2020,60\n")
-	st, err := store.Open(ws.FS, ws.StoreDir(), quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
-	g, rs, _ := readForGroup(t, ctx, p, st)
-	defer func() {
-		for _, r := range rs {
-			r.fd.Close()
-		}
-	}()
+	g, st := readForGroup(t, ctx, p)
 	cancel()
 	if err := p.fileGroup(ctx, quietLog(), st, &Result{}, g); !errors.Is(err, context.Canceled) {
 		t.Fatalf("filing a group of a stopped run: %v", err)
@@ -367,17 +364,8 @@ func TestFileChangedWhileItsGroupWaitedSettles(t *testing.T) {
 	ws, p := faultWorkspace(t)
 	drop(t, ws, "a.csv", "country,year,value\nFRA,2020,50\n")
 	drop(t, ws, "b.csv", "country,year,value\nDEU,2020,60\n")
-	st, err := store.Open(ws.FS, ws.StoreDir(), quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	g, rs, _ := readForGroup(t, ctx, p, st)
-	defer func() {
-		for _, r := range rs {
-			r.fd.Close()
-		}
-	}()
+	g, st := readForGroup(t, ctx, p)
 	// b.csv is written to again, in place, after it was read.
 	path := filepath.Join(ws.Inbox(), "b.csv")
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
@@ -406,12 +394,7 @@ func TestReadingMarkerClearedAfterABlamedFileIsRead(t *testing.T) {
 	drop(t, ws, "x.csv", "country,year,value\nFRA,2020,50\n")
 	marker := filepath.Join(ws.State(), "reading.json")
 	os.WriteFile(marker, []byte(`{"reading":[{"name":"x.csv","attempts":1}]}`), 0o644)
-	st, err := store.Open(ws.FS, ws.StoreDir(), quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rs, _ := readForGroup(t, context.Background(), p, st)
-	rs[0].fd.Close()
+	readForGroup(t, context.Background(), p)
 	if data, err := os.ReadFile(marker); err == nil && strings.Contains(string(data), "x.csv") {
 		t.Errorf("x.csv was read, yet the marker still blames it: %s", data)
 	}

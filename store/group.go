@@ -63,13 +63,19 @@ func (s *Store) Prepare(ctx context.Context, e Entry, set records.Set, names rec
 	}
 	e = s.numbered(e, set, superseded)
 	s.reserved = e.Seq
+	s.count(e.Seq, set)
+	return &Pending{entry: e, set: set, names: names}, nil
+}
+
+// count puts an accepted submission's records in the state that counts
+// supersessions: the records, or their keys.
+func (s *Store) count(seq int, set records.Set) {
 	if s.current != nil {
-		s.current.apply(e.Seq, set)
+		s.current.apply(seq, set)
 	}
 	if s.keys != nil {
 		s.keys.add(set)
 	}
-	return &Pending{entry: e, set: set, names: names}, nil
 }
 
 // numbered fills in an accepted submission's event: the next number, the

@@ -481,11 +481,8 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, spill *Spi
 		// (the key index), and let a build read the records from disk.
 		s.keys, s.current = s.current.index(), nil
 	}
-	if s.current != nil {
-		s.current.apply(e.Seq, set)
-	}
+	s.count(e.Seq, set)
 	if s.keys != nil {
-		s.keys.add(set)
 		if spilled {
 			for _, h := range spill.hashes {
 				s.keys.keys[records.DomainSocialProtection].add(h)

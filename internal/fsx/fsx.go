@@ -179,12 +179,11 @@ func Move(fsys FS, src, dst string, expect fs.FileInfo) error {
 	if err != nil || synced {
 		return err
 	}
-	return SyncMoves(fsys, src, dst)
+	return syncMoves(fsys, src, dst)
 }
 
-// SyncMoves makes moves from src's folder to dst's durable: the caller of
-// MoveUnsynced syncs each folder once for many moves.
-func SyncMoves(fsys FS, src, dst string) error {
+// syncMoves makes a move from src's folder to dst's durable.
+func syncMoves(fsys FS, src, dst string) error {
 	if err := fsys.SyncDir(filepath.Dir(dst)); err != nil {
 		return fmt.Errorf("sync %s: %w", filepath.Dir(dst), err)
 	}
@@ -195,7 +194,8 @@ func SyncMoves(fsys FS, src, dst string) error {
 }
 
 // MoveUnsynced is Move without the directory syncs, for a group of moves
-// made durable together (SyncMoves for each pair of folders). synced is
+// made durable together (the caller syncs each folder moved from and to
+// once). synced is
 // true when the move was a copy across file systems, which is made
 // durable on the way.
 func MoveUnsynced(fsys FS, src, dst string, expect fs.FileInfo) (synced bool, err error) {
