@@ -1,8 +1,10 @@
 package export
 
 import (
+	"archive/zip"
 	"context"
 	"fmt"
+	"github.com/klauspost/compress/flate"
 	"io"
 	"sort"
 	"strconv"
@@ -39,6 +41,17 @@ type workbook struct {
 	decimal, year                          int
 }
 
+// fastZip is the workbook's zip writer: deflate at its fastest level.
+// Compressing the sheets took as long as making them at the default level,
+// for a file a fifth smaller.
+func fastZip(w io.Writer) excelize.ZipWriter {
+	zw := zip.NewWriter(w)
+	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(out, flate.BestSpeed)
+	})
+	return zw
+}
+
 // WriteWorkbook writes indicators.xlsx: a README sheet, then one sheet per
 // commitment and pledge (C1, C2, P1 ... P8) with the indicator rows, a
 // frozen header row, filters, number formats and a line chart of each
@@ -46,6 +59,7 @@ type workbook struct {
 func WriteWorkbook(ctx context.Context, w io.Writer, batch arrow.RecordBatch, info WorkbookInfo) error {
 	f := excelize.NewFile()
 	defer f.Close()
+	f.SetZipWriter(fastZip)
 	wb := &workbook{f: f, ctx: ctx}
 	if err := wb.styles(); err != nil {
 		return err

@@ -97,6 +97,8 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	if err != nil {
 		return fmt.Errorf("compute indicators: %w", err)
 	}
+	log.Debug("indicators computed", "took", time.Since(phase).Round(time.Millisecond).String())
+	phase = time.Now()
 	if err := waitDomains(); err != nil {
 		return err
 	}
@@ -112,6 +114,8 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 		log.Warn("the store's snapshot could not be written; the next build reads every submission", "err", err)
 	}
 	tables.Release()
+	log.Debug("domain tables written, snapshot kept", "took", time.Since(phase).Round(time.Millisecond).String())
+	phase = time.Now()
 	indicators := result.RecordBatch(mem, map[string]string{
 		export.MetaRunID: res.RunID, export.MetaCatalogVersion: p.Ref.Catalog().Version,
 	})
@@ -144,7 +148,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	}
 	res.Gates, res.Held = &report, report.Held
 	res.Changes = export.Summary(changes)
-	log.Debug("indicators computed", "took", time.Since(phase).Round(time.Millisecond).String())
+	log.Debug("changes and gates checked", "took", time.Since(phase).Round(time.Millisecond).String())
 	phase = time.Now()
 
 	p.progress(1, 3, "writing outputs")

@@ -28,9 +28,13 @@ package transform
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -87,16 +91,19 @@ type Result struct {
 
 // Compute computes every indicator of the catalog.
 func Compute(ctx context.Context, ref *refdata.Reference, in Inputs, opts Options) (*Result, error) {
-	rat, err := readRatifications(in.Ratification)
-	if err != nil {
-		return nil, err
-	}
-	cov, err := readCoverage(ctx, in.SocialProtection)
-	if err != nil {
-		return nil, err
-	}
-	agr, err := readAgreements(in.BLMA)
-	if err != nil {
+	var (
+		rat                    *ratificationTable
+		cov                    *coverageTable
+		agr                    *agreementTable
+		ratErr, covErr, agrErr error
+		wg                     sync.WaitGroup
+	)
+	// The three tables are independent: each is read on its own core.
+	wg.Go(func() { rat, ratErr = readRatifications(in.Ratification) })
+	wg.Go(func() { cov, covErr = readCoverage(ctx, in.SocialProtection) })
+	wg.Go(func() { agr, agrErr = readAgreements(in.BLMA) })
+	wg.Wait()
+	if err := errors.Join(ratErr, covErr, agrErr); err != nil {
 		return nil, err
 	}
 	first := opts.FirstYear
@@ -110,28 +117,76 @@ func Compute(ctx context.Context, ref *refdata.Reference, in Inputs, opts Option
 			last = min(last, opts.MaxYear)
 		}
 	}
-	c := &computation{ref: ref, areas: newAreas(ref), first: first, last: last, rat: rat, cov: cov, agr: agr}
-	for _, ind := range ref.Catalog().Indicators {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		switch ind.Method {
-		case refdata.RatificationEach, refdata.RatificationOne, refdata.RatificationBoth:
-			c.ratification(ind)
-		case refdata.AgreementActive, refdata.AgreementSigned:
-			c.agreementCount(ind)
-		case refdata.AgreementShare:
-			c.agreementShare(ind)
-		case refdata.Coverage:
-			c.coverage(ind)
-		case refdata.CoverageGap:
-			c.coverageGap(ind)
-		default:
-			return nil, fmt.Errorf("indicator %s: method %q has no computation", ind.ID, ind.Method)
-		}
+	base := computation{ref: ref, areas: newAreas(ref), first: first, last: last, rat: rat, cov: cov, agr: agr}
+	// Filled once here, the computation's only cache is read-only while
+	// the indicators are computed side by side.
+	base.agreementAreas()
+	indicators := ref.Catalog().Indicators
+	parts := make([][]Observation, len(indicators))
+	next := atomic.Int64{}
+	errs := make([]error, runtime.GOMAXPROCS(0))
+	for w := range errs {
+		wg.Go(func() {
+			c := base
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(indicators) {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					errs[w] = err
+					return
+				}
+				c.out = nil
+				if err := c.compute(indicators[i]); err != nil {
+					errs[w] = err
+					return
+				}
+				sortObservations(c.out)
+				parts[i] = c.out
+			}
+		})
 	}
-	sortObservations(c.out)
-	return &Result{FirstYear: first, LastYear: last, Observations: c.out}, nil
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, err
+	}
+	// The rows are ordered by indicator first: each indicator's rows,
+	// sorted on their own, are put in the order of their ids.
+	order := make([]int, len(indicators))
+	total := 0
+	for i := range order {
+		order[i] = i
+		total += len(parts[i])
+	}
+	sort.SliceStable(order, func(a, b int) bool { return indicators[order[a]].ID < indicators[order[b]].ID })
+	out := make([]Observation, 0, total)
+	for _, i := range order {
+		out = append(out, parts[i]...)
+	}
+	return &Result{FirstYear: first, LastYear: last, Observations: out}, nil
+}
+
+// compute appends the observations of one indicator to c.out.
+func (c *computation) compute(ind refdata.Indicator) error {
+	switch ind.Method {
+	case refdata.RatificationEach, refdata.RatificationOne, refdata.RatificationBoth:
+		c.ratification(ind)
+	case refdata.AgreementActive, refdata.AgreementSigned:
+		c.agreementCount(ind)
+	case refdata.AgreementShare:
+		c.agreementShare(ind)
+	case refdata.Coverage:
+		c.coverage(ind)
+	case refdata.CoverageGap:
+		c.coverageGap(ind)
+	default:
+		return fmt.Errorf("indicator %s: method %q has no computation", ind.ID, ind.Method)
+	}
+	return nil
 }
 
 // computation holds the inputs and output of one Compute call.
