@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"runtime/pprof"
 	"sync/atomic"
 	"syscall"
@@ -27,6 +26,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/ilo-pledge/pledgestat/internal/memlimit"
 	"github.com/ilo-pledge/pledgestat/internal/termsafe"
 	"github.com/ilo-pledge/pledgestat/internal/version"
 	"github.com/ilo-pledge/pledgestat/pipeline"
@@ -78,19 +78,18 @@ type app struct {
 	stopGrace atomic.Int64
 }
 
-// defaultMemoryLimit is the heap size the Go runtime is asked to stay
-// under (GOMEMLIMIT overrides it). By default the collector lets the heap
-// grow to twice what is live before collecting; with the limit it collects
-// sooner, so the largest CSV the default limits accept (1,048,576 rows)
-// is ingested in under 1 GB instead of 1.5. A heap that needs more is
-// allowed to grow, but the collector then works harder (a lower limit,
-// 640 MiB, made a build over 10,000 submissions 70% slower for no memory
-// saved), so the limit is set where it trims the slack, not the work.
-const defaultMemoryLimit = 1 << 30
+// The process's memory limit follows what its work holds
+// (internal/memlimit): after each collection it is set to memoryFactor
+// times the live heap, never below memoryFloor. GOMEMLIMIT, when set,
+// replaces it with a fixed limit.
+const (
+	memoryFloor  = 192 << 20
+	memoryFactor = 1.5
+)
 
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(defaultMemoryLimit)
+		memlimit.Start(memoryFloor, memoryFactor)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	a := newApp(os.Stdout, os.Stderr)
