@@ -128,6 +128,13 @@ func TestWorkbook(t *testing.T) {
 	if strings.Join(visible, ",") != strings.Join(want, ",") {
 		t.Errorf("visible sheets = %v, want %v", visible, want)
 	}
+	// The used range is written, for readers that trust it: C1 has a
+	// header and three rows of 15 columns, P1 a header and a message.
+	for sheet, want := range map[string]string{"C1": "A1:O4", "P3": "A1:O2", "P1": "A1:O2"} {
+		if got, err := x.GetSheetDimension(sheet); err != nil || got != want {
+			t.Errorf("%s dimension = %q (%v), want %q", sheet, got, err, want)
+		}
+	}
 	rows, _ := x.GetRows("README")
 	var text strings.Builder
 	for _, r := range rows {

@@ -1,13 +1,14 @@
 package export
 
 import (
-	"archive/zip"
 	"context"
+	"errors"
 	"fmt"
-	"github.com/klauspost/compress/flate"
 	"io"
+	"runtime"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -41,17 +42,6 @@ type workbook struct {
 	decimal, year                          int
 }
 
-// fastZip is the workbook's zip writer: deflate at its fastest level.
-// Compressing the sheets took as long as making them at the default level,
-// for a file a fifth smaller.
-func fastZip(w io.Writer) excelize.ZipWriter {
-	zw := zip.NewWriter(w)
-	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(out, flate.BestSpeed)
-	})
-	return zw
-}
-
 // WriteWorkbook writes indicators.xlsx: a README sheet, then one sheet per
 // commitment and pledge (C1, C2, P1 ... P8) with the indicator rows, a
 // frozen header row, filters, number formats and a line chart of each
@@ -59,7 +49,7 @@ func fastZip(w io.Writer) excelize.ZipWriter {
 func WriteWorkbook(ctx context.Context, w io.Writer, batch arrow.RecordBatch, info WorkbookInfo) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	f.SetZipWriter(fastZip)
+	f.SetZipWriter(workbookZip(runtime.GOMAXPROCS(0)))
 	wb := &workbook{f: f, ctx: ctx}
 	if err := wb.styles(); err != nil {
 		return err
@@ -104,9 +94,20 @@ func WriteWorkbook(ctx context.Context, w io.Writer, batch arrow.RecordBatch, in
 		return fmt.Errorf("sheet %s: %w", chartDataSheet, err)
 	}
 	f.SetActiveSheet(0)
-	for _, p := range info.Catalog.Pledges {
-		if err := wb.pledgeSheet(p, byPledge[p.Code], batch, blocks[p.Code]); err != nil {
+	sheets := make([]*pledgeSheet, len(info.Catalog.Pledges))
+	for i, p := range info.Catalog.Pledges {
+		ps, err := wb.startPledgeSheet(p, byPledge[p.Code], batch, blocks[p.Code])
+		if err != nil {
 			return fmt.Errorf("sheet %s: %w", p.Code, err)
+		}
+		sheets[i] = ps
+	}
+	if err := streamPledgeSheets(ctx, sheets); err != nil {
+		return err
+	}
+	for _, ps := range sheets {
+		if err := ps.sw.Flush(); err != nil {
+			return fmt.Errorf("sheet %s: %w", ps.code, err)
 		}
 	}
 	if err := f.Write(w); err != nil {
@@ -356,86 +357,142 @@ func (wb *workbook) writeChartData(blocks []*worldSeries, top int) (int, error) 
 	return sw.row, sw.err
 }
 
-// pledgeSheet writes one pledge's rows with every column of the table. The
-// charts and the filter are added first, with the normal API; the rows are
-// then streamed, so memory does not grow with the table.
-func (wb *workbook) pledgeSheet(p refdata.Pledge, rows []indicatorRow, batch arrow.RecordBatch, blocks []*worldSeries) error {
+// pledgeSheet is one pledge's sheet, started and waiting for its rows.
+type pledgeSheet struct {
+	code string
+	sw   *excelize.StreamWriter
+	rows []indicatorRow
+	cols []arrow.Array
+	// styles are the cells' styles by column; the value column's depends
+	// on the row's unit (valueCol, -1 if the table has none).
+	styles                   []int
+	valueCol                 int
+	decimalStyle, countStyle int
+}
+
+// startPledgeSheet adds one pledge's charts and filter, with the normal
+// API, and starts streaming its sheet: widths, frozen header row and the
+// header. Everything that touches the workbook is done here, one sheet
+// after another; the rows are then streamed, so memory does not grow with
+// the table, and each sheet's only by its own stream writer.
+func (wb *workbook) startPledgeSheet(p refdata.Pledge, rows []indicatorRow, batch arrow.RecordBatch, blocks []*worldSeries) (*pledgeSheet, error) {
 	f := wb.f
 	sheet := p.Code
 	schema := batch.Schema()
 	ncol := schema.NumFields()
 	for i, b := range blocks {
 		if err := f.AddChart(sheet, cellName(ncol+2, 1+i*chartRows), wb.chart(b)); err != nil {
-			return fmt.Errorf("chart of %s: %w", b.id, err)
+			return nil, fmt.Errorf("chart of %s: %w", b.id, err)
 		}
 	}
 	if len(rows) > 0 {
 		if err := f.AutoFilter(sheet, "A1:"+cellName(ncol, len(rows)+1), nil); err != nil {
-			return err
+			return nil, err
 		}
+	}
+	// The used range, which the stream writer does not write: readers
+	// that trust it (openpyxl in read-only mode) would see one row.
+	if err := f.SetSheetDimension(sheet, "A1:"+cellName(ncol, max(len(rows), 1)+1)); err != nil {
+		return nil, err
 	}
 	sw, err := f.NewStreamWriter(sheet)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for i, wdt := range []float64{7, 10, 45, 9, 28, 12, 11, 5, 11, 10, 16, 11, 12, 30, 40} {
 		if i < ncol {
 			if err := sw.SetColWidth(i+1, i+1, wdt); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return err
+		return nil, err
 	}
 	header := make([]any, ncol)
 	for i, fld := range schema.Fields() {
 		header[i] = excelize.Cell{StyleID: wb.header, Value: fld.Name}
 	}
 	if err := sw.SetRow("A1", header); err != nil {
-		return err
+		return nil, err
 	}
-	if len(rows) == 0 {
-		if err := sw.SetRow("A2", []any{"No observation of this pledge in this run: its inputs are not in the store yet."}); err != nil {
-			return err
-		}
-		return sw.Flush()
-	}
-	styles := make([]int, ncol)
+	ps := &pledgeSheet{code: sheet, sw: sw, rows: rows, cols: batch.Columns(), styles: make([]int, ncol), valueCol: -1,
+		decimalStyle: wb.decimal, countStyle: wb.count}
 	for i, fld := range schema.Fields() {
 		switch fld.Name {
 		case "time_period", "numerator", "denominator":
-			styles[i] = wb.count
+			ps.styles[i] = wb.count
 		case "sources":
-			styles[i] = wb.text
+			ps.styles[i] = wb.text
 		case "note":
-			styles[i] = wb.wrap
+			ps.styles[i] = wb.wrap
+		case "value":
+			ps.valueCol = i
 		}
 	}
-	valueCol := schema.FieldIndices("value")
-	cols := batch.Columns()
-	line := make([]any, ncol)
-	for i, r := range rows {
+	return ps, nil
+}
+
+// streamPledgeSheets writes the sheets' rows, the largest sheets first,
+// one sheet per core at a time: a stream writer touches nothing but its
+// own sheet, and the rows are most of a workbook's time.
+func streamPledgeSheets(ctx context.Context, sheets []*pledgeSheet) error {
+	order := make([]*pledgeSheet, len(sheets))
+	copy(order, sheets)
+	sort.SliceStable(order, func(a, b int) bool { return len(order[a].rows) > len(order[b].rows) })
+	jobs := make(chan *pledgeSheet, len(order))
+	for _, ps := range order {
+		jobs <- ps
+	}
+	close(jobs)
+	errs := make([]error, min(runtime.GOMAXPROCS(0), len(order)))
+	var wg sync.WaitGroup
+	for w := range errs {
+		wg.Go(func() {
+			for ps := range jobs {
+				if err := ps.streamRows(ctx); err != nil {
+					errs[w] = fmt.Errorf("sheet %s: %w", ps.code, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// streamRows writes the sheet's rows with every column of the table. It
+// checks ctx as it goes.
+func (ps *pledgeSheet) streamRows(ctx context.Context) error {
+	if len(ps.rows) == 0 {
+		return ps.sw.SetRow("A2", []any{"No observation of this pledge in this run: its inputs are not in the store yet."})
+	}
+	cells := make([]excelize.Cell, len(ps.cols))
+	line := make([]any, len(ps.cols))
+	for c := range cells {
+		line[c] = &cells[c]
+	}
+	for i, r := range ps.rows {
 		if i%1024 == 0 {
-			if err := wb.ctx.Err(); err != nil {
+			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		for c, col := range cols {
-			style := styles[c]
-			if len(valueCol) == 1 && c == valueCol[0] {
-				style = wb.decimal
+		for c, col := range ps.cols {
+			style := ps.styles[c]
+			if c == ps.valueCol {
+				style = ps.decimalStyle
 				if r.unit == refdata.UnitCount {
-					style = wb.count
+					style = ps.countStyle
 				}
 			}
-			line[c] = excelize.Cell{StyleID: style, Value: cellValue(col, r.index)}
+			cells[c] = excelize.Cell{StyleID: style, Value: cellValue(col, r.index)}
 		}
-		if err := sw.SetRow(cellName(1, i+2), line); err != nil {
+		if err := ps.sw.SetRow(cellName(1, i+2), line); err != nil {
 			return err
 		}
 	}
-	return sw.Flush()
+	return nil
 }
 
 func cellName(col, row int) string {

@@ -83,7 +83,7 @@ type app struct {
 // times the live heap, never below memoryFloor. GOMEMLIMIT, when set,
 // replaces it with a fixed limit.
 const (
-	memoryFloor  = 192 << 20
+	memoryFloor  = 256 << 20
 	memoryFactor = 1.5
 )
 

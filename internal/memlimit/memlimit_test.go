@@ -16,10 +16,10 @@ func TestTarget(t *testing.T) {
 		live   uint64
 		want   int64
 	}{
-		{192 * mib, 1.5, 0, 192 * mib},
-		{192 * mib, 1.5, 100 * mib, 192 * mib},
-		{192 * mib, 1.5, 128 * mib, 192 * mib},
-		{192 * mib, 1.5, 200 * mib, 300 * mib},
+		{256 * mib, 1.5, 0, 256 * mib},
+		{256 * mib, 1.5, 100 * mib, 256 * mib},
+		{256 * mib, 1.5, 170 * mib, 256 * mib},
+		{256 * mib, 1.5, 200 * mib, 300 * mib},
 		{0, 2, 10, 20},
 		{0, 1.5, math.MaxUint64, math.MaxInt64},
 	} {
