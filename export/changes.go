@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -32,8 +33,12 @@ type obsKey struct {
 }
 
 func observationValues(batches []arrow.RecordBatch) (map[obsKey]string, []obsKey, error) {
-	out := map[obsKey]string{}
-	var order []obsKey
+	rows := 0
+	for _, b := range batches {
+		rows += int(b.NumRows())
+	}
+	out := make(map[obsKey]string, rows)
+	order := make([]obsKey, 0, rows)
 	for _, b := range batches {
 		var err error
 		if order, err = addObservations(b, out, order); err != nil {
@@ -62,13 +67,21 @@ func addObservations(b arrow.RecordBatch, out map[obsKey]string, order []obsKey)
 // first run, where everything is added) with the new ones. Changes come in
 // the new table's order, removed observations last in the old table's order.
 func Diff(prev []arrow.RecordBatch, cur arrow.RecordBatch) ([]Change, error) {
-	old, oldOrder, err := observationValues(prev)
-	if err != nil {
-		return nil, fmt.Errorf("previous run: %w", err)
+	// The two tables are read side by side.
+	var (
+		old, now           map[obsKey]string
+		oldOrder, nowOrder []obsKey
+		oldErr, nowErr     error
+		wg                 sync.WaitGroup
+	)
+	wg.Go(func() { old, oldOrder, oldErr = observationValues(prev) })
+	now, nowOrder, nowErr = observationValues([]arrow.RecordBatch{cur})
+	wg.Wait()
+	if oldErr != nil {
+		return nil, fmt.Errorf("previous run: %w", oldErr)
 	}
-	now, nowOrder, err := observationValues([]arrow.RecordBatch{cur})
-	if err != nil {
-		return nil, err
+	if nowErr != nil {
+		return nil, nowErr
 	}
 	var out []Change
 	mk := func(kind string, k obsKey, o, n string) Change {

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -173,7 +174,11 @@ type obsKey struct {
 func (o observation) key() obsKey { return obsKey{o.indicator, o.area, o.sex, o.instrument, o.year} }
 
 func readObservations(batches []arrow.RecordBatch) (map[obsKey]observation, error) {
-	out := map[obsKey]observation{}
+	rows := 0
+	for _, b := range batches {
+		rows += int(b.NumRows())
+	}
+	out := make(map[obsKey]observation, rows)
 	for _, b := range batches {
 		rows, err := export.IndicatorRows(b)
 		if err != nil {
@@ -193,13 +198,20 @@ func readObservations(batches []arrow.RecordBatch) (map[obsKey]observation, erro
 // gives it (export.Diff), which the build has made already: the shares
 // are counted from it, so they always agree with changes.csv.
 func Evaluate(prev []arrow.RecordBatch, cur arrow.RecordBatch, changes []export.Change, rules workspace.GatesConfig, ref *refdata.Reference, b Build) (Report, error) {
-	before, err := readObservations(prev)
-	if err != nil {
-		return Report{}, fmt.Errorf("previous run: %w", err)
+	// The two tables are read side by side.
+	var (
+		before, after       map[obsKey]observation
+		beforeErr, afterErr error
+		wg                  sync.WaitGroup
+	)
+	wg.Go(func() { before, beforeErr = readObservations(prev) })
+	after, afterErr = readObservations([]arrow.RecordBatch{cur})
+	wg.Wait()
+	if beforeErr != nil {
+		return Report{}, fmt.Errorf("previous run: %w", beforeErr)
 	}
-	after, err := readObservations([]arrow.RecordBatch{cur})
-	if err != nil {
-		return Report{}, err
+	if afterErr != nil {
+		return Report{}, afterErr
 	}
 	r := Report{Checks: []Check{}}
 	if b.PreviousRun != "" {
