@@ -214,6 +214,8 @@ func TestRoundTripEveryType(t *testing.T) {
 		{"some nulls", 5000, 1777, 0.2},
 		{"all nulls", 300, 100, 1},
 		{"a row group of several batches", 150_000, 150_000, 0.1},
+		{"plain, at the limit", PlainRows, 300, 0.2},
+		{"compressed, past the limit", PlainRows + 1, 300, 0.2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(tc.rows), 7))
@@ -230,6 +232,24 @@ func TestRoundTripEveryType(t *testing.T) {
 			fromPq := readWithPqarrow(t, buf.Bytes())
 			defer fromPq.Release()
 			sameBatch(t, "pqarrow", fromPq, want)
+			if tc.rows > 0 {
+				// At most PlainRows are written plain, more compressed.
+				pr, err := file.NewParquetReader(bytes.NewReader(buf.Bytes()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				cc, err := pr.MetaData().RowGroup(0).ColumnChunk(0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := "ZSTD"
+				if tc.rows <= PlainRows {
+					want = "UNCOMPRESSED"
+				}
+				if got := cc.Compression().String(); got != want {
+					t.Errorf("%d rows compressed with %s, want %s", tc.rows, got, want)
+				}
+			}
 			for _, parallel := range []bool{false, true} {
 				got, batches := readAll(t, buf.Bytes(), parallel)
 				if tc.rows == 0 {
@@ -256,7 +276,7 @@ func TestReadsWhatPqarrowWrote(t *testing.T) {
 	want := randomBatch(rng, mem, 20_000, 0.15)
 	defer want.Release()
 	var buf bytes.Buffer
-	fw, err := pqarrow.NewFileWriter(allTypes, struct{ io2 }{&buf}, writerProperties(), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	fw, err := pqarrow.NewFileWriter(allTypes, struct{ io2 }{&buf}, writerProperties(false), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		t.Fatal(err)
 	}
