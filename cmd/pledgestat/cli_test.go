@@ -274,3 +274,44 @@ func TestNoGeneratedFilesInTheRepository(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeOpensWithItsTwoCommands guards the README's contract with a
+// new user and with CI: it opens with exactly two commands, the demo run
+// and the test suite, and .ci/run runs that same test command. An edit
+// that emptied or reordered it once went unnoticed by every other test.
+func TestReadmeOpensWithItsTwoCommands(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	start := strings.Index(text, "```sh\n")
+	if start < 0 || strings.Count(text[:start], "\n") > 3 {
+		t.Fatalf("README does not open with a sh block of commands (found at byte %d)", start)
+	}
+	block, _, ok := strings.Cut(text[start+len("```sh\n"):], "```")
+	if !ok {
+		t.Fatal("README's first sh block is not closed")
+	}
+	var commands []string
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		cmd, _, _ := strings.Cut(line, "#")
+		commands = append(commands, strings.TrimSpace(cmd))
+	}
+	if len(commands) != 2 || commands[0] != "go run ./cmd/pledgestat demo" || commands[1] != "go test ./..." {
+		t.Fatalf("README opens with %q, want the demo run and go test ./...", commands)
+	}
+	ci, err := os.ReadFile("../../.ci/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, line := range strings.Split(string(ci), "\n") {
+		if strings.TrimSpace(line) == commands[1] {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf(".ci/run does not run the README's test command %q", commands[1])
+	}
+}
