@@ -27,7 +27,11 @@ import (
 // deflated bytes and the tail of the last chunk: memory is the archive's
 // compressed size, not the sheets' XML again. A chunk does not see its
 // predecessor's bytes, which costs well under 1% of the size at 1 MiB
-// chunks. The parts are written to the archive, in order, on Close.
+// chunks (4.36 → 4.37 MB for the workbook of 10,000 submissions). A part
+// written in small pieces (a sheet excelize spilled to a temporary file
+// comes in 32 KiB reads) completes one chunk per Write and is deflated a
+// chunk at a time. The parts are written to the archive, in order, on
+// Close.
 type parallelZip struct {
 	zw      *zip.Writer
 	level   int
