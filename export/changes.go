@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
+	"github.com/ilo-pledge/pledgestat/internal/safego"
 )
 
 // Change is one observation added, removed or changed between two runs.
@@ -74,7 +75,7 @@ func Diff(prev []arrow.RecordBatch, cur arrow.RecordBatch) ([]Change, error) {
 		oldErr, nowErr     error
 		wg                 sync.WaitGroup
 	)
-	wg.Go(func() { old, oldOrder, oldErr = observationValues(prev) })
+	wg.Go(func() { defer safego.Catch(&oldErr); old, oldOrder, oldErr = observationValues(prev) })
 	now, nowOrder, nowErr = observationValues([]arrow.RecordBatch{cur})
 	wg.Wait()
 	if oldErr != nil {

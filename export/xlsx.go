@@ -16,6 +16,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
+	"github.com/ilo-pledge/pledgestat/internal/safego"
 	"github.com/ilo-pledge/pledgestat/refdata"
 )
 
@@ -449,6 +450,7 @@ func streamPledgeSheets(ctx context.Context, sheets []*pledgeSheet) error {
 	var wg sync.WaitGroup
 	for w := range errs {
 		wg.Go(func() {
+			defer safego.Catch(&errs[w])
 			for ps := range jobs {
 				if err := ps.streamRows(ctx); err != nil {
 					errs[w] = fmt.Errorf("sheet %s: %w", ps.code, err)

@@ -13,6 +13,8 @@ import (
 
 	"github.com/klauspost/compress/flate"
 	"github.com/xuri/excelize/v2"
+
+	"github.com/ilo-pledge/pledgestat/internal/safego"
 )
 
 // parallelZip is the workbook's zip writer: it deflates each part on
@@ -52,6 +54,9 @@ type zipPart struct {
 	size    uint64
 	err     error
 }
+
+// zipVersion20 is zip's version 2.0, which deflate needs.
+const zipVersion20 = 20
 
 // workbookZip makes excelize's zip writer: deflate at its fastest level
 // (the default level took as long as making the sheets, for a file a
@@ -156,10 +161,10 @@ func (z *parallelZip) deflate(out *bytes.Buffer, chunks [][]byte, final bool) er
 	return nil
 }
 
-func (z *parallelZip) deflateChunk(out *bytes.Buffer, chunk []byte, final bool) error {
+func (z *parallelZip) deflateChunk(out *bytes.Buffer, chunk []byte, final bool) (err error) {
+	defer safego.Catch(&err)
 	fw, _ := z.pool.Get().(*flate.Writer)
 	if fw == nil {
-		var err error
 		if fw, err = flate.NewWriter(out, z.level); err != nil {
 			return err
 		}
@@ -186,8 +191,11 @@ func (z *parallelZip) Close() error {
 			errs = append(errs, p.err)
 			break
 		}
+		// CreateRaw writes the version fields as given: 2.0, as Create
+		// writes them (readers such as Excel check them).
 		w, err := z.zw.CreateRaw(&zip.FileHeader{Name: p.name, Method: zip.Deflate, CRC32: p.crc.Sum32(),
-			CompressedSize64: uint64(p.out.Len()), UncompressedSize64: p.size})
+			CompressedSize64: uint64(p.out.Len()), UncompressedSize64: p.size,
+			CreatorVersion: zipVersion20, ReaderVersion: zipVersion20})
 		if err == nil {
 			_, err = w.Write(p.out.Bytes())
 		}

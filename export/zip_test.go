@@ -60,6 +60,9 @@ func TestParallelZipWritesEveryPartInOrder(t *testing.T) {
 				if f.Method != zip.Deflate {
 					t.Errorf("%s stored with method %d, want deflate", f.Name, f.Method)
 				}
+				if f.ReaderVersion != 20 || f.CreatorVersion&0xff != 20 {
+					t.Errorf("%s: version needed %d, made by %d, want 20 (2.0) as zip.Writer.Create writes", f.Name, f.ReaderVersion, f.CreatorVersion&0xff)
+				}
 				rc, err := f.Open()
 				if err != nil {
 					t.Fatal(err)

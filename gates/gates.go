@@ -25,6 +25,7 @@ import (
 
 	"github.com/ilo-pledge/pledgestat/export"
 	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
+	"github.com/ilo-pledge/pledgestat/internal/safego"
 	"github.com/ilo-pledge/pledgestat/records"
 	"github.com/ilo-pledge/pledgestat/refdata"
 	"github.com/ilo-pledge/pledgestat/workspace"
@@ -204,7 +205,7 @@ func Evaluate(prev []arrow.RecordBatch, cur arrow.RecordBatch, changes []export.
 		beforeErr, afterErr error
 		wg                  sync.WaitGroup
 	)
-	wg.Go(func() { before, beforeErr = readObservations(prev) })
+	wg.Go(func() { defer safego.Catch(&beforeErr); before, beforeErr = readObservations(prev) })
 	after, afterErr = readObservations([]arrow.RecordBatch{cur})
 	wg.Wait()
 	if beforeErr != nil {

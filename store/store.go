@@ -43,11 +43,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	gojson "github.com/goccy/go-json"
 
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/internal/parquetio"
@@ -286,28 +284,13 @@ func decodeLine(line []byte) (Entry, error) {
 	if crc32.ChecksumIEEE(body) != uint32(want) {
 		return e, errors.New("checksum mismatch")
 	}
-	if err := unmarshalEntry(body, &e); err != nil {
+	if err := json.Unmarshal(body, &e); err != nil {
 		return e, fmt.Errorf("decode: %w", err)
 	}
 	if err := e.check(); err != nil {
 		return e, err
 	}
 	return e, nil
-}
-
-// unmarshalEntry decodes a ledger line's JSON: checked by the standard
-// library's scanner, which refuses what is not JSON, then decoded by
-// go-json, which does the rest twice as fast (decoding 20,000 entries was
-// most of a status) but on its own lets through malformed values of
-// fields it does not know. FuzzLedgerJSON holds the two to the same
-// result.
-func unmarshalEntry(body []byte, e *Entry) error {
-	if !json.Valid(body) || !utf8.Valid(body) {
-		// The standard library's error, or its reading of bad UTF-8
-		// (U+FFFD where go-json would keep the bytes).
-		return json.Unmarshal(body, e)
-	}
-	return gojson.Unmarshal(body, e)
 }
 
 // check refuses an entry no run writes: a line edited by hand (its

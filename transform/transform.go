@@ -38,6 +38,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/ilo-pledge/pledgestat/internal/safego"
 	"github.com/ilo-pledge/pledgestat/refdata"
 )
 
@@ -99,9 +100,9 @@ func Compute(ctx context.Context, ref *refdata.Reference, in Inputs, opts Option
 		wg                     sync.WaitGroup
 	)
 	// The three tables are independent: each is read on its own core.
-	wg.Go(func() { rat, ratErr = readRatifications(in.Ratification) })
-	wg.Go(func() { cov, covErr = readCoverage(ctx, in.SocialProtection) })
-	wg.Go(func() { agr, agrErr = readAgreements(in.BLMA) })
+	wg.Go(func() { defer safego.Catch(&ratErr); rat, ratErr = readRatifications(in.Ratification) })
+	wg.Go(func() { defer safego.Catch(&covErr); cov, covErr = readCoverage(ctx, in.SocialProtection) })
+	wg.Go(func() { defer safego.Catch(&agrErr); agr, agrErr = readAgreements(in.BLMA) })
 	wg.Wait()
 	if err := errors.Join(ratErr, covErr, agrErr); err != nil {
 		return nil, err
@@ -127,6 +128,7 @@ func Compute(ctx context.Context, ref *refdata.Reference, in Inputs, opts Option
 	errs := make([]error, runtime.GOMAXPROCS(0))
 	for w := range errs {
 		wg.Go(func() {
+			defer safego.Catch(&errs[w])
 			c := base
 			for {
 				i := int(next.Add(1) - 1)

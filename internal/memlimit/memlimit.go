@@ -7,10 +7,14 @@
 // A fixed memory limit trims it, but a limit below what a larger store
 // holds makes the collector run without pause (a 640 MiB limit once made
 // such a build 70% slower). So the limit follows the work: after each
-// collection it is set to Factor times the live heap, and never below
-// Floor. Small work runs as before; large work keeps half its live heap as
-// headroom (as GOGC=50 would) instead of all of it, and the pages beyond
-// the limit are returned to the system.
+// collection it is set to Factor times the live heap plus what the
+// runtime holds and cannot hand back (the unused room in partly used
+// spans, stacks, its own metadata), and never below Floor. Small work runs
+// as before; large work keeps half its live heap as headroom (as GOGC=50
+// would) instead of all of it, and free pages beyond the limit are
+// returned to the system. Counting only the live heap was not enough: a
+// live heap scattered over spans (200 MiB over 850) left the limit below
+// what the runtime held, and the collector ran back to back.
 package memlimit
 
 import (
@@ -34,8 +38,13 @@ type Governor struct {
 // max(floor, factor × live heap). factor must be above 1: a limit at or
 // below the live heap would make the collector run without end.
 func Start(floor int64, factor float64) *Governor {
-	g := &Governor{floor: floor, factor: max(factor, 1.25),
-		sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
+	g := &Governor{floor: floor, factor: max(factor, 1.25), sample: []metrics.Sample{
+		{Name: "/gc/heap/live:bytes"},
+		{Name: "/memory/classes/total:bytes"},
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"},
+	}}
 	g.set(floor)
 	g.arm()
 	return g
@@ -66,8 +75,24 @@ func (g *Governor) collected() {
 		return
 	}
 	metrics.Read(g.sample)
-	if g.sample[0].Value.Kind() == metrics.KindUint64 {
-		g.set(Target(g.floor, g.factor, g.sample[0].Value.Uint64()))
+	var v [5]uint64
+	known := true
+	for i, s := range g.sample {
+		if s.Value.Kind() != metrics.KindUint64 {
+			known = false
+			break
+		}
+		v[i] = s.Value.Uint64()
+	}
+	if known {
+		live, total, objects, free, released := v[0], v[1], v[2], v[3], v[4]
+		// What the runtime holds beyond its objects and cannot return:
+		// the total less objects and free or released pages.
+		var overhead uint64
+		if held := objects + free + released; total > held {
+			overhead = total - held
+		}
+		g.set(Target(g.floor, g.factor, live, overhead))
 	}
 	g.arm()
 }
@@ -78,9 +103,10 @@ func (g *Governor) set(limit int64) {
 	}
 }
 
-// Target is the limit for a live heap: factor times it, at least floor.
-func Target(floor int64, factor float64, live uint64) int64 {
-	want := factor * float64(live)
+// Target is the limit for a live heap: factor times it, plus the
+// runtime's overhead, at least floor.
+func Target(floor int64, factor float64, live, overhead uint64) int64 {
+	want := factor*float64(live) + float64(overhead)
 	if want >= math.MaxInt64 {
 		return math.MaxInt64
 	}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 	"time"
 )
@@ -11,20 +12,21 @@ import (
 func TestTarget(t *testing.T) {
 	const mib = 1 << 20
 	for _, c := range []struct {
-		floor  int64
-		factor float64
-		live   uint64
-		want   int64
+		floor          int64
+		factor         float64
+		live, overhead uint64
+		want           int64
 	}{
-		{256 * mib, 1.5, 0, 256 * mib},
-		{256 * mib, 1.5, 100 * mib, 256 * mib},
-		{256 * mib, 1.5, 170 * mib, 256 * mib},
-		{256 * mib, 1.5, 200 * mib, 300 * mib},
-		{0, 2, 10, 20},
-		{0, 1.5, math.MaxUint64, math.MaxInt64},
+		{256 * mib, 1.5, 0, 0, 256 * mib},
+		{256 * mib, 1.5, 100 * mib, 20 * mib, 256 * mib},
+		{256 * mib, 1.5, 160 * mib, 10 * mib, 256 * mib},
+		{256 * mib, 1.5, 200 * mib, 0, 300 * mib},
+		{256 * mib, 1.5, 200 * mib, 650 * mib, 950 * mib},
+		{0, 2, 10, 5, 25},
+		{0, 1.5, math.MaxUint64, 0, math.MaxInt64},
 	} {
-		if got := Target(c.floor, c.factor, c.live); got != c.want {
-			t.Errorf("Target(%d, %v, %d) = %d, want %d", c.floor, c.factor, c.live, got, c.want)
+		if got := Target(c.floor, c.factor, c.live, c.overhead); got != c.want {
+			t.Errorf("Target(%d, %v, %d, %d) = %d, want %d", c.floor, c.factor, c.live, c.overhead, got, c.want)
 		}
 	}
 }
@@ -75,4 +77,41 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestLimitStaysAboveWhatTheRuntimeHolds scatters a live heap over many
+// spans (one small object in four kept): the runtime then holds far more
+// than the live heap, none of which it can return, and a limit of 1.5 ×
+// the live heap alone would sit below it, making the collector run back
+// to back. The limit must stay above what is held.
+func TestLimitStaysAboveWhatTheRuntimeHolds(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	g := Start(8<<20, 1.5)
+	defer g.Stop()
+	all := make([][]byte, 1<<17) // 64 MiB of 512-byte objects
+	for i := range all {
+		all[i] = make([]byte, 512)
+	}
+	var kept [][]byte
+	for i := 0; i < len(all); i += 4 {
+		kept = append(kept, all[i])
+	}
+	all = nil
+	held := func() int64 {
+		s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/free:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+		metrics.Read(s)
+		return int64(s[0].Value.Uint64() - s[1].Value.Uint64() - s[2].Value.Uint64())
+	}
+	// Collections after the release, so that the limit is the one set
+	// for the scattered heap, not for the whole 64 MiB.
+	for range 3 {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+	}
+	var h int64
+	waitFor(t, "a limit above what the runtime holds", func() bool {
+		h = held()
+		return g.Limit() > h && h > 40<<20
+	})
+	runtime.KeepAlive(kept)
 }
