@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -130,12 +131,15 @@ func TestWorkbook(t *testing.T) {
 	}
 	// The used range is written, for readers that trust it: C1 has a
 	// header and three rows of 15 columns, P1 a header and a message.
-	for sheet, want := range map[string]string{"C1": "A1:O4", "P3": "A1:O2", "P1": "A1:O2"} {
+	for sheet, want := range map[string]string{"C1": "A1:O4", "P3": "A1:O2", "P1": "A1:O2", "chart_data": "A1:B5"} {
 		if got, err := x.GetSheetDimension(sheet); err != nil || got != want {
 			t.Errorf("%s dimension = %q (%v), want %q", sheet, got, err, want)
 		}
 	}
 	rows, _ := x.GetRows("README")
+	if dim, _ := x.GetSheetDimension("README"); dim != "A1:F"+fmt.Sprint(len(rows)) {
+		t.Errorf("README dimension = %q, want A1:F%d (six columns, %d rows)", dim, len(rows), len(rows))
+	}
 	var text strings.Builder
 	for _, r := range rows {
 		text.WriteString(strings.Join(r, "|") + "\n")

@@ -81,12 +81,14 @@ func WriteWorkbook(ctx context.Context, w io.Writer, batch arrow.RecordBatch, in
 		return fmt.Errorf("sheet %s: %w", chartDataSheet, err)
 	}
 	blocks := map[string][]*worldSeries{}
-	next := 3
+	chartData := &sheetWriter{f: f, sheet: chartDataSheet, row: 3, cols: 1}
 	for _, p := range info.Catalog.Pledges {
 		blocks[p.Code] = collectWorldSeries(byPledge[p.Code])
-		if next, err = wb.writeChartData(blocks[p.Code], next); err != nil {
-			return fmt.Errorf("sheet %s: %w", chartDataSheet, err)
-		}
+		wb.writeChartData(chartData, blocks[p.Code])
+	}
+	chartData.setDimension()
+	if chartData.err != nil {
+		return fmt.Errorf("sheet %s: %w", chartDataSheet, chartData.err)
 	}
 	// Anything that touches every sheet (visibility, the active tab) must
 	// come before streaming: afterwards it would load the streamed sheets
@@ -155,6 +157,8 @@ type sheetWriter struct {
 	f     *excelize.File
 	sheet string
 	row   int
+	cols  int // the most values put on a row
+	last  int // the last row put
 	err   error
 }
 
@@ -163,12 +167,23 @@ func (sw *sheetWriter) put(values ...any) {
 	if sw.err != nil {
 		return
 	}
+	sw.cols = max(sw.cols, len(values))
+	sw.last = sw.row
 	cell, err := excelize.CoordinatesToCellName(1, sw.row)
 	if err == nil {
 		err = sw.f.SetSheetRow(sw.sheet, cell, &values)
 	}
 	sw.err = err
 	sw.row++
+}
+
+// setDimension records the used range, A1 to the last row and column
+// written: excelize leaves it at A1, and readers that trust it (openpyxl
+// in read-only mode) would see one row.
+func (sw *sheetWriter) setDimension() {
+	if sw.err == nil {
+		sw.err = sw.f.SetSheetDimension(sw.sheet, "A1:"+cellName(max(sw.cols, 1), max(sw.last, 1)))
+	}
 }
 
 // style styles the columns from..to of the row just written.
@@ -242,6 +257,7 @@ func (wb *workbook) readme(info WorkbookInfo) error {
 	sw.width("B", 40)
 	sw.width("C", 60)
 	sw.width("F", 100)
+	sw.setDimension()
 	return sw.err
 }
 
@@ -332,9 +348,8 @@ func collectWorldSeries(rows []indicatorRow) []*worldSeries {
 }
 
 // writeChartData writes the series of every indicator, one block under the
-// other, on the chart data sheet; it returns the next free row.
-func (wb *workbook) writeChartData(blocks []*worldSeries, top int) (int, error) {
-	sw := &sheetWriter{f: wb.f, sheet: chartDataSheet, row: top}
+// other, on the chart data sheet, from sw's next row.
+func (wb *workbook) writeChartData(sw *sheetWriter, blocks []*worldSeries) {
 	for _, b := range blocks {
 		b.top = sw.row
 		head := []any{b.id + " world"}
@@ -355,7 +370,6 @@ func (wb *workbook) writeChartData(blocks []*worldSeries, top int) (int, error) 
 		}
 		sw.row++
 	}
-	return sw.row, sw.err
 }
 
 // pledgeSheet is one pledge's sheet, started and waiting for its rows.
