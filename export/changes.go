@@ -34,12 +34,12 @@ type obsKey struct {
 }
 
 func observationValues(batches []arrow.RecordBatch) (map[obsKey]string, []obsKey, error) {
-	rows := 0
+	n := 0
 	for _, b := range batches {
-		rows += int(b.NumRows())
+		n += int(b.NumRows())
 	}
-	out := make(map[obsKey]string, rows)
-	order := make([]obsKey, 0, rows)
+	out := make(map[obsKey]string, n)
+	order := make([]obsKey, 0, n)
 	for _, b := range batches {
 		var err error
 		if order, err = addObservations(b, out, order); err != nil {

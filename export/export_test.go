@@ -136,6 +136,12 @@ func TestWorkbook(t *testing.T) {
 			t.Errorf("%s dimension = %q (%v), want %q", sheet, got, err, want)
 		}
 	}
+	// Every pledge without observations says so under its header.
+	for _, sheet := range []string{"C2", "P1", "P2", "P4", "P5", "P6", "P7", "P8"} {
+		if v, _ := x.GetCellValue(sheet, "A2"); !strings.HasPrefix(v, "No observation of this pledge") {
+			t.Errorf("%s!A2 = %q, want the note that the pledge has no observation", sheet, v)
+		}
+	}
 	rows, _ := x.GetRows("README")
 	if dim, _ := x.GetSheetDimension("README"); dim != "A1:F"+fmt.Sprint(len(rows)) {
 		t.Errorf("README dimension = %q, want A1:F%d (six columns, %d rows)", dim, len(rows), len(rows))

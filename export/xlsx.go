@@ -2,13 +2,12 @@ package export
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -81,10 +80,11 @@ func WriteWorkbook(ctx context.Context, w io.Writer, batch arrow.RecordBatch, in
 		return fmt.Errorf("sheet %s: %w", chartDataSheet, err)
 	}
 	blocks := map[string][]*worldSeries{}
+	// Its title is A1; the blocks start on row 3.
 	chartData := &sheetWriter{f: f, sheet: chartDataSheet, row: 3, cols: 1}
 	for _, p := range info.Catalog.Pledges {
 		blocks[p.Code] = collectWorldSeries(byPledge[p.Code])
-		wb.writeChartData(chartData, blocks[p.Code])
+		writeChartData(chartData, blocks[p.Code])
 	}
 	chartData.setDimension()
 	if chartData.err != nil {
@@ -349,7 +349,7 @@ func collectWorldSeries(rows []indicatorRow) []*worldSeries {
 
 // writeChartData writes the series of every indicator, one block under the
 // other, on the chart data sheet, from sw's next row.
-func (wb *workbook) writeChartData(sw *sheetWriter, blocks []*worldSeries) {
+func writeChartData(sw *sheetWriter, blocks []*worldSeries) {
 	for _, b := range blocks {
 		b.top = sw.row
 		head := []any{b.id + " world"}
@@ -452,29 +452,14 @@ func (wb *workbook) startPledgeSheet(p refdata.Pledge, rows []indicatorRow, batc
 // one sheet per core at a time: a stream writer touches nothing but its
 // own sheet, and the rows are most of a workbook's time.
 func streamPledgeSheets(ctx context.Context, sheets []*pledgeSheet) error {
-	order := make([]*pledgeSheet, len(sheets))
-	copy(order, sheets)
+	order := slices.Clone(sheets)
 	sort.SliceStable(order, func(a, b int) bool { return len(order[a].rows) > len(order[b].rows) })
-	jobs := make(chan *pledgeSheet, len(order))
-	for _, ps := range order {
-		jobs <- ps
-	}
-	close(jobs)
-	errs := make([]error, min(runtime.GOMAXPROCS(0), len(order)))
-	var wg sync.WaitGroup
-	for w := range errs {
-		wg.Go(func() {
-			defer safego.Catch(&errs[w])
-			for ps := range jobs {
-				if err := ps.streamRows(ctx); err != nil {
-					errs[w] = fmt.Errorf("sheet %s: %w", ps.code, err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return safego.ForEach(len(order), runtime.GOMAXPROCS(0), func(i int) error {
+		if err := order[i].streamRows(ctx); err != nil {
+			return fmt.Errorf("sheet %s: %w", order[i].code, err)
+		}
+		return nil
+	})
 }
 
 // streamRows writes the sheet's rows with every column of the table. It

@@ -9,7 +9,6 @@ import (
 	"io"
 	"io/fs"
 	"sync"
-	"sync/atomic"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/xuri/excelize/v2"
@@ -137,22 +136,10 @@ func (z *parallelZip) finish() error {
 // in their order; the last one ends the stream if final is set.
 func (z *parallelZip) deflate(out *bytes.Buffer, chunks [][]byte, final bool) error {
 	results := make([]bytes.Buffer, len(chunks))
-	errs := make([]error, len(chunks))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(z.workers, len(chunks)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(chunks) {
-					return
-				}
-				errs[i] = z.deflateChunk(&results[i], chunks[i], final && i == len(chunks)-1)
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	err := safego.ForEach(len(chunks), z.workers, func(i int) error {
+		return z.deflateChunk(&results[i], chunks[i], final && i == len(chunks)-1)
+	})
+	if err != nil {
 		return err
 	}
 	for i := range results {
@@ -162,7 +149,6 @@ func (z *parallelZip) deflate(out *bytes.Buffer, chunks [][]byte, final bool) er
 }
 
 func (z *parallelZip) deflateChunk(out *bytes.Buffer, chunk []byte, final bool) (err error) {
-	defer safego.Catch(&err)
 	fw, _ := z.pool.Get().(*flate.Writer)
 	if fw == nil {
 		if fw, err = flate.NewWriter(out, z.level); err != nil {

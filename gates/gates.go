@@ -175,11 +175,11 @@ type obsKey struct {
 func (o observation) key() obsKey { return obsKey{o.indicator, o.area, o.sex, o.instrument, o.year} }
 
 func readObservations(batches []arrow.RecordBatch) (map[obsKey]observation, error) {
-	rows := 0
+	n := 0
 	for _, b := range batches {
-		rows += int(b.NumRows())
+		n += int(b.NumRows())
 	}
-	out := make(map[obsKey]observation, rows)
+	out := make(map[obsKey]observation, n)
 	for _, b := range batches {
 		rows, err := export.IndicatorRows(b)
 		if err != nil {

@@ -34,7 +34,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -124,33 +123,19 @@ func Compute(ctx context.Context, ref *refdata.Reference, in Inputs, opts Option
 	base.agreementAreas()
 	indicators := ref.Catalog().Indicators
 	parts := make([][]Observation, len(indicators))
-	next := atomic.Int64{}
-	errs := make([]error, runtime.GOMAXPROCS(0))
-	for w := range errs {
-		wg.Go(func() {
-			defer safego.Catch(&errs[w])
-			c := base
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(indicators) {
-					return
-				}
-				if err := ctx.Err(); err != nil {
-					errs[w] = err
-					return
-				}
-				c.out = nil
-				if err := c.compute(indicators[i]); err != nil {
-					errs[w] = err
-					return
-				}
-				sortObservations(c.out)
-				parts[i] = c.out
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	err := safego.ForEach(len(indicators), runtime.GOMAXPROCS(0), func(i int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		c := base // its out is empty; the rest is shared, read-only
+		if err := c.compute(indicators[i]); err != nil {
+			return err
+		}
+		sortObservations(c.out)
+		parts[i] = c.out
+		return nil
+	})
+	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
 		}

@@ -80,8 +80,8 @@ type app struct {
 
 // The process's memory limit follows what its work holds
 // (internal/memlimit): after each collection it is set to memoryFactor
-// times the live heap, never below memoryFloor. GOMEMLIMIT, when set,
-// replaces it with a fixed limit.
+// times the live heap plus what the runtime holds and cannot return, never
+// below memoryFloor. GOMEMLIMIT, when set, replaces it with a fixed limit.
 const (
 	memoryFloor  = 256 << 20
 	memoryFactor = 1.5

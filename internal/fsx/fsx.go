@@ -195,9 +195,8 @@ func syncMoves(fsys FS, src, dst string) error {
 
 // MoveUnsynced is Move without the directory syncs, for a group of moves
 // made durable together (the caller syncs each folder moved from and to
-// once). synced is
-// true when the move was a copy across file systems, which is made
-// durable on the way.
+// once). synced is true when the move was a copy across file systems,
+// which is made durable on the way.
 func MoveUnsynced(fsys FS, src, dst string, expect fs.FileInfo) (synced bool, err error) {
 	if err := fsys.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return false, fmt.Errorf("create %s: %w", filepath.Dir(dst), err)

@@ -35,8 +35,9 @@ type Governor struct {
 }
 
 // Start sets the limit to floor and moves it after every collection to
-// max(floor, factor × live heap). factor must be above 1: a limit at or
-// below the live heap would make the collector run without end.
+// Target: max(floor, factor × live heap + the runtime's overhead). A
+// factor below 1.25 is taken as 1.25: a limit at or near the live heap
+// would make the collector run without end.
 func Start(floor int64, factor float64) *Governor {
 	g := &Governor{floor: floor, factor: max(factor, 1.25), sample: []metrics.Sample{
 		{Name: "/gc/heap/live:bytes"},

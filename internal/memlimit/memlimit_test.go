@@ -115,3 +115,17 @@ func TestLimitStaysAboveWhatTheRuntimeHolds(t *testing.T) {
 	})
 	runtime.KeepAlive(kept)
 }
+
+// TestFactorHasAFloor: a factor at or below 1 would put the limit at the
+// live heap; it is taken as 1.25.
+func TestFactorHasAFloor(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	g := Start(1<<20, 0.5)
+	defer g.Stop()
+	held := make([]byte, 32<<20)
+	for i := range held {
+		held[i] = byte(i)
+	}
+	waitFor(t, "a limit of at least 1.25 × 32 MiB", func() bool { return g.Limit() >= 40<<20 })
+	runtime.KeepAlive(held)
+}

@@ -1,14 +1,18 @@
-// Package safego turns a panic on a worker goroutine into an error.
+// Package safego runs work on goroutines whose panics come back as errors.
 //
 // A panic on a goroutine of its own ends the whole process, whatever the
 // caller recovers: the scheduler and the server, which survive a run that
 // panics by recovering on the run's goroutine, would die of one panicking
-// on a worker the run started. Workers defer Catch with their error.
+// on a worker the run started. Workers defer Catch with their error, or
+// run through ForEach, which does.
 package safego
 
 import (
+	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
+	"sync/atomic"
 )
 
 // PanicError is a panic recovered on a worker goroutine.
@@ -27,4 +31,36 @@ func Catch(err *error) {
 	if r := recover(); r != nil {
 		*err = &PanicError{Value: r, Stack: debug.Stack()}
 	}
+}
+
+// ForEach calls fn(i) for each i in [0, n) on at most workers goroutines,
+// which take the indices in order. Once a call fails no new one starts.
+// It returns the calls' errors joined, a panic as a *PanicError.
+func ForEach(n, workers int, fn func(i int) error) error {
+	errs := make([]error, n)
+	var (
+		next   atomic.Int64
+		failed atomic.Bool
+		wg     sync.WaitGroup
+	)
+	for range min(max(workers, 1), n) {
+		wg.Go(func() {
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if errs[i] = call(fn, i); errs[i] != nil {
+					failed.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func call(fn func(int) error, i int) (err error) {
+	defer Catch(&err)
+	return fn(i)
 }
