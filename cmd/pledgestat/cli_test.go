@@ -315,3 +315,46 @@ func TestReadmeOpensWithItsTwoCommands(t *testing.T) {
 		t.Errorf(".ci/run does not run the README's test command %q", commands[1])
 	}
 }
+
+// TestShortCommandCollectsNothing checks the quiet start (package
+// quietstart, memlimit.StartQuiet): the collector is off before the large
+// packages are initialised, and a validate of a small file runs without
+// one collection. Each collection of that start-up garbage was about a
+// twentieth of a validate's time.
+func TestShortCommandCollectsNothing(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.csv")
+	os.WriteFile(good, []byte("country,year,value\nFRA,2020,70\n"), 0o644)
+	cmd := exec.Command(binary, "validate", good)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1,gctrace=1", "GOGC=", "GOMEMLIMIT=")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("validate: %v\n%s", err, stderr.String())
+	}
+	var inits []string
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if strings.HasPrefix(line, "gc ") {
+			t.Errorf("a collection in a short command: %s", line)
+		}
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "init" {
+			inits = append(inits, f[1])
+		}
+	}
+	at := func(pkg string) int {
+		for i, p := range inits {
+			if p == pkg {
+				return i
+			}
+		}
+		t.Fatalf("no init of %s in:\n%s", pkg, strings.Join(inits, "\n"))
+		return -1
+	}
+	quiet := at("github.com/ilo-pledge/pledgestat/internal/quietstart")
+	for _, large := range []string{"github.com/xuri/excelize/v2", "github.com/apache/arrow-go/v18/arrow/compute"} {
+		if at(large) < quiet {
+			t.Errorf("%s is initialised before the collector is turned off", large)
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"sync/atomic"
 	"syscall"
@@ -27,6 +28,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ilo-pledge/pledgestat/internal/memlimit"
+	"github.com/ilo-pledge/pledgestat/internal/quietstart"
 	"github.com/ilo-pledge/pledgestat/internal/termsafe"
 	"github.com/ilo-pledge/pledgestat/internal/version"
 	"github.com/ilo-pledge/pledgestat/pipeline"
@@ -82,14 +84,22 @@ type app struct {
 // (internal/memlimit): after each collection it is set to memoryFactor
 // times the live heap plus what the runtime holds and cannot return, never
 // below memoryFloor. GOMEMLIMIT, when set, replaces it with a fixed limit.
+// Until the first collection the collector is off and the limit is
+// memoryQuiet (see package quietstart).
 const (
 	memoryFloor  = 256 << 20
 	memoryFactor = 1.5
+	memoryQuiet  = 32 << 20
 )
 
 func main() {
+	// The collector has been off since package quietstart was
+	// initialised: the first collection waits until the process holds
+	// memoryQuiet, so a short command collects nothing.
 	if os.Getenv("GOMEMLIMIT") == "" {
-		memlimit.Start(memoryFloor, memoryFactor)
+		memlimit.StartQuiet(memoryQuiet, memoryFloor, memoryFactor, quietstart.Resume)
+	} else {
+		quietstart.Resume()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	a := newApp(os.Stdout, os.Stderr)
@@ -100,6 +110,7 @@ func main() {
 	close(done)
 	stop()
 	stopProfile()
+	writeHeapProfile(os.Getenv("PLEDGESTAT_MEMPROFILE"))
 	os.Exit(code)
 }
 
@@ -125,6 +136,26 @@ func startProfile(path string) func() {
 		if err := f.Close(); err != nil {
 			fmt.Fprintln(os.Stderr, "pledgestat: PLEDGESTAT_CPUPROFILE:", err)
 		}
+	}
+}
+
+// writeHeapProfile writes the allocations of the whole command to path,
+// when set (go tool pprof -sample_index=alloc_space): where a command's
+// bytes went, which its peak memory does not say.
+func writeHeapProfile(path string) {
+	if path == "" {
+		return
+	}
+	runtime.GC() // the profile counts what was allocated up to the last collection
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pledgestat: PLEDGESTAT_MEMPROFILE:", err)
 	}
 }
 

@@ -32,6 +32,9 @@ type Governor struct {
 	stopped atomic.Bool
 	sample  []metrics.Sample
 	limit   atomic.Int64
+	// resume turns the collector on at the first collection (StartQuiet);
+	// only the cleanup goroutine reads and clears it after the start.
+	resume func()
 }
 
 // Start sets the limit to floor and moves it after every collection to
@@ -39,16 +42,33 @@ type Governor struct {
 // factor below 1.25 is taken as 1.25: a limit at or near the live heap
 // would make the collector run without end.
 func Start(floor int64, factor float64) *Governor {
-	g := &Governor{floor: floor, factor: max(factor, 1.25), sample: []metrics.Sample{
+	g := newGovernor(floor, factor)
+	g.set(floor)
+	g.arm()
+	return g
+}
+
+// StartQuiet is Start for a process whose collector is off (package
+// quietstart): the limit starts at first, so that the first collection
+// comes only when the process holds that much memory, and right after it
+// resume turns the collector back on and the limit follows the work as
+// Start's does. A command that never holds first bytes never collects.
+func StartQuiet(first, floor int64, factor float64, resume func()) *Governor {
+	g := newGovernor(floor, factor)
+	g.resume = resume
+	g.set(first)
+	g.arm()
+	return g
+}
+
+func newGovernor(floor int64, factor float64) *Governor {
+	return &Governor{floor: floor, factor: max(factor, 1.25), sample: []metrics.Sample{
 		{Name: "/gc/heap/live:bytes"},
 		{Name: "/memory/classes/total:bytes"},
 		{Name: "/memory/classes/heap/objects:bytes"},
 		{Name: "/memory/classes/heap/free:bytes"},
 		{Name: "/memory/classes/heap/released:bytes"},
 	}}
-	g.set(floor)
-	g.arm()
-	return g
 }
 
 // Stop leaves the limit where it is and stops moving it.
@@ -72,6 +92,12 @@ func (g *Governor) arm() {
 }
 
 func (g *Governor) collected() {
+	if g.resume != nil {
+		// Even for a stopped governor: a collector left off would let
+		// the heap grow to the last limit before every collection.
+		g.resume()
+		g.resume = nil
+	}
 	if g.stopped.Load() {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -128,4 +129,47 @@ func TestFactorHasAFloor(t *testing.T) {
 	}
 	waitFor(t, "a limit of at least 1.25 × 32 MiB", func() bool { return g.Limit() >= 40<<20 })
 	runtime.KeepAlive(held)
+}
+
+// TestStartQuietCollectsOnlyAtFirst turns the collector off as package
+// quietstart does: garbage well below first brings no collection; the
+// first collection turns the collector back on, once, and moves the
+// limit to the floor.
+func TestStartQuietCollectsOnlyAtFirst(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	runtime.GC()
+	const first, floor = 512 << 20, 16 << 20
+	var resumed atomic.Int32
+	g := StartQuiet(first, floor, 1.5, func() {
+		resumed.Add(1)
+		debug.SetGCPercent(100)
+	})
+	defer g.Stop()
+	if got := debug.SetMemoryLimit(-1); got != first {
+		t.Fatalf("limit at start = %d, want first %d", got, first)
+	}
+	var stats runtime.MemStats
+	runtime.ReadMemStats(&stats)
+	before := stats.NumGC
+	var sink []byte
+	for range 64 { // 64 MiB of garbage, 16 times the runtime's first heap goal
+		sink = make([]byte, 1<<20)
+		sink[0] = 1
+	}
+	runtime.KeepAlive(sink)
+	runtime.ReadMemStats(&stats)
+	if stats.NumGC != before {
+		t.Errorf("%d collections below first", stats.NumGC-before)
+	}
+	waitFor(t, "the limit at the floor after a collection", func() bool { return g.Limit() == floor })
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("collector at %d after the first collection, want resumed (100)", got)
+	}
+	runtime.GC()
+	runtime.GC()
+	time.Sleep(20 * time.Millisecond)
+	if n := resumed.Load(); n != 1 {
+		t.Errorf("resume called %d times, want once", n)
+	}
 }
