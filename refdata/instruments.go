@@ -26,7 +26,7 @@ type Instruments struct {
 }
 
 func newInstruments(rows []row) (*Instruments, error) {
-	in := &Instruments{byCode: map[string]int{}, byKey: map[string]int{}}
+	in := &Instruments{byCode: make(map[string]int, len(rows)), byKey: make(map[string]int, 4*len(rows))}
 	for _, r := range rows {
 		inst := Instrument{Code: r.get("code"), Kind: r.get("kind"), Title: r.get("title_en")}
 		inst.Number = atoiOr(r.get("number"), 0)

@@ -78,31 +78,35 @@ func (r *Reference) Catalog() *Catalog { return r.catalog }
 // manifests.
 func (r *Reference) Sources() []Source { return append([]Source(nil), r.sources...) }
 
-// row is one CSV record addressed by header name.
+// row is one CSV record addressed by header name. The header's index is
+// shared by the rows of a table: a map per row was a third of loading the
+// reference data, which every command does.
 type row struct {
 	line   int
-	fields map[string]string
+	fields []string
+	header map[string]int
 }
 
-func (r row) get(name string) string { return strings.TrimSpace(r.fields[name]) }
+func (r row) get(name string) string {
+	i, ok := r.header[name]
+	if !ok || i >= len(r.fields) {
+		return ""
+	}
+	return strings.TrimSpace(r.fields[i])
+}
 
 // readTable reads an embedded CSV whose leading '#' lines carry "source:" and
 // "as_of:" metadata.
 func readTable(name string) ([]row, Source, error) {
-	f, err := dataFS.Open("data/" + name)
-	if err != nil {
-		return nil, Source{}, fmt.Errorf("open %s: %w", name, err)
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(f)
+	raw, err := dataFS.ReadFile("data/" + name)
 	if err != nil {
 		return nil, Source{}, fmt.Errorf("read %s: %w", name, err)
 	}
 	src := Source{File: name}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if !strings.HasPrefix(line, "#") {
-			break
-		}
+	text := string(raw)
+	for rest := text; strings.HasPrefix(rest, "#"); {
+		line, next, _ := strings.Cut(rest, "\n")
+		rest = next
 		meta := strings.TrimSpace(strings.TrimPrefix(line, "#"))
 		if v, ok := strings.CutPrefix(meta, "source:"); ok {
 			src.Source = strings.TrimSpace(v)
@@ -114,13 +118,17 @@ func readTable(name string) ([]row, Source, error) {
 	if src.Source == "" || src.AsOf == "" {
 		return nil, src, fmt.Errorf("%s: the table must start with '# source:' and '# as_of:' lines", name)
 	}
-	cr := csv.NewReader(strings.NewReader(string(raw)))
+	cr := csv.NewReader(strings.NewReader(text))
 	cr.Comment = '#'
 	header, err := cr.Read()
 	if err != nil {
 		return nil, src, fmt.Errorf("%s: header: %w", name, err)
 	}
-	var rows []row
+	index := make(map[string]int, len(header))
+	for i, h := range header {
+		index[h] = i
+	}
+	rows := make([]row, 0, strings.Count(text, "\n"))
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -130,11 +138,7 @@ func readTable(name string) ([]row, Source, error) {
 			return nil, src, fmt.Errorf("%s: %w", name, err)
 		}
 		line, _ := cr.FieldPos(0)
-		r := row{line: line, fields: make(map[string]string, len(header))}
-		for i, h := range header {
-			r.fields[h] = rec[i]
-		}
-		rows = append(rows, r)
+		rows = append(rows, row{line: line, fields: rec, header: index})
 	}
 	return rows, src, nil
 }
