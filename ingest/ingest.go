@@ -11,6 +11,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -124,11 +125,17 @@ func (r *Reader) Read(ctx context.Context, src workbook.Source, name string) (*S
 func (r *Reader) ReadTo(ctx context.Context, src workbook.Source, name string, sink CoverageSink) (*Submission, error) {
 	sub := &Submission{Name: name, Report: report.New(name), cov: newCoverageStream(sink)}
 	defer sub.cov.first.close() // end closes it too; this is for the failures before
-	sum, err := hashSource(ctx, src)
+	sum, whole, err := hashSource(ctx, src)
 	if err != nil {
 		return nil, err
 	}
 	sub.SHA256, sub.Size = sum, src.Size
+	if whole != nil {
+		// The file is in memory already: parse those bytes, the ones
+		// hashed, instead of reading it again part by part (a small
+		// workbook took 50 reads of the file, as many system calls).
+		src.R = bytes.NewReader(whole)
+	}
 	if err := r.readContent(ctx, src, sub); err != nil {
 		return nil, err
 	}
@@ -202,25 +209,33 @@ func (r *Reader) fileProblem(sub *Submission, sheet string, err error) error {
 	return err
 }
 
+// hashChunk is the most of a file hashSource holds at once; a file no
+// larger is read whole and its bytes returned.
+const hashChunk = 1 << 20
+
 // hashSource computes the SHA-256 of the whole content, checking ctx
-// between chunks.
-func hashSource(ctx context.Context, src workbook.Source) (string, error) {
+// between chunks. A file of at most hashChunk bytes is read in one piece,
+// which it returns as whole.
+func hashSource(ctx context.Context, src workbook.Source) (sum string, whole []byte, err error) {
 	h := sha256.New()
 	// Sized to the file: most are a few kilobytes, and clearing a
 	// megabyte for each was 5% of a run over 600 small files.
-	buf := make([]byte, min(1<<20, max(src.Size, 1)))
+	buf := make([]byte, min(hashChunk, max(src.Size, 1)))
 	for off := int64(0); off < src.Size; {
 		if err := ctx.Err(); err != nil {
-			return "", err
+			return "", nil, err
 		}
 		n, err := src.R.ReadAt(buf[:min(int64(len(buf)), src.Size-off)], off)
 		h.Write(buf[:n])
 		off += int64(n)
 		if err != nil && !(errors.Is(err, io.EOF) && off == src.Size) {
-			return "", fmt.Errorf("read %s: %w", src.Name, err)
+			return "", nil, fmt.Errorf("read %s: %w", src.Name, err)
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	if src.Size <= hashChunk {
+		whole = buf[:src.Size]
+	}
+	return hex.EncodeToString(h.Sum(nil)), whole, nil
 }
 
 var yearSheet = regexp.MustCompile(`^\s*(19[9][0-9]|20[0-9][0-9]|2100)\s*$`)
@@ -737,7 +752,7 @@ func (t *table) unknownCountry(text string) *values.Problem {
 // being read (it stopped earlier runs): its hash and one unreadable entry.
 func Unreadable(ctx context.Context, src workbook.Source, name, message string) (*Submission, error) {
 	sub := &Submission{Name: name, Report: report.New(name)}
-	sum, err := hashSource(ctx, src)
+	sum, _, err := hashSource(ctx, src)
 	if err != nil {
 		return nil, err
 	}
