@@ -2,7 +2,10 @@ package values
 
 import (
 	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/ilo-pledge/pledgestat/internal/textnorm"
 )
 
 // The parsers take arbitrary text from spreadsheets: they must never panic,
@@ -90,4 +93,32 @@ func FuzzDecimalSyntax(f *testing.F) {
 			t.Fatalf("isDecimal(%q) = %v, the grammar says %v", s, got, want)
 		}
 	})
+}
+
+// FuzzMissing checks the fast path of Missing against its definition: the
+// text cleaned and lower-cased is a marker.
+func FuzzMissing(f *testing.F) {
+	for m := range missingMarkers {
+		f.Add(m)
+		f.Add(strings.ToUpper(m))
+		f.Add(" " + m + "\u00a0")
+	}
+	for _, s := range []string{"45.5", "France", "NA", "S.O.", "s.o.x", "n/a ", "N/D"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := missingMarkers[strings.ToLower(textnorm.Clean(s))]
+		if got := Missing(s); got != want {
+			t.Errorf("Missing(%q) = %v, want %v", s, got, want)
+		}
+	})
+}
+
+// TestLongestASCIIMarker keeps the fast path's bound true to the markers.
+func TestLongestASCIIMarker(t *testing.T) {
+	for m := range missingMarkers {
+		if textnorm.IsClean(m) && len(m) > longestASCIIMarker {
+			t.Errorf("marker %q is longer than longestASCIIMarker (%d)", m, longestASCIIMarker)
+		}
+	}
 }

@@ -38,9 +38,29 @@ var missingMarkers = map[string]bool{
 	"n/a": true, "na": true, "nd": true, "s.o.": true, "…": true,
 }
 
+// longestASCIIMarker is the length of the longest ASCII marker ("s.o.").
+const longestASCIIMarker = 4
+
 // Missing reports whether s is a missing-value marker. Callers reading a
 // country column must not use it: there "NA" is Namibia.
 func Missing(s string) bool {
+	if textnorm.IsClean(s) {
+		// Most cells: clean ASCII, so only an ASCII marker can match,
+		// and a value longer than those is none. Lower-cased on the
+		// stack: it is asked of two or three cells of every row.
+		if len(s) > longestASCIIMarker {
+			return false
+		}
+		var lower [longestASCIIMarker]byte
+		for i := range len(s) {
+			c := s[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			lower[i] = c
+		}
+		return missingMarkers[string(lower[:len(s)])]
+	}
 	return missingMarkers[strings.ToLower(textnorm.Clean(s))]
 }
 

@@ -136,8 +136,12 @@ func Clean(s string) string {
 	}), " ")
 }
 
-// isClean reports, without allocating, that Clean would return s as it is:
-// ASCII with single inner spaces and none at the ends (most cells).
+// IsClean reports, without allocating, that s is non-empty and Clean would
+// return it as it is: ASCII with single inner spaces and none at the ends
+// (most cells).
+func IsClean(s string) bool { return s != "" && isClean(s) }
+
+// isClean is IsClean for a non-empty s.
 func isClean(s string) bool {
 	if s[0] == ' ' || s[len(s)-1] == ' ' {
 		return false
