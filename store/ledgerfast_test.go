@@ -1,0 +1,146 @@
+package store
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// sampleEntries are entries of every kind a run writes, with the values
+// that test a decoder: maps, a time with nanoseconds and an offset,
+// non-ASCII names, characters json.Marshal escapes.
+func sampleEntries() []Entry {
+	at := time.Date(2026, 11, 29, 15, 4, 5, 123456789, time.UTC)
+	sha := strings.Repeat("5e", 32)
+	return []Entry{
+		{Event: EventIntake, Time: at, RunID: "20261129T150405Z", File: "000-AFG-ratifications.xlsx", SHA256: strings.Repeat("ab", 32), Size: 9876},
+		{Event: EventAccepted, Seq: 42, Time: at, RunID: "r", File: "Côte d'Ivoire – taux.xlsx", SHA256: strings.Repeat("0f", 32), Size: 1 << 40,
+			Rows: map[string]int{"blma": 50, "ratification": 3, "social_protection": 200000}, Superseded: map[string]int{"ratification": 5}, StoredAs: "archive/r-x.xlsx", Warnings: 2},
+		{Event: EventIntake, Outcome: "rejected", Time: at.In(time.FixedZone("", 5*3600+1800)), File: "a<b>&\"c\"\\d\u2028.csv", SHA256: sha},
+		{Event: EventRejected, Time: at, File: "bad.csv", SHA256: sha, StoredAs: "rejected/bad.csv", Errors: 3, FirstError: "C2: value 170 is over 100\nsee the report"},
+		{Event: EventDuplicate, Time: at, File: "again.csv", SHA256: sha, DuplicateOf: 7},
+		{Event: EventWithdrawn, Seq: 3, Time: at},
+		{Event: EventAbandoned, Time: at, File: "gone.xlsx", SHA256: sha, Rows: map[string]int{}},
+	}
+}
+
+// TestFastDecodeReadsWhatEncodeLineWrites: every entry a run writes with
+// plain strings is read by the fast path (else it would only cost), and
+// every entry, plain or not, decodes as encoding/json decodes it.
+func TestFastDecodeReadsWhatEncodeLineWrites(t *testing.T) {
+	for i, e := range sampleEntries() {
+		body, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want Entry
+		if err := json.Unmarshal(body, &want); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := decodeEntryFast(body)
+		plain := !strings.ContainsRune(string(body), '\\')
+		if ok != plain {
+			t.Errorf("entry %d: fast path ok=%v for %s", i, ok, body)
+		}
+		if ok && !reflect.DeepEqual(got, want) {
+			t.Errorf("entry %d: fast path read\n%+v\nencoding/json read\n%+v", i, got, want)
+		}
+		line, err := encodeLine(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back, err := decodeLine(line); err != nil || !reflect.DeepEqual(back, want) {
+			t.Errorf("entry %d: decodeLine = %+v, %v", i, back, err)
+		}
+	}
+}
+
+// TestEntryFieldsMatchTheStruct keeps the fast path's keys true to Entry:
+// a field added to Entry and not here would send every line to the slow
+// path.
+func TestEntryFieldsMatchTheStruct(t *testing.T) {
+	typ := reflect.TypeFor[Entry]()
+	if typ.NumField() != len(entryFields) {
+		t.Fatalf("Entry has %d fields, entryFields %d", typ.NumField(), len(entryFields))
+	}
+	for i := range typ.NumField() {
+		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+		if name != entryFields[i] {
+			t.Errorf("field %d: json key %q, entryFields says %q", i, name, entryFields[i])
+		}
+	}
+}
+
+// TestFastDecodeDeclines lists texts encoding/json reads differently from
+// a naive reader, or refuses: the fast path must leave each to it.
+func TestFastDecodeDeclines(t *testing.T) {
+	for _, body := range []string{
+		`{"event":"accepted","seq":-9223372036854775809}`, // out of range
+		`{"event":"accepted","seq":1.0}`,
+		`{"event":"accepted","seq":1e2}`,
+		`{"event":"accepted","seq":01}`,
+		`{"EVENT":"accepted"}`,         // case-insensitive key
+		`{"seq":1,"event":"accepted"}`, // out of order
+		`{"event":"a","event":"b"}`,    // repeated
+		`{"event":"accepted","rows":{"b":1,"a":2}}`,
+		`{"event":"accepted","rows":{"a":1,"a":2}}`,
+		`{"event":"accepted","rows":null}`,
+		`{"event":"x\u0041"}`,
+		"{\"event\":\"\xff\"}",
+		`{"event":"accepted"} `,
+		`{ "event":"accepted"}`,
+		`{"event":"accepted","unknown":1}`,
+		`{"event":"accepted","time":"2026-13-01T00:00:00Z"}`,
+		`{"event":"accepted"`,
+		`[]`,
+	} {
+		if e, ok := decodeEntryFast([]byte(body)); ok {
+			t.Errorf("fast path read %s as %+v", body, e)
+		}
+	}
+}
+
+// FuzzDecodeEntryFast: whatever the fast path reads, encoding/json reads
+// the same, without error.
+func FuzzDecodeEntryFast(f *testing.F) {
+	for _, e := range sampleEntries() {
+		body, _ := json.Marshal(e)
+		f.Add(body)
+	}
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"event":"accepted","seq":-0,"rows":{"":1,"a":-2}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, ok := decodeEntryFast(body)
+		if !ok {
+			return
+		}
+		var want Entry
+		if err := json.Unmarshal(body, &want); err != nil {
+			t.Fatalf("fast path read %q, encoding/json refuses it: %v", body, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: fast path read\n%+v\nencoding/json read\n%+v", body, got, want)
+		}
+	})
+}
+
+// TestDecodeLineAllocations is the ledger's allocation budget: an
+// accepted entry's line takes 13 allocations through the fast path (its
+// strings, maps and time zone) and 36 through encoding/json.
+func TestDecodeLineAllocations(t *testing.T) {
+	line, err := encodeLine(sampleEntries()[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := decodeLine(line); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Logf("%.0f allocations a line", allocs)
+	if allocs > 20 {
+		t.Errorf("decoding a ledger line takes %.0f allocations, over the budget of 20", allocs)
+	}
+}
