@@ -5,11 +5,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"maps"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
@@ -104,10 +104,38 @@ type noidAgreement struct {
 	File string `json:"file"`
 }
 
-func keyHash(key string) uint64 {
-	h := fnv.New64a()
-	io.WriteString(h, key)
-	return h.Sum64()
+// keyHash is the 64-bit FNV-1a hash of a record key, written out so that
+// it allocates nothing (hash/fnv's hasher escapes through io.Writer): it
+// is taken for every record a submission holds.
+func keyHash(key string) uint64 { return fnvString(fnvOffset, key) }
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// fnvString continues an FNV-1a hash h over s.
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+// coverageKeyHash is keyHash(o.Key()) without building the key: a
+// streamed file's every observation is hashed.
+func coverageKeyHash(o records.CoverageObservation) uint64 {
+	var year [20]byte
+	h := fnvString(fnvOffset, o.Area)
+	h = fnvString(h, "|")
+	h = fnvString(h, string(strconv.AppendInt(year[:0], int64(o.Year), 10)))
+	h = fnvString(h, "|")
+	h = fnvString(h, o.Series)
+	h = fnvString(h, "|")
+	h = fnvString(h, o.Sex)
+	h = fnvString(h, "|")
+	return fnvString(h, o.Population)
 }
 
 // noidKey groups agreements without an id by type and parties.

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"hash/fnv"
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/ilo-pledge/pledgestat/records"
 )
 
 func TestKeySet(t *testing.T) {
@@ -61,6 +64,28 @@ func TestKeySetAcrossMerges(t *testing.T) {
 	for _, h := range asc {
 		if !want[h] || !k.has(h) {
 			t.Fatalf("%d listed but not added", h)
+		}
+	}
+}
+
+// TestKeyHashIsFNV1a keeps the store's key hashes what they were (the
+// snapshot's key files hold them): 64-bit FNV-1a of the key, and for an
+// observation, of its Key() without building it.
+func TestKeyHashIsFNV1a(t *testing.T) {
+	obs := []records.CoverageObservation{
+		{Area: "FRA", Year: 2020, Series: "SOC_CONTIG_TOTAL", Sex: "T", Population: "TOTAL"},
+		{Area: "X01", Year: -7, Series: "", Sex: "F", Population: "MIGRANT"},
+		{Area: "Côte|d'Ivoire", Year: 1234567890123, Series: "a|b", Sex: "", Population: ""},
+		{},
+	}
+	for _, o := range obs {
+		h := fnv.New64a()
+		h.Write([]byte(o.Key()))
+		if got, want := keyHash(o.Key()), h.Sum64(); got != want {
+			t.Errorf("keyHash(%q) = %x, FNV-1a gives %x", o.Key(), got, want)
+		}
+		if got, want := coverageKeyHash(o), h.Sum64(); got != want {
+			t.Errorf("coverageKeyHash(%+v) = %x, keyHash(Key()) gives %x", o, got, want)
 		}
 	}
 }

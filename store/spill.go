@@ -68,7 +68,7 @@ func (sp *Spill) Coverage(batch []records.CoverageObservation) error {
 		return errors.New("spill: records after the end")
 	}
 	for _, o := range batch {
-		sp.hashes = append(sp.hashes, keyHash(o.Key()))
+		sp.hashes = append(sp.hashes, coverageKeyHash(o))
 	}
 	sp.pending = append(sp.pending, batch...)
 	if len(sp.pending) >= spillChunkRows {
