@@ -7,9 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ilo-pledge/pledgestat/internal/quietstart"
 	"github.com/ilo-pledge/pledgestat/workspace"
 )
 
@@ -327,7 +331,10 @@ func TestShortCommandCollectsNothing(t *testing.T) {
 	os.WriteFile(good, []byte("country,year,value\nFRA,2020,70\n"), 0o644)
 	cmd := exec.Command(binary, "validate", good)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1,gctrace=1", "GOGC=", "GOMEMLIMIT=")
+	// gcstoptheworld makes each collection end before the program goes
+	// on, so that one is reported even when the command exits right
+	// after it started (a concurrent one could be cut off unreported).
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1,gctrace=1,gcstoptheworld=1", "GOGC=", "GOMEMLIMIT=")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
@@ -355,6 +362,26 @@ func TestShortCommandCollectsNothing(t *testing.T) {
 	for _, large := range []string{"github.com/xuri/excelize/v2", "github.com/apache/arrow-go/v18/arrow/compute"} {
 		if at(large) < quiet {
 			t.Errorf("%s is initialised before the collector is turned off", large)
+		}
+	}
+}
+
+// TestTestBinaryCollects: this test binary never runs main, which turns
+// the collector back on; package quietstart's first collection must.
+// Without it the suite ran with no collector and no memory limit (674 MB
+// where 54 MB do).
+func TestTestBinaryCollects(t *testing.T) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+		got := debug.SetGCPercent(-1)
+		debug.SetGCPercent(got) // read, not changed
+		if got == quietstart.Percent() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the collector is at %d after collections, want %d (GOGC)", got, quietstart.Percent())
 		}
 	}
 }

@@ -97,7 +97,9 @@ func openXLSX(src Source, limits Limits) (_ File, err error) {
 // reads an *os.File in place (its zip directory, then part by part) when
 // given a path, but copies any other reader whole into memory; the file's
 // descriptor in /proc names the file that was opened, not whatever its
-// path names now.
+// path names now. A file of at most 1 MiB comes here in memory (the bytes
+// ingest hashed, see ingest.ReadTo) and is copied once more: at most a
+// mebibyte a reader, for parsing exactly the bytes the hash names.
 func openExcelize(src Source, opts excelize.Options) (*excelize.File, error) {
 	if f, ok := src.R.(*os.File); ok {
 		fdPath := "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))

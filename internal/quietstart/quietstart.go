@@ -10,25 +10,79 @@
 // the process, and the runtime's first heap goal is 4 MiB, so every
 // command began with a collection that freed nothing, and a short one
 // (validate of a 50-row workbook, 5 MiB in all) had a second. The two
-// took about a tenth of its time. The package sorts early among main's
-// imports and needs only runtime/debug, so it is initialised before the
-// large packages are (checked with GODEBUG=inittrace=1).
+// took about a tenth of its time.
+//
+// Since Go 1.21 packages are initialised in the order of their import
+// paths as soon as their own imports are; this one needs only os,
+// runtime and runtime/debug, so it is initialised early: before excelize
+// and Arrow's compute kernels (TestShortCommandCollectsNothing watches
+// those two), not before every package.
+//
+// Nothing can leave the collector off: until Resume is called, the
+// memory limit is backstop, and the first collection it brings calls
+// Resume (a test binary of package main never runs main). With
+// GOMEMLIMIT set the package does nothing: a first collection at the
+// user's limit could come far too late.
 package quietstart
 
 import (
+	"os"
+	"runtime"
 	"runtime/debug"
 	"sync"
 )
 
-// percent is what GOGC asked for, read as the collector is turned off.
-var percent = debug.SetGCPercent(-1)
+// backstop is the memory limit while the collector is off.
+const backstop = 32 << 20
 
-var resume sync.Once
+// state is what the package changed at initialisation, and restores.
+type state struct {
+	quiet   bool  // the collector was turned off
+	percent int   // GOGC's setting before: 100 by default, -1 for off
+	limit   int64 // the memory limit before
+	resume  sync.Once
+}
+
+var st = start()
+
+func start() *state {
+	s := &state{}
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return s
+	}
+	s.quiet = true
+	s.percent = debug.SetGCPercent(-1)
+	s.limit = debug.SetMemoryLimit(backstop)
+	s.arm()
+	return s
+}
+
+// sentinel is garbage the moment it is made: its cleanup runs after the
+// first collection. It holds a pointer so that it is not a tiny
+// allocation, whose cleanups may never run.
+type sentinel struct {
+	_ *int
+	_ [8]byte
+}
+
+func (s *state) arm() {
+	runtime.AddCleanup(&sentinel{}, func(s *state) { s.restore() }, s)
+}
+
+func (s *state) restore() {
+	s.resume.Do(func() {
+		if s.quiet {
+			debug.SetGCPercent(s.percent)
+			debug.SetMemoryLimit(s.limit)
+		}
+	})
+}
 
 // Percent is the collector's setting before this package turned it off:
 // GOGC's value, 100 by default, -1 for off.
-func Percent() int { return percent }
+func Percent() int { return st.percent }
 
-// Resume turns the collector back on as GOGC asked. It may be called more
-// than once; only the first call acts.
-func Resume() { resume.Do(func() { debug.SetGCPercent(percent) }) }
+// Resume turns the collector back on as GOGC asked and puts back the
+// memory limit it found. Only the first call acts; the first collection
+// makes it if nothing did before.
+func Resume() { st.restore() }
