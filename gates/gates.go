@@ -12,6 +12,7 @@ package gates
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -180,14 +181,24 @@ func readObservations(batches []arrow.RecordBatch) (map[obsKey]observation, erro
 		n += int(b.NumRows())
 	}
 	out := make(map[obsKey]observation, n)
+	// Only the columns the rules read, their codes copied once each (the
+	// batches are released after): converting every row whole, names and
+	// sources included, was most of the gates' time.
+	codes := arrowcol.NewStrings()
 	for _, b := range batches {
-		rows, err := export.IndicatorRows(b)
-		if err != nil {
+		str, err1 := arrowcol.StringColumns(b, "indicator_id", "ref_area", "ref_area_type", "sex", "instrument")
+		value, err2 := arrowcol.Get[*array.Float64](b, "value")
+		period, err3 := arrowcol.Get[*array.Int32](b, "time_period")
+		if err := errors.Join(err1, err2, err3); err != nil {
 			return nil, fmt.Errorf("indicators table: %w", err)
 		}
-		for _, r := range rows {
-			o := observation{indicator: r.IndicatorID, area: r.RefArea, areaType: r.RefAreaType, sex: r.Sex,
-				instrument: r.InstrumentCode(), year: r.TimePeriod, value: r.Value}
+		id, area, areaType, sex, inst := str[0], str[1], str[2], str[3], str[4]
+		for i := range int(b.NumRows()) {
+			o := observation{indicator: codes.Code(id, i), area: codes.Code(area, i), areaType: codes.Code(areaType, i), sex: codes.Code(sex, i),
+				year: int(period.Value(i)), value: value.Value(i)}
+			if inst.IsValid(i) {
+				o.instrument = codes.Code(inst, i)
+			}
 			out[o.key()] = o
 		}
 	}
