@@ -7,24 +7,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime="${FUZZTIME:-60s}"
-targets=(
-  "./internal/textnorm FuzzKey"
-  "./ingest/values FuzzPercent"
-  "./ingest/values FuzzDateText"
-  "./ingest/values FuzzFlag"
-  "./ingest/values FuzzYear"
-  "./refdata FuzzCountryLookup"
-  "./refdata FuzzInstrumentLookup"
-  "./ingest/workbook FuzzSniffDelimiter"
-  "./ingest/workbook FuzzOpen"
-  "./ingest FuzzMatchHeader"
-  "./ingest FuzzReadCSV"
-  "./ingest FuzzReadXLSX"
-  "./ingest FuzzCSVLineEndings"
-  "./internal/termsafe FuzzWriter"
-  "./workspace FuzzStoredName"
-  "./schedules FuzzParseCron"
-)
+# Every Fuzz function of every test file, found rather than listed: a list
+# kept by hand had missed five of them.
+targets=()
+while IFS= read -r file; do
+  dir="./$(dirname "${file#./}")"
+  while IFS= read -r name; do
+    targets+=("$dir $name")
+  done < <(grep -o '^func Fuzz[A-Za-z0-9_]*' "$file" | sed 's/^func //')
+done < <(grep -rl --include='*_test.go' '^func Fuzz' . | sort)
 for t in "${targets[@]}"; do
   set -- $t
   echo "=== $2 ($1) for $fuzztime"
