@@ -211,7 +211,14 @@ func newColumn(mem memory.Allocator, typ arrow.DataType, n, text, items int) *co
 		c.offsets.appendUint32(0)
 		c.items = newColumn(mem, t.Elem(), items, text, 0)
 	case arrow.FixedWidthDataType:
+		if t.BitWidth()%8 != 0 {
+			// Booleans are bits: no domain has one, and appendNull
+			// would need them.
+			panic(fmt.Sprintf("records: no column builder for %s", typ))
+		}
 		c.data.reserve(n * t.BitWidth() / 8)
+	default:
+		panic(fmt.Sprintf("records: no column builder for %s", typ))
 	}
 	return c
 }
