@@ -200,6 +200,11 @@ type colBuilder struct {
 // newColumn starts a column of n values, text bytes of text and, for a
 // list, items strings.
 func newColumn(mem memory.Allocator, typ arrow.DataType, n, text, items int) *colBuilder {
+	if text > math.MaxInt32 || items > math.MaxInt32 {
+		// Offsets are 32 bits: past them a batch would be wrong, silently
+		// (Arrow's own builders only assert it in debug builds).
+		panic(fmt.Sprintf("records: %d bytes of text or %d list items in one column of a batch, over 2 GiB", text, items))
+	}
 	c := &colBuilder{typ: typ, valid: growable{mem: mem}, offsets: growable{mem: mem}, data: growable{mem: mem}}
 	switch t := typ.(type) {
 	case *arrow.StringType:
