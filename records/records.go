@@ -158,9 +158,18 @@ type CoverageObservation struct {
 
 // Key is the record key (country, year, series, sex, population).
 func (o CoverageObservation) Key() string {
-	// Built by hand, not with fmt: the store hashes the key of every
-	// observation of a streamed file.
-	return o.Area + "|" + strconv.Itoa(o.Year) + "|" + o.Series + "|" + o.Sex + "|" + o.Population
+	var buf [64]byte
+	return string(o.AppendKey(buf[:0]))
+}
+
+// AppendKey appends Key to dst: the store hashes the key of every
+// observation of a streamed file, from a buffer it reuses.
+func (o CoverageObservation) AppendKey(dst []byte) []byte {
+	dst = append(append(dst, o.Area...), '|')
+	dst = append(strconv.AppendInt(dst, int64(o.Year), 10), '|')
+	dst = append(append(dst, o.Series...), '|')
+	dst = append(append(dst, o.Sex...), '|')
+	return append(dst, o.Population...)
 }
 
 // ProvisionFlags returns the BLMA provision columns, in their canonical

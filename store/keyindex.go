@@ -9,7 +9,6 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
@@ -107,36 +106,19 @@ type noidAgreement struct {
 // keyHash is the 64-bit FNV-1a hash of a record key, written out so that
 // it allocates nothing (hash/fnv's hasher escapes through io.Writer): it
 // is taken for every record a submission holds.
-func keyHash(key string) uint64 { return fnvString(fnvOffset, key) }
-
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
-// fnvString continues an FNV-1a hash h over s.
-func fnvString(h uint64, s string) uint64 {
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
+func keyHash[K string | []byte](key K) uint64 {
+	h := uint64(fnvOffset)
+	for i := 0; i < len(key); i++ {
+		h ^= uint64(key[i])
 		h *= fnvPrime
 	}
 	return h
 }
 
-// coverageKeyHash is keyHash(o.Key()) without building the key: a
-// streamed file's every observation is hashed.
-func coverageKeyHash(o records.CoverageObservation) uint64 {
-	var year [20]byte
-	h := fnvString(fnvOffset, o.Area)
-	h = fnvString(h, "|")
-	h = fnvString(h, string(strconv.AppendInt(year[:0], int64(o.Year), 10)))
-	h = fnvString(h, "|")
-	h = fnvString(h, o.Series)
-	h = fnvString(h, "|")
-	h = fnvString(h, o.Sex)
-	h = fnvString(h, "|")
-	return fnvString(h, o.Population)
-}
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
 
 // noidKey groups agreements without an id by type and parties.
 func noidKey(a records.Agreement) string { return a.Type + "|" + strings.Join(a.Parties, ";") }

@@ -35,6 +35,7 @@ type Spill struct {
 	w       *parquetio.Writer
 	pending []records.CoverageObservation
 	hashes  []uint64
+	key     []byte // a record's key, hashed; reused
 	closed  bool
 	err     error
 
@@ -68,7 +69,8 @@ func (sp *Spill) Coverage(batch []records.CoverageObservation) error {
 		return errors.New("spill: records after the end")
 	}
 	for _, o := range batch {
-		sp.hashes = append(sp.hashes, coverageKeyHash(o))
+		sp.key = o.AppendKey(sp.key[:0])
+		sp.hashes = append(sp.hashes, keyHash(sp.key))
 	}
 	sp.pending = append(sp.pending, batch...)
 	if len(sp.pending) >= spillChunkRows {
