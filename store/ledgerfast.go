@@ -2,6 +2,7 @@ package store
 
 import (
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -19,40 +20,64 @@ import (
 // A faster JSON library was tried instead and left (docs/decisions.md): it
 // read a few hand-edited lines differently, which a ledger check must not.
 
-// entryFields are the JSON keys of Entry, in declaration order.
-var entryFields = [...]string{"event", "outcome", "seq", "time", "run_id", "file", "sha256", "size", "rows", "superseded", "stored_as", "duplicate_of", "errors", "warnings", "first_error"}
+// entryField is a JSON key of Entry and how its value is read.
+type entryField struct {
+	key  string
+	read func(e *Entry, b []byte, p int) (int, bool) // the position after the value
+}
 
-// decodeEntryFast decodes an entry written by encodeLine; ok is false for
-// any other text (see above).
-func decodeEntryFast(b []byte) (e Entry, ok bool) {
+// entryFields are Entry's fields, in declaration order.
+var entryFields = [...]entryField{
+	{"event", func(e *Entry, b []byte, p int) (int, bool) { return readString(&e.Event, b, p) }},
+	{"outcome", func(e *Entry, b []byte, p int) (int, bool) { return readString(&e.Outcome, b, p) }},
+	{"seq", func(e *Entry, b []byte, p int) (int, bool) { return readInt(&e.Seq, b, p) }},
+	{"time", func(e *Entry, b []byte, p int) (int, bool) { return readTime(&e.Time, b, p) }},
+	{"run_id", func(e *Entry, b []byte, p int) (int, bool) { return readString(&e.RunID, b, p) }},
+	{"file", func(e *Entry, b []byte, p int) (int, bool) { return readString(&e.File, b, p) }},
+	{"sha256", func(e *Entry, b []byte, p int) (int, bool) { return readString(&e.SHA256, b, p) }},
+	{"size", func(e *Entry, b []byte, p int) (int, bool) { return readInt64(&e.Size, b, p) }},
+	{"rows", func(e *Entry, b []byte, p int) (int, bool) { return readCounts(&e.Rows, b, p) }},
+	{"superseded", func(e *Entry, b []byte, p int) (int, bool) { return readCounts(&e.Superseded, b, p) }},
+	{"stored_as", func(e *Entry, b []byte, p int) (int, bool) { return readString(&e.StoredAs, b, p) }},
+	{"duplicate_of", func(e *Entry, b []byte, p int) (int, bool) { return readInt(&e.DuplicateOf, b, p) }},
+	{"errors", func(e *Entry, b []byte, p int) (int, bool) { return readInt(&e.Errors, b, p) }},
+	{"warnings", func(e *Entry, b []byte, p int) (int, bool) { return readInt(&e.Warnings, b, p) }},
+	{"first_error", func(e *Entry, b []byte, p int) (int, bool) { return readString(&e.FirstError, b, p) }},
+}
+
+// decodeEntryFast decodes an entry written by encodeLine into e, which
+// must be zero; ok is false for any other text (see above), and e is then
+// to be discarded. (Filling the caller's entry, which encoding/json is
+// given too, allocates none of its own.)
+func decodeEntryFast(b []byte, e *Entry) (ok bool) {
 	if len(b) < 2 || b[0] != '{' {
-		return Entry{}, false
+		return false
 	}
 	p := 1
 	if b[p] == '}' {
-		return Entry{}, len(b) == 2
+		return len(b) == 2
 	}
 	next := 0 // fields come in order, each at most once
 	for {
 		key, after, ok := plainString(b, p)
 		if !ok || after >= len(b) || b[after] != ':' {
-			return Entry{}, false
+			return false
 		}
 		field := fieldIndex(key, next)
 		if field < 0 {
-			return Entry{}, false
+			return false
 		}
 		next = field + 1
-		if p, ok = e.decodeField(field, b, after+1); !ok || p >= len(b) {
-			return Entry{}, false
+		if p, ok = entryFields[field].read(e, b, after+1); !ok || p >= len(b) {
+			return false
 		}
 		switch b[p] {
 		case ',':
 			p++
 		case '}':
-			return e, p+1 == len(b)
+			return p+1 == len(b)
 		default:
-			return Entry{}, false
+			return false
 		}
 	}
 }
@@ -61,59 +86,11 @@ func decodeEntryFast(b []byte) (e Entry, ok bool) {
 // -1 (unknown, out of order or repeated).
 func fieldIndex(key []byte, from int) int {
 	for i := from; i < len(entryFields); i++ {
-		if string(key) == entryFields[i] {
+		if string(key) == entryFields[i].key {
 			return i
 		}
 	}
 	return -1
-}
-
-// decodeField decodes the value of field i at b[p:] and returns the
-// position after it.
-func (e *Entry) decodeField(i int, b []byte, p int) (int, bool) {
-	var ok bool
-	switch entryFields[i] {
-	case "event":
-		e.Event, p, ok = stringValue(b, p)
-	case "outcome":
-		e.Outcome, p, ok = stringValue(b, p)
-	case "seq":
-		e.Seq, p, ok = intValue(b, p)
-	case "time":
-		var end int
-		if _, end, ok = plainString(b, p); ok {
-			// time.Time decodes itself from the quoted text, as it does
-			// under encoding/json.
-			ok = e.Time.UnmarshalJSON(b[p:end]) == nil
-			p = end
-		}
-	case "run_id":
-		e.RunID, p, ok = stringValue(b, p)
-	case "file":
-		e.File, p, ok = stringValue(b, p)
-	case "sha256":
-		e.SHA256, p, ok = stringValue(b, p)
-	case "size":
-		var n int64
-		if n, p, ok = int64Value(b, p, 64); ok {
-			e.Size = n
-		}
-	case "rows":
-		e.Rows, p, ok = countsValue(b, p)
-	case "superseded":
-		e.Superseded, p, ok = countsValue(b, p)
-	case "stored_as":
-		e.StoredAs, p, ok = stringValue(b, p)
-	case "duplicate_of":
-		e.DuplicateOf, p, ok = intValue(b, p)
-	case "errors":
-		e.Errors, p, ok = intValue(b, p)
-	case "warnings":
-		e.Warnings, p, ok = intValue(b, p)
-	case "first_error":
-		e.FirstError, p, ok = stringValue(b, p)
-	}
-	return p, ok
 }
 
 // plainString reads a JSON string at b[p:] that needs no unescaping: no
@@ -142,14 +119,36 @@ func plainString(b []byte, p int) (s []byte, after int, ok bool) {
 	return nil, 0, false
 }
 
-func stringValue(b []byte, p int) (string, int, bool) {
+// readString reads a plain string (see plainString) into dst.
+func readString(dst *string, b []byte, p int) (int, bool) {
 	s, after, ok := plainString(b, p)
-	return string(s), after, ok
+	*dst = string(s)
+	return after, ok
 }
 
-func intValue(b []byte, p int) (int, int, bool) {
+// readTime reads a time the way encoding/json does: time.Time decodes
+// itself from the quoted text.
+func readTime(dst *time.Time, b []byte, p int) (int, bool) {
+	_, after, ok := plainString(b, p)
+	return after, ok && dst.UnmarshalJSON(b[p:after]) == nil
+}
+
+func readInt(dst *int, b []byte, p int) (int, bool) {
 	n, after, ok := int64Value(b, p, strconv.IntSize)
-	return int(n), after, ok
+	*dst = int(n)
+	return after, ok
+}
+
+func readInt64(dst *int64, b []byte, p int) (int, bool) {
+	n, after, ok := int64Value(b, p, 64)
+	*dst = n
+	return after, ok
+}
+
+func readCounts(dst *map[string]int, b []byte, p int) (int, bool) {
+	m, after, ok := countsValue(b, p)
+	*dst = m
+	return after, ok
 }
 
 // int64Value reads a JSON integer: an optional minus and digits, without
@@ -194,7 +193,7 @@ func countsValue(b []byte, p int) (map[string]int, int, bool) {
 		}
 		last = key
 		var n int
-		if n, p, ok = intValue(b, after+1); !ok || p >= len(b) {
+		if p, ok = readInt(&n, b, after+1); !ok || p >= len(b) {
 			return nil, 0, false
 		}
 		m[string(key)] = n

@@ -284,10 +284,11 @@ func decodeLine(line []byte) (Entry, error) {
 	if crc32.ChecksumIEEE(body) != uint32(want) {
 		return e, errors.New("checksum mismatch")
 	}
-	if fast, ok := decodeEntryFast(body); ok {
-		e = fast
-	} else if err := json.Unmarshal(body, &e); err != nil {
-		return e, fmt.Errorf("decode: %w", err)
+	if !decodeEntryFast(body, &e) {
+		e = Entry{}
+		if err := json.Unmarshal(body, &e); err != nil {
+			return e, fmt.Errorf("decode: %w", err)
+		}
 	}
 	if err := e.check(); err != nil {
 		return e, err
