@@ -268,13 +268,11 @@ func (c *colBuilder) appendNull() {
 	c.ensureBits(c.n + 1)
 	c.nulls++
 	switch {
-	case c.offsets.mem != nil && c.offsets.n > 0:
-		end := c.data.n
-		if c.items != nil {
-			end = c.items.n
-		}
-		c.offsets.appendUint32(uint32(int32(end)))
-	default:
+	case c.items != nil: // a list: empty
+		c.offsets.appendUint32(uint32(int32(c.items.n)))
+	case c.offsets.n > 0: // a string: empty
+		c.offsets.appendUint32(uint32(int32(c.data.n)))
+	default: // a fixed-width value: zero
 		for range c.typ.(arrow.FixedWidthDataType).BitWidth() / 8 {
 			c.data.appendByte(0)
 		}
@@ -293,13 +291,13 @@ func (c *colBuilder) setValid(i int) {
 	c.valid.b[i/8] |= 1 << (i % 8)
 }
 
-// array hands the column's buffers to an Arrow array.
+// array hands the column's buffers to an Arrow array. The bitmap exists
+// only once a value was null; a list has no bytes of its own, a
+// fixed-width column no offsets.
 func (c *colBuilder) array() arrow.Array {
 	var validity *memory.Buffer
 	if c.nulls > 0 {
 		validity = c.valid.finish()
-	} else {
-		c.valid.release()
 	}
 	var bufs []*memory.Buffer
 	var children []arrow.ArrayData
@@ -311,10 +309,8 @@ func (c *colBuilder) array() arrow.Array {
 		defer child.Release()
 		children = []arrow.ArrayData{child.Data()}
 		bufs = []*memory.Buffer{validity, c.offsets.finish()}
-		c.data.release()
 	default:
 		bufs = []*memory.Buffer{validity, c.data.finish()}
-		c.offsets.release()
 	}
 	data := array.NewData(c.typ, c.n, bufs, children, c.nulls, 0)
 	for _, b := range bufs {
@@ -324,16 +320,6 @@ func (c *colBuilder) array() arrow.Array {
 	}
 	defer data.Release()
 	return array.MakeFromData(data)
-}
-
-// release frees the column's buffers (a batch that was not made).
-func (c *colBuilder) release() {
-	c.valid.release()
-	c.offsets.release()
-	c.data.release()
-	if c.items != nil {
-		c.items.release()
-	}
 }
 
 // growable is a byte buffer of an Arrow allocator that doubles as it
@@ -400,13 +386,6 @@ func (g *growable) finish() *memory.Buffer {
 	b.ResizeNoShrink(g.n)
 	g.buf, g.b, g.n = nil, nil, 0
 	return b
-}
-
-func (g *growable) release() {
-	if g.buf != nil {
-		g.buf.Release()
-		g.buf, g.b, g.n = nil, nil, 0
-	}
 }
 
 // newBatch builds a record batch of n rows, calling row for each.

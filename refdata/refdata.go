@@ -87,9 +87,11 @@ type row struct {
 	header map[string]int
 }
 
+// get is the field under the header name, "" when the table has no such
+// column (encoding/csv gives every row the header's number of fields).
 func (r row) get(name string) string {
 	i, ok := r.header[name]
-	if !ok || i >= len(r.fields) {
+	if !ok {
 		return ""
 	}
 	return strings.TrimSpace(r.fields[i])
