@@ -85,19 +85,18 @@ type app struct {
 // times the live heap plus what the runtime holds and cannot return, never
 // below memoryFloor. GOMEMLIMIT, when set, replaces it with a fixed limit.
 // Until the first collection the collector is off and the limit is
-// memoryQuiet (see package quietstart).
+// package quietstart's backstop.
 const (
 	memoryFloor  = 256 << 20
 	memoryFactor = 1.5
-	memoryQuiet  = 32 << 20
 )
 
 func main() {
 	// The collector has been off since package quietstart was
-	// initialised: the first collection waits until the process holds
-	// memoryQuiet, so a short command collects nothing.
+	// initialised: the first collection waits until the process holds its
+	// backstop, so a short command collects nothing.
 	if os.Getenv("GOMEMLIMIT") == "" {
-		memlimit.StartQuiet(memoryQuiet, memoryFloor, memoryFactor, quietstart.Resume)
+		memlimit.StartQuiet(memoryFloor, memoryFactor, quietstart.Resume)
 	} else {
 		quietstart.Resume()
 	}

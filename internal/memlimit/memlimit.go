@@ -49,14 +49,15 @@ func Start(floor int64, factor float64) *Governor {
 }
 
 // StartQuiet is Start for a process whose collector is off (package
-// quietstart): the limit starts at first, so that the first collection
-// comes only when the process holds that much memory, and right after it
-// resume turns the collector back on and the limit follows the work as
-// Start's does. A command that never holds first bytes never collects.
-func StartQuiet(first, floor int64, factor float64, resume func()) *Governor {
+// quietstart): the limit stays as it finds it (quietstart's backstop), so
+// that the first collection comes only when the process holds that much
+// memory, and right after it resume turns the collector back on and the
+// limit follows the work as Start's does. A command that never holds that
+// much never collects.
+func StartQuiet(floor int64, factor float64, resume func()) *Governor {
 	g := newGovernor(floor, factor)
 	g.resume = resume
-	g.set(first)
+	g.limit.Store(debug.SetMemoryLimit(-1))
 	g.arm()
 	return g
 }

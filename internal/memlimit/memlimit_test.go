@@ -131,23 +131,24 @@ func TestFactorHasAFloor(t *testing.T) {
 	runtime.KeepAlive(held)
 }
 
-// TestStartQuietCollectsOnlyAtFirst turns the collector off as package
-// quietstart does: garbage well below first brings no collection; the
-// first collection turns the collector back on, once, and moves the
-// limit to the floor.
+// TestStartQuietCollectsOnlyAtFirst turns the collector off and sets a
+// limit as package quietstart does: the governor leaves that limit, so
+// garbage well below it brings no collection; the first collection turns
+// the collector back on, once, and moves the limit to the floor.
 func TestStartQuietCollectsOnlyAtFirst(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	runtime.GC()
 	const first, floor = 512 << 20, 16 << 20
+	debug.SetMemoryLimit(first) // as package quietstart sets it
 	var resumed atomic.Int32
-	g := StartQuiet(first, floor, 1.5, func() {
+	g := StartQuiet(floor, 1.5, func() {
 		resumed.Add(1)
 		debug.SetGCPercent(100)
 	})
 	defer g.Stop()
 	if got := debug.SetMemoryLimit(-1); got != first {
-		t.Fatalf("limit at start = %d, want first %d", got, first)
+		t.Fatalf("limit at start = %d, want the one found, %d", got, first)
 	}
 	var stats runtime.MemStats
 	runtime.ReadMemStats(&stats)
