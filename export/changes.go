@@ -6,7 +6,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -69,21 +68,22 @@ func addObservations(b arrow.RecordBatch, out map[obsKey]string, order []obsKey)
 // the new table's order, removed observations last in the old table's order.
 func Diff(prev []arrow.RecordBatch, cur arrow.RecordBatch) ([]Change, error) {
 	// The two tables are read side by side.
+	tables := [2][]arrow.RecordBatch{prev, {cur}}
 	var (
-		old, now           map[obsKey]string
-		oldOrder, nowOrder []obsKey
-		oldErr, nowErr     error
-		wg                 sync.WaitGroup
+		values [2]map[obsKey]string
+		orders [2][]obsKey
 	)
-	wg.Go(func() { defer safego.Catch(&oldErr); old, oldOrder, oldErr = observationValues(prev) })
-	now, nowOrder, nowErr = observationValues([]arrow.RecordBatch{cur})
-	wg.Wait()
-	if oldErr != nil {
-		return nil, fmt.Errorf("previous run: %w", oldErr)
+	err := safego.ForEach(2, 2, func(i int) (err error) {
+		values[i], orders[i], err = observationValues(tables[i])
+		if err != nil && i == 0 {
+			err = fmt.Errorf("previous run: %w", err)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	if nowErr != nil {
-		return nil, nowErr
-	}
+	old, oldOrder, now, nowOrder := values[0], orders[0], values[1], orders[1]
 	var out []Change
 	mk := func(kind string, k obsKey, o, n string) Change {
 		return Change{Kind: kind, IndicatorID: k.indicator, RefArea: k.area, TimePeriod: k.period, Sex: k.sex, Instrument: k.instrument, OldValue: o, NewValue: n}

@@ -19,7 +19,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -211,20 +210,19 @@ func readObservations(batches []arrow.RecordBatch) (map[obsKey]observation, erro
 // are counted from it, so they always agree with changes.csv.
 func Evaluate(prev []arrow.RecordBatch, cur arrow.RecordBatch, changes []export.Change, rules workspace.GatesConfig, ref *refdata.Reference, b Build) (Report, error) {
 	// The two tables are read side by side.
-	var (
-		before, after       map[obsKey]observation
-		beforeErr, afterErr error
-		wg                  sync.WaitGroup
-	)
-	wg.Go(func() { defer safego.Catch(&beforeErr); before, beforeErr = readObservations(prev) })
-	after, afterErr = readObservations([]arrow.RecordBatch{cur})
-	wg.Wait()
-	if beforeErr != nil {
-		return Report{}, fmt.Errorf("previous run: %w", beforeErr)
+	tables := [2][]arrow.RecordBatch{prev, {cur}}
+	var read [2]map[obsKey]observation
+	err := safego.ForEach(2, 2, func(i int) (err error) {
+		read[i], err = readObservations(tables[i])
+		if err != nil && i == 0 {
+			err = fmt.Errorf("previous run: %w", err)
+		}
+		return err
+	})
+	if err != nil {
+		return Report{}, err
 	}
-	if afterErr != nil {
-		return Report{}, afterErr
-	}
+	before, after := read[0], read[1]
 	r := Report{Checks: []Check{}}
 	if b.PreviousRun != "" {
 		r.PreviousRun = &b.PreviousRun
