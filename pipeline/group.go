@@ -97,8 +97,15 @@ func (p *Pipeline) fileGroup(ctx context.Context, log *slog.Logger, st *store.St
 	if err := ctx.Err(); err != nil {
 		return err // a stopped run files nothing more: the files stay in the inbox
 	}
+	// Each step's time, for the debug log: where a slow filing waits.
 	start := time.Now()
-	defer func() { log.Debug("filed a group", "files", len(g.files), "duration", time.Since(start)) }()
+	var steps []any
+	lap := func(step string) {
+		now := time.Now()
+		steps = append(steps, step, now.Sub(start).Round(time.Microsecond).String())
+		start = now
+	}
+	defer func() { log.Debug("filed a group", append([]any{"files", len(g.files)}, steps...)...) }()
 	prepared := false
 	defer func() {
 		if err != nil && prepared {
@@ -127,6 +134,7 @@ func (p *Pipeline) fileGroup(ctx context.Context, log *slog.Logger, st *store.St
 	if err := st.RecordAll(intakes); err != nil {
 		return err
 	}
+	lap("intakes")
 
 	// The moves, then one sync of each folder they left and entered.
 	var abandoned []store.Entry
@@ -163,6 +171,8 @@ func (p *Pipeline) fileGroup(ctx context.Context, log *slog.Logger, st *store.St
 		}
 	}
 
+	lap("moves")
+
 	// Numbered and counted in inbox order, each after the ones before.
 	var pending []*store.Pending
 	var kept []*member
@@ -185,12 +195,15 @@ func (p *Pipeline) fileGroup(ctx context.Context, log *slog.Logger, st *store.St
 		pending = append(pending, pd)
 		kept = append(kept, m)
 	}
+	lap("prepared")
 	if err := st.WriteAll(ctx, pending); err != nil {
 		return err
 	}
+	lap("written")
 	if err := st.Commit(pending, abandoned...); err != nil {
 		return err
 	}
+	lap("committed")
 
 	for _, m := range files {
 		if m.abandon {
@@ -201,6 +214,7 @@ func (p *Pipeline) fileGroup(ctx context.Context, log *slog.Logger, st *store.St
 	for i, m := range kept {
 		res.Files = append(res.Files, p.accepted(ctx, log, m.out, pending[i].Entry(), m.dest, m.r.sub))
 	}
+	lap("reported")
 	return nil
 }
 

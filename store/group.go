@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
+	"github.com/ilo-pledge/pledgestat/internal/safego"
 	"github.com/ilo-pledge/pledgestat/records"
 )
 
@@ -17,14 +17,15 @@ import (
 // counted and recorded in inbox order, one ledger line each; what is
 // shared is the fsyncs. Per file they were seven, one after another (the
 // intake line, two folders of the move, the Parquet file, its temporary
-// folder, submissions/, the accepted line); in a group of n they are n
-// Parquet files and n temporary folders, written on every core, and five
-// syncs for the whole group:
+// folder, submissions/, the accepted line); in a group of n they are
+// five or six syncs for the whole group:
 //
 //	RecordAll(intakes)   one ledger write and fsync
 //	(moves, then one sync of each folder moved from and to)
 //	Prepare each file    in order: number, superseded counts, in-memory state
-//	WriteAll(pending)    the submissions in parallel, then submissions/ once
+//	WriteAll(pending)    the submissions' folders written on both cores, then
+//	                     all made durable at once (fsx.SyncAll), renamed
+//	                     into place, and submissions/ synced
 //	Commit(pending, …)   one ledger write and fsync of the accepted lines
 //
 // A crash anywhere leaves what one file at a time left: intakes without
@@ -131,50 +132,58 @@ func (s *Store) abort() {
 	s.current, s.keys, s.reserved = nil, nil, 0
 }
 
-// writeWorkers is how many submissions WriteAll writes at once: enough
-// to keep both cores encoding while other writers wait on their fsyncs.
-const writeWorkers = 4
+// writeWorkers is how many submissions WriteAll writes at once: both
+// cores encode; nothing waits on a disk until all are written.
+const writeWorkers = 2
 
-// WriteAll writes the pending submissions' folders, several at once,
-// and makes them durable with one sync of submissions/.
-func (s *Store) WriteAll(ctx context.Context, pending []*Pending) error {
+// WriteAll writes the pending submissions' folders, several at once, and
+// makes them durable together: the files and folders with one SyncAll
+// (one syncfs where the system allows: an fsync each was most of a
+// group's filing), then, once renamed into place, with one sync of
+// submissions/.
+func (s *Store) WriteAll(ctx context.Context, pending []*Pending) (err error) {
 	if len(pending) == 0 {
 		return nil
 	}
-	jobs := make(chan *Pending)
-	errs := make([]error, writeWorkers)
-	var wg sync.WaitGroup
-	for w := range writeWorkers {
-		wg.Go(func() {
-			for p := range jobs {
-				if errs[w] != nil {
-					continue
-				}
-				if err := ctx.Err(); err != nil {
-					errs[w] = err
-					continue
-				}
-				if err := s.writeSubmission(s.submissionDir(p.entry.Seq, p.entry.SHA256), p.set, nil, p.names, false); err != nil {
-					errs[w] = fmt.Errorf("store %s: %w", p.entry.File, err)
-				}
-			}
-		})
+	defer func() {
+		if err != nil {
+			s.abort()
+		}
+	}()
+	written := make([][]string, len(pending))
+	err = safego.ForEach(len(pending), writeWorkers, func(i int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		p := pending[i]
+		files, err := s.writeSubmissionFiles(tempSubmissionDir(s.submissionDir(p.entry.Seq, p.entry.SHA256)), p.set, nil, p.names, false)
+		if err != nil {
+			return fmt.Errorf("store %s: %w", p.entry.File, err)
+		}
+		written[i] = files
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var files, dirs []string
+	for i, p := range pending {
+		files = append(files, written[i]...)
+		dirs = append(dirs, tempSubmissionDir(s.submissionDir(p.entry.Seq, p.entry.SHA256)))
+	}
+	if err := s.fs.SyncAll(files, dirs); err != nil {
+		return fmt.Errorf("store submissions: %w", err)
 	}
 	for _, p := range pending {
-		jobs <- p
-	}
-	close(jobs)
-	wg.Wait()
-	err := errors.Join(errs...)
-	if err == nil {
-		if serr := s.fs.SyncDir(filepath.Join(s.dir, "submissions")); serr != nil {
-			err = fmt.Errorf("store submissions: %w", serr)
+		dir := s.submissionDir(p.entry.Seq, p.entry.SHA256)
+		if err := s.fs.Rename(tempSubmissionDir(dir), dir); err != nil {
+			return fmt.Errorf("store %s: %w", p.entry.File, err)
 		}
 	}
-	if err != nil {
-		s.abort()
+	if err := s.fs.SyncDir(filepath.Join(s.dir, "submissions")); err != nil {
+		return fmt.Errorf("store submissions: %w", err)
 	}
-	return err
+	return nil
 }
 
 // Commit records the written pending submissions, in order, and other

@@ -575,42 +575,9 @@ const storeChunkRows = 64 << 10
 // all its files; the rename is made durable by syncing submissions/,
 // here when syncParent, else by the caller once for a group.
 func (s *Store) writeSubmission(dir string, set records.Set, spill *Spill, names records.NameFunc, syncParent bool) error {
-	tmp := filepath.Join(filepath.Dir(dir), ".tmp-"+filepath.Base(dir))
-	if err := s.fs.RemoveAll(tmp); err != nil {
-		return fmt.Errorf("clear %s: %w", tmp, err)
-	}
-	if err := s.fs.MkdirAll(tmp, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
-	}
-	mem := s.mem
-	for _, desc := range s.domains {
-		n := desc.Count(set)
-		if n == 0 {
-			continue
-		}
-		// No temporary name of its own: nobody reads the folder before
-		// it is renamed into place, and Open removes one a crash left.
-		path := filepath.Join(tmp, string(desc.Domain)+".parquet")
-		err := fsx.WriteNew(s.fs, path, 0o644, func(w io.Writer) error {
-			return parquetio.WriteChunked(w, n, storeChunkRows, func(from, to int) arrow.RecordBatch {
-				return desc.Batch(mem, desc.Slice(set, from, to), names)
-			})
-		})
-		if err != nil {
-			return fmt.Errorf("store %s: %w", desc.Domain, err)
-		}
-	}
-	if spill != nil {
-		path, err := spill.finish()
-		if err != nil {
-			return err
-		}
-		if path != "" {
-			if err := s.fs.Rename(path, filepath.Join(tmp, filepath.Base(path))); err != nil {
-				return fmt.Errorf("store spilled records: %w", err)
-			}
-			s.fs.Remove(spill.dir) // empty now
-		}
+	tmp := tempSubmissionDir(dir)
+	if _, err := s.writeSubmissionFiles(tmp, set, spill, names, true); err != nil {
+		return err
 	}
 	if err := s.fs.SyncDir(tmp); err != nil {
 		return fmt.Errorf("store submission: %w", err)
@@ -624,6 +591,63 @@ func (s *Store) writeSubmission(dir string, set records.Set, spill *Spill, names
 		}
 	}
 	return nil
+}
+
+// tempSubmissionDir is the name a submission's folder is written under.
+// No file in it has a temporary name of its own: nobody reads the folder
+// before it is renamed into place, and Open removes one a crash left.
+func tempSubmissionDir(dir string) string {
+	return filepath.Join(filepath.Dir(dir), ".tmp-"+filepath.Base(dir))
+}
+
+// writeSubmissionFiles writes the domain tables (and moves the spilled
+// records) into the folder tmp, made anew, and returns the files' paths.
+// Each file is synced when sync; else the caller makes them and the
+// folder durable (WriteAll, once for a group).
+func (s *Store) writeSubmissionFiles(tmp string, set records.Set, spill *Spill, names records.NameFunc, sync bool) ([]string, error) {
+	if err := s.fs.RemoveAll(tmp); err != nil {
+		return nil, fmt.Errorf("clear %s: %w", tmp, err)
+	}
+	if err := s.fs.MkdirAll(tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", tmp, err)
+	}
+	write := fsx.WriteNew
+	if !sync {
+		write = fsx.WriteUnsynced
+	}
+	var files []string
+	mem := s.mem
+	for _, desc := range s.domains {
+		n := desc.Count(set)
+		if n == 0 {
+			continue
+		}
+		path := filepath.Join(tmp, string(desc.Domain)+".parquet")
+		err := write(s.fs, path, 0o644, func(w io.Writer) error {
+			return parquetio.WriteChunked(w, n, storeChunkRows, func(from, to int) arrow.RecordBatch {
+				return desc.Batch(mem, desc.Slice(set, from, to), names)
+			})
+		})
+		if err != nil {
+			return nil, fmt.Errorf("store %s: %w", desc.Domain, err)
+		}
+		files = append(files, path)
+	}
+	if spill != nil {
+		path, err := spill.finish()
+		if err != nil {
+			return nil, err
+		}
+		if path != "" {
+			dest := filepath.Join(tmp, filepath.Base(path))
+			if err := s.fs.Rename(path, dest); err != nil {
+				return nil, fmt.Errorf("store spilled records: %w", err)
+			}
+			s.fs.Remove(spill.dir) // empty now
+			files = append(files, dest)
+		}
+	}
+	return files, nil
 }
 
 // Current returns the current records: every accepted, not withdrawn

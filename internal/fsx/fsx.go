@@ -35,6 +35,10 @@ type FS interface {
 	Symlink(oldname, newname string) error
 	// SyncDir makes the directory's entries (creations, renames) durable.
 	SyncDir(dir string) error
+	// SyncAll makes the content of the files and the entries of the
+	// directories durable, as a Sync of each file and a SyncDir of each
+	// directory would: for many files written at once and closed.
+	SyncAll(files, dirs []string) error
 }
 
 // OS is the real file system.
@@ -69,6 +73,61 @@ func (OS) SyncDir(dir string) error {
 	defer d.Close()
 	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
 		return err
+	}
+	return nil
+}
+
+// SyncAll makes the files' content and the directories' entries durable:
+// with one syncfs(2) of their file system where that is safe and there
+// are enough of them, else with an fsync of each (see syncfs).
+func (OS) SyncAll(files, dirs []string) error {
+	if len(files)+len(dirs) >= syncfsAtLeast {
+		if done, err := syncfs(files, dirs); done {
+			return err
+		}
+	}
+	return syncEach(files, dirs)
+}
+
+// syncfsAtLeast is how many files and folders make one flush of their
+// whole file system worth it. On the benchmark machine an fsync of a new
+// small file took 0.4 ms and one syncfs after 64 of them 3 ms; on a file
+// system busy with other writers a syncfs also waits for theirs, so a few
+// files are synced one by one.
+const syncfsAtLeast = 16
+
+// syncEach fsyncs each file and directory.
+func syncEach(files, dirs []string) error {
+	for _, path := range files {
+		f, err := os.Open(path)
+		if err == nil {
+			err = f.Sync()
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("sync %s: %w", path, err)
+		}
+	}
+	for _, dir := range dirs {
+		if err := (OS{}).SyncDir(dir); err != nil {
+			return fmt.Errorf("sync %s: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// WriteUnsynced writes a new file (it must not exist) and closes it,
+// without making it durable: the caller does, with SyncAll, for many files
+// at once.
+func WriteUnsynced(fsys FS, path string, perm fs.FileMode, write func(w io.Writer) error) error {
+	f, err := writeNew(fsys, path, perm, write)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", path, err)
 	}
 	return nil
 }
@@ -130,9 +189,19 @@ func WriteFile(fsys FS, path string, perm fs.FileMode, write func(w io.Writer) e
 // folder no reader sees until it is renamed into place, whose directory
 // the caller syncs once for all of them.
 func WriteNew(fsys FS, path string, perm fs.FileMode, write func(w io.Writer) error) error {
+	f, err := writeNew(fsys, path, perm, write)
+	if err != nil {
+		return err
+	}
+	return syncClose(f, path)
+}
+
+// writeNew creates path (it must not exist) and writes it, buffered; the
+// file is left open.
+func writeNew(fsys FS, path string, perm fs.FileMode, write func(w io.Writer) error) (File, error) {
 	f, err := fsys.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
+		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
 	bw := bufio.NewWriterSize(f, 64<<10)
 	err = write(bw)
@@ -141,9 +210,9 @@ func WriteNew(fsys FS, path string, perm fs.FileMode, write func(w io.Writer) er
 	}
 	if err != nil {
 		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+		return nil, fmt.Errorf("write %s: %w", path, err)
 	}
-	return syncClose(f, path)
+	return f, nil
 }
 
 // syncClose makes a written file durable and closes it.

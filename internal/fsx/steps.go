@@ -93,6 +93,21 @@ func (s *Steps) SyncDir(dir string) error {
 	return s.FS.SyncDir(dir)
 }
 
+// SyncAll counts one step for the files and directories it syncs; its
+// path is the first directory's, else the first file's.
+func (s *Steps) SyncAll(files, dirs []string) error {
+	path := ""
+	if len(dirs) > 0 {
+		path = dirs[0]
+	} else if len(files) > 0 {
+		path = files[0]
+	}
+	if err := s.step("syncall", path); err != nil {
+		return &fs.PathError{Op: "sync", Path: path, Err: err}
+	}
+	return s.FS.SyncAll(files, dirs)
+}
+
 type stepFile struct {
 	File
 	s *Steps

@@ -283,6 +283,38 @@ func (s *Strict) Symlink(oldname, newname string) error {
 	return nil
 }
 
+// SyncAll makes the content of the files, and the changes to the
+// directories' entries, durable, as a Sync of each file and a SyncDir of
+// each directory do.
+func (s *Strict) SyncAll(files, dirs []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(); err != nil {
+		return &fs.PathError{Op: "sync", Path: "", Err: err}
+	}
+	if err := s.FS.SyncAll(files, dirs); err != nil {
+		return err
+	}
+	durable := map[uint64]bool{}
+	for _, f := range files {
+		if ino := inode(f); ino != 0 {
+			durable[ino] = true
+		}
+	}
+	dirIno := map[uint64]bool{}
+	for _, d := range dirs {
+		if ino := inode(d); ino != 0 {
+			dirIno[ino] = true
+		}
+	}
+	for i := range s.log {
+		if durable[s.log[i].fileIno] || dirIno[s.log[i].dirIno] {
+			s.log[i].durable = true
+		}
+	}
+	return nil
+}
+
 // SyncDir makes the changes to dir's entries durable.
 func (s *Strict) SyncDir(dir string) error {
 	s.mu.Lock()

@@ -64,6 +64,32 @@ func TestStrictForgetsWhatWasNotSynced(t *testing.T) {
 			writeAll(t, s, filepath.Join(dir, "a"), "x", true)
 			s.SyncDir(dir)
 		}, map[string]string{"a": "x"}},
+		{"SyncAll: the files and the folder", func(t *testing.T, s *Strict, dir string) {
+			writeAll(t, s, filepath.Join(dir, "a"), "x", false)
+			writeAll(t, s, filepath.Join(dir, "b"), "y", false)
+			if err := s.SyncAll([]string{filepath.Join(dir, "a"), filepath.Join(dir, "b")}, []string{dir}); err != nil {
+				t.Fatal(err)
+			}
+		}, map[string]string{"a": "x", "b": "y"}},
+		{"SyncAll: the files, not their folder", func(t *testing.T, s *Strict, dir string) {
+			writeAll(t, s, filepath.Join(dir, "a"), "x", false)
+			s.SyncAll([]string{filepath.Join(dir, "a")}, nil)
+		}, map[string]string{"a": "<none>"}},
+		{"SyncAll: the folder, not the file", func(t *testing.T, s *Strict, dir string) {
+			writeAll(t, s, filepath.Join(dir, "a"), "x", false)
+			writeAll(t, s, filepath.Join(dir, "b"), "y", false)
+			s.SyncAll([]string{filepath.Join(dir, "a")}, []string{dir})
+		}, map[string]string{"a": "x", "b": ""}},
+		{"WriteUnsynced, then SyncAll", func(t *testing.T, s *Strict, dir string) {
+			path := filepath.Join(dir, "a")
+			WriteUnsynced(s, path, 0o644, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err })
+			s.SyncAll([]string{path}, []string{dir})
+		}, map[string]string{"a": "new"}},
+		{"WriteUnsynced alone", func(t *testing.T, s *Strict, dir string) {
+			path := filepath.Join(dir, "a")
+			WriteUnsynced(s, path, 0o644, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err })
+			s.SyncDir(dir)
+		}, map[string]string{"a": ""}},
 		{"WriteFile is durable", func(t *testing.T, s *Strict, dir string) {
 			WriteFile(s, filepath.Join(dir, "a"), 0o644, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err })
 		}, map[string]string{"a": "new"}},
