@@ -2,10 +2,13 @@ package workbook
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func FuzzSniffDelimiter(f *testing.F) {
@@ -57,6 +60,51 @@ func FuzzOpen(f *testing.F) {
 					t.Fatalf("Walk: %v is not a *Problem", err)
 				}
 			}
+		}
+	})
+}
+
+// FuzzRecordScannerChunks reads the same text whole and a byte at a time:
+// the records, their lines and the errors must be the same, whatever the
+// scanner's buffer held (its fast path takes the buffered rest of a field
+// in one step).
+func FuzzRecordScannerChunks(f *testing.F) {
+	for _, s := range []string{"a,b,c\n1,2,3\n", "a;b\r\n1;2\r3;4", "x,\"q,\"\"r\"\"\"\n5\" screen,y\n", "a,b\n\"open,\n1,2\n", ",,\n\r\n,", "long field without end"} {
+		f.Add(s, byte(','))
+	}
+	f.Add("a;b,c\n1;2\n", byte(';'))
+	f.Add("a\tb c\t\"d\te\"\r\n", byte('\t'))
+	f.Fuzz(func(t *testing.T, text string, delim byte) {
+		if delim == '"' || delim == '\n' || delim == '\r' {
+			return
+		}
+		type record struct {
+			fields string
+			line   int
+			err    string
+		}
+		read := func(r io.Reader) []record {
+			s := newRecordScanner(r, delim)
+			var out []record
+			for range len(text) + 2 {
+				fields, line, err := s.next()
+				if err == io.EOF {
+					break
+				}
+				rec := record{fields: strings.Join(fields, "\x00"), line: line}
+				if err != nil {
+					rec.err = err.Error()
+					out = append(out, rec)
+					break
+				}
+				out = append(out, rec)
+			}
+			return out
+		}
+		whole := read(strings.NewReader(text))
+		bytewise := read(iotest.OneByteReader(strings.NewReader(text)))
+		if !slices.Equal(whole, bytewise) {
+			t.Fatalf("%q: whole %+v, a byte at a time %+v", text, whole, bytewise)
 		}
 	})
 }
