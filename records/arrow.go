@@ -1,9 +1,7 @@
 package records
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -65,353 +63,12 @@ var BLMASchema = func() *arrow.Schema {
 	return arrow.NewSchema(append(fields, provenanceFields...), nil)
 }()
 
-// builder appends values to the next column of a batch in schema order,
-// so that table code reads as one line per column. It lays each column
-// out as Arrow does (offsets and bytes, fixed-width values, a validity
-// bitmap) in buffers of the batch's allocator, where Arrow's builders
-// took about 80 ns a value in checks and calls: building a 16k-row
-// batch of observations was a tenth of ingesting a large CSV.
-//
-// A first pass with a measuring builder (text set) only adds up the bytes
-// of text and the list items of each column, so that every buffer is
-// reserved at its size once: grown by doubling, they were copied over
-// and over (a fifth of the time).
-type builder struct {
-	cols []*colBuilder
-	col  int
-	// text and items, when set, count per column what a measuring pass
-	// saw; nothing is appended.
-	text, items []int
-}
-
-func (b *builder) next() *colBuilder {
-	c := b.cols[b.col]
-	b.col++
-	return c
-}
-
-// measure counts a value of the next column when b is measuring.
-func (b *builder) measure(text, items int) bool {
-	if b.text == nil {
-		return false
-	}
-	b.text[b.col] += text
-	b.items[b.col] += items
-	b.col++
-	return true
-}
-
-func (b *builder) str(s string) {
-	if !b.measure(len(s), 0) {
-		b.next().appendString(s)
-	}
-}
-
-func (b *builder) optStr(s string) {
-	if b.measure(len(s), 0) {
-		return
-	}
-	c := b.next()
-	if s == "" {
-		c.appendNull()
-		return
-	}
-	c.appendString(s)
-}
-
-func (b *builder) date(d Date) {
-	if !b.measure(0, 0) {
-		b.next().appendUint32(uint32(d))
-	}
-}
-
-func (b *builder) optDate(d Date, valid bool) {
-	if b.measure(0, 0) {
-		return
-	}
-	c := b.next()
-	if !valid {
-		c.appendNull()
-		return
-	}
-	c.appendUint32(uint32(d))
-}
-
-func (b *builder) i32(v int) {
-	if !b.measure(0, 0) {
-		b.next().appendUint32(uint32(int32(v)))
-	}
-}
-
-func (b *builder) optI32(v int, valid bool) {
-	if b.measure(0, 0) {
-		return
-	}
-	c := b.next()
-	if !valid {
-		c.appendNull()
-		return
-	}
-	c.appendUint32(uint32(int32(v)))
-}
-
-func (b *builder) f64(v float64) {
-	if !b.measure(0, 0) {
-		b.next().appendUint64(math.Float64bits(v))
-	}
-}
-
-func (b *builder) list(items []string) {
-	if b.text != nil {
-		text := 0
-		for _, s := range items {
-			text += len(s)
-		}
-		b.measure(text, len(items))
-		return
-	}
-	c := b.next()
-	for _, s := range items {
-		c.items.appendString(s)
-	}
-	c.endValue(c.items.n)
-}
-
-func (b *builder) provenance(p Provenance) {
-	b.str(p.File)
-	b.str(p.Sheet)
-	b.str(p.Cell)
-	b.str(p.SHA256)
-}
-
-// colBuilder is one column being built: for strings and lists the end offset
-// of each value and (strings) their bytes; for fixed-width types the
-// values' bytes; a validity bitmap once a value is null.
-type colBuilder struct {
-	typ     arrow.DataType
-	n       int // values so far
-	nulls   int
-	valid   growable // a bit a value, kept from the first null on
-	offsets growable // int32 little-endian: strings and lists
-	data    growable
-	items   *colBuilder // a list's strings
-}
-
-// newColumn starts a column of n values, text bytes of text and, for a
-// list, items strings.
-func newColumn(mem memory.Allocator, typ arrow.DataType, n, text, items int) *colBuilder {
-	if text > math.MaxInt32 || items > math.MaxInt32 {
-		// Offsets are 32 bits: past them a batch would be wrong, silently
-		// (Arrow's own builders only assert it in debug builds).
-		panic(fmt.Sprintf("records: %d bytes of text or %d list items in one column of a batch, over 2 GiB", text, items))
-	}
-	c := &colBuilder{typ: typ, valid: growable{mem: mem}, offsets: growable{mem: mem}, data: growable{mem: mem}}
-	switch t := typ.(type) {
-	case *arrow.StringType:
-		c.offsets.reserve(4 * (n + 1))
-		c.offsets.appendUint32(0)
-		c.data.reserve(text)
-	case *arrow.ListType:
-		c.offsets.reserve(4 * (n + 1))
-		c.offsets.appendUint32(0)
-		c.items = newColumn(mem, t.Elem(), items, text, 0)
-	case arrow.FixedWidthDataType:
-		if t.BitWidth()%8 != 0 {
-			// Booleans are bits: no domain has one, and appendNull
-			// would need them.
-			panic(fmt.Sprintf("records: no column builder for %s", typ))
-		}
-		c.data.reserve(n * t.BitWidth() / 8)
-	default:
-		panic(fmt.Sprintf("records: no column builder for %s", typ))
-	}
-	return c
-}
-
-func (c *colBuilder) appendString(s string) {
-	c.data.appendString(s)
-	c.endValue(c.data.n)
-}
-
-// endValue ends a string or list value at offset end.
-func (c *colBuilder) endValue(end int) {
-	c.offsets.appendUint32(uint32(int32(end)))
-	c.valued()
-}
-
-func (c *colBuilder) appendUint32(v uint32) {
-	c.data.appendUint32(v)
-	c.valued()
-}
-
-func (c *colBuilder) appendUint64(v uint64) {
-	c.data.appendUint64(v)
-	c.valued()
-}
-
-// valued counts a value that is not null.
-func (c *colBuilder) valued() {
-	if c.nulls > 0 {
-		c.setValid(c.n)
-	}
-	c.n++
-}
-
-// appendNull adds a null: an empty string or list, a zero value.
-func (c *colBuilder) appendNull() {
-	if c.nulls == 0 {
-		// The first null: every value before it was valid.
-		for i := range c.n {
-			c.setValid(i)
-		}
-	}
-	c.ensureBits(c.n + 1)
-	c.nulls++
-	switch {
-	case c.items != nil: // a list: empty
-		c.offsets.appendUint32(uint32(int32(c.items.n)))
-	case c.offsets.n > 0: // a string: empty
-		c.offsets.appendUint32(uint32(int32(c.data.n)))
-	default: // a fixed-width value: zero
-		for range c.typ.(arrow.FixedWidthDataType).BitWidth() / 8 {
-			c.data.appendByte(0)
-		}
-	}
-	c.n++
-}
-
-func (c *colBuilder) ensureBits(n int) {
-	for c.valid.n < (n+7)/8 {
-		c.valid.appendByte(0)
-	}
-}
-
-func (c *colBuilder) setValid(i int) {
-	c.ensureBits(i + 1)
-	c.valid.b[i/8] |= 1 << (i % 8)
-}
-
-// array hands the column's buffers to an Arrow array. The bitmap exists
-// only once a value was null; a list has no bytes of its own, a
-// fixed-width column no offsets.
-func (c *colBuilder) array() arrow.Array {
-	var validity *memory.Buffer
-	if c.nulls > 0 {
-		validity = c.valid.finish()
-	}
-	var bufs []*memory.Buffer
-	var children []arrow.ArrayData
-	switch c.typ.(type) {
-	case *arrow.StringType:
-		bufs = []*memory.Buffer{validity, c.offsets.finish(), c.data.finish()}
-	case *arrow.ListType:
-		child := c.items.array()
-		defer child.Release()
-		children = []arrow.ArrayData{child.Data()}
-		bufs = []*memory.Buffer{validity, c.offsets.finish()}
-	default:
-		bufs = []*memory.Buffer{validity, c.data.finish()}
-	}
-	data := array.NewData(c.typ, c.n, bufs, children, c.nulls, 0)
-	for _, b := range bufs {
-		if b != nil {
-			b.Release() // the data holds them now
-		}
-	}
-	defer data.Release()
-	return array.MakeFromData(data)
-}
-
-// growable is a byte buffer of an Arrow allocator that doubles as it
-// fills; its appends are small enough to be inlined.
-type growable struct {
-	mem memory.Allocator
-	buf *memory.Buffer
-	b   []byte // buf's bytes, its whole capacity
-	n   int
-}
-
-func (g *growable) reserve(size int) {
-	if size > len(g.b) || g.buf == nil {
-		g.grow(size)
-	}
-}
-
-func (g *growable) grow(size int) {
-	if g.buf == nil {
-		g.buf = memory.NewResizableBuffer(g.mem)
-	}
-	if size > len(g.b) {
-		g.buf.Reserve(max(size, 2*len(g.b), 64))
-		g.b = g.buf.Buf()
-	}
-}
-
-func (g *growable) appendString(s string) {
-	if g.n+len(s) > len(g.b) {
-		g.grow(g.n + len(s))
-	}
-	g.n += copy(g.b[g.n:], s)
-}
-
-func (g *growable) appendByte(v byte) {
-	if g.n+1 > len(g.b) {
-		g.grow(g.n + 1)
-	}
-	g.b[g.n] = v
-	g.n++
-}
-
-func (g *growable) appendUint32(v uint32) {
-	if g.n+4 > len(g.b) {
-		g.grow(g.n + 4)
-	}
-	binary.LittleEndian.PutUint32(g.b[g.n:], v)
-	g.n += 4
-}
-
-func (g *growable) appendUint64(v uint64) {
-	if g.n+8 > len(g.b) {
-		g.grow(g.n + 8)
-	}
-	binary.LittleEndian.PutUint64(g.b[g.n:], v)
-	g.n += 8
-}
-
-// finish returns the buffer, sized to what was written (an empty one when
-// nothing was), and leaves g empty; the caller releases it.
-func (g *growable) finish() *memory.Buffer {
-	g.reserve(0)
-	b := g.buf
-	b.ResizeNoShrink(g.n)
-	g.buf, g.b, g.n = nil, nil, 0
-	return b
-}
-
-// newBatch builds a record batch of n rows, calling row for each.
-func newBatch(mem memory.Allocator, schema *arrow.Schema, n int, row func(b *builder, i int)) arrow.RecordBatch {
-	m := &builder{text: make([]int, schema.NumFields()), items: make([]int, schema.NumFields())}
-	for i := 0; i < n; i++ {
-		m.col = 0
-		row(m, i)
-	}
-	b := &builder{cols: make([]*colBuilder, schema.NumFields())}
-	for i, f := range schema.Fields() {
-		b.cols[i] = newColumn(mem, f.Type, n, m.text[i], m.items[i])
-	}
-	for i := 0; i < n; i++ {
-		b.col = 0
-		row(b, i)
-	}
-	arrays := make([]arrow.Array, len(b.cols))
-	for i, c := range b.cols {
-		arrays[i] = c.array()
-	}
-	batch := array.NewRecordBatch(schema, arrays, int64(n))
-	for _, a := range arrays {
-		a.Release()
-	}
-	return batch
+// provenance appends the four provenance columns every table ends with.
+func provenance(b *arrowcol.Builder, p Provenance) {
+	b.Str(p.File)
+	b.Str(p.Sheet)
+	b.Str(p.Cell)
+	b.Str(p.SHA256)
 }
 
 // NameFunc gives the English name of an ISO3 code or ILOSTAT area code.
@@ -420,37 +77,37 @@ type NameFunc func(code string) string
 // NewRatificationBatch builds the ratification table. The caller releases
 // the batch.
 func NewRatificationBatch(mem memory.Allocator, rs []Ratification, name NameFunc) arrow.RecordBatch {
-	return newBatch(mem, RatificationSchema, len(rs), func(b *builder, i int) {
+	return arrowcol.NewBatch(mem, RatificationSchema, len(rs), func(b *arrowcol.Builder, i int) {
 		r := rs[i]
-		b.str(r.Country)
-		b.str(name(r.Country))
-		b.str(r.Instrument)
-		b.date(r.RatificationDate)
-		b.optStr(r.Status)
-		b.optDate(r.Denunciation.Date, r.Denunciation.Valid)
-		b.optStr(r.Note)
-		b.str(r.DateCell)
-		b.optStr(r.DenunciationCell)
-		b.provenance(r.Source)
+		b.Str(r.Country)
+		b.Str(name(r.Country))
+		b.Str(r.Instrument)
+		b.Date32(int32(r.RatificationDate))
+		b.OptStr(r.Status)
+		b.OptDate32(int32(r.Denunciation.Date), r.Denunciation.Valid)
+		b.OptStr(r.Note)
+		b.Str(r.DateCell)
+		b.OptStr(r.DenunciationCell)
+		provenance(b, r.Source)
 	})
 }
 
 // NewCoverageBatch builds the social-protection table.
 func NewCoverageBatch(mem memory.Allocator, obs []CoverageObservation, name NameFunc) arrow.RecordBatch {
-	return newBatch(mem, SocialProtectionSchema, len(obs), func(b *builder, i int) {
+	return arrowcol.NewBatch(mem, SocialProtectionSchema, len(obs), func(b *arrowcol.Builder, i int) {
 		o := obs[i]
-		b.str(o.Area)
-		b.str(name(o.Area))
-		b.i32(o.Year)
-		b.str(o.Series)
-		b.str(o.Sex)
-		b.str(o.Population)
-		b.f64(o.Value)
-		b.optStr(o.ObsStatus)
-		b.optStr(o.SourceNote)
-		b.optStr(o.Note)
-		b.str(o.ValueCell)
-		b.provenance(o.Source)
+		b.Str(o.Area)
+		b.Str(name(o.Area))
+		b.I32(o.Year)
+		b.Str(o.Series)
+		b.Str(o.Sex)
+		b.Str(o.Population)
+		b.F64(o.Value)
+		b.OptStr(o.ObsStatus)
+		b.OptStr(o.SourceNote)
+		b.OptStr(o.Note)
+		b.Str(o.ValueCell)
+		provenance(b, o.Source)
 	})
 }
 
@@ -462,31 +119,31 @@ func NewAgreementBatch(mem memory.Allocator, as []Agreement, name NameFunc) arro
 		}
 		return name(code)
 	}
-	return newBatch(mem, BLMASchema, len(as), func(b *builder, i int) {
+	return arrowcol.NewBatch(mem, BLMASchema, len(as), func(b *arrowcol.Builder, i int) {
 		a := as[i]
-		b.optStr(a.AgreementID)
-		b.str(a.Title)
-		b.str(a.Type)
-		b.optStr(a.Origin)
-		b.optStr(optName(a.Origin))
-		b.optStr(a.Destination)
-		b.optStr(optName(a.Destination))
-		b.list(a.Parties)
+		b.OptStr(a.AgreementID)
+		b.Str(a.Title)
+		b.Str(a.Type)
+		b.OptStr(a.Origin)
+		b.OptStr(optName(a.Origin))
+		b.OptStr(a.Destination)
+		b.OptStr(optName(a.Destination))
+		b.List(a.Parties)
 		names := make([]string, len(a.Parties))
 		for j, p := range a.Parties {
 			names[j] = name(p)
 		}
-		b.list(names)
+		b.List(names)
 		for _, d := range []PartialDate{a.Signed, a.InForce, a.End} {
-			b.optDate(d.Date, d.HasDay)
-			b.optI32(d.Year, d.Known())
+			b.OptDate32(int32(d.Date), d.HasDay)
+			b.OptI32(d.Year, d.Known())
 		}
-		b.optStr(a.Status)
-		b.optStr(a.Sectors)
+		b.OptStr(a.Status)
+		b.OptStr(a.Sectors)
 		for _, f := range provisionFlags {
-			b.str(a.Provision(f))
+			b.Str(a.Provision(f))
 		}
-		b.provenance(a.Source)
+		provenance(b, a.Source)
 	})
 }
 

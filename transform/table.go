@@ -2,8 +2,9 @@ package transform
 
 import (
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
 )
 
 // Schema is the indicators table schema (outputs.md).
@@ -33,40 +34,31 @@ func (r *Result) RecordBatch(mem memory.Allocator, meta map[string]string) arrow
 		md := arrow.MetadataFrom(meta)
 		schema = arrow.NewSchema(Schema.Fields(), &md)
 	}
-	rb := array.NewRecordBuilder(mem, schema)
-	defer rb.Release()
-	rb.Reserve(len(r.Observations))
-	strs := func(i int) *array.StringBuilder { return rb.Field(i).(*array.StringBuilder) }
-	opt := func(b *array.StringBuilder, s string) {
-		if s == "" {
-			b.AppendNull()
-			return
-		}
-		b.Append(s)
+	obs := r.Observations
+	return arrowcol.NewBatch(mem, schema, len(obs), func(b *arrowcol.Builder, i int) {
+		o := &obs[i]
+		b.Str(o.Pledge)
+		b.Str(o.IndicatorID)
+		b.Str(o.IndicatorName)
+		b.Str(o.RefArea)
+		b.Str(o.RefAreaName)
+		b.Str(string(o.RefAreaType))
+		b.I32(o.TimePeriod)
+		b.Str(o.Sex)
+		b.OptStr(o.Instrument)
+		b.F64(o.Value)
+		b.Str(o.Unit)
+		b.OptF64(deref(o.Numerator))
+		b.OptF64(deref(o.Denominator))
+		b.OptStr(o.Note)
+		b.OptStr(o.Sources)
+	})
+}
+
+// deref is a float and whether there is one.
+func deref(v *float64) (float64, bool) {
+	if v == nil {
+		return 0, false
 	}
-	optF := func(b *array.Float64Builder, v *float64) {
-		if v == nil {
-			b.AppendNull()
-			return
-		}
-		b.Append(*v)
-	}
-	for _, o := range r.Observations {
-		strs(0).Append(o.Pledge)
-		strs(1).Append(o.IndicatorID)
-		strs(2).Append(o.IndicatorName)
-		strs(3).Append(o.RefArea)
-		strs(4).Append(o.RefAreaName)
-		strs(5).Append(string(o.RefAreaType))
-		rb.Field(6).(*array.Int32Builder).Append(int32(o.TimePeriod))
-		strs(7).Append(o.Sex)
-		opt(strs(8), o.Instrument)
-		rb.Field(9).(*array.Float64Builder).Append(o.Value)
-		strs(10).Append(o.Unit)
-		optF(rb.Field(11).(*array.Float64Builder), o.Numerator)
-		optF(rb.Field(12).(*array.Float64Builder), o.Denominator)
-		opt(strs(13), o.Note)
-		opt(strs(14), o.Sources)
-	}
-	return rb.NewRecordBatch()
+	return *v, true
 }

@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -103,11 +104,13 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	a := newApp(os.Stdout, os.Stderr)
 	stopProfile := startProfile(os.Getenv("PLEDGESTAT_CPUPROFILE"))
+	stopTrace := startTrace(os.Getenv("PLEDGESTAT_TRACE"))
 	done := make(chan struct{})
 	go backstop(ctx, done, a)
 	code := a.execute(ctx, os.Args[1:])
 	close(done)
 	stop()
+	stopTrace()
 	stopProfile()
 	writeHeapProfile(os.Getenv("PLEDGESTAT_MEMPROFILE"))
 	os.Exit(code)
@@ -134,6 +137,31 @@ func startProfile(path string) func() {
 		pprof.StopCPUProfile()
 		if err := f.Close(); err != nil {
 			fmt.Fprintln(os.Stderr, "pledgestat: PLEDGESTAT_CPUPROFILE:", err)
+		}
+	}
+}
+
+// startTrace writes an execution trace of the whole command to path, when
+// set (go tool trace): which goroutine waits on which, which a CPU profile
+// does not show. It returns what ends the trace.
+func startTrace(path string) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pledgestat: PLEDGESTAT_TRACE:", err)
+		return func() {}
+	}
+	if err := trace.Start(f); err != nil {
+		fmt.Fprintln(os.Stderr, "pledgestat: PLEDGESTAT_TRACE:", err)
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		trace.Stop()
+		if err := f.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "pledgestat: PLEDGESTAT_TRACE:", err)
 		}
 	}
 }
