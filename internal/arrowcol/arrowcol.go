@@ -1,6 +1,8 @@
-// Package arrowcol looks up the columns of an Arrow record batch by name,
-// with their concrete types, for the packages that read tables (records,
-// transform, export).
+// Package arrowcol reads and builds the columns of Arrow record batches:
+// it looks columns up by name, with their concrete types, for the
+// packages that read tables (records, transform, export), copies their
+// strings out (Strings), and builds batches a column at a time (NewBatch)
+// for the packages that make tables (records, transform).
 package arrowcol
 
 import (
