@@ -24,7 +24,7 @@ import (
 //	(moves, then one sync of each folder moved from and to)
 //	Prepare each file    in order: number, superseded counts, in-memory state
 //	WriteAll(pending)    the submissions' folders written on both cores, then
-//	                     all made durable at once (fsx.SyncAll), renamed
+//	                     all made durable at once (fsx.SyncBatch), renamed
 //	                     into place, and submissions/ synced
 //	Commit(pending, …)   one ledger write and fsync of the accepted lines
 //
@@ -137,7 +137,7 @@ func (s *Store) abort() {
 const writeWorkers = 2
 
 // WriteAll writes the pending submissions' folders, several at once, and
-// makes them durable together: the files and folders with one SyncAll
+// makes them durable together: the files and folders with one SyncBatch
 // (one syncfs where the system allows: an fsync each was most of a
 // group's filing), then, once renamed into place, with one sync of
 // submissions/.
@@ -150,6 +150,13 @@ func (s *Store) WriteAll(ctx context.Context, pending []*Pending) (err error) {
 			s.abort()
 		}
 	}()
+	// Begun before the first write, so that a syncfs hears of a write-back
+	// error of any of them.
+	batch, err := s.fs.BeginSync(filepath.Join(s.dir, "submissions"))
+	if err != nil {
+		return fmt.Errorf("store submissions: %w", err)
+	}
+	defer batch.Close()
 	written := make([][]string, len(pending))
 	err = safego.ForEach(len(pending), writeWorkers, func(i int) error {
 		if err := ctx.Err(); err != nil {
@@ -171,7 +178,7 @@ func (s *Store) WriteAll(ctx context.Context, pending []*Pending) (err error) {
 		files = append(files, written[i]...)
 		dirs = append(dirs, tempSubmissionDir(s.submissionDir(p.entry.Seq, p.entry.SHA256)))
 	}
-	if err := s.fs.SyncAll(files, dirs); err != nil {
+	if err := batch.Sync(files, dirs); err != nil {
 		return fmt.Errorf("store submissions: %w", err)
 	}
 	for _, p := range pending {

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -783,5 +785,118 @@ func TestCompactionWaitsForADelta(t *testing.T) {
 	}
 	if got := through(); got != maxDeltaSubmissions+2 {
 		t.Errorf("after %d submissions the snapshot reflects %d of them", maxDeltaSubmissions+1, got)
+	}
+}
+
+// A submission accepted alone (a large file's spilled records, or records
+// in memory), cut by a power failure at any of its steps, on a store that
+// holds one already: the store opened afterwards either has it whole (its
+// acceptance in the ledger, its records readable) or not at all, and the
+// earlier one is intact. The file system forgets what was not fsynced
+// (fsx.Strict). As in the binary's crash test, the cuts are at every step
+// but the writes of a file's bytes, and at every tenth of those.
+func TestAcceptedAloneSurvivesAPowerCut(t *testing.T) {
+	ctx := context.Background()
+	obs := func(area string, year int, v float64) records.CoverageObservation {
+		return records.CoverageObservation{Area: area, Year: year, Series: "SOC_CONTIG_TOTAL", Sex: "T", Population: "total", Value: v, ValueCell: "C2", Source: records.Provenance{File: "f", Cell: "A2"}}
+	}
+	first := []records.CoverageObservation{obs("FRA", 2020, 50)}
+	for _, spilled := range []bool{false, true} {
+		t.Run(fmt.Sprint("spilled=", spilled), func(t *testing.T) {
+			second := []records.CoverageObservation{obs("ITA", 2020, 51), obs("DEU", 2021, 60)}
+			if spilled { // past one row group: on disk while read
+				second = second[:0]
+				for i := range storeChunkRows + 10 {
+					second = append(second, obs(fmt.Sprintf("A%05d", i), 2000+i%20, float64(i%100)))
+				}
+			}
+			// accept runs the acceptance on a store with the first
+			// submission, cutting the power at step cut (0: never), and
+			// returns the steps' operations and the store's folder.
+			accept := func(cut int64) (ops []string, dir string) {
+				dir = t.TempDir()
+				s, _ := Open(fsx.OS{}, dir, quiet)
+				if _, err := s.Accept(ctx, Entry{File: "1", SHA256: sha('1'), StoredAs: "1"}, records.Set{Coverage: first}, nil, names); err != nil {
+					t.Fatal(err)
+				}
+				strict := &fsx.Strict{FS: fsx.OS{}, Aside: t.TempDir()}
+				start := int64(-1) // armed once the store is open
+				// The spill writes on a goroutine of its own: the cut is
+				// an error from there on (Strict fails every later
+				// change), not a panic.
+				var crashed atomic.Bool
+				var mu sync.Mutex
+				steps := &fsx.Steps{FS: strict, Hook: func(n int64, op, path string) error {
+					if start < 0 {
+						return nil
+					}
+					mu.Lock()
+					ops = append(ops, op)
+					mu.Unlock()
+					if n == start+cut {
+						crashed.Store(true)
+						if err := strict.Crash(); err != nil {
+							// A change it could not undo: a file in a
+							// folder renamed before the folder was synced.
+							t.Errorf("cut at step %d (%s %s): %v", n-start, op, path, err)
+						}
+						return fsx.ErrCrashed
+					}
+					return nil
+				}}
+				s, err := Open(steps, dir, quiet)
+				if err != nil {
+					t.Fatal(err)
+				}
+				start = steps.Count()
+				set := records.Set{Coverage: second}
+				var sp *Spill
+				if spilled {
+					sp = s.NewSpill(names)
+					err = sp.Coverage(second)
+					set = records.Set{}
+				}
+				if err == nil {
+					_, err = s.Accept(ctx, Entry{File: "2", SHA256: sha('2'), StoredAs: "2"}, set, sp, names)
+				}
+				if sp != nil {
+					sp.Discard()
+				}
+				if err != nil && !crashed.Load() {
+					t.Fatal(err)
+				}
+				return ops, dir
+			}
+			ops, _ := accept(0)
+			if len(ops) < 4 {
+				t.Fatalf("the acceptance took only %d steps", len(ops))
+			}
+			cuts := 0
+			for i, op := range ops {
+				step := int64(i + 1)
+				if op == "write" && step%10 != 0 {
+					continue
+				}
+				cuts++
+				_, dir := accept(step)
+				after, err := Open(fsx.OS{}, dir, quiet)
+				if err != nil {
+					t.Fatalf("cut at step %d (%s): open: %v", step, op, err)
+				}
+				_, accepted := after.FindAccepted(sha('2'))
+				cur, err := after.Current(ctx)
+				if err != nil {
+					t.Fatalf("cut at step %d (%s), accepted %v: the records cannot be read: %v", step, op, accepted, err)
+				}
+				want := len(first)
+				if accepted {
+					want += len(second)
+				}
+				if len(cur.Coverage) != want {
+					t.Errorf("cut at step %d (%s): accepted %v and %d records, want %d", step, op, accepted, len(cur.Coverage), want)
+				}
+			}
+			t.Logf("cut at %d of the acceptance's %d steps", cuts, len(ops))
+		})
 	}
 }

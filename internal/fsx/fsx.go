@@ -35,10 +35,19 @@ type FS interface {
 	Symlink(oldname, newname string) error
 	// SyncDir makes the directory's entries (creations, renames) durable.
 	SyncDir(dir string) error
-	// SyncAll makes the content of the files and the entries of the
+	// BeginSync starts a batch of files to make durable at once: files and
+	// folders written from now on under dir, made durable by the batch's
+	// Sync. The caller closes it.
+	BeginSync(dir string) (SyncBatch, error)
+}
+
+// SyncBatch makes many files, written and closed, durable at once.
+type SyncBatch interface {
+	// Sync makes the content of the files and the entries of the
 	// directories durable, as a Sync of each file and a SyncDir of each
-	// directory would: for many files written at once and closed.
-	SyncAll(files, dirs []string) error
+	// directory would.
+	Sync(files, dirs []string) error
+	Close() error
 }
 
 // OS is the real file system.
@@ -77,16 +86,36 @@ func (OS) SyncDir(dir string) error {
 	return nil
 }
 
-// SyncAll makes the files' content and the directories' entries durable:
-// with one syncfs(2) of their file system where that is safe and there
-// are enough of them, else with an fsync of each (see syncfs).
-func (OS) SyncAll(files, dirs []string) error {
-	if len(files)+len(dirs) >= syncfsAtLeast {
-		if done, err := syncfs(files, dirs); done {
+// BeginSync starts a batch that makes files durable with one syncfs(2) of
+// their file system where that is safe and there are enough of them, else
+// with an fsync of each (see syncfs). Its descriptor of dir is opened
+// now, before the files are written, so that the syncfs hears of any
+// write-back error from here on.
+func (OS) BeginSync(dir string) (SyncBatch, error) {
+	return &osSyncBatch{fsys: openSyncfs(dir)}, nil
+}
+
+// osSyncBatch is OS's SyncBatch; fsys is nil where syncfs is not used.
+type osSyncBatch struct {
+	fsys *os.File
+}
+
+// Sync makes the files and directories durable.
+func (b *osSyncBatch) Sync(files, dirs []string) error {
+	if b.fsys != nil && len(files)+len(dirs) >= syncfsAtLeast {
+		if done, err := syncfs(b.fsys, files, dirs); done {
 			return err
 		}
 	}
 	return syncEach(files, dirs)
+}
+
+// Close lets go of the descriptor.
+func (b *osSyncBatch) Close() error {
+	if b.fsys == nil {
+		return nil
+	}
+	return b.fsys.Close()
 }
 
 // syncfsAtLeast is how many files and folders make one flush of their
@@ -119,7 +148,7 @@ func syncEach(files, dirs []string) error {
 }
 
 // WriteUnsynced writes a new file (it must not exist) and closes it,
-// without making it durable: the caller does, with SyncAll, for many files
+// without making it durable: the caller does, with a SyncBatch, for many files
 // at once.
 func WriteUnsynced(fsys FS, path string, perm fs.FileMode, write func(w io.Writer) error) error {
 	f, err := writeNew(fsys, path, perm, write)

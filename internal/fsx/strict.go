@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -44,6 +45,12 @@ type undo struct {
 	fileIno uint64 // the file whose sync makes it durable (content changes)
 	durable bool
 	revert  func() error
+	// revertAt, when set, is used instead of revert with where the thing
+	// is now: a file or folder made here follows its folder's renames
+	// (a submission written under a temporary name, renamed into place),
+	// so that what its folder never made durable is undone there.
+	path     string
+	revertAt func(path string) error
 }
 
 // Crash reverts every change not made durable, newest first, and makes
@@ -56,7 +63,12 @@ func (s *Strict) Crash() error {
 	var errs []error
 	for i := len(s.log) - 1; i >= 0; i-- {
 		if !s.log[i].durable {
-			if err := s.log[i].revert(); err != nil {
+			revert := s.log[i].revert
+			if at := s.log[i].revertAt; at != nil {
+				path := s.log[i].path
+				revert = func() error { return at(path) }
+			}
+			if err := revert(); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -70,6 +82,38 @@ func (s *Strict) entry(path string, revert func() error) {
 	s.log = append(s.log, undo{dirIno: inode(filepath.Dir(path)), revert: revert})
 }
 
+// made records the making of path (a file, folder or link), an entry of
+// its directory, undone where path is then.
+func (s *Strict) made(path string, undoIt func(path string) error) {
+	s.log = append(s.log, undo{dirIno: inode(filepath.Dir(path)), path: path, revertAt: undoIt})
+}
+
+// follow moves to newpath the undos of what was made under the folder
+// oldpath, and of the content of the file oldpath. The making of oldpath
+// itself stays where it was made: once the thing has left its folder, a
+// rename its new folder made durable keeps it there, and undoing the
+// rename brings it back to where the making is undone.
+func (s *Strict) follow(oldpath, newpath string) {
+	for i := range s.log {
+		u := &s.log[i]
+		if u.durable || u.revertAt == nil {
+			continue
+		}
+		if u.path == oldpath && u.fileIno != 0 || strings.HasPrefix(u.path, oldpath+string(filepath.Separator)) {
+			u.path = newpath + u.path[len(oldpath):]
+		}
+	}
+}
+
+// unmake undoes the making of path: a thing that is not there any more
+// left by a rename that stays.
+func unmake(path string) error {
+	if err := os.RemoveAll(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
 // aside moves path out of the tree; it returns where it went.
 func (s *Strict) aside(path string) (string, error) {
 	s.n++
@@ -77,6 +121,7 @@ func (s *Strict) aside(path string) (string, error) {
 	if err := os.Rename(path, to); err != nil {
 		return "", err
 	}
+	s.follow(path, to)
 	return to, nil
 }
 
@@ -115,7 +160,7 @@ func (s *Strict) OpenFile(name string, flag int, perm fs.FileMode) (File, error)
 	}
 	sf := &strictFile{File: f, s: s, path: name, ino: inode(name)}
 	if !existed {
-		s.entry(name, func() error { return os.Remove(name) })
+		s.made(name, unmake)
 	}
 	sf.keep(before)
 	return sf, nil
@@ -131,8 +176,7 @@ type strictFile struct {
 
 // keep records content as what a crash restores until the next Sync.
 func (f *strictFile) keep(content []byte) {
-	path := f.path
-	f.s.log = append(f.s.log, undo{fileIno: f.ino, revert: func() error {
+	f.s.log = append(f.s.log, undo{fileIno: f.ino, path: f.path, revertAt: func(path string) error {
 		if _, err := os.Lstat(path); err != nil {
 			return nil // gone with its directory entry
 		}
@@ -194,15 +238,20 @@ func (s *Strict) Rename(oldpath, newpath string) error {
 		}
 		return err
 	}
-	s.entry(newpath, func() error {
-		if err := os.Rename(newpath, oldpath); err != nil {
+	s.follow(oldpath, newpath)
+	s.log = append(s.log, undo{dirIno: inode(filepath.Dir(newpath)), path: newpath, revertAt: func(now string) error {
+		if err := os.Rename(now, oldpath); err != nil {
 			return err
 		}
+		s.follow(now, oldpath) // Crash holds the lock
 		if replaced != "" {
-			return os.Rename(replaced, newpath)
+			if err := os.Rename(replaced, now); err != nil {
+				return err
+			}
+			s.follow(replaced, now)
 		}
 		return nil
-	})
+	}})
 	return nil
 }
 
@@ -240,7 +289,13 @@ func (s *Strict) removeAll(path string, one bool) error {
 	if err != nil {
 		return err
 	}
-	s.entry(path, func() error { return os.Rename(to, path) })
+	s.entry(path, func() error {
+		if err := os.Rename(to, path); err != nil {
+			return err
+		}
+		s.follow(to, path) // Crash holds the lock
+		return nil
+	})
 	return nil
 }
 
@@ -264,7 +319,7 @@ func (s *Strict) MkdirAll(path string, perm fs.FileMode) error {
 	}
 	for i := len(missing) - 1; i >= 0; i-- {
 		dir := missing[i]
-		s.entry(dir, func() error { return os.RemoveAll(dir) })
+		s.made(dir, unmake)
 	}
 	return nil
 }
@@ -279,20 +334,34 @@ func (s *Strict) Symlink(oldname, newname string) error {
 	if err := s.FS.Symlink(oldname, newname); err != nil {
 		return err
 	}
-	s.entry(newname, func() error { return os.Remove(newname) })
+	s.made(newname, unmake)
 	return nil
 }
 
-// SyncAll makes the content of the files, and the changes to the
-// directories' entries, durable, as a Sync of each file and a SyncDir of
-// each directory do.
-func (s *Strict) SyncAll(files, dirs []string) error {
+// BeginSync starts a batch whose Sync makes the content of files, and the
+// changes to directories' entries, durable, as a Sync of each file and a
+// SyncDir of each directory do.
+func (s *Strict) BeginSync(dir string) (SyncBatch, error) {
+	inner, err := s.FS.BeginSync(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &strictBatch{SyncBatch: inner, s: s}, nil
+}
+
+type strictBatch struct {
+	SyncBatch
+	s *Strict
+}
+
+func (b *strictBatch) Sync(files, dirs []string) error {
+	s := b.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.check(); err != nil {
 		return &fs.PathError{Op: "sync", Path: "", Err: err}
 	}
-	if err := s.FS.SyncAll(files, dirs); err != nil {
+	if err := b.SyncBatch.Sync(files, dirs); err != nil {
 		return err
 	}
 	durable := map[uint64]bool{}

@@ -67,29 +67,48 @@ func TestStrictForgetsWhatWasNotSynced(t *testing.T) {
 		{"SyncAll: the files and the folder", func(t *testing.T, s *Strict, dir string) {
 			writeAll(t, s, filepath.Join(dir, "a"), "x", false)
 			writeAll(t, s, filepath.Join(dir, "b"), "y", false)
-			if err := s.SyncAll([]string{filepath.Join(dir, "a"), filepath.Join(dir, "b")}, []string{dir}); err != nil {
-				t.Fatal(err)
-			}
+			syncAll(t, s, []string{filepath.Join(dir, "a"), filepath.Join(dir, "b")}, []string{dir})
 		}, map[string]string{"a": "x", "b": "y"}},
 		{"SyncAll: the files, not their folder", func(t *testing.T, s *Strict, dir string) {
 			writeAll(t, s, filepath.Join(dir, "a"), "x", false)
-			s.SyncAll([]string{filepath.Join(dir, "a")}, nil)
+			syncAll(t, s, []string{filepath.Join(dir, "a")}, nil)
 		}, map[string]string{"a": "<none>"}},
 		{"SyncAll: the folder, not the file", func(t *testing.T, s *Strict, dir string) {
 			writeAll(t, s, filepath.Join(dir, "a"), "x", false)
 			writeAll(t, s, filepath.Join(dir, "b"), "y", false)
-			s.SyncAll([]string{filepath.Join(dir, "a")}, []string{dir})
+			syncAll(t, s, []string{filepath.Join(dir, "a")}, []string{dir})
 		}, map[string]string{"a": "x", "b": ""}},
 		{"WriteUnsynced, then SyncAll", func(t *testing.T, s *Strict, dir string) {
 			path := filepath.Join(dir, "a")
 			WriteUnsynced(s, path, 0o644, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err })
-			s.SyncAll([]string{path}, []string{dir})
+			syncAll(t, s, []string{path}, []string{dir})
 		}, map[string]string{"a": "new"}},
 		{"WriteUnsynced alone", func(t *testing.T, s *Strict, dir string) {
 			path := filepath.Join(dir, "a")
 			WriteUnsynced(s, path, 0o644, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err })
 			s.SyncDir(dir)
 		}, map[string]string{"a": ""}},
+		{"a folder renamed into place, its file's content not synced", func(t *testing.T, s *Strict, dir string) {
+			s.MkdirAll(filepath.Join(dir, "tmp"), 0o755)
+			writeAll(t, s, filepath.Join(dir, "tmp", "a"), "x", false)
+			s.SyncDir(filepath.Join(dir, "tmp"))
+			s.Rename(filepath.Join(dir, "tmp"), filepath.Join(dir, "final"))
+			s.SyncDir(dir)
+		}, map[string]string{"final/a": "", "tmp": "<none>"}},
+		{"a folder renamed into place before its entries were synced", func(t *testing.T, s *Strict, dir string) {
+			s.MkdirAll(filepath.Join(dir, "tmp"), 0o755)
+			writeAll(t, s, filepath.Join(dir, "tmp", "a"), "x", true)
+			s.Rename(filepath.Join(dir, "tmp"), filepath.Join(dir, "final"))
+			s.SyncDir(dir)
+		}, map[string]string{"final/a": "<none>", "tmp": "<none>"}},
+		{"a file moved out of a folder never synced, into one that is", func(t *testing.T, s *Strict, dir string) {
+			s.MkdirAll(filepath.Join(dir, "spill"), 0o755)
+			s.MkdirAll(filepath.Join(dir, "sub"), 0o755)
+			s.SyncDir(dir)
+			writeAll(t, s, filepath.Join(dir, "spill", "a"), "x", true)
+			s.Rename(filepath.Join(dir, "spill", "a"), filepath.Join(dir, "sub", "a"))
+			s.SyncDir(filepath.Join(dir, "sub"))
+		}, map[string]string{"sub/a": "x", "spill/a": "<none>"}},
 		{"WriteFile is durable", func(t *testing.T, s *Strict, dir string) {
 			WriteFile(s, filepath.Join(dir, "a"), 0o644, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err })
 		}, map[string]string{"a": "new"}},
@@ -166,5 +185,18 @@ func TestStrictForgetsWhatWasNotSynced(t *testing.T) {
 				t.Errorf("a change after the crash: %v", err)
 			}
 		})
+	}
+}
+
+// syncAll makes files and dirs durable with one batch of s.
+func syncAll(t *testing.T, s *Strict, files, dirs []string) {
+	t.Helper()
+	b, err := s.BeginSync(filepath.Dir(files[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Sync(files, dirs); err != nil {
+		t.Fatal(err)
 	}
 }

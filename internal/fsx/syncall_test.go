@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// SyncAll on the real file system syncs what it is given, one by one for
+// A sync batch of the real file system syncs what it is given, one by one for
 // a few and with one syncfs for many, and fails on what is not there
 // rather than reporting a sync that did not happen.
 func TestOSSyncAll(t *testing.T) {
@@ -22,11 +22,16 @@ func TestOSSyncAll(t *testing.T) {
 				}
 				files = append(files, path)
 			}
-			if err := (OS{}).SyncAll(files, []string{dir}); err != nil {
+			b, err := (OS{}).BeginSync(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			if err := b.Sync(files, []string{dir}); err != nil {
 				t.Fatal(err)
 			}
 			missing := append(files[:n:n], filepath.Join(dir, "missing"))
-			if err := (OS{}).SyncAll(missing, []string{dir}); err == nil {
+			if err := b.Sync(missing, []string{dir}); err == nil {
 				t.Fatal("a missing file was reported synced")
 			}
 		})

@@ -5,56 +5,49 @@ package fsx
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 )
 
-// syncfs makes the files and directories durable with one syncfs(2) of the
-// file system that holds them, when they all are on one and the kernel
-// reports write-back errors to syncfs (Linux 5.8 on: before, the data of a
-// file that failed to reach the disk could go unreported). done is false
-// when it was not used, and the caller syncs each.
-//
-// An error is reported to a descriptor opened after it happened as long
-// as nobody has seen it yet (the kernel's errseq), so the descriptor
-// opened here after the files were written still hears of theirs; another
-// process's syncfs of the same file system in between could take it, as
-// it could take a file's from a reopened descriptor.
-func syncfs(files, dirs []string) (done bool, err error) {
+// openSyncfs opens dir for syncfs(2), or returns nil where the kernel does
+// not report write-back errors to syncfs (before Linux 5.8, the data of a
+// file that failed to reach the disk could go unreported) or dir cannot
+// be opened: the files are then synced one by one. An error is reported
+// to the descriptor if it happens after the descriptor was opened, or
+// before while nobody has seen it yet (the kernel's errseq); opened before
+// the files are written, it hears of theirs.
+func openSyncfs(dir string) *os.File {
 	if !syncfsReportsErrors() {
-		return false, nil
+		return nil
 	}
-	var first string
-	switch {
-	case len(dirs) > 0:
-		first = dirs[0]
-	case len(files) > 0:
-		first = filepath.Dir(files[0])
-	default:
-		return true, nil
-	}
-	d, err := os.Open(first)
+	d, err := os.Open(dir)
 	if err != nil {
-		return false, nil
+		return nil
 	}
-	defer d.Close()
-	var fsys unix.Stat_t
-	if err := unix.Fstat(int(d.Fd()), &fsys); err != nil {
+	return d
+}
+
+// syncfs makes the files and directories durable with one syncfs(2) of
+// fsys's file system, when they all are on it. done is false when it was
+// not used (another file system, a mount inside, or a path gone), and the
+// caller syncs each, which fails for a path gone.
+func syncfs(fsys *os.File, files, dirs []string) (done bool, err error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(fsys.Fd()), &st); err != nil {
 		return false, nil
 	}
 	for _, list := range [][]string{files, dirs} {
 		for _, path := range list {
-			var st unix.Stat_t
-			if err := unix.Lstat(path, &st); err != nil || st.Dev != fsys.Dev {
-				return false, nil // another file system (a mount inside), or gone: each is synced, or fails, alone
+			var ps unix.Stat_t
+			if err := unix.Lstat(path, &ps); err != nil || ps.Dev != st.Dev {
+				return false, nil
 			}
 		}
 	}
-	if err := unix.Syncfs(int(d.Fd())); err != nil {
-		return true, fmt.Errorf("syncfs %s: %w", first, err)
+	if err := unix.Syncfs(int(fsys.Fd())); err != nil {
+		return true, fmt.Errorf("syncfs %s: %w", fsys.Name(), err)
 	}
 	return true, nil
 }
