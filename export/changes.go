@@ -48,8 +48,12 @@ func observationValues(batches []arrow.RecordBatch) (map[obsKey]string, []obsKey
 	return out, order, nil
 }
 
+// DiffColumns are the columns of the indicators tables Diff reads: a
+// previous run's may be read with these alone.
+var DiffColumns = []string{"indicator_id", "ref_area", "time_period", "sex", "instrument", "value"}
+
 func addObservations(b arrow.RecordBatch, out map[obsKey]string, order []obsKey) ([]obsKey, error) {
-	cols, err := arrowcol.All(b, "indicator_id", "ref_area", "time_period", "sex", "instrument", "value")
+	cols, err := arrowcol.All(b, DiffColumns...)
 	if err != nil {
 		return nil, fmt.Errorf("indicators table: %w", err)
 	}

@@ -174,6 +174,10 @@ type obsKey struct {
 
 func (o observation) key() obsKey { return obsKey{o.indicator, o.area, o.sex, o.instrument, o.year} }
 
+// ObservationColumns are the columns of the indicators tables the rules
+// read: a previous run's may be read with these alone.
+var ObservationColumns = []string{"indicator_id", "ref_area", "ref_area_type", "sex", "instrument", "value", "time_period"}
+
 func readObservations(batches []arrow.RecordBatch) (map[obsKey]observation, error) {
 	n := 0
 	for _, b := range batches {
@@ -185,9 +189,9 @@ func readObservations(batches []arrow.RecordBatch) (map[obsKey]observation, erro
 	// sources included, was most of the gates' time.
 	codes := arrowcol.NewStrings()
 	for _, b := range batches {
-		str, err1 := arrowcol.StringColumns(b, "indicator_id", "ref_area", "ref_area_type", "sex", "instrument")
-		value, err2 := arrowcol.Get[*array.Float64](b, "value")
-		period, err3 := arrowcol.Get[*array.Int32](b, "time_period")
+		str, err1 := arrowcol.StringColumns(b, ObservationColumns[:5]...)
+		value, err2 := arrowcol.Get[*array.Float64](b, ObservationColumns[5])
+		period, err3 := arrowcol.Get[*array.Int32](b, ObservationColumns[6])
 		if err := errors.Join(err1, err2, err3); err != nil {
 			return nil, fmt.Errorf("indicators table: %w", err)
 		}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -236,8 +237,16 @@ func (p *Pipeline) previousIndicators(ctx context.Context, mem memory.Allocator)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
+	// Only the columns the changes and the gates read: the names, notes
+	// and sources are most of the file and were decoded for nothing.
+	columns := slices.Clone(export.DiffColumns)
+	for _, c := range gates.ObservationColumns {
+		if !slices.Contains(columns, c) {
+			columns = append(columns, c)
+		}
+	}
 	var out []arrow.RecordBatch
-	err := parquetio.ReadFile(ctx, path, mem, func(b arrow.RecordBatch) error {
+	err := parquetio.ReadFileColumns(ctx, path, mem, columns, func(b arrow.RecordBatch) error {
 		b.Retain()
 		out = append(out, b)
 		return nil

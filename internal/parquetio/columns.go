@@ -488,7 +488,7 @@ func writeList(cw file.ColumnChunkWriter, c *array.List, nullable bool, b *colum
 
 // readRowGroup reads one row group in batches of at most maxRows rows (0:
 // the whole row group as one batch).
-func readRowGroup(ctx context.Context, rg *file.RowGroupReader, sc *arrow.Schema, parallel bool, maxRows int64, fn func(arrow.RecordBatch) error) error {
+func readRowGroup(ctx context.Context, rg *file.RowGroupReader, sc *arrow.Schema, columns []int, parallel bool, maxRows int64, fn func(arrow.RecordBatch) error) error {
 	readers := make([]file.ColumnChunkReader, sc.NumFields())
 	defer func() {
 		for _, cr := range readers {
@@ -499,12 +499,12 @@ func readRowGroup(ctx context.Context, rg *file.RowGroupReader, sc *arrow.Schema
 	}()
 	hints := make([]int64, sc.NumFields())
 	for i := range readers {
-		cr, err := rg.Column(i)
+		cr, err := rg.Column(columns[i])
 		if err != nil {
 			return fmt.Errorf("column %s: %w", sc.Field(i).Name, err)
 		}
 		readers[i] = cr
-		if md, err := rg.MetaData().ColumnChunk(i); err == nil {
+		if md, err := rg.MetaData().ColumnChunk(columns[i]); err == nil {
 			hints[i] = md.TotalUncompressedSize()
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -138,4 +140,54 @@ func sortedStats(stats []metadata.PageEncodingStats) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// ReadFileColumns hands on the named columns alone, in the order asked,
+// with the file's metadata, and refuses a name the file lacks.
+func TestReadFileColumns(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	md := arrow.NewMetadata([]string{"run_id"}, []string{"R1"})
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "a", Type: arrow.BinaryTypes.String},
+		{Name: "b", Type: arrow.PrimitiveTypes.Int32},
+		{Name: "c", Type: arrow.BinaryTypes.String, Nullable: true},
+	}, &md)
+	batch := arrowcol.NewBatch(mem, schema, 3, func(b *arrowcol.Builder, i int) {
+		b.Str(fmt.Sprint("a", i))
+		b.I32(i)
+		b.OptStr([]string{"x", "", "z"}[i])
+	})
+	path := filepath.Join(t.TempDir(), "t.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(f, batch); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	batch.Release()
+	var got []string
+	err = ReadFileColumns(context.Background(), path, mem, []string{"c", "a"}, func(b arrow.RecordBatch) error {
+		if b.NumCols() != 2 || b.Schema().Field(0).Name != "c" || b.Schema().Field(1).Name != "a" {
+			t.Errorf("schema %v", b.Schema())
+		}
+		if v, _ := b.Schema().Metadata().GetValue("run_id"); v != "R1" {
+			t.Errorf("metadata %v", b.Schema().Metadata())
+		}
+		for r := range int(b.NumRows()) {
+			got = append(got, b.Column(0).ValueStr(r)+"/"+b.Column(1).ValueStr(r))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[x/a0 (null)/a1 z/a2]" {
+		t.Errorf("rows %v", got)
+	}
+	if err := ReadFileColumns(context.Background(), path, mem, []string{"a", "d"}, func(arrow.RecordBatch) error { return nil }); err == nil || !strings.Contains(err.Error(), `"d"`) {
+		t.Errorf("a missing column: %v", err)
+	}
 }

@@ -226,7 +226,22 @@ func ReadRowGroups(ctx context.Context, path string, mem memory.Allocator, fn fu
 		return fmt.Errorf("open %s: %w", path, err)
 	}
 	defer f.Close()
-	if err := read(ctx, f, mem, true, 0, fn); err != nil {
+	if err := read(ctx, f, mem, nil, true, 0, fn); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadFileColumns is ReadFile reading only the named columns, which the
+// batches hold in that order: the file's other columns are not decoded.
+// A name the file does not have is an error.
+func ReadFileColumns(ctx context.Context, path string, mem memory.Allocator, columns []string, fn func(arrow.RecordBatch) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := read(ctx, f, mem, columns, false, batchRows, fn); err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	return nil
@@ -249,11 +264,12 @@ func readFile(ctx context.Context, path string, mem memory.Allocator, parallel b
 // returns. With parallel, the columns of a batch are decoded on as many
 // goroutines as the machine has cores.
 func Read(ctx context.Context, r parquet.ReaderAtSeeker, mem memory.Allocator, parallel bool, fn func(arrow.RecordBatch) error) error {
-	return read(ctx, r, mem, parallel, batchRows, fn)
+	return read(ctx, r, mem, nil, parallel, batchRows, fn)
 }
 
-// read is Read in batches of at most maxRows rows (0: a row group each).
-func read(ctx context.Context, r parquet.ReaderAtSeeker, mem memory.Allocator, parallel bool, maxRows int64, fn func(arrow.RecordBatch) error) error {
+// read is Read of the named columns (nil: all) in batches of at most
+// maxRows rows (0: a row group each).
+func read(ctx context.Context, r parquet.ReaderAtSeeker, mem memory.Allocator, names []string, parallel bool, maxRows int64, fn func(arrow.RecordBatch) error) error {
 	rdr, err := file.NewParquetReader(r, file.WithReadProps(parquet.NewReaderProperties(mem)))
 	if err != nil {
 		return err
@@ -263,8 +279,26 @@ func read(ctx context.Context, r parquet.ReaderAtSeeker, mem memory.Allocator, p
 	if err != nil {
 		return err
 	}
+	columns := make([]int, schema.NumFields())
+	for i := range columns {
+		columns[i] = i
+	}
+	if names != nil {
+		columns = columns[:0]
+		fields := make([]arrow.Field, 0, len(names))
+		for _, name := range names {
+			idx := schema.FieldIndices(name)
+			if len(idx) != 1 {
+				return fmt.Errorf("column %q missing", name)
+			}
+			columns = append(columns, idx[0])
+			fields = append(fields, schema.Field(idx[0]))
+		}
+		md := schema.Metadata()
+		schema = arrow.NewSchema(fields, &md)
+	}
 	for g := range rdr.NumRowGroups() {
-		if err := readRowGroup(ctx, rdr.RowGroup(g), schema, parallel, maxRows, fn); err != nil {
+		if err := readRowGroup(ctx, rdr.RowGroup(g), schema, columns, parallel, maxRows, fn); err != nil {
 			return fmt.Errorf("row group %d: %w", g, err)
 		}
 	}
