@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"time"
 )
@@ -127,8 +128,13 @@ const syncfsAtLeast = 16
 
 // syncEach fsyncs each file and directory.
 func syncEach(files, dirs []string) error {
+	// Windows flushes a file only through a handle that may write.
+	flag := os.O_RDONLY
+	if runtime.GOOS == "windows" {
+		flag = os.O_WRONLY
+	}
 	for _, path := range files {
-		f, err := os.Open(path)
+		f, err := os.OpenFile(path, flag, 0)
 		if err == nil {
 			err = f.Sync()
 			if cerr := f.Close(); err == nil {

@@ -44,13 +44,16 @@ type undo struct {
 	dirIno  uint64 // the directory whose sync makes it durable (entry changes)
 	fileIno uint64 // the file whose sync makes it durable (content changes)
 	durable bool
-	revert  func() error
-	// revertAt, when set, is used instead of revert with where the thing
-	// is now: a file or folder made here follows its folder's renames
+	// paths are where the change's things are now: a file or folder made,
+	// a file whose content changed, a rename's target and source, a
+	// removal's place. follow keeps them current as folders are renamed
 	// (a submission written under a temporary name, renamed into place),
-	// so that what its folder never made durable is undone there.
-	path     string
-	revertAt func(path string) error
+	// so that what a folder never made durable is undone where the folder
+	// is. self marks paths[0] as the file itself, which follows its own
+	// renames too: its content goes where it goes.
+	paths  []string
+	self   bool
+	revert func(paths []string) error
 }
 
 // Crash reverts every change not made durable, newest first, and makes
@@ -62,13 +65,8 @@ func (s *Strict) Crash() error {
 	s.crashed = true
 	var errs []error
 	for i := len(s.log) - 1; i >= 0; i-- {
-		if !s.log[i].durable {
-			revert := s.log[i].revert
-			if at := s.log[i].revertAt; at != nil {
-				path := s.log[i].path
-				revert = func() error { return at(path) }
-			}
-			if err := revert(); err != nil {
+		if u := &s.log[i]; !u.durable {
+			if err := u.revert(u.paths); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -77,30 +75,33 @@ func (s *Strict) Crash() error {
 	return errors.Join(errs...)
 }
 
-// entry records a change to the entries of path's directory.
-func (s *Strict) entry(path string, revert func() error) {
-	s.log = append(s.log, undo{dirIno: inode(filepath.Dir(path)), revert: revert})
+// entry records a change to the entries of the directory of paths[0].
+func (s *Strict) entry(paths []string, revert func(paths []string) error) {
+	s.log = append(s.log, undo{dirIno: inode(filepath.Dir(paths[0])), paths: paths, revert: revert})
 }
 
 // made records the making of path (a file, folder or link), an entry of
 // its directory, undone where path is then.
-func (s *Strict) made(path string, undoIt func(path string) error) {
-	s.log = append(s.log, undo{dirIno: inode(filepath.Dir(path)), path: path, revertAt: undoIt})
+func (s *Strict) made(path string) {
+	s.entry([]string{path}, func(p []string) error { return unmake(p[0]) })
 }
 
-// follow moves to newpath the undos of what was made under the folder
-// oldpath, and of the content of the file oldpath. The making of oldpath
-// itself stays where it was made: once the thing has left its folder, a
-// rename its new folder made durable keeps it there, and undoing the
-// rename brings it back to where the making is undone.
+// follow moves from oldpath to newpath the paths of the changes not yet
+// durable: everything under the folder oldpath, and the content of the
+// file oldpath. The making of oldpath itself, or a rename of it, stays
+// where it happened: once the thing has left, a rename its new folder
+// made durable keeps it there, and undoing that rename brings it back to
+// where the earlier change is undone.
 func (s *Strict) follow(oldpath, newpath string) {
 	for i := range s.log {
 		u := &s.log[i]
-		if u.durable || u.revertAt == nil {
+		if u.durable {
 			continue
 		}
-		if u.path == oldpath && u.fileIno != 0 || strings.HasPrefix(u.path, oldpath+string(filepath.Separator)) {
-			u.path = newpath + u.path[len(oldpath):]
+		for j, p := range u.paths {
+			if p == oldpath && u.self && j == 0 || strings.HasPrefix(p, oldpath+string(filepath.Separator)) {
+				u.paths[j] = newpath + p[len(oldpath):]
+			}
 		}
 	}
 }
@@ -160,7 +161,7 @@ func (s *Strict) OpenFile(name string, flag int, perm fs.FileMode) (File, error)
 	}
 	sf := &strictFile{File: f, s: s, path: name, ino: inode(name)}
 	if !existed {
-		s.made(name, unmake)
+		s.made(name)
 	}
 	sf.keep(before)
 	return sf, nil
@@ -176,11 +177,11 @@ type strictFile struct {
 
 // keep records content as what a crash restores until the next Sync.
 func (f *strictFile) keep(content []byte) {
-	f.s.log = append(f.s.log, undo{fileIno: f.ino, path: f.path, revertAt: func(path string) error {
-		if _, err := os.Lstat(path); err != nil {
+	f.s.log = append(f.s.log, undo{fileIno: f.ino, paths: []string{f.path}, self: true, revert: func(p []string) error {
+		if _, err := os.Lstat(p[0]); err != nil {
 			return nil // gone with its directory entry
 		}
-		return os.WriteFile(path, content, 0o644)
+		return os.WriteFile(p[0], content, 0o644)
 	}})
 }
 
@@ -239,19 +240,22 @@ func (s *Strict) Rename(oldpath, newpath string) error {
 		return err
 	}
 	s.follow(oldpath, newpath)
-	s.log = append(s.log, undo{dirIno: inode(filepath.Dir(newpath)), path: newpath, revertAt: func(now string) error {
-		if err := os.Rename(now, oldpath); err != nil {
+	s.entry([]string{newpath, oldpath}, func(p []string) error {
+		if _, err := os.Lstat(p[0]); errors.Is(err, fs.ErrNotExist) && replaced == "" {
+			return nil // renamed on by a rename that stays
+		}
+		if err := os.Rename(p[0], p[1]); err != nil {
 			return err
 		}
-		s.follow(now, oldpath) // Crash holds the lock
+		s.follow(p[0], p[1]) // Crash holds the lock
 		if replaced != "" {
-			if err := os.Rename(replaced, now); err != nil {
+			if err := os.Rename(replaced, p[0]); err != nil {
 				return err
 			}
-			s.follow(replaced, now)
+			s.follow(replaced, p[0])
 		}
 		return nil
-	}})
+	})
 	return nil
 }
 
@@ -289,11 +293,11 @@ func (s *Strict) removeAll(path string, one bool) error {
 	if err != nil {
 		return err
 	}
-	s.entry(path, func() error {
-		if err := os.Rename(to, path); err != nil {
+	s.entry([]string{path}, func(p []string) error {
+		if err := os.Rename(to, p[0]); err != nil {
 			return err
 		}
-		s.follow(to, path) // Crash holds the lock
+		s.follow(to, p[0]) // Crash holds the lock
 		return nil
 	})
 	return nil
@@ -319,7 +323,7 @@ func (s *Strict) MkdirAll(path string, perm fs.FileMode) error {
 	}
 	for i := len(missing) - 1; i >= 0; i-- {
 		dir := missing[i]
-		s.made(dir, unmake)
+		s.made(dir)
 	}
 	return nil
 }
@@ -334,7 +338,7 @@ func (s *Strict) Symlink(oldname, newname string) error {
 	if err := s.FS.Symlink(oldname, newname); err != nil {
 		return err
 	}
-	s.made(newname, unmake)
+	s.made(newname)
 	return nil
 }
 

@@ -109,6 +109,78 @@ func TestStrictForgetsWhatWasNotSynced(t *testing.T) {
 			s.Rename(filepath.Join(dir, "spill", "a"), filepath.Join(dir, "sub", "a"))
 			s.SyncDir(filepath.Join(dir, "sub"))
 		}, map[string]string{"sub/a": "x", "spill/a": "<none>"}},
+		// Changes inside folders that are then renamed (an independent
+		// review's cases).
+		{"rename inside a folder, folder renamed and made durable", func(t *testing.T, s *Strict, dir string) {
+			s.MkdirAll(filepath.Join(dir, "tmp"), 0o755)
+			writeAll(t, s, filepath.Join(dir, "tmp", "x"), "x", true)
+			s.SyncDir(filepath.Join(dir, "tmp"))
+			s.Rename(filepath.Join(dir, "tmp", "x"), filepath.Join(dir, "tmp", "y"))
+			s.Rename(filepath.Join(dir, "tmp"), filepath.Join(dir, "final"))
+			s.SyncDir(dir)
+		}, map[string]string{"final/x": "x", "final/y": "<none>"}},
+		{"same, a new tmp made after", func(t *testing.T, s *Strict, dir string) {
+			s.MkdirAll(filepath.Join(dir, "tmp"), 0o755)
+			writeAll(t, s, filepath.Join(dir, "tmp", "x"), "x", true)
+			s.SyncDir(filepath.Join(dir, "tmp"))
+			s.Rename(filepath.Join(dir, "tmp", "x"), filepath.Join(dir, "tmp", "y"))
+			s.Rename(filepath.Join(dir, "tmp"), filepath.Join(dir, "final"))
+			s.MkdirAll(filepath.Join(dir, "tmp"), 0o755)
+			s.SyncDir(dir)
+		}, map[string]string{"final/x": "x", "final/y": "<none>", "tmp/x": "<none>"}},
+		{"remove inside a folder, folder renamed and made durable", func(t *testing.T, s *Strict, dir string) {
+			s.MkdirAll(filepath.Join(dir, "tmp"), 0o755)
+			writeAll(t, s, filepath.Join(dir, "tmp", "a"), "a", true)
+			s.SyncDir(filepath.Join(dir, "tmp"))
+			s.Remove(filepath.Join(dir, "tmp", "a"))
+			s.Rename(filepath.Join(dir, "tmp"), filepath.Join(dir, "final"))
+			s.SyncDir(dir)
+		}, map[string]string{"final/a": "a"}},
+		{"rename over existing, inside renamed folder", func(t *testing.T, s *Strict, dir string) {
+			s.MkdirAll(filepath.Join(dir, "tmp"), 0o755)
+			writeAll(t, s, filepath.Join(dir, "tmp", "a"), "old", true)
+			writeAll(t, s, filepath.Join(dir, "tmp", "b"), "new", true)
+			s.SyncDir(filepath.Join(dir, "tmp"))
+			s.Rename(filepath.Join(dir, "tmp", "b"), filepath.Join(dir, "tmp", "a"))
+			s.Rename(filepath.Join(dir, "tmp"), filepath.Join(dir, "final"))
+			s.SyncDir(dir)
+		}, map[string]string{"final/a": "old", "final/b": "new"}},
+		{"chain of file renames across folders, last durable", func(t *testing.T, s *Strict, dir string) {
+			for _, d := range []string{"d1", "d2", "d3"} {
+				s.MkdirAll(filepath.Join(dir, d), 0o755)
+			}
+			s.SyncDir(dir)
+			writeAll(t, s, filepath.Join(dir, "d1", "a"), "a", true)
+			s.SyncDir(filepath.Join(dir, "d1"))
+			s.Rename(filepath.Join(dir, "d1", "a"), filepath.Join(dir, "d2", "b"))
+			s.Rename(filepath.Join(dir, "d2", "b"), filepath.Join(dir, "d3", "c"))
+			s.SyncDir(filepath.Join(dir, "d3"))
+		}, map[string]string{"d3/c": "a"}},
+		{"nested: inner folder renamed out of an outer renamed folder", func(t *testing.T, s *Strict, dir string) {
+			s.MkdirAll(filepath.Join(dir, "o", "i"), 0o755)
+			writeAll(t, s, filepath.Join(dir, "o", "i", "f"), "f", false)
+			s.Rename(filepath.Join(dir, "o", "i"), filepath.Join(dir, "i2"))
+			s.Rename(filepath.Join(dir, "o"), filepath.Join(dir, "o2"))
+			s.SyncDir(dir)
+		}, map[string]string{"i2/f": "<none>", "o2": "<none>"}},
+		{"file made in a folder, folder renamed, file content unsynced, both dirs synced", func(t *testing.T, s *Strict, dir string) {
+			s.MkdirAll(filepath.Join(dir, "tmp"), 0o755)
+			writeAll(t, s, filepath.Join(dir, "tmp", "a"), "a", false)
+			s.Rename(filepath.Join(dir, "tmp"), filepath.Join(dir, "final"))
+			s.SyncDir(filepath.Join(dir, "final"))
+			s.SyncDir(dir)
+		}, map[string]string{"final/a": ""}},
+		{"remove then crash: file durable, removal unsynced", func(t *testing.T, s *Strict, dir string) {
+			writeAll(t, s, filepath.Join(dir, "a"), "a", true)
+			s.SyncDir(dir)
+			s.Remove(filepath.Join(dir, "a"))
+		}, map[string]string{"a": "a"}},
+		{"removeall of a folder holding an unsynced file, then crash", func(t *testing.T, s *Strict, dir string) {
+			s.MkdirAll(filepath.Join(dir, "d"), 0o755)
+			s.SyncDir(dir)
+			writeAll(t, s, filepath.Join(dir, "d", "a"), "a", true)
+			s.RemoveAll(filepath.Join(dir, "d"))
+		}, map[string]string{"d/a": "<none>"}},
 		{"WriteFile is durable", func(t *testing.T, s *Strict, dir string) {
 			WriteFile(s, filepath.Join(dir, "a"), 0o644, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err })
 		}, map[string]string{"a": "new"}},

@@ -12,9 +12,10 @@ import (
 )
 
 // openSyncfs opens dir for syncfs(2), or returns nil where the kernel does
-// not report write-back errors to syncfs (before Linux 5.8, the data of a
-// file that failed to reach the disk could go unreported) or dir cannot
-// be opened: the files are then synced one by one. An error is reported
+// not report every error to syncfs or dir cannot be opened: the files are
+// then synced one by one. Linux reports a file's failed write-back to
+// syncfs from 5.8 and a file system's own failure to sync (a journal
+// commit) from 5.17; before, either could go unreported. An error is reported
 // to the descriptor if it happens after the descriptor was opened, or
 // before while nobody has seen it yet (the kernel's errseq); opened before
 // the files are written, it hears of theirs.
@@ -57,7 +58,7 @@ func syncfsReportsErrors() bool {
 	if err := unix.Uname(&u); err != nil {
 		return false
 	}
-	return kernelAtLeast(unix.ByteSliceToString(u.Release[:]), 5, 8)
+	return kernelAtLeast(unix.ByteSliceToString(u.Release[:]), 5, 17)
 }
 
 // kernelAtLeast reports whether a kernel release ("6.1.0-18-amd64") is at

@@ -3,6 +3,9 @@ package fsx
 import "testing"
 
 func TestKernelAtLeast(t *testing.T) {
+	if !kernelAtLeast("6.1.0", 5, 17) || kernelAtLeast("5.16.20", 5, 17) {
+		t.Error("5.17 is where syncfs reports every error")
+	}
 	for _, tc := range []struct {
 		release string
 		want    bool

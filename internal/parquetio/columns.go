@@ -340,6 +340,7 @@ func writeColumn(cw file.ColumnChunkWriter, col arrow.Array, nullable bool, b *c
 type dictionaryEncoder interface {
 	PutDictionary(arrow.Array) error
 	NumEntries() int
+	AddRawSize(int64)
 }
 
 // writeDictionary writes a string column whose chunk is dictionary
@@ -409,20 +410,42 @@ func (b *columnBuffers) writeDictionary(w *file.ByteArrayColumnChunkWriter, c *a
 	if err := enc.PutDictionary(dict); err != nil {
 		return true, err
 	}
-	// The statistics as arrow-go's own path keeps them (its
-	// UpdateFromArrow would leave an empty string out of the minimum):
-	// the values' minimum and maximum are the dictionary's, counted once
-	// each, then the other rows.
-	if stats, ok := w.PageStatistics().(*metadata.ByteArrayStatistics); ok {
-		values := make([]parquet.ByteArray, len(b.dictValues))
-		for i := range values {
-			from, to := offsets[i], offsets[i+1]
-			values[i] = data[from:to:to]
+	// The rows go in as arrow-go's own path takes them, a write batch at a
+	// time, each with the raw size of its values (by which arrow-go cuts
+	// pages while it encodes a dictionary) and the page statistics its
+	// values give (arrow-go's UpdateFromArrow would leave an empty string
+	// out of the minimum, where its own path does not).
+	stats, _ := w.PageStatistics().(*metadata.ByteArrayStatistics)
+	step := int(w.Properties().WriteBatchSize())
+	values := c.ValueBytes()
+	valueOffsets := c.ValueOffsets()
+	for from := 0; from < c.Len(); from += step {
+		to := min(from+step, c.Len())
+		b.bytes = b.bytes[:0]
+		raw := 0
+		for i := from; i < to; i++ {
+			if c.IsValid(i) {
+				v := values[valueOffsets[i]:valueOffsets[i+1]:valueOffsets[i+1]]
+				b.bytes = append(b.bytes, v)
+				raw += len(v) + arrow.Uint32SizeBytes
+			}
 		}
-		stats.Update(values, int64(c.NullN()))
-		stats.IncNumValues(int64(c.Len() - c.NullN() - len(values)))
+		enc.AddRawSize(int64(raw))
+		if stats != nil {
+			stats.Update(b.bytes, int64(to-from-len(b.bytes)))
+		}
+		part := array.NewSlice(indices, int64(from), int64(to))
+		var partDefs []int16
+		if defs != nil {
+			partDefs = defs[from:to]
+		}
+		err := w.WriteDictIndices(part, partDefs, nil)
+		part.Release()
+		if err != nil {
+			return true, err
+		}
 	}
-	return true, w.WriteDictIndices(indices, defs, nil)
+	return true, nil
 }
 
 // writeList writes a list of strings: one level per element, or one for a

@@ -2,6 +2,7 @@ package parquetio
 
 import (
 	"io"
+	"runtime"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/parquet"
@@ -19,10 +20,17 @@ import (
 // goroutine (EncodeAll is safe for concurrent use). Its options are
 // arrow-go's but for the window: 1 MiB, the size of a Parquet page
 // (parquet.DefaultDataPageSize), as each page is a frame of its own and a
-// longer window finds nothing more in it. That makes an encoder 2.4 MB.
+// longer window finds nothing more in it. That makes an encoder 2.4 MB,
+// and there are at most four (maxZstdEncoders).
 func init() {
 	compress.RegisterCodec(compress.Codecs.Zstd, newZstdCodec())
 }
+
+// maxZstdEncoders bounds the pages compressed at once, each with an
+// encoder of its own made on first use and kept: by default there would
+// be one per core (44 MB on a 32-core machine); pledgestat's writers run
+// on at most a few goroutines.
+const maxZstdEncoders = 4
 
 // zstdWindow is the encoders' window: a page's size.
 const zstdWindow = int(parquet.DefaultDataPageSize)
@@ -38,7 +46,8 @@ func newZstdCodec() *zstdCodec {
 	c := &zstdCodec{}
 	for level := zstd.SpeedFastest; level <= zstd.SpeedBestCompression; level++ {
 		c.encoders[level] = sync.OnceValue(func() *zstd.Encoder {
-			enc, err := zstd.NewWriter(nil, zstd.WithZeroFrames(true), zstd.WithEncoderLevel(level), zstd.WithAllLitEntropyCompression(true), zstd.WithWindowSize(zstdWindow))
+			enc, err := zstd.NewWriter(nil, zstd.WithZeroFrames(true), zstd.WithEncoderLevel(level), zstd.WithAllLitEntropyCompression(true),
+				zstd.WithWindowSize(zstdWindow), zstd.WithEncoderConcurrency(min(runtime.GOMAXPROCS(0), maxZstdEncoders)))
 			if err != nil {
 				panic(err) // only for options that do not exist
 			}
