@@ -72,6 +72,37 @@ func (k *keySet) add(h uint64) {
 	}
 }
 
+// addAll puts hashes in the set at once: a spilled submission's, a
+// million for a large file. It sorts them in place (the caller gives them
+// up) and merges them once, where adding them one by one merged the set
+// again each time the recent map grew by an eighth: some fifty copies of
+// a growing slice and their garbage, at the end of a large ingest, when
+// its memory peaks.
+func (k *keySet) addAll(hashes []uint64) {
+	slices.Sort(hashes)
+	hashes = slices.Compact(hashes)
+	fresh := hashes[:0] // filtered in place: each is read before its slot is written
+	i, j := 0, 0
+	for _, h := range hashes {
+		for i < len(k.sorted) && k.sorted[i] < h {
+			i++
+		}
+		for j < len(k.merged) && k.merged[j] < h {
+			j++
+		}
+		if i < len(k.sorted) && k.sorted[i] == h || j < len(k.merged) && k.merged[j] == h {
+			continue
+		}
+		if _, ok := k.recent[h]; ok {
+			continue
+		}
+		fresh = append(fresh, h)
+	}
+	if len(fresh) > 0 {
+		k.merged = mergeAscending(k.merged, fresh)
+	}
+}
+
 // len is the number of hashes in the set.
 func (k *keySet) len() int { return len(k.sorted) + len(k.merged) + len(k.recent) }
 

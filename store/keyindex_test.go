@@ -89,3 +89,41 @@ func TestKeyHashIsFNV1a(t *testing.T) {
 		}
 	}
 }
+
+// Adding hashes at once gives the set that adding them one by one gives:
+// repeats among them, and hashes the set holds already (sorted, merged or
+// recent), count once.
+func TestKeySetAddAll(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for round := range 20 {
+		one, all := newKeySet(), newKeySet()
+		base := make([]uint64, 0, 100)
+		for range 100 {
+			base = append(base, rng.Uint64()%5000)
+		}
+		slices.Sort(base)
+		base = slices.Compact(base)
+		one.sorted, all.sorted = base, slices.Clone(base)
+		for range round * 500 { // merged and recent, on both
+			h := rng.Uint64() % 5000
+			one.add(h)
+			all.add(h)
+		}
+		batch := make([]uint64, 3000)
+		for i := range batch {
+			batch[i] = rng.Uint64() % 5000
+		}
+		for _, h := range batch {
+			one.add(h)
+		}
+		all.addAll(slices.Clone(batch))
+		if a, b := one.ascending(), all.ascending(); !slices.Equal(a, b) {
+			t.Fatalf("round %d: one by one %d hashes, at once %d", round, len(a), len(b))
+		}
+		for h := range uint64(5000) {
+			if one.has(h) != all.has(h) {
+				t.Fatalf("round %d: has(%d) differs", round, h)
+			}
+		}
+	}
+}

@@ -485,12 +485,9 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, spill *Spi
 		s.keys, s.current = s.current.index(), nil
 	}
 	s.count(e.Seq, set)
-	if s.keys != nil {
-		if spilled {
-			for _, h := range spill.hashes {
-				s.keys.keys[records.DomainSocialProtection].add(h)
-			}
-		}
+	if s.keys != nil && spilled {
+		// The spill is done with its hashes: they are sorted in place.
+		s.keys.keys[records.DomainSocialProtection].addAll(spill.hashes)
 	}
 	return e, nil
 }
