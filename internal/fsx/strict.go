@@ -203,11 +203,7 @@ func (f *strictFile) Sync() error {
 	if err := f.File.Sync(); err != nil {
 		return err
 	}
-	for i := range f.s.log {
-		if f.s.log[i].fileIno == f.ino {
-			f.s.log[i].durable = true
-		}
-	}
+	f.s.markDurable(map[uint64]bool{f.ino: true}, nil)
 	content, err := os.ReadFile(f.path)
 	if err != nil {
 		return err
@@ -368,23 +364,7 @@ func (b *strictBatch) Sync(files, dirs []string) error {
 	if err := b.SyncBatch.Sync(files, dirs); err != nil {
 		return err
 	}
-	durable := map[uint64]bool{}
-	for _, f := range files {
-		if ino := inode(f); ino != 0 {
-			durable[ino] = true
-		}
-	}
-	dirIno := map[uint64]bool{}
-	for _, d := range dirs {
-		if ino := inode(d); ino != 0 {
-			dirIno[ino] = true
-		}
-	}
-	for i := range s.log {
-		if durable[s.log[i].fileIno] || dirIno[s.log[i].dirIno] {
-			s.log[i].durable = true
-		}
-	}
+	s.markDurable(inodes(files...), inodes(dirs...))
 	return nil
 }
 
@@ -398,11 +378,28 @@ func (s *Strict) SyncDir(dir string) error {
 	if err := s.FS.SyncDir(dir); err != nil {
 		return err
 	}
-	ino := inode(dir)
-	for i := range s.log {
-		if s.log[i].dirIno == ino && ino != 0 {
-			s.log[i].durable = true
+	s.markDurable(nil, inodes(dir))
+	return nil
+}
+
+// inodes are the inodes of paths, as a set (one that cannot be read is
+// left out: it names nothing a sync could make durable).
+func inodes(paths ...string) map[uint64]bool {
+	set := make(map[uint64]bool, len(paths))
+	for _, p := range paths {
+		if ino := inode(p); ino != 0 {
+			set[ino] = true
 		}
 	}
-	return nil
+	return set
+}
+
+// markDurable marks the changes a sync makes durable: the content of the
+// files, and the entries of the directories, of these inodes.
+func (s *Strict) markDurable(files, dirs map[uint64]bool) {
+	for i := range s.log {
+		if u := &s.log[i]; u.fileIno != 0 && files[u.fileIno] || u.dirIno != 0 && dirs[u.dirIno] {
+			u.durable = true
+		}
+	}
 }
