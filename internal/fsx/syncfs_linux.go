@@ -58,8 +58,13 @@ func syncfsReportsErrors() bool {
 	if err := unix.Uname(&u); err != nil {
 		return false
 	}
-	return kernelAtLeast(unix.ByteSliceToString(u.Release[:]), 5, 17)
+	return syncfsKernel(unix.ByteSliceToString(u.Release[:]))
 }
+
+// syncfsKernel reports whether a kernel release reports every error to
+// syncfs: a file's failed write-back from 5.8, a file system's own failure
+// to sync from 5.17.
+func syncfsKernel(release string) bool { return kernelAtLeast(release, 5, 17) }
 
 // kernelAtLeast reports whether a kernel release ("6.1.0-18-amd64") is at
 // least major.minor; false for one it cannot read.

@@ -3,8 +3,10 @@ package fsx
 import "testing"
 
 func TestKernelAtLeast(t *testing.T) {
-	if !kernelAtLeast("6.1.0", 5, 17) || kernelAtLeast("5.16.20", 5, 17) {
-		t.Error("5.17 is where syncfs reports every error")
+	for release, want := range map[string]bool{"5.17.0": true, "6.1.0-18-amd64": true, "5.16.20": false, "5.10.0": false} {
+		if syncfsKernel(release) != want {
+			t.Errorf("syncfsKernel(%q) = %v: syncfs reports every error from Linux 5.17", release, !want)
+		}
 	}
 	for _, tc := range []struct {
 		release string
