@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
@@ -157,13 +158,19 @@ func (s *Store) WriteAll(ctx context.Context, pending []*Pending) (err error) {
 		return fmt.Errorf("store submissions: %w", err)
 	}
 	defer batch.Close()
+	final := make([]string, len(pending))
+	temps := make([]string, len(pending))
+	for i, p := range pending {
+		final[i] = s.submissionDir(p.entry.Seq, p.entry.SHA256)
+		temps[i] = tempSubmissionDir(final[i])
+	}
 	written := make([][]string, len(pending))
 	err = safego.ForEach(len(pending), writeWorkers, func(i int) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		p := pending[i]
-		files, err := s.writeSubmissionFiles(tempSubmissionDir(s.submissionDir(p.entry.Seq, p.entry.SHA256)), p.set, nil, p.names, false)
+		files, err := s.writeSubmissionFiles(temps[i], p.set, nil, p.names, false)
 		if err != nil {
 			return fmt.Errorf("store %s: %w", p.entry.File, err)
 		}
@@ -173,17 +180,11 @@ func (s *Store) WriteAll(ctx context.Context, pending []*Pending) (err error) {
 	if err != nil {
 		return err
 	}
-	var files, dirs []string
-	for i, p := range pending {
-		files = append(files, written[i]...)
-		dirs = append(dirs, tempSubmissionDir(s.submissionDir(p.entry.Seq, p.entry.SHA256)))
-	}
-	if err := batch.Sync(files, dirs); err != nil {
+	if err := batch.Sync(slices.Concat(written...), temps); err != nil {
 		return fmt.Errorf("store submissions: %w", err)
 	}
-	for _, p := range pending {
-		dir := s.submissionDir(p.entry.Seq, p.entry.SHA256)
-		if err := s.fs.Rename(tempSubmissionDir(dir), dir); err != nil {
+	for i, p := range pending {
+		if err := s.fs.Rename(temps[i], final[i]); err != nil {
 			return fmt.Errorf("store %s: %w", p.entry.File, err)
 		}
 	}

@@ -599,9 +599,9 @@ func tempSubmissionDir(dir string) string {
 
 // writeSubmissionFiles writes the domain tables (and moves the spilled
 // records) into the folder tmp, made anew, and returns the files' paths.
-// Each file is synced when sync; else the caller makes them and the
+// Each file is synced when durable; else the caller makes them and the
 // folder durable (WriteAll, once for a group).
-func (s *Store) writeSubmissionFiles(tmp string, set records.Set, spill *Spill, names records.NameFunc, sync bool) ([]string, error) {
+func (s *Store) writeSubmissionFiles(tmp string, set records.Set, spill *Spill, names records.NameFunc, durable bool) ([]string, error) {
 	if err := s.fs.RemoveAll(tmp); err != nil {
 		return nil, fmt.Errorf("clear %s: %w", tmp, err)
 	}
@@ -609,7 +609,7 @@ func (s *Store) writeSubmissionFiles(tmp string, set records.Set, spill *Spill, 
 		return nil, fmt.Errorf("create %s: %w", tmp, err)
 	}
 	write := fsx.WriteNew
-	if !sync {
+	if !durable {
 		write = fsx.WriteUnsynced
 	}
 	var files []string
