@@ -120,48 +120,38 @@ func main() {
 // set: the benchmark notes' profiles come from it (go tool pprof). It
 // returns what ends the profile.
 func startProfile(path string) func() {
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "pledgestat: PLEDGESTAT_CPUPROFILE:", err)
-		return func() {}
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		fmt.Fprintln(os.Stderr, "pledgestat: PLEDGESTAT_CPUPROFILE:", err)
-		f.Close()
-		return func() {}
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		if err := f.Close(); err != nil {
-			fmt.Fprintln(os.Stderr, "pledgestat: PLEDGESTAT_CPUPROFILE:", err)
-		}
-	}
+	return record("PLEDGESTAT_CPUPROFILE", path, pprof.StartCPUProfile, pprof.StopCPUProfile)
 }
 
 // startTrace writes an execution trace of the whole command to path, when
 // set (go tool trace): which goroutine waits on which, which a CPU profile
 // does not show. It returns what ends the trace.
 func startTrace(path string) func() {
+	return record("PLEDGESTAT_TRACE", path, trace.Start, trace.Stop)
+}
+
+// record starts a recording of the command into the file path (none when
+// path is empty) and returns what stops it and closes the file; a failure
+// is reported on stderr under the variable's name, and the command runs
+// on unrecorded.
+func record(variable, path string, start func(io.Writer) error, stop func()) func() {
 	if path == "" {
 		return func() {}
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "pledgestat: PLEDGESTAT_TRACE:", err)
+		fmt.Fprintln(os.Stderr, "pledgestat:", variable+":", err)
 		return func() {}
 	}
-	if err := trace.Start(f); err != nil {
-		fmt.Fprintln(os.Stderr, "pledgestat: PLEDGESTAT_TRACE:", err)
+	if err := start(f); err != nil {
+		fmt.Fprintln(os.Stderr, "pledgestat:", variable+":", err)
 		f.Close()
 		return func() {}
 	}
 	return func() {
-		trace.Stop()
+		stop()
 		if err := f.Close(); err != nil {
-			fmt.Fprintln(os.Stderr, "pledgestat: PLEDGESTAT_TRACE:", err)
+			fmt.Fprintln(os.Stderr, "pledgestat:", variable+":", err)
 		}
 	}
 }
