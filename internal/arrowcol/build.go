@@ -66,6 +66,21 @@ func (b *Builder) OptStr(s string) {
 	c.appendString(s)
 }
 
+// optNext is the next column for a fixed-width value that may be null:
+// nil when the builder is measuring, or when the value is not valid and
+// its null was appended.
+func (b *Builder) optNext(valid bool) *colBuilder {
+	if b.measure(0, 0) {
+		return nil
+	}
+	c := b.next()
+	if !valid {
+		c.appendNull()
+		return nil
+	}
+	return c
+}
+
 // Date32 appends a date, in days since 1970-01-01.
 func (b *Builder) Date32(d int32) {
 	if !b.measure(0, 0) {
@@ -75,15 +90,9 @@ func (b *Builder) Date32(d int32) {
 
 // OptDate32 appends a date, null unless valid.
 func (b *Builder) OptDate32(d int32, valid bool) {
-	if b.measure(0, 0) {
-		return
+	if c := b.optNext(valid); c != nil {
+		c.appendUint32(uint32(d))
 	}
-	c := b.next()
-	if !valid {
-		c.appendNull()
-		return
-	}
-	c.appendUint32(uint32(d))
 }
 
 // I32 appends an int32.
@@ -95,15 +104,9 @@ func (b *Builder) I32(v int) {
 
 // OptI32 appends an int32, null unless valid.
 func (b *Builder) OptI32(v int, valid bool) {
-	if b.measure(0, 0) {
-		return
+	if c := b.optNext(valid); c != nil {
+		c.appendUint32(uint32(int32(v)))
 	}
-	c := b.next()
-	if !valid {
-		c.appendNull()
-		return
-	}
-	c.appendUint32(uint32(int32(v)))
 }
 
 // F64 appends a float64.
@@ -115,15 +118,9 @@ func (b *Builder) F64(v float64) {
 
 // OptF64 appends a float64, null unless valid.
 func (b *Builder) OptF64(v float64, valid bool) {
-	if b.measure(0, 0) {
-		return
+	if c := b.optNext(valid); c != nil {
+		c.appendUint64(math.Float64bits(v))
 	}
-	c := b.next()
-	if !valid {
-		c.appendNull()
-		return
-	}
-	c.appendUint64(math.Float64bits(v))
 }
 
 // List appends a list of strings.

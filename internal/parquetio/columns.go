@@ -359,44 +359,10 @@ func (b *columnBuffers) writeDictionary(w *file.ByteArrayColumnChunkWriter, c *a
 	if b.arrowDictionaries || !ok || w.CurrentEncoder().Encoding() != parquet.Encodings.PlainDict || enc.NumEntries() != 0 || c.Data().Offset() != 0 {
 		return false, nil
 	}
-	if b.dict == nil {
-		b.dict = map[string]int32{}
+	dict, ok := b.dictionaryOf(c)
+	if !ok {
+		return false, nil
 	}
-	clear(b.dict)
-	b.dictValues, b.indices = b.dictValues[:0], b.indices[:0]
-	size, text := 0, 0
-	for i := range c.Len() {
-		if c.IsNull(i) {
-			b.indices = append(b.indices, 0)
-			continue
-		}
-		// The key points into the column's buffer: the map lives only
-		// for this call, and is cleared before the next.
-		v := c.Value(i)
-		idx, ok := b.dict[v]
-		if !ok {
-			idx = int32(len(b.dictValues))
-			b.dict[v] = idx
-			b.dictValues = append(b.dictValues, v)
-			size += len(v) + arrow.Uint32SizeBytes
-			text += len(v)
-			if size >= int(parquet.DefaultDictionaryPageSizeLimit) {
-				return false, nil
-			}
-		}
-		b.indices = append(b.indices, idx)
-	}
-	offsets := make([]int32, 0, len(b.dictValues)+1)
-	data := make([]byte, 0, text)
-	offsets = append(offsets, 0)
-	for _, v := range b.dictValues {
-		data = append(data, v...)
-		offsets = append(offsets, int32(len(data)))
-	}
-	dictData := array.NewData(arrow.BinaryTypes.String, len(b.dictValues),
-		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets)), memory.NewBufferBytes(data)}, nil, 0, 0)
-	defer dictData.Release()
-	dict := array.NewStringData(dictData)
 	defer dict.Release()
 	var validity *memory.Buffer
 	if c.NullN() > 0 {
@@ -446,6 +412,50 @@ func (b *columnBuffers) writeDictionary(w *file.ByteArrayColumnChunkWriter, c *a
 		}
 	}
 	return true, nil
+}
+
+// dictionaryOf finds c's dictionary, its distinct values in order of
+// first appearance, and each row's index in it (b.indices; 0 for a null).
+// ok is false when the dictionary would reach the size at which arrow-go
+// falls back to plain encoding.
+func (b *columnBuffers) dictionaryOf(c *array.String) (dict *array.String, ok bool) {
+	if b.dict == nil {
+		b.dict = map[string]int32{}
+	}
+	clear(b.dict)
+	b.dictValues, b.indices = b.dictValues[:0], b.indices[:0]
+	size := 0 // as arrow-go counts a dictionary: each value and its length
+	for i := range c.Len() {
+		if c.IsNull(i) {
+			b.indices = append(b.indices, 0)
+			continue
+		}
+		// The key points into the column's buffer: the map lives only
+		// for this call, and is cleared before the next.
+		v := c.Value(i)
+		idx, seen := b.dict[v]
+		if !seen {
+			idx = int32(len(b.dictValues))
+			b.dict[v] = idx
+			b.dictValues = append(b.dictValues, v)
+			size += len(v) + arrow.Uint32SizeBytes
+			if size >= int(parquet.DefaultDictionaryPageSizeLimit) {
+				return nil, false
+			}
+		}
+		b.indices = append(b.indices, idx)
+	}
+	offsets := make([]int32, 0, len(b.dictValues)+1)
+	data := make([]byte, 0, size-len(b.dictValues)*arrow.Uint32SizeBytes)
+	offsets = append(offsets, 0)
+	for _, v := range b.dictValues {
+		data = append(data, v...)
+		offsets = append(offsets, int32(len(data)))
+	}
+	dictData := array.NewData(arrow.BinaryTypes.String, len(b.dictValues),
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(offsets)), memory.NewBufferBytes(data)}, nil, 0, 0)
+	defer dictData.Release()
+	return array.NewStringData(dictData), true
 }
 
 // writeList writes a list of strings: one level per element, or one for a

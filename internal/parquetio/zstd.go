@@ -64,13 +64,18 @@ func newZstdCodec() *zstdCodec {
 	return c
 }
 
-// encoder is the encoder of a zstd level (1 to 22), as arrow-go maps it.
-func (c *zstdCodec) encoder(level int) *zstd.Encoder {
-	l := zstd.EncoderLevelFromZstd(level)
+// zstdLevel is the encoder level of a zstd level (1 to 22, or arrow-go's
+// default), as arrow-go maps it.
+func zstdLevel(level int) zstd.EncoderLevel {
 	if level == compress.DefaultCompressionLevel {
-		l = zstd.SpeedDefault
+		return zstd.SpeedDefault
 	}
-	return c.encoders[l]()
+	return zstd.EncoderLevelFromZstd(level)
+}
+
+// encoder is the encoder of a zstd level.
+func (c *zstdCodec) encoder(level int) *zstd.Encoder {
+	return c.encoders[zstdLevel(level)]()
 }
 
 // Encode compresses src at the default level.
@@ -124,11 +129,7 @@ func (c *zstdCodec) NewWriter(w io.Writer) io.WriteCloser {
 
 // NewWriterLevel compresses a stream at a zstd level.
 func (c *zstdCodec) NewWriterLevel(w io.Writer, level int) (io.WriteCloser, error) {
-	l := zstd.EncoderLevelFromZstd(level)
-	if level == compress.DefaultCompressionLevel {
-		l = zstd.SpeedDefault
-	}
-	return zstd.NewWriter(w, zstd.WithEncoderLevel(l))
+	return zstd.NewWriter(w, zstd.WithEncoderLevel(zstdLevel(level)))
 }
 
 type errorReader struct{ err error }
