@@ -45,8 +45,15 @@ func BenchmarkWriteWorkbook(b *testing.B) {
 	mem := memory.NewGoAllocator()
 	batch := benchBatch(mem)
 	defer batch.Release()
+	// The README lists every accepted input: 10,000 of them, as the
+	// store of 10,000 submissions has.
+	var inputs []ManifestInput
+	for i := range 10_000 {
+		inputs = append(inputs, ManifestInput{Name: fmt.Sprintf("%03d-AFG-coverage.xlsx", i), SHA256: fmt.Sprintf("%064x", i), Rows: 50,
+			Submission: i + 1, AcceptedAt: time.Date(2026, 1, 2, 3, 4, 5, i, time.UTC)})
+	}
 	info := WorkbookInfo{RunID: "R1", StartedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), ToolVersion: "bench",
-		FirstYear: 2015, LastYear: 2024, Catalog: testRef.Catalog(), ReferenceFiles: testRef.Sources()}
+		FirstYear: 2015, LastYear: 2024, Catalog: testRef.Catalog(), ReferenceFiles: testRef.Sources(), Inputs: inputs}
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := WriteWorkbook(context.Background(), io.Discard, batch, info); err != nil {

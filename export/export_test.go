@@ -155,6 +155,23 @@ func TestWorkbook(t *testing.T) {
 			t.Errorf("README sheet lacks %q", s)
 		}
 	}
+	// The README is streamed: its styles and widths must survive that.
+	for i, r := range rows {
+		if len(r) == 0 || r[0] != "=evil.xlsx" {
+			continue
+		}
+		style, _ := x.GetCellStyle("README", fmt.Sprintf("A%d", i+1))
+		if xf := x.Styles.CellXfs.Xf[style]; xf.QuotePrefix == nil || !*xf.QuotePrefix {
+			t.Errorf("README!A%d (an input's name) has no quotePrefix", i+1)
+		}
+		header, _ := x.GetCellStyle("README", fmt.Sprintf("E%d", i))
+		if fill := x.Styles.CellXfs.Xf[header].FillID; fill == nil || *fill == 0 {
+			t.Errorf("README!E%d (the inputs' header) is not filled", i)
+		}
+	}
+	if w, _ := x.GetColWidth("README", "F"); w != 100 {
+		t.Errorf("README column F width = %v, want 100", w)
+	}
 	panes, _ := x.GetPanes("C1")
 	if !panes.Freeze || panes.YSplit != 1 {
 		t.Errorf("C1 panes = %+v", panes)

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -61,9 +60,6 @@ func WriteWorkbook(ctx context.Context, w io.Writer, batch arrow.RecordBatch, in
 	if err := f.SetSheetName("Sheet1", "README"); err != nil {
 		return fmt.Errorf("workbook: %w", err)
 	}
-	if err := wb.readme(info); err != nil {
-		return fmt.Errorf("README sheet: %w", err)
-	}
 	byPledge := map[string][]indicatorRow{}
 	for _, r := range rows {
 		byPledge[r.pledge] = append(byPledge[r.pledge], r)
@@ -75,6 +71,18 @@ func WriteWorkbook(ctx context.Context, w io.Writer, batch arrow.RecordBatch, in
 	}
 	if _, err := f.NewSheet(chartDataSheet); err != nil {
 		return fmt.Errorf("sheet %s: %w", chartDataSheet, err)
+	}
+	// Anything that touches every sheet (visibility, the active tab) must
+	// come before the first stream writer: a streamed sheet's views are
+	// written when it starts, and once flushed it would be loaded back
+	// into memory.
+	if err := f.SetSheetVisible(chartDataSheet, false); err != nil {
+		return fmt.Errorf("sheet %s: %w", chartDataSheet, err)
+	}
+	f.SetActiveSheet(0)
+	readme, err := wb.readme(info)
+	if err != nil {
+		return fmt.Errorf("README sheet: %w", err)
 	}
 	if err := f.SetCellValue(chartDataSheet, "A1", "World series plotted by the charts of the pledge sheets"); err != nil {
 		return fmt.Errorf("sheet %s: %w", chartDataSheet, err)
@@ -90,27 +98,20 @@ func WriteWorkbook(ctx context.Context, w io.Writer, batch arrow.RecordBatch, in
 	if chartData.err != nil {
 		return fmt.Errorf("sheet %s: %w", chartDataSheet, chartData.err)
 	}
-	// Anything that touches every sheet (visibility, the active tab) must
-	// come before streaming: afterwards it would load the streamed sheets
-	// back into memory.
-	if err := f.SetSheetVisible(chartDataSheet, false); err != nil {
-		return fmt.Errorf("sheet %s: %w", chartDataSheet, err)
-	}
-	f.SetActiveSheet(0)
-	sheets := make([]*pledgeSheet, len(info.Catalog.Pledges))
-	for i, p := range info.Catalog.Pledges {
+	sheets := []*streamedSheet{readme}
+	for _, p := range info.Catalog.Pledges {
 		ps, err := wb.startPledgeSheet(p, byPledge[p.Code], batch, blocks[p.Code])
 		if err != nil {
 			return fmt.Errorf("sheet %s: %w", p.Code, err)
 		}
-		sheets[i] = ps
+		sheets = append(sheets, &streamedSheet{name: ps.code, sw: ps.sw, rows: len(ps.rows), stream: ps.streamRows})
 	}
-	if err := streamPledgeSheets(ctx, sheets); err != nil {
+	if err := streamSheets(ctx, sheets); err != nil {
 		return err
 	}
-	for _, ps := range sheets {
-		if err := ps.sw.Flush(); err != nil {
-			return fmt.Errorf("sheet %s: %w", ps.code, err)
+	for _, s := range sheets {
+		if err := s.sw.Flush(); err != nil {
+			return fmt.Errorf("sheet %s: %w", s.name, err)
 		}
 	}
 	if err := f.Write(w); err != nil {
@@ -186,27 +187,15 @@ func (sw *sheetWriter) setDimension() {
 	}
 }
 
-// style styles the columns from..to of the row just written.
-func (sw *sheetWriter) style(from, to string, style int) {
-	if sw.err != nil {
-		return
-	}
-	r := strconv.Itoa(sw.row - 1)
-	sw.err = sw.f.SetCellStyle(sw.sheet, from+r, to+r, style)
-}
-
-// width sets a column's width.
-func (sw *sheetWriter) width(col string, w float64) {
-	if sw.err == nil {
-		sw.err = sw.f.SetColWidth(sw.sheet, col, col, w)
-	}
-}
-
-func (wb *workbook) readme(info WorkbookInfo) error {
-	sw := &sheetWriter{f: wb.f, sheet: "README", row: 1}
-	sw.put("pledgestat: indicators of the ILO pledge to the International Migration Review Forum 2022")
-	sw.style("A", "A", wb.title)
-	sw.row++
+// readme starts the README sheet: its lines are made here and streamed
+// with the pledge sheets, because it lists every accepted input, a row
+// per submission of the store, and excelize's cell API would hold them as
+// cells and marshal them again when the workbook is written.
+func (wb *workbook) readme(info WorkbookInfo) (*streamedSheet, error) {
+	var s sheetLines
+	s.put("pledgestat: indicators of the ILO pledge to the International Migration Review Forum 2022")
+	s.style(1, wb.title)
+	s.skip()
 	for _, kv := range [][2]string{
 		{"Run", info.RunID},
 		{"Started (UTC)", info.StartedAt.UTC().Format(time.RFC3339)},
@@ -214,51 +203,122 @@ func (wb *workbook) readme(info WorkbookInfo) error {
 		{"Catalog version", info.Catalog.Version},
 		{"Years", fmt.Sprintf("%d to %d", info.FirstYear, info.LastYear)},
 	} {
-		sw.put(kv[0], kv[1])
-		sw.style("A", "A", wb.bold)
+		s.put(kv[0], kv[1])
+		s.style(1, wb.bold)
 	}
-	sw.row++
-	sw.put("Sheets")
-	sw.style("A", "A", wb.bold)
+	s.skip()
+	s.put("Sheets")
+	s.style(1, wb.bold)
 	for _, p := range info.Catalog.Pledges {
-		sw.put(p.Code, p.Name)
+		s.put(p.Code, p.Name)
 	}
-	sw.row++
-	sw.put("Footnote")
-	sw.style("A", "A", wb.bold)
-	sw.put("XKX", refdata.KosovoFootnote)
-	sw.row++
-	sw.put("Definitions")
-	sw.style("A", "A", wb.bold)
-	sw.put("id", "pledge", "name", "unit", "type", "definition")
-	sw.style("A", "F", wb.header)
+	s.skip()
+	s.put("Footnote")
+	s.style(1, wb.bold)
+	s.put("XKX", refdata.KosovoFootnote)
+	s.skip()
+	s.put("Definitions")
+	s.style(1, wb.bold)
+	s.put("id", "pledge", "name", "unit", "type", "definition")
+	s.style(6, wb.header)
 	for _, ind := range info.Catalog.Indicators {
-		sw.put(ind.ID, ind.Pledge, ind.Name, ind.Unit, ind.Type, ind.Definition)
+		s.put(ind.ID, ind.Pledge, ind.Name, ind.Unit, ind.Type, ind.Definition)
 	}
-	sw.row++
-	sw.put("Sources: input files accepted")
-	sw.style("A", "A", wb.bold)
-	sw.put("file", "sha256", "rows", "submission", "accepted (UTC)")
-	sw.style("A", "E", wb.header)
+	s.skip()
+	s.put("Sources: input files accepted")
+	s.style(1, wb.bold)
+	s.put("file", "sha256", "rows", "submission", "accepted (UTC)")
+	s.style(5, wb.header)
 	for _, in := range info.Inputs {
-		sw.put(in.Name, in.SHA256, in.Rows, in.Submission, in.AcceptedAt.UTC().Format(time.RFC3339))
-		sw.style("A", "A", wb.text)
+		s.put(in.Name, in.SHA256, in.Rows, in.Submission, in.AcceptedAt.UTC().Format(time.RFC3339))
+		s.style(1, wb.text)
 	}
 	if len(info.Inputs) == 0 {
-		sw.put("(none yet)")
+		s.put("(none yet)")
 	}
-	sw.row++
-	sw.put("Sources: reference data")
-	sw.style("A", "A", wb.bold)
-	for _, s := range info.ReferenceFiles {
-		sw.put(s.File, s.Source, s.AsOf)
+	s.skip()
+	s.put("Sources: reference data")
+	s.style(1, wb.bold)
+	for _, src := range info.ReferenceFiles {
+		s.put(src.File, src.Source, src.AsOf)
 	}
-	sw.width("A", 24)
-	sw.width("B", 40)
-	sw.width("C", 60)
-	sw.width("F", 100)
-	sw.setDimension()
-	return sw.err
+	const sheet = "README"
+	if err := wb.f.SetSheetDimension(sheet, "A1:"+cellName(max(s.cols, 1), max(s.last(), 1))); err != nil {
+		return nil, err
+	}
+	sw, err := wb.f.NewStreamWriter(sheet)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range []struct {
+		col   int
+		width float64
+	}{{1, 24}, {2, 40}, {3, 60}, {6, 100}} {
+		if err := sw.SetColWidth(w.col, w.col, w.width); err != nil {
+			return nil, err
+		}
+	}
+	return &streamedSheet{name: sheet, sw: sw, rows: len(s.lines), stream: func(ctx context.Context) error { return s.stream(ctx, sw) }}, nil
+}
+
+// sheetLines are the rows of a sheet made before it is streamed.
+type sheetLines struct {
+	next  int // the row the next line goes on, from 1
+	cols  int // the most cells on a line
+	lines []sheetLine
+}
+
+// sheetLine is one row's cells: values, or excelize.Cell for a styled one.
+type sheetLine struct {
+	row   int
+	cells []any
+}
+
+// put adds a line of values on the next row.
+func (s *sheetLines) put(values ...any) {
+	s.next = max(s.next, 1)
+	s.lines = append(s.lines, sheetLine{row: s.next, cells: values})
+	s.cols = max(s.cols, len(values))
+	s.next++
+}
+
+// skip leaves the next row empty.
+func (s *sheetLines) skip() { s.next = max(s.next, 1) + 1 }
+
+// last is the last row with a line, 0 if none.
+func (s *sheetLines) last() int {
+	if len(s.lines) == 0 {
+		return 0
+	}
+	return s.lines[len(s.lines)-1].row
+}
+
+// style gives the first n cells of the last line the style, empty ones
+// included (a header's fill runs across its columns).
+func (s *sheetLines) style(n, style int) {
+	l := &s.lines[len(s.lines)-1]
+	for i := range n {
+		if i == len(l.cells) {
+			l.cells = append(l.cells, nil)
+		}
+		l.cells[i] = excelize.Cell{StyleID: style, Value: l.cells[i]}
+	}
+}
+
+// stream writes the lines with the sheet's stream writer, checking ctx as
+// it goes.
+func (s *sheetLines) stream(ctx context.Context, sw *excelize.StreamWriter) error {
+	for i, l := range s.lines {
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := sw.SetRow(cellName(1, l.row), l.cells); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // indicatorRow is one row of the indicators table, as the workbook needs it.
@@ -448,15 +508,24 @@ func (wb *workbook) startPledgeSheet(p refdata.Pledge, rows []indicatorRow, batc
 	return ps, nil
 }
 
-// streamPledgeSheets writes the sheets' rows, the largest sheets first,
-// one sheet per core at a time: a stream writer touches nothing but its
-// own sheet, and the rows are most of a workbook's time.
-func streamPledgeSheets(ctx context.Context, sheets []*pledgeSheet) error {
+// streamedSheet is a sheet whose stream writer is started, waiting for
+// its rows.
+type streamedSheet struct {
+	name   string
+	sw     *excelize.StreamWriter
+	rows   int
+	stream func(ctx context.Context) error
+}
+
+// streamSheets writes the sheets' rows, the largest sheets first, one
+// sheet per core at a time: a stream writer touches nothing but its own
+// sheet, and the rows are most of a workbook's time.
+func streamSheets(ctx context.Context, sheets []*streamedSheet) error {
 	order := slices.Clone(sheets)
-	sort.SliceStable(order, func(a, b int) bool { return len(order[a].rows) > len(order[b].rows) })
+	sort.SliceStable(order, func(a, b int) bool { return order[a].rows > order[b].rows })
 	return safego.ForEach(len(order), runtime.GOMAXPROCS(0), func(i int) error {
-		if err := order[i].streamRows(ctx); err != nil {
-			return fmt.Errorf("sheet %s: %w", order[i].code, err)
+		if err := order[i].stream(ctx); err != nil {
+			return fmt.Errorf("sheet %s: %w", order[i].name, err)
 		}
 		return nil
 	})
