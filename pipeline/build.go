@@ -24,6 +24,7 @@ import (
 	"github.com/ilo-pledge/pledgestat/gates"
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/internal/parquetio"
+	"github.com/ilo-pledge/pledgestat/internal/safego"
 	"github.com/ilo-pledge/pledgestat/internal/version"
 	"github.com/ilo-pledge/pledgestat/publish"
 	"github.com/ilo-pledge/pledgestat/records"
@@ -53,6 +54,11 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	names := areaName(p.Ref)
 	namesID := p.namesID()
 	phase := time.Now()
+	// The latest run, which the changes and the gates compare with, is
+	// read on the other core while the store is read and the indicators
+	// computed: it depends on neither.
+	previous := p.readPrevious(ctx, mem)
+	defer previous.release()
 	tables, err := st.Tables(ctx, mem, names, namesID)
 	if err != nil {
 		return err
@@ -127,23 +133,17 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	defer indicators.Release()
 	res.Indicators = int(indicators.NumRows())
 
-	previous, err := p.previousIndicators(ctx, mem)
-	if err != nil {
-		log.Warn("the previous run's indicators could not be read; changes.csv lists every observation as added", "err", err)
-		for _, b := range previous {
-			b.Release()
-		}
-		previous = nil
+	prev := previous.wait()
+	if prev.err != nil {
+		log.Warn("the previous run's indicators could not be read; changes.csv lists every observation as added", "err", prev.err)
+		previous.release()
 	}
-	changes, err := export.Diff(previous, indicators)
+	changes, err := export.Diff(prev.indicators, indicators)
 	if err != nil {
 		return fmt.Errorf("changes: %w", err)
 	}
-	report, err := p.checkGates(st, previous, indicators, changes, denunciations, opts.NoGates)
-	for _, b := range previous {
-		b.Release()
-	}
-	previous = nil
+	report, err := p.checkGates(st, prev, indicators, changes, denunciations, opts.NoGates)
+	previous.release()
 	if err != nil {
 		return fmt.Errorf("publish gates: %w", err)
 	}
@@ -229,6 +229,51 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	}
 	p.progress(3, 3, "done")
 	return nil
+}
+
+// previousRun is the latest published run as a build compares with it,
+// read on a goroutine of its own.
+type previousRun struct {
+	done chan struct{}
+	id   string // its run ID, "" when none is published
+	// indicators are the columns of its indicators that the changes and
+	// the gates read: nil when none is published or err says why not.
+	indicators []arrow.RecordBatch
+	err        error
+	// submissions are the submission numbers its manifest lists, nil
+	// when it cannot be read.
+	submissions []int
+}
+
+// readPrevious starts reading the latest published run.
+func (p *Pipeline) readPrevious(ctx context.Context, mem memory.Allocator) *previousRun {
+	r := &previousRun{done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		defer safego.Catch(&r.err)
+		r.id, _ = publish.Latest(p.WS.Out())
+		if r.id != "" {
+			r.submissions = p.manifestSubmissions(r.id)
+		}
+		r.indicators, r.err = p.previousIndicators(ctx, mem)
+	}()
+	return r
+}
+
+// wait returns the run once it is read.
+func (r *previousRun) wait() *previousRun {
+	<-r.done
+	return r
+}
+
+// release waits for the read and lets the indicators go; it may be
+// called more than once.
+func (r *previousRun) release() {
+	<-r.done
+	for _, b := range r.indicators {
+		b.Release()
+	}
+	r.indicators = nil
 }
 
 // previousIndicators reads out/latest/indicators.parquet, if there is one.

@@ -20,39 +20,57 @@ import (
 // checkGates checks a build's indicators against the published run's
 // (previous) under the workspace's [gates]. A first run, gates turned
 // off, or --no-gates is never held; the report says which.
-func (p *Pipeline) checkGates(st *store.Store, previous []arrow.RecordBatch, indicators arrow.RecordBatch, changes []export.Change, denunciations gates.Denunciations, noGates bool) (gates.Report, error) {
-	latest, _ := publish.Latest(p.WS.Out())
+func (p *Pipeline) checkGates(st *store.Store, previous *previousRun, indicators arrow.RecordBatch, changes []export.Change, denunciations gates.Denunciations, noGates bool) (gates.Report, error) {
 	cfg := p.WS.Config.Gates
 	switch {
-	case previous == nil:
-		return gates.Skip(latest, "no published run to compare with (a first run, or its indicators could not be read)"), nil
+	case previous.indicators == nil:
+		return gates.Skip(previous.id, "no published run to compare with (a first run, or its indicators could not be read)"), nil
 	case !cfg.Enabled:
-		return gates.Skip(latest, "the gates are turned off in pledgestat.toml ([gates] enabled = false)"), nil
+		return gates.Skip(previous.id, "the gates are turned off in pledgestat.toml ([gates] enabled = false)"), nil
 	case noGates:
-		return gates.Skip(latest, "built with --no-gates"), nil
+		return gates.Skip(previous.id, "built with --no-gates"), nil
 	}
-	return gates.Evaluate(previous, indicators, changes, cfg, p.Ref, gates.Build{
-		PreviousRun: latest, CurrentYear: p.Now().UTC().Year(),
-		Withdrawn: p.withdrawnSince(latest, st), Denunciations: denunciations,
+	return gates.Evaluate(previous.indicators, indicators, changes, cfg, p.Ref, gates.Build{
+		PreviousRun: previous.id, CurrentYear: p.Now().UTC().Year(),
+		Withdrawn: withdrawnSince(previous.submissions, st), Denunciations: denunciations,
 	})
 }
 
-// withdrawnSince lists the submissions the run used and the store no
-// longer counts (withdrawn since).
-func (p *Pipeline) withdrawnSince(runID string, st *store.Store) []int {
-	m, err := p.manifest(runID)
-	if err != nil {
-		return nil
-	}
+// withdrawnSince lists the submissions a run used (its manifest's) that
+// the store no longer counts (withdrawn since).
+func withdrawnSince(used []int, st *store.Store) []int {
 	now := map[int]bool{}
 	for _, e := range st.Accepted() {
 		now[e.Seq] = true
 	}
 	var out []int
-	for _, in := range m.Inputs {
-		if in.Submission > 0 && !now[in.Submission] {
-			out = append(out, in.Submission)
+	for _, seq := range used {
+		if seq > 0 && !now[seq] {
+			out = append(out, seq)
 		}
+	}
+	return out
+}
+
+// manifestSubmissions reads the submission numbers a published run's
+// manifest lists, nil if it cannot be read. Only those are decoded: the
+// manifest of a large store lists thousands of inputs.
+func (p *Pipeline) manifestSubmissions(runID string) []int {
+	data, err := fsx.ReadRegular(filepath.Join(p.WS.Runs(), runID, ManifestJSON), 64<<20)
+	if err != nil {
+		return nil
+	}
+	var m struct {
+		Inputs []struct {
+			Submission int `json:"submission"`
+		} `json:"inputs"`
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return nil
+	}
+	out := make([]int, len(m.Inputs))
+	for i, in := range m.Inputs {
+		out[i] = in.Submission
 	}
 	return out
 }

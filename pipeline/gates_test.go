@@ -164,6 +164,25 @@ func TestHeldRunsAndRelease(t *testing.T) {
 		release(t, ws, p, held(t, ws, p, before, Options{}, gates.RuleRemovedShare))
 	})
 
+	t.Run("a withdrawal explains the counts that fall", func(t *testing.T) {
+		ws, p := faultWorkspace(t)
+		drop(t, ws, "fra.csv", "country,instrument,ratification_date\nFRA,C097,2019-05-01\n")
+		drop(t, ws, "deu.csv", "country,instrument,ratification_date\nDEU,C097,2019-05-01\nDEU,C143,2019-05-01\n")
+		if _, err := p.Execute(ctx, CommandRun, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := publish.Latest(ws.Out())
+		if _, err := p.Withdraw(ctx, "deu.csv", Options{}); err != nil {
+			t.Fatal(err)
+		}
+		// The world's and Europe's counts of ratifications fell; the
+		// withdrawal, read from the previous run's manifest, explains it.
+		res := held(t, ws, p, before, Options{}, gates.RuleRemovedShare)
+		if broken := strings.Join(brokenRules(res), ","); strings.Contains(broken, gates.RuleCountDrop) {
+			t.Errorf("broken rules %s: counts that fell with a withdrawn submission are explained", broken)
+		}
+	})
+
 	t.Run("a region vanishes", func(t *testing.T) {
 		ws, p := faultWorkspace(t)
 		drop(t, ws, "regions.csv", "country,year,value\nX21,2020,40\nX21,2021,41\nFRA,2020,90\n")
