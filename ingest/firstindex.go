@@ -14,8 +14,8 @@ import (
 // memory must not grow with the file more than it must:
 //
 //   - in memory, one 8-byte slot a key in an open-addressing table (linear
-//     probing, grown at three quarters full): 32 bits of the first hash,
-//     which also place the slot, and the entry's number;
+//     probing, filled to four fifths and grown by a quarter): 32 bits of
+//     the first hash, which also place the slot, and the entry's number;
 //   - the entries (the second hash and the occurrence: 24 bytes) are kept
 //     in memory for the first memEntries keys, and past them appended to
 //     a temporary file, read back (24 bytes) when a slot's 32 bits match,
@@ -23,9 +23,11 @@ import (
 //     probes (a part's slots share the tag's top 8 bits).
 //
 // A key is compared on 96 bits: a false repeat, for a million keys, has
-// odds of about 1 in 10^17. At a million keys it holds about 16 MB where
+// odds of about 1 in 10^17. At a million keys it holds about 11 MB where
 // keeping the entries in memory took 48 more: a 1M-row extract's peak was
-// twice a 200k-row one's.
+// twice a 200k-row one's. A table doubled at three quarters full was
+// half empty just past a doubling, as at a million keys (17 MB): growing
+// by a quarter keeps it 64-80% full, for a few more probes.
 type firstIndex struct {
 	// parts split the table by the tag's top bits, each grown on its
 	// own: growing one copies 1/256 of the table, where growing a
@@ -57,7 +59,8 @@ const (
 const indexParts = 256
 
 // indexPart is one part of the table: open addressing with linear
-// probing, grown at three quarters full.
+// probing, grown by a quarter when four fifths full. Its size is not a
+// power of two: a tag's low 24 bits scale to a slot (slot).
 type indexPart struct {
 	slots []uint64 // tag<<32 | entry+1; 0 is empty
 	n     int
@@ -65,12 +68,20 @@ type indexPart struct {
 
 // tag is the part of the first hash a slot keeps: never 0 in a used slot
 // (the entry number is stored plus one). Its top 8 bits choose the part,
-// its low bits the slot.
+// its low 24 bits the slot.
 func tag(h0 uint64) uint32 { return uint32(h0 >> 32) }
 
 func (x *firstIndex) part(t uint32) *indexPart { return &x.parts[t>>24] }
 
-func (p *indexPart) slot(t uint32) int { return int(t) & (len(p.slots) - 1) }
+func (p *indexPart) slot(t uint32) int { return int(uint64(t&0xffffff) * uint64(len(p.slots)) >> 24) }
+
+// next is the slot after i, wrapping around.
+func (p *indexPart) next(i int) int {
+	if i++; i == len(p.slots) {
+		return 0
+	}
+	return i
+}
 
 // get returns the first occurrence of a key's hash, if any.
 func (x *firstIndex) get(h [2]uint64) (firstObservation, bool, error) {
@@ -79,7 +90,7 @@ func (x *firstIndex) get(h [2]uint64) (firstObservation, bool, error) {
 	if len(p.slots) == 0 {
 		return firstObservation{}, false, nil
 	}
-	for i := p.slot(t); ; i = (i + 1) & (len(p.slots) - 1) {
+	for i := p.slot(t); ; i = p.next(i) {
 		s := p.slots[i]
 		if s == 0 {
 			return firstObservation{}, false, nil
@@ -119,7 +130,7 @@ func (x *firstIndex) put(h [2]uint64, f firstObservation) error {
 	x.recent = append(x.recent, firstEntry{h1: h[1], firstObservation: f})
 	t := tag(h[0])
 	p := x.part(t)
-	if 4*(p.n+1) > 3*len(p.slots) {
+	if 5*(p.n+1) > 4*len(p.slots) {
 		p.grow()
 	}
 	p.insert(uint64(t)<<32 | uint64(idx+1))
@@ -130,14 +141,14 @@ func (x *firstIndex) put(h [2]uint64, f firstObservation) error {
 func (p *indexPart) insert(s uint64) {
 	i := p.slot(uint32(s >> 32))
 	for p.slots[i] != 0 {
-		i = (i + 1) & (len(p.slots) - 1)
+		i = p.next(i)
 	}
 	p.slots[i] = s
 }
 
 func (p *indexPart) grow() {
 	old := p.slots
-	p.slots = make([]uint64, max(2*len(old), 8))
+	p.slots = make([]uint64, max(len(old)+len(old)/4, 8))
 	for _, s := range old {
 		if s != 0 {
 			p.insert(s)
