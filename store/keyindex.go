@@ -98,7 +98,12 @@ func (k *keySet) addAll(hashes []uint64) {
 		}
 		fresh = append(fresh, h)
 	}
-	if len(fresh) > 0 {
+	switch {
+	case len(k.merged) == 0:
+		// The first added (a large file into a new store): the hashes
+		// become the set as they are, not a copy at the peak.
+		k.merged = fresh
+	case len(fresh) > 0:
 		k.merged = mergeAscending(k.merged, fresh)
 	}
 }
