@@ -4,10 +4,14 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"testing"
 
 	"github.com/ilo-pledge/pledgestat/demo"
+	"github.com/ilo-pledge/pledgestat/records"
 	"github.com/ilo-pledge/pledgestat/refdata"
+	"github.com/ilo-pledge/pledgestat/store"
+	"github.com/ilo-pledge/pledgestat/transform"
 	"github.com/ilo-pledge/pledgestat/workspace"
 )
 
@@ -50,6 +54,43 @@ func BenchmarkBuildDemo(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := p.Execute(context.Background(), CommandBuild, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkComputeStore computes the indicators of the store of the
+// workspace PLEDGESTAT_BENCH_WORKSPACE names (bench/run.sh makes one of
+// 10,000 submissions), its tables read once: the computation alone, as a
+// build does it.
+func BenchmarkComputeStore(b *testing.B) {
+	root := os.Getenv("PLEDGESTAT_BENCH_WORKSPACE")
+	if root == "" {
+		b.Skip("PLEDGESTAT_BENCH_WORKSPACE names no workspace")
+	}
+	ws, err := workspace.Open(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ref, err := refdata.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := New(ws, ref, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := store.OpenReadOnly(ws.StoreDir(), p.Log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	tables, err := st.Tables(ctx, p.mem(), areaName(ref), p.namesID())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tables.Release()
+	in := transform.Inputs{Ratification: tables.Table(records.DomainRatification), SocialProtection: tables.Table(records.DomainSocialProtection), BLMA: tables.Table(records.DomainBLMA)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := transform.Compute(ctx, ref, in, transform.Options{MaxYear: 2026}); err != nil {
 			b.Fatal(err)
 		}
 	}

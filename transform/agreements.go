@@ -138,56 +138,66 @@ func (c *computation) belongs(a agreementRow, ar area) bool {
 	return false
 }
 
-// areasOf returns the codes of the areas an agreement belongs to (see
-// belongs): the world, the regions of its parties, its parties; each once.
-func (c *computation) areasOf(a agreementRow) []string {
-	// An agreement has a few parties: a linear look for repeats costs
-	// less than a map (170,000 agreements at 10,000 submissions).
-	out := make([]string, 1, 1+2*len(a.parties))
-	out[0] = c.areas.world.code
-	for _, p := range a.parties {
-		if r := c.areas.countries[p].region; r != "" && !slices.Contains(out, r) {
-			out = append(out, r)
-		}
-	}
-	regions := len(out)
-	for _, p := range a.parties {
-		if !slices.Contains(out[regions:], p) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // agreementAreas returns, for each agreement of the table, the areas it
-// belongs to as indices into c.agrAreaList; computed once per
-// computation. The agreement loops then count into slices indexed by area
-// rather than maps keyed by code: at 10,000 submissions those lookups
-// were most of computing the indicators.
+// belongs to (see belongs) as indices into c.agrAreaList: the world, the
+// regions of its parties, its parties; each once. It is computed once per
+// computation. The agreement loops then count into slices indexed by
+// area rather than maps keyed by code: at 10,000 submissions those
+// lookups were most of computing the indicators.
 func (c *computation) agreementAreas() [][]int32 {
-	if c.agrAreas == nil {
-		index := map[string]int32{}
-		c.agrAreas = make([][]int32, len(c.agr.list))
-		flat := make([]int32, 0, 3*len(c.agr.list))
-		for i, a := range c.agr.list {
-			from := len(flat)
-			for _, code := range c.areasOf(a) {
-				k, ok := index[code]
-				if !ok {
-					k = int32(len(c.agrAreaList))
-					index[code] = k
-					ar, known := c.areas.byCode[code]
-					if !known {
-						ar = area{code: code}
-					}
-					c.agrAreaList = append(c.agrAreaList, ar)
-				}
-				flat = append(flat, k)
-			}
-			c.agrAreas[i] = flat[from:len(flat):len(flat)]
-		}
-		c.agrAreaIndex = index
+	if c.agrAreas != nil {
+		return c.agrAreas
 	}
+	index := map[string]int32{}
+	indexOf := func(code string) int32 {
+		k, ok := index[code]
+		if !ok {
+			k = int32(len(c.agrAreaList))
+			index[code] = k
+			ar, known := c.areas.byCode[code]
+			if !known {
+				ar = area{code: code}
+			}
+			c.agrAreaList = append(c.agrAreaList, ar)
+		}
+		return k
+	}
+	// A party's own area and its region's (-1: none), found once per
+	// party code rather than once per agreement.
+	type partyAreas struct{ own, region int32 }
+	parties := map[string]partyAreas{}
+	world := indexOf(c.areas.world.code)
+	c.agrAreas = make([][]int32, len(c.agr.list))
+	flat := make([]int32, 0, 3*len(c.agr.list))
+	for i, a := range c.agr.list {
+		from := len(flat)
+		flat = append(flat, world)
+		for _, p := range a.parties {
+			pa, ok := parties[p]
+			if !ok {
+				pa = partyAreas{own: -1, region: -1}
+				if r := c.areas.countries[p].region; r != "" {
+					pa.region = indexOf(r)
+				}
+				pa.own = indexOf(p)
+				parties[p] = pa
+			}
+			// An agreement has a few parties: a linear look for repeats
+			// costs less than a map (170,000 agreements at 10,000
+			// submissions).
+			if pa.region >= 0 && !slices.Contains(flat[from:], pa.region) {
+				flat = append(flat, pa.region)
+			}
+		}
+		regions := len(flat)
+		for _, p := range a.parties {
+			if own := parties[p].own; !slices.Contains(flat[regions:], own) {
+				flat = append(flat, own)
+			}
+		}
+		c.agrAreas[i] = flat[from:len(flat):len(flat)]
+	}
+	c.agrAreaIndex = index
 	return c.agrAreas
 }
 
@@ -234,43 +244,50 @@ func (c *computation) agreementCount(ind refdata.Indicator) {
 	signed := ind.Method == refdata.AgreementSigned
 	nYears := c.last - c.first + 1
 	areasOf := c.agreementAreas()
+	// Indexed by area (c.agrAreaList), as the counts are: maps keyed by
+	// area were looked up for every agreement, party and year.
 	counts := make([]int, len(c.agrAreaList)*nYears) // area × year
-	refs := map[int32][][]string{}                   // countries only
-	parties := map[string]bool{}
+	refs := make([][][]string, len(c.agrAreaList))   // area × year, countries only
+	party := make([]bool, len(c.agrAreaList))        // a country party to an agreement that is not negotiating
 	for i, a := range c.agr.list {
 		if !group[a.typ] {
 			continue
 		}
-		if !a.negotiating {
-			for _, p := range a.parties {
-				parties[p] = true
-			}
-		}
 		from, to := c.yearSpan(a, signed)
-		if from > to {
-			continue
-		}
+		ref := "" // the agreement's cell, made once it is listed
 		for _, k := range areasOf[i] {
-			n := counts[int(k)*nYears : int(k+1)*nYears]
 			country := c.agrAreaList[k].typ == refdata.AreaCountry
+			if country && !a.negotiating {
+				party[k] = true
+			}
+			if from > to {
+				continue
+			}
+			n := counts[int(k)*nYears : int(k+1)*nYears]
 			for y := from; y <= to; y++ {
 				n[y-c.first]++
-				if country {
-					r := refs[k]
-					if r == nil {
-						r = make([][]string, nYears)
-						refs[k] = r
+			}
+			if !country {
+				continue
+			}
+			r := refs[k]
+			if r == nil {
+				r = make([][]string, nYears)
+				refs[k] = r
+			}
+			for y := from; y <= to; y++ {
+				if len(r[y-c.first]) < MaxInlineSources {
+					if ref == "" {
+						ref = c.agr.ref(a)
 					}
-					if len(r[y-c.first]) < MaxInlineSources {
-						r[y-c.first] = append(r[y-c.first], c.agr.ref(a))
-					}
+					r[y-c.first] = append(r[y-c.first], ref)
 				}
 			}
 		}
 	}
 	areas := c.areas.aggregates()
 	for _, ct := range c.ref.Countries().All() {
-		if parties[ct.ISO3] {
+		if k, ok := c.agrAreaIndex[ct.ISO3]; ok && party[k] {
 			areas = append(areas, c.areas.countries[ct.ISO3])
 		}
 	}
@@ -282,8 +299,8 @@ func (c *computation) agreementCount(ind refdata.Indicator) {
 				n = counts[int(k)*nYears+y-c.first]
 			}
 			var r []string
-			if rs := refs[k]; counted && rs != nil && ar.typ == refdata.AreaCountry {
-				r = rs[y-c.first]
+			if counted && refs[k] != nil && ar.typ == refdata.AreaCountry {
+				r = refs[k][y-c.first]
 				if n > len(r) {
 					r = append(r[:len(r):len(r)], fmt.Sprintf(moreSources, n-len(r)))
 				}
