@@ -27,6 +27,7 @@ type agreementTable struct {
 
 type agreementRow struct {
 	typ         string
+	group       string // the catalog's type group of typ (typeGroups), "" if none
 	negotiating bool
 	signedYear  int // 0 when unknown
 	endYear     int // 0 when it never ends
@@ -54,6 +55,17 @@ var typeGroups = map[string]map[string]bool{
 	"L": {"BLA": true, "MOU": true, "OTHER": true},
 	"S": {"SSA": true, "MULTILATERAL_SSA": true},
 	"F": {"REGIONAL_FRAMEWORK": true},
+}
+
+// typeGroup is the group of typeGroups an agreement type is in, "" if
+// none: found once per agreement, not once per agreement and indicator.
+func typeGroup(typ string) string {
+	for g, types := range typeGroups {
+		if types[typ] {
+			return g
+		}
+	}
+	return ""
 }
 
 func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
@@ -89,8 +101,14 @@ func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
 	t.list = make([]agreementRow, 0, n)
 	partyNames := make([]string, 0, partyValues.Len())
 	str := arrowcol.NewStrings()
+	groups := map[string]string{} // type -> typeGroup, for the few types there are
 	for i := range n {
 		a := agreementRow{typ: str.Code(typ, i), negotiating: optValue(status, i) == records.StatusNegotiating, row: i}
+		a.group = groups[a.typ]
+		if _, ok := groups[a.typ]; !ok {
+			a.group = typeGroup(a.typ)
+			groups[a.typ] = a.group
+		}
 		if signed.IsValid(i) {
 			a.signedYear = int(signed.Value(i))
 			t.latest = max(t.latest, a.signedYear)
@@ -240,7 +258,6 @@ func (c *computation) agreementCount(ind refdata.Indicator) {
 	if len(c.agr.list) == 0 || c.last < c.first {
 		return
 	}
-	group := typeGroups[ind.AgreementTypes]
 	signed := ind.Method == refdata.AgreementSigned
 	nYears := c.last - c.first + 1
 	areasOf := c.agreementAreas()
@@ -250,7 +267,7 @@ func (c *computation) agreementCount(ind refdata.Indicator) {
 	refs := make([][][]string, len(c.agrAreaList))   // area × year, countries only
 	party := make([]bool, len(c.agrAreaList))        // a country party to an agreement that is not negotiating
 	for i, a := range c.agr.list {
-		if !group[a.typ] {
+		if a.group != ind.AgreementTypes {
 			continue
 		}
 		from, to := c.yearSpan(a, signed)
@@ -318,7 +335,6 @@ func (c *computation) agreementShare(ind refdata.Indicator) {
 	if c.last < c.first {
 		return
 	}
-	group := typeGroups["L"]
 	flag := slices.Index(records.ProvisionFlags(), ind.Flag)
 	if flag < 0 {
 		return
@@ -327,7 +343,7 @@ func (c *computation) agreementShare(ind refdata.Indicator) {
 	areasOf := c.agreementAreas()
 	num, den := make([]int, len(c.agrAreaList)*nYears), make([]int, len(c.agrAreaList)*nYears) // area × year
 	for i, a := range c.agr.list {
-		if !group[a.typ] {
+		if a.group != "L" {
 			continue
 		}
 		v := c.agr.flag(a, flag)
