@@ -111,8 +111,7 @@ func (p *Pipeline) heldUpToDate(st *store.Store) (string, *gates.Report, bool) {
 	if err != nil || !report.Held {
 		return "", nil, false
 	}
-	m, err := p.manifest(newest)
-	if err != nil || m.InputState == "" || m.InputState != p.inputState(st) {
+	if state := p.manifestInputState(newest); state == "" || state != p.inputState(st) {
 		return "", nil, false
 	}
 	return newest, &report, true
