@@ -123,15 +123,19 @@ type Build struct {
 // takes effect.
 type Denunciations map[string]records.Date
 
+// DenunciationColumns are the columns of the ratification table
+// ReadDenunciations reads.
+var DenunciationColumns = []string{"country", "instrument", "denunciation_date"}
+
 // ReadDenunciations collects the denunciations of a ratification table.
 func ReadDenunciations(b arrow.RecordBatch) (Denunciations, error) {
 	out := Denunciations{}
 	if b == nil {
 		return out, nil
 	}
-	country, err1 := arrowcol.Get[*array.String](b, "country")
-	inst, err2 := arrowcol.Get[*array.String](b, "instrument")
-	date, err3 := arrowcol.Get[*array.Date32](b, "denunciation_date")
+	country, err1 := arrowcol.Get[*array.String](b, DenunciationColumns[0])
+	inst, err2 := arrowcol.Get[*array.String](b, DenunciationColumns[1])
+	date, err3 := arrowcol.Get[*array.Date32](b, DenunciationColumns[2])
 	for _, err := range []error{err1, err2, err3} {
 		if err != nil {
 			return nil, fmt.Errorf("ratification table: %w", err)

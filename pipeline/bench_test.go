@@ -82,7 +82,7 @@ func BenchmarkComputeStore(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	tables, err := st.Tables(ctx, p.mem(), areaName(ref), p.namesID())
+	tables, err := st.Tables(ctx, p.mem(), areaName(ref), p.namesID(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -59,7 +59,15 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	// computed: it depends on neither.
 	previous := p.readPrevious(ctx, mem)
 	defer previous.release()
-	tables, err := st.Tables(ctx, mem, names, namesID)
+	// Of a table the snapshot gives as it is (published by copying its
+	// file), only what the indicators and the gates read.
+	needed := transform.Columns()
+	for _, c := range gates.DenunciationColumns {
+		if !slices.Contains(needed[records.DomainRatification], c) {
+			needed[records.DomainRatification] = append(needed[records.DomainRatification], c)
+		}
+	}
+	tables, err := st.Tables(ctx, mem, names, namesID, needed)
 	if err != nil {
 		return err
 	}

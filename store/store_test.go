@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -363,12 +365,38 @@ func TestKeyIndexAgreesWithTheRecords(t *testing.T) {
 func compact(t *testing.T, s *Store, names records.NameFunc) error {
 	t.Helper()
 	ctx := context.Background()
-	tables, err := s.Tables(ctx, s.mem, names, "test-names")
+	// As a build does: the tables read unchanged from the snapshot (by a
+	// store just opened) hold only a few columns, and the snapshot written
+	// must still hold all.
+	tables, err := s.Tables(ctx, s.mem, names, "test-names", someColumns())
 	if err != nil {
 		return err
 	}
 	defer tables.Release()
 	return s.Compact(ctx, tables, "test-names")
+}
+
+// someColumns names three columns of each domain's table, in another
+// order than the table's.
+func someColumns() map[records.Domain][]string {
+	out := map[records.Domain][]string{}
+	for _, desc := range records.Descriptors() {
+		f := desc.Schema.Fields()
+		out[desc.Domain] = []string{f[len(f)-1].Name, f[0].Name, f[2].Name}
+	}
+	return out
+}
+
+// project is b with the named columns only, in their order.
+func project(b arrow.RecordBatch, names []string) arrow.RecordBatch {
+	var fields []arrow.Field
+	var cols []arrow.Array
+	for _, n := range names {
+		i := b.Schema().FieldIndices(n)[0]
+		fields = append(fields, b.Schema().Field(i))
+		cols = append(cols, b.Column(i))
+	}
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, b.NumRows())
 }
 
 // The tables a build reads from the snapshot and the submissions since
@@ -383,7 +411,7 @@ func TestTablesMatchTheRecords(t *testing.T) {
 	checked := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer checked.AssertSize(t, 0)
 	mem := arrowcoltest.Poisoning(checked)
-	viaSnapshot := 0
+	viaSnapshot, partial := 0, 0
 	for seed := range 8 {
 		rng := rand.New(rand.NewPCG(uint64(seed), 7))
 		dir := t.TempDir()
@@ -425,6 +453,15 @@ func TestTablesMatchTheRecords(t *testing.T) {
 				}
 				accepted = append(accepted, e.Seq)
 			case op < 8:
+				if rng.IntN(2) == 0 {
+					// As a build does: a store just opened reads its
+					// tables from the snapshot.
+					if s, err = Open(fsx.OS{}, dir, quiet); err != nil {
+						t.Fatal(err)
+					}
+					s.SetAllocator(mem)
+					s.compactAlways = true
+				}
 				if err := compact(t, s, names); err != nil {
 					t.Fatal(err)
 				}
@@ -439,12 +476,16 @@ func TestTablesMatchTheRecords(t *testing.T) {
 				}
 				s.SetAllocator(mem)
 			}
-			fresh, _ := OpenReadOnly(dir, quiet)
+			// A snapshot that cannot be read is set aside for the
+			// submissions, with a warning: the tables would match, and
+			// the snapshot be broken.
+			var warnings bytes.Buffer
+			fresh, _ := OpenReadOnly(dir, slog.New(slog.NewTextHandler(&warnings, &slog.HandlerOptions{Level: slog.LevelWarn})))
 			fresh.SetAllocator(mem)
 			if snap := fresh.openSnapshot(); snap != nil && snap.state.Through < fresh.lastSeq {
 				viaSnapshot++
 			}
-			got, err := fresh.Tables(ctx, mem, names, "test-names")
+			got, err := fresh.Tables(ctx, mem, names, "test-names", nil)
 			if err != nil {
 				t.Fatalf("seed %d step %d: %v", seed, step, err)
 			}
@@ -461,16 +502,39 @@ func TestTablesMatchTheRecords(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Asked for a few columns, a table read unchanged from the
+			// snapshot holds those; one the submissions since change
+			// holds all.
+			some, err := fresh.Tables(ctx, mem, names, "test-names", someColumns())
+			if err != nil {
+				t.Fatalf("seed %d step %d: %v", seed, step, err)
+			}
+			if strings.Contains(warnings.String(), "snapshot cannot be read") {
+				t.Fatalf("seed %d step %d: %s", seed, step, warnings.String())
+			}
 			for _, desc := range records.Descriptors() {
 				d := desc.Domain
 				want := desc.Batch(mem, set, names)
 				if !array.RecordEqual(got.Table(d), want) {
 					t.Fatalf("seed %d step %d, %s: tables %v\nrecords %v", seed, step, d, got.Table(d), want)
 				}
+				wantSome := want
+				if some.File(d) != "" {
+					partial++
+					wantSome = project(want, someColumns()[d])
+					defer wantSome.Release()
+				}
+				if !array.RecordEqual(some.Table(d), wantSome) {
+					t.Fatalf("seed %d step %d, %s (file %q): tables of some columns %v\nrecords %v", seed, step, d, some.File(d), some.Table(d), wantSome)
+				}
 				want.Release()
 			}
 			got.Release()
+			some.Release()
 		}
+	}
+	if partial < 15 {
+		t.Errorf("only %d tables were read in part", partial)
 	}
 	if viaSnapshot < 15 {
 		t.Errorf("only %d steps read a snapshot with submissions since", viaSnapshot)
@@ -493,7 +557,7 @@ func TestSnapshotWithOtherNamesIsRebuilt(t *testing.T) {
 	}
 	renamed := func(code string) string { return "Renamed " + code }
 	fresh, _ := OpenReadOnly(dir, quiet)
-	tables, err := fresh.Tables(ctx, memory.NewGoAllocator(), renamed, "other-names")
+	tables, err := fresh.Tables(ctx, memory.NewGoAllocator(), renamed, "other-names", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -670,7 +734,7 @@ func TestCompactionKilledAtEveryStep(t *testing.T) {
 					crashed = true
 				}
 			}()
-			tables, err := s.Tables(ctx, mem, names, "test-names")
+			tables, err := s.Tables(ctx, mem, names, "test-names", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -689,7 +753,7 @@ func TestCompactionKilledAtEveryStep(t *testing.T) {
 		if after.openSnapshot() == nil {
 			t.Errorf("step %d: no usable snapshot after the kill", step)
 		}
-		got, err := after.Tables(ctx, mem, names, "test-names")
+		got, err := after.Tables(ctx, mem, names, "test-names", nil)
 		if err != nil {
 			t.Fatalf("step %d: %v", step, err)
 		}
@@ -920,4 +984,62 @@ func sameRecords(a, b []records.CoverageObservation) bool {
 		}
 	}
 	return true
+}
+
+// A compaction by a store that read some tables from the snapshot in part
+// (as a build does) writes every table whole: the unchanged ones are the
+// old snapshot's files, copied.
+func TestCompactionAfterAPartialReadWritesWholeTables(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, _ := Open(fsx.OS{}, dir, quiet)
+	first := records.Set{
+		Ratifications: []records.Ratification{ratification("FRA", "C097", 2000, "a")},
+		Coverage:      []records.CoverageObservation{{Area: "FRA", Year: 2015, Series: "SOC_CONTIG_TOTAL", Sex: "T", Population: "total", Value: 40, ValueCell: "C2", Source: records.Provenance{File: "a", Cell: "A2"}}},
+	}
+	if _, err := s.Accept(ctx, Entry{File: "a", SHA256: sha('a'), StoredAs: "a"}, first, nil, names); err != nil {
+		t.Fatal(err)
+	}
+	if err := compact(t, s, names); err != nil {
+		t.Fatal(err)
+	}
+	second := records.Set{Coverage: []records.CoverageObservation{{Area: "DEU", Year: 2016, Series: "SOC_CONTIG_TOTAL", Sex: "T", Population: "total", Value: 50, ValueCell: "C3", Source: records.Provenance{File: "b", Cell: "A3"}}}}
+	if _, err := s.Accept(ctx, Entry{File: "b", SHA256: sha('b'), StoredAs: "b"}, second, nil, names); err != nil {
+		t.Fatal(err)
+	}
+	reopened, _ := Open(fsx.OS{}, dir, quiet)
+	reopened.compactAlways = true
+	tables, err := reopened.Tables(ctx, memory.NewGoAllocator(), names, "test-names", someColumns())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tables.File(records.DomainRatification) == "" || tables.Table(records.DomainRatification).NumCols() != 3 {
+		t.Fatalf("the unchanged ratifications: file %q, %d columns; want the snapshot's file, 3 columns", tables.File(records.DomainRatification), tables.Table(records.DomainRatification).NumCols())
+	}
+	if tables.File(records.DomainSocialProtection) != "" {
+		t.Fatal("the changed coverage table names a file")
+	}
+	err = reopened.Compact(ctx, tables, "test-names")
+	tables.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warnings bytes.Buffer
+	fresh, _ := OpenReadOnly(dir, slog.New(slog.NewTextHandler(&warnings, nil)))
+	got, err := fresh.Tables(ctx, memory.NewGoAllocator(), names, "test-names", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Release()
+	set, err := fresh.Current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, desc := range records.Descriptors() {
+		want := desc.Batch(memory.NewGoAllocator(), set, names)
+		if got.File(desc.Domain) == "" && want.NumRows() > 0 || !array.RecordEqual(got.Table(desc.Domain), want) {
+			t.Errorf("%s after the compaction: file %q, table %v, want %v (%s)", desc.Domain, got.File(desc.Domain), got.Table(desc.Domain), want, warnings.String())
+		}
+		want.Release()
+	}
 }

@@ -16,7 +16,8 @@ import (
 )
 
 // Tables is the current state as one Arrow table per domain, in the
-// domain's published schema (its descriptor's).
+// domain's published schema (its descriptor's), or, for a table read
+// unchanged from the snapshot, the columns the caller asked for.
 type Tables struct {
 	batches map[records.Domain]arrow.RecordBatch
 	// files names, for a table read unchanged from the snapshot, the
@@ -65,10 +66,13 @@ func (t *Tables) Release() {
 //
 // namesID identifies the names (reference data and tool version) the
 // tables are built with: a snapshot written with other names is not used
-// as it is. The caller releases the tables.
-func (s *Store) Tables(ctx context.Context, mem memory.Allocator, names records.NameFunc, namesID string) (*Tables, error) {
+// as it is. only names, per domain, the columns the caller reads of a
+// table the snapshot gives unchanged (File names its file, which has
+// them all): the others are not read. A domain it does not list is read
+// whole. The caller releases the tables.
+func (s *Store) Tables(ctx context.Context, mem memory.Allocator, names records.NameFunc, namesID string, only map[records.Domain][]string) (*Tables, error) {
 	if snap := s.openSnapshot(); snap != nil && snap.state.Names == namesID && s.current == nil {
-		tables, err := s.snapshotTables(ctx, mem, snap, names)
+		tables, err := s.snapshotTables(ctx, mem, snap, names, only)
 		if err == nil {
 			return tables, nil
 		}
@@ -91,7 +95,7 @@ func (s *Store) Tables(ctx context.Context, mem memory.Allocator, names records.
 
 // snapshotTables reads the snapshot's tables and applies the submissions
 // accepted since.
-func (s *Store) snapshotTables(ctx context.Context, mem memory.Allocator, snap *snapshot, names records.NameFunc) (*Tables, error) {
+func (s *Store) snapshotTables(ctx context.Context, mem memory.Allocator, snap *snapshot, names records.NameFunc, only map[records.Domain][]string) (*Tables, error) {
 	tables := newTables()
 	ok := false
 	defer func() {
@@ -99,6 +103,19 @@ func (s *Store) snapshotTables(ctx context.Context, mem memory.Allocator, snap *
 			tables.Release()
 		}
 	}()
+	// The submissions accepted since come first: a table they change is
+	// read whole, since it is published from memory.
+	delta := newCurrent(s.domains)
+	err := s.eachSubmissionAfter(ctx, snap.state.Through, func(e Entry, set records.Set) error {
+		return delta.applyChecked(ctx, e.Seq, set)
+	})
+	if err != nil {
+		return nil, err
+	}
+	changed := map[records.Domain]bool{}
+	for _, k := range delta.domains {
+		changed[k.desc.Domain] = len(k.order) > 0
+	}
 	for _, desc := range s.domains {
 		d, schema := desc.Domain, desc.Schema
 		n := snap.state.Rows[string(d)]
@@ -111,7 +128,11 @@ func (s *Store) snapshotTables(ctx context.Context, mem memory.Allocator, snap *
 			continue
 		}
 		path := filepath.Join(snap.dir, string(d)+".parquet")
-		t, err := readTable(ctx, path, mem, schema)
+		var columns []string
+		if !changed[d] {
+			columns = only[d]
+		}
+		t, err := readTable(ctx, path, mem, schema, columns)
 		if err != nil {
 			return nil, fmt.Errorf("snapshot %s: %w", snap.dir, err)
 		}
@@ -119,13 +140,6 @@ func (s *Store) snapshotTables(ctx context.Context, mem memory.Allocator, snap *
 		if int(t.NumRows()) != n {
 			return nil, fmt.Errorf("snapshot %s: %s holds %d rows, its state says %d", snap.dir, d, t.NumRows(), n)
 		}
-	}
-	delta := newCurrent(s.domains)
-	err := s.eachSubmissionAfter(ctx, snap.state.Through, func(e Entry, set records.Set) error {
-		return delta.applyChecked(ctx, e.Seq, set)
-	})
-	if err != nil {
-		return nil, err
 	}
 	dset := delta.set()
 	for _, k := range delta.domains {
@@ -247,14 +261,27 @@ func concatSegments(schema *arrow.Schema, segs []segment, mem memory.Allocator) 
 }
 
 // readTable reads a whole Parquet file as one table of the given schema.
-func readTable(ctx context.Context, path string, mem memory.Allocator, schema *arrow.Schema) (arrow.RecordBatch, error) {
+// readTable reads a table of the schema from a Parquet file, only the
+// named columns when columns is not nil.
+func readTable(ctx context.Context, path string, mem memory.Allocator, schema *arrow.Schema, columns []string) (arrow.RecordBatch, error) {
+	if columns != nil {
+		fields := make([]arrow.Field, 0, len(columns))
+		for _, name := range columns {
+			idx := schema.FieldIndices(name)
+			if len(idx) != 1 {
+				return nil, fmt.Errorf("%s: no column %q in %s", path, name, schema)
+			}
+			fields = append(fields, schema.Field(idx[0]))
+		}
+		schema = arrow.NewSchema(fields, nil)
+	}
 	var chunks []arrow.RecordBatch
 	defer func() {
 		for _, b := range chunks {
 			b.Release()
 		}
 	}()
-	err := parquetio.ReadRowGroups(ctx, path, mem, func(b arrow.RecordBatch) error {
+	err := parquetio.ReadRowGroupsColumns(ctx, path, mem, columns, func(b arrow.RecordBatch) error {
 		if !parquetio.SameColumns(b.Schema(), schema) {
 			return fmt.Errorf("%s: schema %s, want %s", path, b.Schema(), schema)
 		}

@@ -104,7 +104,7 @@ func TestToyDomainThroughItsDescriptorAlone(t *testing.T) {
 			if totals[toyDomain] != len(want) {
 				t.Errorf("%s: totals %v, want %d toy records", when, totals, len(want))
 			}
-			tables, err := st.Tables(ctx, memory.NewGoAllocator(), names, "toy-names")
+			tables, err := st.Tables(ctx, memory.NewGoAllocator(), names, "toy-names", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,7 +126,7 @@ func TestToyDomainThroughItsDescriptorAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	s = open()
-	tables, err := s.Tables(ctx, memory.NewGoAllocator(), names, "toy-names")
+	tables, err := s.Tables(ctx, memory.NewGoAllocator(), names, "toy-names", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func toyDescriptorRead(b arrow.RecordBatch) ([]toyScore, error) {
 // does.
 func compactNamed(s *Store, namesID string) error {
 	ctx := context.Background()
-	tables, err := s.Tables(ctx, s.mem, names, namesID)
+	tables, err := s.Tables(ctx, s.mem, names, namesID, nil)
 	if err != nil {
 		return err
 	}

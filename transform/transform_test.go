@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ilo-pledge/pledgestat/records"
@@ -56,6 +59,24 @@ func compute(t *testing.T, set records.Set, opts Options) map[string]Observation
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Tables of the columns Columns names give the same result: a build
+	// reads no more of the tables it publishes as they are.
+	cols := Columns()
+	projected := Inputs{
+		Ratification:     project(t, in.Ratification, cols[records.DomainRatification]),
+		SocialProtection: project(t, in.SocialProtection, cols[records.DomainSocialProtection]),
+		BLMA:             project(t, in.BLMA, cols[records.DomainBLMA]),
+	}
+	defer projected.Ratification.Release()
+	defer projected.SocialProtection.Release()
+	defer projected.BLMA.Release()
+	again, err := Compute(context.Background(), testRef, projected, opts)
+	if err != nil {
+		t.Fatalf("compute from the columns Columns names: %v", err)
+	}
+	if !reflect.DeepEqual(again.Observations, res.Observations) {
+		t.Fatalf("compute from the columns Columns names differs: %d observations, want %d", len(again.Observations), len(res.Observations))
+	}
 	b := res.RecordBatch(mem, map[string]string{"k": "v"})
 	if int(b.NumRows()) != len(res.Observations) {
 		t.Errorf("batch has %d rows, want %d", b.NumRows(), len(res.Observations))
@@ -70,6 +91,22 @@ func compute(t *testing.T, set records.Set, opts Options) map[string]Observation
 		out[k] = o
 	}
 	return out
+}
+
+// project is b with the named columns only.
+func project(t *testing.T, b arrow.RecordBatch, names []string) arrow.RecordBatch {
+	t.Helper()
+	var fields []arrow.Field
+	var cols []arrow.Array
+	for _, n := range names {
+		idx := b.Schema().FieldIndices(n)
+		if len(idx) != 1 {
+			t.Fatalf("Columns names %q, which the table does not have", n)
+		}
+		fields = append(fields, b.Schema().Field(idx[0]))
+		cols = append(cols, b.Column(idx[0]))
+	}
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, b.NumRows())
 }
 
 // expect checks one observation: present with value want, or absent. It

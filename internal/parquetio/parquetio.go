@@ -221,12 +221,19 @@ func ReadFileParallel(ctx context.Context, path string, mem memory.Allocator, fn
 // snapshot), where cutting it into batches only to join them again would
 // hold it twice.
 func ReadRowGroups(ctx context.Context, path string, mem memory.Allocator, fn func(arrow.RecordBatch) error) error {
+	return ReadRowGroupsColumns(ctx, path, mem, nil, fn)
+}
+
+// ReadRowGroupsColumns is ReadRowGroups reading only the named columns
+// (nil: all), which the batches hold in that order. A name the file does
+// not have is an error.
+func ReadRowGroupsColumns(ctx context.Context, path string, mem memory.Allocator, columns []string, fn func(arrow.RecordBatch) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
 	defer f.Close()
-	if err := read(ctx, f, mem, nil, true, 0, fn); err != nil {
+	if err := read(ctx, f, mem, columns, true, 0, fn); err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	return nil
