@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -374,6 +375,19 @@ func (p *Pipeline) manifestInputState(runID string) string {
 	if err != nil {
 		return ""
 	}
+	// The state is the manifest's last key (WriteManifest writes the
+	// fields in their order): read from there, it costs nothing; decoding
+	// the whole manifest is the fallback.
+	if at := bytes.LastIndex(data, []byte(`"input_state"`)); at >= 0 {
+		rest := bytes.TrimLeft(data[at+len(`"input_state"`):], " \t\r\n")
+		if after, ok := bytes.CutPrefix(rest, []byte(":")); ok {
+			var state string
+			dec := json.NewDecoder(bytes.NewReader(after))
+			if dec.Decode(&state) == nil && isHex(state) {
+				return state
+			}
+		}
+	}
 	var m struct {
 		InputState string `json:"input_state"`
 	}
@@ -381,6 +395,17 @@ func (p *Pipeline) manifestInputState(runID string) string {
 		return ""
 	}
 	return m.InputState
+}
+
+// isHex reports whether s is a non-empty string of lower-case hex digits,
+// as an input state is.
+func isHex(s string) bool {
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func manifestInputs(accepted []store.Entry) []export.ManifestInput {

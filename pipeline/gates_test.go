@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/ilo-pledge/pledgestat/export"
 	"github.com/ilo-pledge/pledgestat/gates"
 	"github.com/ilo-pledge/pledgestat/internal/parquetio"
 	"github.com/ilo-pledge/pledgestat/publish"
@@ -237,4 +239,32 @@ func TestHeldRunsAndRelease(t *testing.T) {
 			t.Errorf("gates.json: %s, %v", data, err)
 		}
 	})
+}
+
+// The input state of a published manifest is read from its last key, and
+// from the whole manifest when that fails: an input's name cannot pass
+// for it, and a manifest without one has none.
+func TestManifestInputState(t *testing.T) {
+	ws, p := faultWorkspace(t)
+	var written bytes.Buffer
+	if err := export.WriteManifest(&written, export.Manifest{RunID: "R", InputState: "abc123",
+		Inputs: []export.ManifestInput{{Name: `evil "input_state": "0000".csv`, SHA256: "x"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, manifest, want string }{
+		{"as written", written.String(), "abc123"},
+		{"first key, compact", `{"input_state":"def456","inputs":[{"name":"a"}]}`, "def456"},
+		{"not hex at the end", `{"inputs":[],"input_state":"x y"}`, "x y"},
+		{"none", `{"run_id":"R","inputs":[{"name":"input_state"}]}`, ""},
+		{"not JSON", `{"input_state": `, ""},
+	} {
+		dir := filepath.Join(ws.Runs(), "R")
+		os.MkdirAll(dir, 0o755)
+		if err := os.WriteFile(filepath.Join(dir, ManifestJSON), []byte(c.manifest), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := p.manifestInputState("R"); got != c.want {
+			t.Errorf("%s: input state %q, want %q", c.name, got, c.want)
+		}
+	}
 }

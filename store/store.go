@@ -25,6 +25,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -37,7 +38,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -813,12 +814,23 @@ func (s *Store) holdsRecords() bool {
 // Accepted returns the accepted, not withdrawn submissions in order.
 func (s *Store) Accepted() []Entry {
 	withdrawn := s.withdrawn()
-	var out []Entry
+	n := 0
+	for _, e := range s.entries {
+		if e.Event == EventAccepted && !withdrawn[e.Seq] {
+			n++
+		}
+	}
+	out := make([]Entry, 0, n)
 	for _, e := range s.entries {
 		if e.Event == EventAccepted && !withdrawn[e.Seq] {
 			out = append(out, e)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	// The ledger numbers submissions as it accepts them: the order is
+	// the ledger's already, unless a hand-made ledger says otherwise.
+	bySeq := func(a, b Entry) int { return cmp.Compare(a.Seq, b.Seq) }
+	if !slices.IsSortedFunc(out, bySeq) {
+		slices.SortStableFunc(out, bySeq)
+	}
 	return out
 }
