@@ -789,16 +789,16 @@ func (p *Pipeline) repair(ctx context.Context, log *slog.Logger, st *store.Store
 // interrupted run left in dirs.
 func (p *Pipeline) removeTemporaries(log *slog.Logger, dirs ...string) error {
 	for _, dir := range dirs {
-		list, err := os.ReadDir(dir)
+		names, err := fsx.Names(dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		for _, d := range list {
-			if fsx.IsTemp(d.Name()) {
-				path := filepath.Join(dir, d.Name())
+		for _, name := range names {
+			if fsx.IsTemp(name) {
+				path := filepath.Join(dir, name)
 				if err := p.WS.FS.RemoveAll(path); err != nil {
 					return err
 				}

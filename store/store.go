@@ -35,7 +35,6 @@ import (
 	"io/fs"
 	"iter"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -353,28 +352,31 @@ func (s *Store) append(e Entry) error {
 }
 
 func (s *Store) submissionDir(seq int, sha string) string {
-	return filepath.Join(s.dir, "submissions", fmt.Sprintf("%06d-%s", seq, sha[:12]))
+	return filepath.Join(s.dir, "submissions", submissionName(seq, sha))
 }
+
+// submissionName is the name of a submission's folder under submissions/.
+func submissionName(seq int, sha string) string { return fmt.Sprintf("%06d-%s", seq, sha[:12]) }
 
 func (s *Store) removeOrphans() error {
 	dir := filepath.Join(s.dir, "submissions")
-	list, err := os.ReadDir(dir)
+	list, err := fsx.Names(dir)
 	if err != nil {
 		return fmt.Errorf("list submissions: %w", err)
 	}
-	named := map[string]bool{}
+	named := make(map[string]bool, len(s.entries)/2)
 	for _, e := range s.entries {
 		if e.Event == EventAccepted {
-			named[filepath.Base(s.submissionDir(e.Seq, e.SHA256))] = true
+			named[submissionName(e.Seq, e.SHA256)] = true
 		}
 	}
-	for _, d := range list {
-		if named[d.Name()] {
+	for _, name := range list {
+		if named[name] {
 			continue
 		}
-		s.log.Warn("repairing store: removing submission data no ledger entry names (left by an interrupted run)", "path", filepath.Join(dir, d.Name()))
-		if err := s.fs.RemoveAll(filepath.Join(dir, d.Name())); err != nil {
-			return fmt.Errorf("remove leftover %s: %w", d.Name(), err)
+		s.log.Warn("repairing store: removing submission data no ledger entry names (left by an interrupted run)", "path", filepath.Join(dir, name))
+		if err := s.fs.RemoveAll(filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("remove leftover %s: %w", name, err)
 		}
 	}
 	return nil

@@ -178,6 +178,19 @@ func IsTemp(name string) bool {
 	return len(name) > 5 && name[:5] == ".tmp-"
 }
 
+// Names lists the names in a folder in the order the file system gives
+// them, without the sort and the entry per name os.ReadDir makes: the
+// archive and the store's submissions are listed at every run, 10,000
+// names and more.
+func Names(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
+
 // WriteFile writes a file atomically: write to a temporary file in the same
 // directory, fsync, rename over path, fsync the directory. Readers see the
 // old content or the new, never a part.
