@@ -14,7 +14,8 @@ import (
 // extract never exists whole in memory: the store writes them to the
 // submission's Parquet as they come. Repeats are dropped before they are
 // sent. If the file turns out to have errors, the caller discards what the
-// sink received. The batch is reused after Coverage returns.
+// sink received. The sink keeps the batch: the stream starts a new one,
+// so that the reading goroutine does not copy each record once more.
 type CoverageSink interface {
 	Coverage(batch []records.CoverageObservation) error
 }
@@ -143,7 +144,7 @@ func (cs *coverageStream) flush() {
 		return
 	}
 	cs.err = cs.sink.Coverage(cs.batch)
-	cs.batch = cs.batch[:0]
+	cs.batch = make([]records.CoverageObservation, 0, coverageBatch)
 }
 
 // end flushes what is left and, without a sink, returns the observations

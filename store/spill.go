@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -25,25 +26,34 @@ import (
 // supersedes. A folder left by a crash is an orphan the next Open
 // removes. Writing a spill touches no state of the Store, so files read
 // ahead of their filing may spill concurrently.
+//
+// The reading goroutine only hands batches over: copying them into chunks,
+// hashing the keys and encoding happen on the spill's own goroutine, since
+// the reader is what an ingest of a large CSV waits for.
 type Spill struct {
 	fs    fsx.FS
 	dir   string // the spill's folder, made with the first batch
 	names records.NameFunc
 	mem   memory.Allocator
 
-	f       fsx.File
-	w       *parquetio.Writer
-	pending []records.CoverageObservation
-	hashes  []uint64
-	key     []byte // a record's key, hashed; reused
-	closed  bool
-	err     error
+	f      fsx.File
+	w      *parquetio.Writer
+	n      int                             // records taken
+	queued [][]records.CoverageObservation // batches taken, not yet sent
+	rows   int                             // in queued
+	// hashes are the records' key hashes, which the writing goroutine
+	// appends: read only once it has ended (drain).
+	hashes []uint64
+	key    []byte // a record's key, hashed; the writing goroutine's
+	closed bool
+	err    error
 
-	// Full chunks are encoded and compressed by a goroutine of their own
-	// while the file is read on (queue holds one more chunk); written
-	// reports its first error and that it ended.
-	queue   chan []records.CoverageObservation
+	// Full chunks are hashed, encoded and compressed by a goroutine of
+	// their own while the file is read on (queue holds one more chunk);
+	// written reports its first error and that it ended.
+	queue   chan [][]records.CoverageObservation
 	written chan error
+	drained bool                  // the goroutine has ended and its error is in err
 	failed  atomic.Pointer[error] // the goroutine's error, seen by Coverage
 }
 
@@ -57,7 +67,8 @@ func (s *Store) NewSpill(names records.NameFunc) *Spill {
 	return &Spill{fs: s.fs, dir: filepath.Join(s.dir, "submissions", spillPrefix+hex.EncodeToString(b[:])), names: names, mem: s.mem}
 }
 
-// Coverage takes a batch of observations (copied: the caller reuses it).
+// Coverage takes a batch of observations, which it keeps: the caller
+// starts a new one.
 func (sp *Spill) Coverage(batch []records.CoverageObservation) error {
 	if e := sp.failed.Load(); e != nil && sp.err == nil {
 		sp.err = *e // writing failed (a full disk): stop reading the file
@@ -65,15 +76,13 @@ func (sp *Spill) Coverage(batch []records.CoverageObservation) error {
 	if sp.err != nil {
 		return sp.err
 	}
-	if sp.closed {
+	if sp.closed || sp.drained {
 		return errors.New("spill: records after the end")
 	}
-	for _, o := range batch {
-		sp.key = o.AppendKey(sp.key[:0])
-		sp.hashes = append(sp.hashes, keyHash(sp.key))
-	}
-	sp.pending = append(sp.pending, batch...)
-	if len(sp.pending) >= spillChunkRows {
+	sp.queued = append(sp.queued, batch)
+	sp.rows += len(batch)
+	sp.n += len(batch)
+	if sp.rows >= spillChunkRows {
 		sp.send()
 	}
 	return sp.err
@@ -86,7 +95,7 @@ func (sp *Spill) Coverage(batch []records.CoverageObservation) error {
 // peak, at 16k they are a quarter, for no measurable time.
 const spillChunkRows = 16 << 10
 
-// send hands the pending records to the writing goroutine, starting it
+// send hands the queued batches to the writing goroutine, starting it
 // the first time.
 func (sp *Spill) send() {
 	if sp.queue == nil {
@@ -94,7 +103,7 @@ func (sp *Spill) send() {
 			sp.err = fmt.Errorf("spill: %w", err)
 			return
 		}
-		sp.queue, sp.written = make(chan []records.CoverageObservation, 1), make(chan error, 1)
+		sp.queue, sp.written = make(chan [][]records.CoverageObservation, 1), make(chan error, 1)
 		go func() {
 			var err error
 			for chunk := range sp.queue {
@@ -107,8 +116,8 @@ func (sp *Spill) send() {
 			sp.written <- err
 		}()
 	}
-	sp.queue <- sp.pending
-	sp.pending = make([]records.CoverageObservation, 0, spillChunkRows)
+	sp.queue <- sp.queued
+	sp.queued, sp.rows = nil, 0
 }
 
 // wait stops the writing goroutine and returns its error.
@@ -122,11 +131,40 @@ func (sp *Spill) wait() error {
 	return err
 }
 
-// write writes records as one row group; only the writing goroutine
-// calls it.
-func (sp *Spill) write(chunk []records.CoverageObservation) error {
+// drain sends what is queued and waits for the writing goroutine to end,
+// so that every record is hashed and written; its error stays in err.
+// Once drained, the spill takes no more records.
+func (sp *Spill) drain() error {
+	if sp.drained || sp.err != nil {
+		return sp.err
+	}
+	if len(sp.queued) > 0 {
+		if sp.send(); sp.err != nil {
+			return sp.err
+		}
+	}
+	if err := sp.wait(); err != nil && sp.err == nil {
+		sp.err = err
+	}
+	sp.drained = true
+	return sp.err
+}
+
+// write hashes the records' keys and writes them as one row group; only
+// the writing goroutine calls it.
+func (sp *Spill) write(batches [][]records.CoverageObservation) error {
+	var chunk []records.CoverageObservation
+	if len(batches) == 1 {
+		chunk = batches[0]
+	} else {
+		chunk = slices.Concat(batches...)
+	}
 	if len(chunk) == 0 {
 		return nil
+	}
+	for _, o := range chunk {
+		sp.key = o.AppendKey(sp.key[:0])
+		sp.hashes = append(sp.hashes, keyHash(sp.key))
 	}
 	if sp.w == nil {
 		f, err := sp.fs.OpenFile(sp.path(), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
@@ -153,13 +191,22 @@ func (sp *Spill) path() string {
 	return filepath.Join(sp.dir, string(records.DomainSocialProtection)+".parquet")
 }
 
-// rows is how many records the spill took: one key hash each.
-func (sp *Spill) rows() int { return len(sp.hashes) }
+// taken is how many records the spill took.
+func (sp *Spill) taken() int { return sp.n }
+
+// keyHashes returns the key hash of every record the spill took, once
+// every record is written (they are the writing goroutine's until then).
+func (sp *Spill) keyHashes() ([]uint64, error) {
+	if err := sp.drain(); err != nil {
+		return nil, err
+	}
+	return sp.hashes, nil
+}
 
 // InMemory reports whether the spill has written nothing (its records, if
 // any, are still in memory), so that Prepare can take them as any others.
 func (sp *Spill) InMemory() bool {
-	return sp == nil || (sp.queue == nil && sp.err == nil && !sp.closed)
+	return sp == nil || (sp.queue == nil && sp.err == nil && !sp.closed && !sp.drained)
 }
 
 // Take returns the records of a spill that has written nothing, ending
@@ -174,16 +221,16 @@ func (sp *Spill) Take() ([]records.CoverageObservation, bool) {
 // take returns the records of a spill that has written nothing yet (fewer
 // than a row group), ending it; false once anything went to disk.
 func (sp *Spill) take() ([]records.CoverageObservation, bool) {
-	if sp == nil || sp.queue != nil || sp.err != nil || sp.closed {
+	if sp == nil || sp.queue != nil || sp.err != nil || sp.closed || sp.drained {
 		return nil, false
 	}
 	sp.closed = true
-	out := sp.pending
-	sp.pending, sp.hashes = nil, nil
+	out := slices.Concat(sp.queued...)
+	sp.queued, sp.hashes = nil, nil
 	return out, true
 }
 
-// finish writes what is pending and the footer, and makes the file
+// finish writes what is queued and the footer, and makes the file
 // durable; it returns the file's path ("" when the spill is empty).
 func (sp *Spill) finish() (string, error) {
 	if sp.err != nil {
@@ -192,18 +239,14 @@ func (sp *Spill) finish() (string, error) {
 	if sp.closed {
 		return "", errors.New("spill: finished twice")
 	}
-	sp.closed = true
-	if sp.rows() == 0 {
+	if sp.taken() == 0 {
+		sp.closed = true
 		return "", nil
 	}
-	sp.send()
-	sp.pending = nil
-	if err := sp.wait(); err != nil {
+	if err := sp.drain(); err != nil {
 		return "", err
 	}
-	if sp.err != nil {
-		return "", sp.err
-	}
+	sp.closed = true
 	if err := sp.w.Close(); err != nil {
 		return "", fmt.Errorf("spill: %w", err)
 	}
@@ -230,6 +273,6 @@ func (sp *Spill) Discard() {
 		sp.f.Close()
 		sp.f = nil
 	}
-	sp.pending, sp.hashes = nil, nil
+	sp.queued, sp.hashes = nil, nil
 	sp.fs.RemoveAll(sp.dir)
 }

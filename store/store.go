@@ -450,7 +450,7 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, spill *Spi
 	if s.reserved != 0 {
 		return e, errors.New("store: a submission accepted alone while a group is pending")
 	}
-	if spill != nil && spill.rows() > 0 && len(set.Coverage) > 0 {
+	if spill != nil && spill.taken() > 0 && len(set.Coverage) > 0 {
 		return e, errors.New("store: social-protection records both spilled and in memory")
 	}
 	if kept, ok := spill.take(); ok {
@@ -471,9 +471,9 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, spill *Spi
 		superseded[string(records.DomainSocialProtection)] += n
 	}
 	e = s.numbered(e, set, superseded)
-	spilled := spill != nil && spill.rows() > 0
+	spilled := spill != nil && spill.taken() > 0
 	if spilled {
-		e.Rows[string(records.DomainSocialProtection)] = spill.rows()
+		e.Rows[string(records.DomainSocialProtection)] = spill.taken()
 	}
 	dir := s.submissionDir(e.Seq, e.SHA256)
 	if err := s.writeSubmission(dir, set, spill, names, true); err != nil {
@@ -489,7 +489,8 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, spill *Spi
 	}
 	s.count(e.Seq, set)
 	if s.keys != nil && spilled {
-		// The spill is done with its hashes: they are sorted in place.
+		// The spill is done with its hashes (finished, so drained):
+		// they are sorted in place.
 		s.keys.keys[records.DomainSocialProtection].addAll(spill.hashes)
 	}
 	return e, nil
@@ -498,8 +499,12 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, spill *Spi
 // spillSuperseded counts the spilled records whose key is current, by
 // their key hashes (as the key index does).
 func (s *Store) spillSuperseded(ctx context.Context, spill *Spill) (int, error) {
-	if spill == nil || spill.rows() == 0 {
+	if spill == nil || spill.taken() == 0 {
 		return 0, nil
+	}
+	hashes, err := spill.keyHashes()
+	if err != nil {
+		return 0, err
 	}
 	if s.current == nil && s.keys == nil && !s.holdsRecords() {
 		return 0, nil
@@ -525,7 +530,7 @@ func (s *Store) spillSuperseded(ctx context.Context, spill *Spill) (int, error) 
 		}
 	}
 	n := 0
-	for _, h := range spill.hashes {
+	for _, h := range hashes {
 		if current.has(h) {
 			n++
 		}
