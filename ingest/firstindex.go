@@ -90,7 +90,10 @@ func (x *firstIndex) get(h [2]uint64) (firstObservation, bool, error) {
 	if len(p.slots) == 0 {
 		return firstObservation{}, false, nil
 	}
-	for i := p.slot(t); ; i = p.next(i) {
+	// The table is never full (it grows at four fifths), so an empty
+	// slot ends the probe; the bound turns a broken invariant into an
+	// error rather than a hang.
+	for n, i := 0, p.slot(t); n < len(p.slots); n, i = n+1, p.next(i) {
 		s := p.slots[i]
 		if s == 0 {
 			return firstObservation{}, false, nil
@@ -106,6 +109,7 @@ func (x *firstIndex) get(h [2]uint64) (firstObservation, bool, error) {
 			return e.firstObservation, true, nil
 		}
 	}
+	return firstObservation{}, false, errors.New("the index of repeated records is full")
 }
 
 // put records the first occurrence of a key's hash, which get did not

@@ -376,8 +376,12 @@ func (p *Pipeline) manifestInputState(runID string) string {
 		return ""
 	}
 	// The state is the manifest's last key (WriteManifest writes the
-	// fields in their order): read from there, it costs nothing; decoding
-	// the whole manifest is the fallback.
+	// fields in their order): read from there, it costs a scan of the
+	// bytes (a damaged manifest has no state, so that the next run
+	// rebuilds it); decoding the whole manifest is the fallback.
+	if !json.Valid(data) {
+		return ""
+	}
 	if at := bytes.LastIndex(data, []byte(`"input_state"`)); at >= 0 {
 		rest := bytes.TrimLeft(data[at+len(`"input_state"`):], " \t\r\n")
 		if after, ok := bytes.CutPrefix(rest, []byte(":")); ok {

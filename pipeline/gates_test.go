@@ -257,6 +257,7 @@ func TestManifestInputState(t *testing.T) {
 		{"not hex at the end", `{"inputs":[],"input_state":"x y"}`, "x y"},
 		{"none", `{"run_id":"R","inputs":[{"name":"input_state"}]}`, ""},
 		{"not JSON", `{"input_state": `, ""},
+		{"damaged before the key", "{\n  \"run_id\": \"R\",\n  \"inputs\": [\x00\x00 garbage\n  \"input_state\": \"abc123\"\n}\n", ""},
 	} {
 		dir := filepath.Join(ws.Runs(), "R")
 		os.MkdirAll(dir, 0o755)

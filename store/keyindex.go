@@ -99,10 +99,13 @@ func (k *keySet) addAll(hashes []uint64) {
 		fresh = append(fresh, h)
 	}
 	switch {
-	case len(k.merged) == 0:
+	case len(k.merged) == 0 && 2*len(fresh) >= cap(fresh):
 		// The first added (a large file into a new store): the hashes
-		// become the set as they are, not a copy at the peak.
+		// become the set as they are, not a copy at the peak; unless
+		// most were known already, when the copy is the smaller.
 		k.merged = fresh
+	case len(k.merged) == 0 && len(fresh) > 0:
+		k.merged = slices.Clone(fresh)
 	case len(fresh) > 0:
 		k.merged = mergeAscending(k.merged, fresh)
 	}
