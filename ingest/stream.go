@@ -37,6 +37,9 @@ type coverageStream struct {
 	first  firstIndex
 	sheets []string
 	batch  []records.CoverageObservation
+	// full says a full batch went to the sink: the next ones are made
+	// whole at once (a file of 50 rows grows its only batch instead).
+	full   bool
 	chunks [][]records.CoverageObservation
 	count  int
 	err    error // the sink's first error: the read stops on it
@@ -92,6 +95,9 @@ func (cs *coverageStream) add(t *table, o records.CoverageObservation) {
 		cs.keep(o)
 		return
 	}
+	if cs.batch == nil && cs.full {
+		cs.batch = make([]records.CoverageObservation, 0, coverageBatch)
+	}
 	cs.batch = append(cs.batch, o)
 	if len(cs.batch) == coverageBatch {
 		cs.flush()
@@ -143,8 +149,9 @@ func (cs *coverageStream) flush() {
 		cs.batch = cs.batch[:0]
 		return
 	}
+	cs.full = cs.full || len(cs.batch) == coverageBatch
 	cs.err = cs.sink.Coverage(cs.batch)
-	cs.batch = make([]records.CoverageObservation, 0, coverageBatch)
+	cs.batch = nil // the sink's now
 }
 
 // end flushes what is left and, without a sink, returns the observations
