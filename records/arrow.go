@@ -94,8 +94,26 @@ func NewRatificationBatch(mem memory.Allocator, rs []Ratification, name NameFunc
 
 // NewCoverageBatch builds the social-protection table.
 func NewCoverageBatch(mem memory.Allocator, obs []CoverageObservation, name NameFunc) arrow.RecordBatch {
-	return arrowcol.NewBatch(mem, SocialProtectionSchema, len(obs), func(b *arrowcol.Builder, i int) {
-		o := obs[i]
+	return NewCoverageBatchOf(mem, [][]CoverageObservation{obs}, name)
+}
+
+// NewCoverageBatchOf is NewCoverageBatch of the observations of several
+// slices, in order, as if joined (without joining them).
+func NewCoverageBatchOf(mem memory.Allocator, parts [][]CoverageObservation, name NameFunc) arrow.RecordBatch {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	part, from := 0, 0 // rows are visited in order, once or more
+	return arrowcol.NewBatch(mem, SocialProtectionSchema, n, func(b *arrowcol.Builder, i int) {
+		if i < from {
+			part, from = 0, 0
+		}
+		for i-from >= len(parts[part]) {
+			from += len(parts[part])
+			part++
+		}
+		o := parts[part][i-from]
 		b.Str(o.Area)
 		b.Str(name(o.Area))
 		b.I32(o.Year)

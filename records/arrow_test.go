@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ilo-pledge/pledgestat/internal/arrowcol/arrowcoltest"
@@ -58,6 +59,32 @@ func TestCoverageRoundTrip(t *testing.T) {
 	}
 	if !reflect.DeepEqual(in, out) {
 		t.Errorf("round trip:\n%+v\n%+v", in, out)
+	}
+}
+
+// The batch of several slices is the batch of their join, however they
+// are cut (empty slices included).
+func TestCoverageBatchOfParts(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	var all []CoverageObservation
+	for i := range 10 {
+		all = append(all, CoverageObservation{Area: "A" + strconv.Itoa(i), Year: 2000 + i, Series: "S", Sex: "T", Population: "total", Value: float64(i), Source: sampleProvenance("A" + strconv.Itoa(i+2)), ValueCell: "C2"})
+	}
+	want := NewCoverageBatch(mem, all, nameOf)
+	defer want.Release()
+	for _, cuts := range [][]int{{}, {0}, {10}, {3}, {3, 3}, {0, 4, 9}, {1, 2, 3, 4, 5, 6, 7, 8, 9}} {
+		var parts [][]CoverageObservation
+		from := 0
+		for _, c := range append(cuts, 10) {
+			parts = append(parts, all[from:c])
+			from = c
+		}
+		got := NewCoverageBatchOf(mem, parts, nameOf)
+		if !array.RecordEqual(got, want) {
+			t.Errorf("cut at %v: %v, want %v", cuts, got, want)
+		}
+		got.Release()
 	}
 }
 

@@ -153,18 +153,16 @@ func (sp *Spill) drain() error {
 // write hashes the records' keys and writes them as one row group; only
 // the writing goroutine calls it.
 func (sp *Spill) write(batches [][]records.CoverageObservation) error {
-	var chunk []records.CoverageObservation
-	if len(batches) == 1 {
-		chunk = batches[0]
-	} else {
-		chunk = slices.Concat(batches...)
+	rows := 0
+	for _, batch := range batches {
+		rows += len(batch)
+		for _, o := range batch {
+			sp.key = o.AppendKey(sp.key[:0])
+			sp.hashes = append(sp.hashes, keyHash(sp.key))
+		}
 	}
-	if len(chunk) == 0 {
+	if rows == 0 {
 		return nil
-	}
-	for _, o := range chunk {
-		sp.key = o.AppendKey(sp.key[:0])
-		sp.hashes = append(sp.hashes, keyHash(sp.key))
 	}
 	if sp.w == nil {
 		f, err := sp.fs.OpenFile(sp.path(), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
@@ -178,7 +176,7 @@ func (sp *Spill) write(batches [][]records.CoverageObservation) error {
 		}
 		sp.w = w
 	}
-	b := records.NewCoverageBatch(sp.mem, chunk, sp.names)
+	b := records.NewCoverageBatchOf(sp.mem, batches, sp.names)
 	err := sp.w.Write(b)
 	b.Release()
 	if err != nil {
