@@ -186,9 +186,12 @@ func (x *firstIndex) spill() error {
 		}
 		x.file = f
 	}
-	x.buf = x.buf[:0]
-	for _, e := range x.recent {
-		x.buf = appendEntry(x.buf, e)
+	if need := len(x.recent) * entrySize; cap(x.buf) < need {
+		x.buf = make([]byte, need)
+	}
+	x.buf = x.buf[:len(x.recent)*entrySize]
+	for i, e := range x.recent {
+		putEntry(x.buf[i*entrySize:], e)
 	}
 	if _, err := x.file.WriteAt(x.buf, int64(x.base)*entrySize); err != nil {
 		return fmt.Errorf("write the index of repeated records: %w", err)
@@ -209,12 +212,14 @@ func (x *firstIndex) close() {
 	x.parts, x.recent = [indexParts]indexPart{}, nil
 }
 
-func appendEntry(b []byte, e firstEntry) []byte {
-	b = binary.LittleEndian.AppendUint64(b, e.h1)
-	b = binary.LittleEndian.AppendUint32(b, uint32(e.row))
-	b = binary.LittleEndian.AppendUint16(b, e.sheet)
-	b = binary.LittleEndian.AppendUint16(b, e.col)
-	return binary.LittleEndian.AppendUint64(b, math.Float64bits(e.value))
+// putEntry encodes e in b's first entrySize bytes, as decodeEntry reads it.
+func putEntry(b []byte, e firstEntry) {
+	_ = b[entrySize-1]
+	binary.LittleEndian.PutUint64(b, e.h1)
+	binary.LittleEndian.PutUint32(b[8:], uint32(e.row))
+	binary.LittleEndian.PutUint16(b[12:], e.sheet)
+	binary.LittleEndian.PutUint16(b[14:], e.col)
+	binary.LittleEndian.PutUint64(b[16:], math.Float64bits(e.value))
 }
 
 func decodeEntry(b []byte) firstEntry {
