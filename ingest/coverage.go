@@ -3,7 +3,6 @@ package ingest
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strconv"
 
@@ -34,7 +33,12 @@ func newCoverageReader() *coverageReader {
 	return &coverageReader{scale: map[int]*scaleCheck{}}
 }
 
-var ilostatAggregate = regexp.MustCompile(`^[Xx]\d{2}$`)
+// ilostatAggregate reports whether s has the form of an ILOSTAT aggregate
+// code: X and two digits. It is asked of every row's area, where matching
+// a regular expression was a tenth of finding the area.
+func ilostatAggregate(s string) bool {
+	return len(s) == 3 && (s[0] == 'X' || s[0] == 'x') && '0' <= s[1] && s[1] <= '9' && '0' <= s[2] && s[2] <= '9'
+}
 
 func (cr *coverageReader) read(t *table, row workbook.Row) {
 	ok := true
@@ -138,7 +142,7 @@ func (cr *coverageReader) area(t *table, row int, f field) (string, bool) {
 	if region != "" {
 		return region, true
 	}
-	if ilostatAggregate.MatchString(f.text) {
+	if ilostatAggregate(f.text) {
 		t.rep.Infof(report.RowSkipped, t.sheet, f.col, row, "%s is an ILOSTAT aggregate that is neither the world nor an ILO region (X01, X06, X21, X36, X40, X60); row skipped", report.Quote(f.text))
 		return "skip", false
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -470,5 +472,21 @@ func TestSmallFileAllocatesLittle(t *testing.T) {
 	}
 	if got := after.TotalAlloc - before.TotalAlloc; got > 2<<20 {
 		t.Errorf("reading a 50-row file allocated %d KiB, want under 2 MiB", got>>10)
+	}
+}
+
+// ilostatAggregate is the form ^[Xx]\d{2}$, written out.
+func TestILOSTATAggregateForm(t *testing.T) {
+	form := regexp.MustCompile(`^[Xx]\d{2}$`)
+	cases := []string{"", "X", "X0", "X01", "x60", "X6", "X600", "Y01", "X0a", "XA1", " X01", "X01 ", "X١٢", "ＸＯ１", "X\n0", "FRA", "x99", "X/0", "X:0"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		b := []byte{"Xx0Y"[rng.IntN(4)], byte('/' + rng.IntN(13)), byte('/' + rng.IntN(13))}
+		cases = append(cases, string(b[:1+rng.IntN(3)]))
+	}
+	for _, c := range cases {
+		if got, want := ilostatAggregate(c), form.MatchString(c); got != want {
+			t.Errorf("ilostatAggregate(%q) = %v, want %v", c, got, want)
+		}
 	}
 }
