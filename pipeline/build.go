@@ -94,7 +94,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 		if file != "" {
 			// The table is the snapshot's file as it is: copy it rather
 			// than encode and compress it again.
-			write = func(w io.Writer) error { return copyFile(w, file) }
+			write = func(w io.Writer) error { return fsx.CopyTo(w, file) }
 		}
 		domainWrites = append(domainWrites, publish.Output{Name: string(d) + ".parquet", Rows: int(t.NumRows()), Write: write})
 	}
@@ -322,19 +322,6 @@ func (p *Pipeline) inputState(st *store.Store) string {
 		fmt.Fprintf(h, "submission %d %s\n", e.Seq, e.SHA256)
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// copyFile copies a file's bytes to w.
-func copyFile(w io.Writer, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if _, err := io.Copy(w, f); err != nil {
-		return fmt.Errorf("copy %s: %w", path, err)
-	}
-	return nil
 }
 
 // namesID identifies what the name columns of the domain tables are built

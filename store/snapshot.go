@@ -241,7 +241,7 @@ func (s *Store) Compact(ctx context.Context, tables *Tables, namesID string) err
 			if file := tables.File(d); file != "" {
 				// The table is the old snapshot's as it is (and may hold
 				// only the columns its caller read): copy the file.
-				return copyFileTo(w, file)
+				return fsx.CopyTo(w, file)
 			}
 			return parquetio.WriteChunked(w, n, snapshotRowGroupRows, func(from, to int) arrow.RecordBatch {
 				return t.NewSlice(int64(from), int64(to))
@@ -344,15 +344,4 @@ func (s *Store) inForce() string {
 		return ""
 	}
 	return ptr.Dir
-}
-
-// copyFileTo copies the bytes of the file at path to w.
-func copyFileTo(w io.Writer, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(w, f)
-	return err
 }

@@ -178,6 +178,19 @@ func IsTemp(name string) bool {
 	return len(name) > 5 && name[:5] == ".tmp-"
 }
 
+// CopyTo copies the bytes of the file at path to w.
+func CopyTo(w io.Writer, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := io.Copy(w, f); err != nil {
+		return fmt.Errorf("copy %s: %w", path, err)
+	}
+	return nil
+}
+
 // Names lists the names in a folder in the order the file system gives
 // them, without the sort and the entry per name os.ReadDir makes: the
 // archive and the store's submissions are listed at every run, 10,000
