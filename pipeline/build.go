@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -63,11 +62,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	// Of a table the snapshot gives as it is (published by copying its
 	// file), only what the indicators and the gates read.
 	needed := transform.Columns()
-	for _, c := range gates.DenunciationColumns {
-		if !slices.Contains(needed[records.DomainRatification], c) {
-			needed[records.DomainRatification] = append(needed[records.DomainRatification], c)
-		}
-	}
+	needed[records.DomainRatification] = withColumns(needed[records.DomainRatification], gates.DenunciationColumns)
 	tables, err := st.Tables(ctx, mem, names, namesID, needed)
 	if err != nil {
 		return err
@@ -240,6 +235,16 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	return nil
 }
 
+// withColumns appends to columns those of more it does not have.
+func withColumns(columns, more []string) []string {
+	for _, c := range more {
+		if !slices.Contains(columns, c) {
+			columns = append(columns, c)
+		}
+	}
+	return columns
+}
+
 // previousRun is the latest published run as a build compares with it,
 // read on a goroutine of its own.
 type previousRun struct {
@@ -262,7 +267,7 @@ func (p *Pipeline) readPrevious(ctx context.Context, mem memory.Allocator) *prev
 		defer safego.Catch(&r.err)
 		r.id, _ = publish.Latest(p.WS.Out())
 		if r.id != "" {
-			r.submissions = p.manifestSubmissions(r.id)
+			r.submissions = p.readManifestSummary(r.id).submissions()
 		}
 		r.indicators, r.err = p.previousIndicators(ctx, mem)
 	}()
@@ -293,12 +298,7 @@ func (p *Pipeline) previousIndicators(ctx context.Context, mem memory.Allocator)
 	}
 	// Only the columns the changes and the gates read: the names, notes
 	// and sources are most of the file and were decoded for nothing.
-	columns := slices.Clone(export.DiffColumns)
-	for _, c := range gates.ObservationColumns {
-		if !slices.Contains(columns, c) {
-			columns = append(columns, c)
-		}
-	}
+	columns := withColumns(slices.Clone(export.DiffColumns), gates.ObservationColumns)
 	var out []arrow.RecordBatch
 	err := parquetio.ReadFileColumns(ctx, path, mem, columns, func(b arrow.RecordBatch) error {
 		b.Retain()
@@ -349,54 +349,40 @@ func (p *Pipeline) upToDate(st *store.Store) (string, bool) {
 	if err != nil || latest == "" {
 		return "", false
 	}
-	state := p.manifestInputState(latest)
+	state := p.readManifestSummary(latest).InputState
 	return latest, state != "" && state == p.inputState(st)
 }
 
-// manifestInputState reads the input state a published run's manifest
-// records, "" when it cannot be read. Only that field is decoded: the
-// manifest of a large store lists thousands of inputs, and decoding them
-// was a twentieth of a run that added one file to 10,000.
-func (p *Pipeline) manifestInputState(runID string) string {
-	data, err := fsx.ReadRegular(filepath.Join(p.WS.Runs(), runID, ManifestJSON), 64<<20)
-	if err != nil {
-		return ""
-	}
-	// The state is the manifest's last key (WriteManifest writes the
-	// fields in their order): read from there, it costs a scan of the
-	// bytes (a damaged manifest has no state, so that the next run
-	// rebuilds it); decoding the whole manifest is the fallback.
-	if !json.Valid(data) {
-		return ""
-	}
-	if at := bytes.LastIndex(data, []byte(`"input_state"`)); at >= 0 {
-		rest := bytes.TrimLeft(data[at+len(`"input_state"`):], " \t\r\n")
-		if after, ok := bytes.CutPrefix(rest, []byte(":")); ok {
-			var state string
-			dec := json.NewDecoder(bytes.NewReader(after))
-			if dec.Decode(&state) == nil && isHex(state) {
-				return state
-			}
-		}
-	}
-	var m struct {
-		InputState string `json:"input_state"`
-	}
-	if json.Unmarshal(data, &m) != nil {
-		return ""
-	}
-	return m.InputState
+// manifestSummary is what a run reads of a published run's manifest: its
+// input state and the submissions it used.
+type manifestSummary struct {
+	InputState string `json:"input_state"`
+	Inputs     []struct {
+		Submission int `json:"submission"`
+	} `json:"inputs"`
 }
 
-// isHex reports whether s is a non-empty string of lower-case hex digits,
-// as an input state is.
-func isHex(s string) bool {
-	for _, c := range []byte(s) {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
+// readManifestSummary reads a published run's manifest summary, empty when
+// the manifest cannot be read (a damaged one has no state, so that the
+// next run rebuilds it). Only these fields are decoded: the manifest of a
+// large store lists thousands of inputs, and decoding them whole was a
+// twentieth of a run that added one file to 10,000.
+func (p *Pipeline) readManifestSummary(runID string) manifestSummary {
+	var m manifestSummary
+	data, err := fsx.ReadRegular(filepath.Join(p.WS.Runs(), runID, ManifestJSON), 64<<20)
+	if err != nil || json.Unmarshal(data, &m) != nil {
+		return manifestSummary{}
 	}
-	return s != ""
+	return m
+}
+
+// submissions are the submission numbers the manifest lists.
+func (m manifestSummary) submissions() []int {
+	out := make([]int, len(m.Inputs))
+	for i, in := range m.Inputs {
+		out[i] = in.Submission
+	}
+	return out
 }
 
 func manifestInputs(accepted []store.Entry) []export.ManifestInput {

@@ -52,29 +52,6 @@ func withdrawnSince(used []int, st *store.Store) []int {
 	return out
 }
 
-// manifestSubmissions reads the submission numbers a published run's
-// manifest lists, nil if it cannot be read. Only those are decoded: the
-// manifest of a large store lists thousands of inputs.
-func (p *Pipeline) manifestSubmissions(runID string) []int {
-	data, err := fsx.ReadRegular(filepath.Join(p.WS.Runs(), runID, ManifestJSON), 64<<20)
-	if err != nil {
-		return nil
-	}
-	var m struct {
-		Inputs []struct {
-			Submission int `json:"submission"`
-		} `json:"inputs"`
-	}
-	if json.Unmarshal(data, &m) != nil {
-		return nil
-	}
-	out := make([]int, len(m.Inputs))
-	for i, in := range m.Inputs {
-		out[i] = in.Submission
-	}
-	return out
-}
-
 // manifest reads a published run's manifest.
 func (p *Pipeline) manifest(runID string) (export.Manifest, error) {
 	var m export.Manifest
@@ -111,7 +88,7 @@ func (p *Pipeline) heldUpToDate(st *store.Store) (string, *gates.Report, bool) {
 	if err != nil || !report.Held {
 		return "", nil, false
 	}
-	if state := p.manifestInputState(newest); state == "" || state != p.inputState(st) {
+	if state := p.readManifestSummary(newest).InputState; state == "" || state != p.inputState(st) {
 		return "", nil, false
 	}
 	return newest, &report, true

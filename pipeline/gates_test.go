@@ -241,9 +241,8 @@ func TestHeldRunsAndRelease(t *testing.T) {
 	})
 }
 
-// The input state of a published manifest is read from its last key, and
-// from the whole manifest when that fails: an input's name cannot pass
-// for it, and a manifest without one has none.
+// The input state of a published manifest: an input's name cannot pass
+// for it, and a manifest without one, or damaged, has none.
 func TestManifestInputState(t *testing.T) {
 	ws, p := faultWorkspace(t)
 	var written bytes.Buffer
@@ -254,7 +253,7 @@ func TestManifestInputState(t *testing.T) {
 	for _, c := range []struct{ name, manifest, want string }{
 		{"as written", written.String(), "abc123"},
 		{"first key, compact", `{"input_state":"def456","inputs":[{"name":"a"}]}`, "def456"},
-		{"not hex at the end", `{"inputs":[],"input_state":"x y"}`, "x y"},
+		{"at the end", `{"inputs":[],"input_state":"x y"}`, "x y"},
 		{"none", `{"run_id":"R","inputs":[{"name":"input_state"}]}`, ""},
 		{"not JSON", `{"input_state": `, ""},
 		{"damaged before the key", "{\n  \"run_id\": \"R\",\n  \"inputs\": [\x00\x00 garbage\n  \"input_state\": \"abc123\"\n}\n", ""},
@@ -264,7 +263,7 @@ func TestManifestInputState(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, ManifestJSON), []byte(c.manifest), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if got := p.manifestInputState("R"); got != c.want {
+		if got := p.readManifestSummary("R").InputState; got != c.want {
 			t.Errorf("%s: input state %q, want %q", c.name, got, c.want)
 		}
 	}
