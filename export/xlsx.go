@@ -192,7 +192,7 @@ func (sw *sheetWriter) setDimension() {
 // per submission of the store, and excelize's cell API would hold them as
 // cells and marshal them again when the workbook is written.
 func (wb *workbook) readme(info WorkbookInfo) (*streamedSheet, error) {
-	var s sheetLines
+	s := sheetLines{next: 1}
 	s.put("pledgestat: indicators of the ILO pledge to the International Migration Review Forum 2022")
 	s.style(1, wb.title)
 	s.skip()
@@ -263,7 +263,7 @@ func (wb *workbook) readme(info WorkbookInfo) (*streamedSheet, error) {
 
 // sheetLines are the rows of a sheet made before it is streamed.
 type sheetLines struct {
-	next  int // the row the next line goes on, from 1
+	next  int // the row the next line goes on (rows count from 1)
 	cols  int // the most cells on a line
 	lines []sheetLine
 }
@@ -276,14 +276,13 @@ type sheetLine struct {
 
 // put adds a line of values on the next row.
 func (s *sheetLines) put(values ...any) {
-	s.next = max(s.next, 1)
 	s.lines = append(s.lines, sheetLine{row: s.next, cells: values})
 	s.cols = max(s.cols, len(values))
 	s.next++
 }
 
 // skip leaves the next row empty.
-func (s *sheetLines) skip() { s.next = max(s.next, 1) + 1 }
+func (s *sheetLines) skip() { s.next++ }
 
 // last is the last row with a line, 0 if none.
 func (s *sheetLines) last() int {

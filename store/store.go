@@ -821,13 +821,7 @@ func (s *Store) holdsRecords() bool {
 // Accepted returns the accepted, not withdrawn submissions in order.
 func (s *Store) Accepted() []Entry {
 	withdrawn := s.withdrawn()
-	n := 0
-	for _, e := range s.entries {
-		if e.Event == EventAccepted && !withdrawn[e.Seq] {
-			n++
-		}
-	}
-	out := make([]Entry, 0, n)
+	out := make([]Entry, 0, len(s.entries)/2) // an intake and an outcome a file
 	for _, e := range s.entries {
 		if e.Event == EventAccepted && !withdrawn[e.Seq] {
 			out = append(out, e)

@@ -260,7 +260,6 @@ func concatSegments(schema *arrow.Schema, segs []segment, mem memory.Allocator) 
 	return array.NewRecordBatch(schema, cols, int64(n)), nil
 }
 
-// readTable reads a whole Parquet file as one table of the given schema.
 // readTable reads a table of the schema from a Parquet file, only the
 // named columns when columns is not nil.
 func readTable(ctx context.Context, path string, mem memory.Allocator, schema *arrow.Schema, columns []string) (arrow.RecordBatch, error) {

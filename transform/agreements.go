@@ -104,11 +104,12 @@ func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
 	groups := map[string]string{} // type -> typeGroup, for the few types there are
 	for i := range n {
 		a := agreementRow{typ: str.Code(typ, i), negotiating: optValue(status, i) == records.StatusNegotiating, row: i}
-		a.group = groups[a.typ]
-		if _, ok := groups[a.typ]; !ok {
-			a.group = typeGroup(a.typ)
-			groups[a.typ] = a.group
+		g, ok := groups[a.typ]
+		if !ok {
+			g = typeGroup(a.typ)
+			groups[a.typ] = g
 		}
+		a.group = g
 		if signed.IsValid(i) {
 			a.signedYear = int(signed.Value(i))
 			t.latest = max(t.latest, a.signedYear)
