@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -382,6 +383,30 @@ func TestTestBinaryCollects(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the collector is at %d after collections, want %d (GOGC)", got, quietstart.Percent())
+		}
+	}
+}
+
+// TestBatchCommandsAdviseHugePages: ingest, build and run ask for a heap
+// in huge pages where the system leaves that to programs (package
+// hugeheap), and validate does not.
+func TestBatchCommandsAdviseHugePages(t *testing.T) {
+	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	if err != nil {
+		t.Skipf("no transparent huge pages here: %v", err)
+	}
+	want := "huge_pages=" + strconv.FormatBool(bytes.Contains(mode, []byte("[madvise]")))
+	ws := filepath.Join(t.TempDir(), "ws")
+	if out, err := exec.Command(binary, "init", ws).CombinedOutput(); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	good := filepath.Join(ws, "good.csv")
+	os.WriteFile(good, []byte("country,year,value\nFRA,2020,70\n"), 0o644)
+	for _, args := range [][]string{{"ingest"}, {"build"}, {"run"}, {"validate", good}} {
+		out, _ := exec.Command(binary, append([]string{"-w", ws, "--log-level", "debug"}, args...)...).CombinedOutput()
+		logged := strings.Contains(string(out), `msg="heap advice" `+want)
+		if batch := args[0] != "validate"; logged != batch {
+			t.Errorf("%s: heap advice logged %v, want %v (%s)\n%s", args[0], logged, batch, want, out)
 		}
 	}
 }

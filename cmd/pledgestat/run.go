@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ilo-pledge/pledgestat/internal/hugeheap"
 	"github.com/ilo-pledge/pledgestat/internal/termsafe"
 	"github.com/ilo-pledge/pledgestat/pipeline"
 	"github.com/ilo-pledge/pledgestat/records"
@@ -18,6 +19,7 @@ func (a *app) runCommand(cmd pipeline.Command, short string) *cobra.Command {
 		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
+			a.adviseHugePages()
 			p, err := a.openPipeline()
 			if err != nil {
 				return err
@@ -44,6 +46,24 @@ func (a *app) runCommand(cmd pipeline.Command, short string) *cobra.Command {
 		c.Flags().BoolVar(&noGates, "no-gates", false, "publish the build whatever the publish gates say (never held)")
 	}
 	return c
+}
+
+// hugeReserve is how much of the heap is advised for huge pages (package
+// hugeheap): more than the largest batch command measured uses (a build
+// of 10,000 submissions, 225 MiB).
+const hugeReserve = 512 << 20
+
+// adviseHugePages asks for the heap of a batch command to be backed by
+// huge pages. Short commands (validate, status) do without: advising
+// touches the runtime's records of the reserved block, about 400 page
+// faults, as many as the advice saves them.
+func (a *app) adviseHugePages() {
+	advised, err := hugeheap.Advise(hugeReserve)
+	if err != nil {
+		a.log.Debug("the heap is not advised for huge pages", "err", err)
+		return
+	}
+	a.log.Debug("heap advice", "huge_pages", advised)
 }
 
 // printResult tells the user, on stdout, what happened to each file and
