@@ -139,7 +139,10 @@ imem=$(/usr/bin/time -f "%M" "$ps" -w "$w3" ingest 2>&1 >/dev/null | tail -1)
   echo "# Benchmarks"
   echo
   echo "Written by \`bench/run.sh\` on $(date -u +%Y-%m-%d) at $(date -u +%H:%M) UTC."
-  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(go version | cut -d' ' -f3)."
+  # Transparent huge pages: under "madvise" pledgestat's batch commands
+  # ask for them (internal/hugeheap), the peers do not.
+  thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || true)
+  echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), transparent huge pages ${thp:-unknown}, $(go version | cut -d' ' -f3)."
   echo "Peers: openpyxl $(/usr/bin/python3 -c 'import openpyxl; print(openpyxl.__version__)'), SheetJS $(node -p 'require("xlsx").version'), DuckDB node-api $(node -p 'require("@duckdb/node-api/package.json").version')."
   echo "Each pair alternates our command and the peer's; times are wall clock, median (min–max); the ratio is ours / peer's."
   echo

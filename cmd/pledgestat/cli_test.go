@@ -409,4 +409,11 @@ func TestBatchCommandsAdviseHugePages(t *testing.T) {
 			t.Errorf("%s: heap advice logged %v, want %v (%s)\n%s", args[0], logged, batch, want, out)
 		}
 	}
+	// The scheduler, whose runs are the nightly batch.
+	os.WriteFile(filepath.Join(ws, "pledgestat.toml"), []byte("[[schedule]]\nname = \"nightly\"\ncron = \"0 2 * * *\"\ncommand = \"run\"\n"), 0o644)
+	d := startDaemon(t, "-w", ws, "schedule")
+	d.waitLog(`msg="heap advice" `+want, 10*time.Second)
+	if code, _ := d.stop(15 * time.Second); code != 0 {
+		t.Errorf("schedule: exit %d\n%s", code, d.log())
+	}
 }

@@ -53,8 +53,8 @@ func (a *app) runCommand(cmd pipeline.Command, short string) *cobra.Command {
 // of 10,000 submissions, 225 MiB).
 const hugeReserve = 512 << 20
 
-// adviseHugePages asks for the heap of a batch command to be backed by
-// huge pages. Short commands (validate, status) do without: advising
+// adviseHugePages asks for the heap of a batch command (ingest, build,
+// run, and schedule, which runs them) to be backed by huge pages. Short commands (validate, status) do without: advising
 // touches the runtime's records of the reserved block, about 400 page
 // faults, as many as the advice saves them.
 func (a *app) adviseHugePages() {
