@@ -389,31 +389,50 @@ func TestTestBinaryCollects(t *testing.T) {
 
 // TestBatchCommandsAdviseHugePages: ingest, build and run ask for a heap
 // in huge pages where the system leaves that to programs (package
-// hugeheap), and validate does not.
+// hugeheap); validate and the scheduler do not, nor any command under
+// PLEDGESTAT_HUGE_PAGES=off.
 func TestBatchCommandsAdviseHugePages(t *testing.T) {
 	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
 	if err != nil {
 		t.Skipf("no transparent huge pages here: %v", err)
 	}
-	want := "huge_pages=" + strconv.FormatBool(bytes.Contains(mode, []byte("[madvise]")))
+	want := `msg="heap advice" huge_pages=` + strconv.FormatBool(bytes.Contains(mode, []byte("[madvise]")))
 	ws := filepath.Join(t.TempDir(), "ws")
 	if out, err := exec.Command(binary, "init", ws).CombinedOutput(); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
 	good := filepath.Join(ws, "good.csv")
-	os.WriteFile(good, []byte("country,year,value\nFRA,2020,70\n"), 0o644)
-	for _, args := range [][]string{{"ingest"}, {"build"}, {"run"}, {"validate", good}} {
-		out, _ := exec.Command(binary, append([]string{"-w", ws, "--log-level", "debug"}, args...)...).CombinedOutput()
-		logged := strings.Contains(string(out), `msg="heap advice" `+want)
-		if batch := args[0] != "validate"; logged != batch {
-			t.Errorf("%s: heap advice logged %v, want %v (%s)\n%s", args[0], logged, batch, want, out)
+	if err := os.WriteFile(good, []byte("country,year,value\nFRA,2020,70\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want string // "" for no advice at all
+	}{
+		{args: []string{"ingest"}, want: want},
+		{args: []string{"build"}, want: want},
+		{args: []string{"run"}, want: want},
+		{args: []string{"validate", good}},
+		{args: []string{"ingest"}, env: "PLEDGESTAT_HUGE_PAGES=off", want: `msg="heap advice" huge_pages=false why="PLEDGESTAT_HUGE_PAGES=off"`},
+	} {
+		cmd := exec.Command(binary, append([]string{"-w", ws, "--log-level", "debug"}, tc.args...)...)
+		cmd.Env = append(os.Environ(), tc.env)
+		out, err := cmd.CombinedOutput()
+		advice := strings.Contains(string(out), `msg="heap advice"`)
+		if tc.want == "" && advice || tc.want != "" && !strings.Contains(string(out), tc.want) {
+			t.Errorf("%s %s: want %q in the log (exit: %v)\n%s", tc.env, tc.args[0], tc.want, err, out)
 		}
 	}
-	// The scheduler, whose runs are the nightly batch.
-	os.WriteFile(filepath.Join(ws, "pledgestat.toml"), []byte("[[schedule]]\nname = \"nightly\"\ncron = \"0 2 * * *\"\ncommand = \"run\"\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(ws, "pledgestat.toml"), []byte("[[schedule]]\nname = \"nightly\"\ncron = \"0 2 * * *\"\ncommand = \"run\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	d := startDaemon(t, "-w", ws, "schedule")
-	d.waitLog(`msg="heap advice" `+want, 10*time.Second)
+	d.waitLog("schedule started", 10*time.Second)
 	if code, _ := d.stop(15 * time.Second); code != 0 {
 		t.Errorf("schedule: exit %d\n%s", code, d.log())
+	}
+	if d.logged(`msg="heap advice"`) {
+		t.Errorf("the scheduler advised its heap:\n%s", d.log())
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -49,21 +50,31 @@ func (a *app) runCommand(cmd pipeline.Command, short string) *cobra.Command {
 }
 
 // hugeReserve is how much of the heap is advised for huge pages (package
-// hugeheap): more than the largest batch command measured uses (a build
-// of 10,000 submissions, 225 MiB).
+// hugeheap): more than a build of 10,000 submissions holds at its peak
+// (225 MiB). Larger work maps memory beyond it without the advice.
 const hugeReserve = 512 << 20
 
 // adviseHugePages asks for the heap of a batch command (ingest, build,
-// run, and schedule, which runs them) to be backed by huge pages. Short commands (validate, status) do without: advising
-// touches the runtime's records of the reserved block, about 400 page
-// faults, as many as the advice saves them.
+// run) to be backed by huge pages; PLEDGESTAT_HUGE_PAGES=off turns it off.
+// Short commands (validate, status) do without: advising touches the
+// runtime's records of the reserved block, about 400 page faults, which
+// is about what a short command would save. The scheduler does without
+// too: in a process that stays, the kernel refills the huge pages the
+// runtime gives back, and an idle scheduler held 2–4 times the memory.
 func (a *app) adviseHugePages() {
-	advised, err := hugeheap.Advise(hugeReserve)
-	if err != nil {
-		a.log.Debug("the heap is not advised for huge pages", "err", err)
+	if os.Getenv("PLEDGESTAT_HUGE_PAGES") == "off" {
+		a.log.Debug("heap advice", "huge_pages", false, "why", "PLEDGESTAT_HUGE_PAGES=off")
 		return
 	}
-	a.log.Debug("heap advice", "huge_pages", advised)
+	advised, why, err := hugeheap.Advise(hugeReserve)
+	switch {
+	case err != nil:
+		a.log.Debug("heap advice", "huge_pages", false, "err", err)
+	case !advised:
+		a.log.Debug("heap advice", "huge_pages", false, "why", why)
+	default:
+		a.log.Debug("heap advice", "huge_pages", true)
+	}
 }
 
 // printResult tells the user, on stdout, what happened to each file and

@@ -55,8 +55,6 @@ func (a *app) scheduleCommand() *cobra.Command {
 		Long:  scheduleLong,
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			// Its runs are the nightly batch: the same advice as run's.
-			a.adviseHugePages()
 			p, err := a.openPipeline()
 			if err != nil {
 				return err

@@ -10,16 +10,17 @@ import (
 )
 
 // maxMaps bounds the lines read from a process's map: a Go process has a
-// few dozen.
-const maxMaps = 1 << 16
+// few dozen, and Linux allows 65,530 unless raised.
+const maxMaps = 1 << 20
 
-// findMapping reads a process's map (the format of /proc/PID/maps) and
-// returns the range of the mapping that holds addr.
-func findMapping(r io.Reader, addr uintptr) (lo, hi uintptr, err error) {
+// findMapping reads a process's map (the format of /proc/PID/maps), at
+// most maxLines lines of it, and returns the range of the mapping that
+// holds addr.
+func findMapping(r io.Reader, addr uint64, maxLines int) (lo, hi uint64, err error) {
 	sc := bufio.NewScanner(r)
 	for n := 0; sc.Scan(); n++ {
-		if n == maxMaps {
-			return 0, 0, fmt.Errorf("process map: more than %d mappings", maxMaps)
+		if n == maxLines {
+			return 0, 0, fmt.Errorf("process map: more than %d mappings", maxLines)
 		}
 		span, _, _ := strings.Cut(sc.Text(), " ")
 		from, to, ok := strings.Cut(span, "-")
@@ -34,8 +35,8 @@ func findMapping(r io.Reader, addr uintptr) (lo, hi uintptr, err error) {
 		if err != nil {
 			return 0, 0, fmt.Errorf("process map: line %d: %w", n+1, err)
 		}
-		if uint64(addr) >= a && uint64(addr) < b {
-			return uintptr(a), uintptr(b), nil
+		if addr >= a && addr < b {
+			return a, b, nil
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -16,8 +16,8 @@ func TestFindMapping(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		maps   string
-		addr   uintptr
-		lo, hi uintptr
+		addr   uint64
+		lo, hi uint64
 		err    string
 	}{
 		{name: "first byte of a mapping", maps: sampleMaps, addr: 0x48d2cc00000, lo: 0x48d2cc00000, hi: 0x48d3d000000},
@@ -30,7 +30,7 @@ func TestFindMapping(t *testing.T) {
 		{name: "bad number", maps: "0040000g-004ac000 r-xp\n", addr: 0x1000, err: "line 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			lo, hi, err := findMapping(strings.NewReader(tc.maps), tc.addr)
+			lo, hi, err := findMapping(strings.NewReader(tc.maps), tc.addr, maxMaps)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error %v, want one with %q", err, tc.err)
@@ -45,8 +45,8 @@ func TestFindMapping(t *testing.T) {
 }
 
 func TestFindMappingIsBounded(t *testing.T) {
-	lines := strings.Repeat("1000-2000 r--p\n", maxMaps+1)
-	if _, _, err := findMapping(strings.NewReader(lines), 0x3000); err == nil || !strings.Contains(err.Error(), "more than") {
+	lines := strings.Repeat("1000-2000 r--p\n", 101)
+	if _, _, err := findMapping(strings.NewReader(lines), 0x3000, 100); err == nil || !strings.Contains(err.Error(), "more than 100") {
 		t.Fatalf("error %v, want the bound", err)
 	}
 }
@@ -55,8 +55,8 @@ func FuzzFindMapping(f *testing.F) {
 	f.Add(sampleMaps, uint64(0x48d2ce80000))
 	f.Add("1-2\n", uint64(1))
 	f.Fuzz(func(t *testing.T, maps string, addr uint64) {
-		lo, hi, err := findMapping(strings.NewReader(maps), uintptr(addr))
-		if err == nil && (uintptr(addr) < lo || uintptr(addr) >= hi) {
+		lo, hi, err := findMapping(strings.NewReader(maps), addr, maxMaps)
+		if err == nil && (addr < lo || addr >= hi) {
 			t.Fatalf("%#x is not in the mapping found, %#x-%#x", addr, lo, hi)
 		}
 	})
