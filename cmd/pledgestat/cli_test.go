@@ -389,8 +389,8 @@ func TestTestBinaryCollects(t *testing.T) {
 
 // TestBatchCommandsAdviseHugePages: ingest, build and run ask for a heap
 // in huge pages where the system leaves that to programs (package
-// hugeheap); validate and the scheduler do not, nor any command under
-// PLEDGESTAT_HUGE_PAGES=off.
+// hugeheap), and keep its goal above a floor; validate and the scheduler
+// do neither, and PLEDGESTAT_HUGE_PAGES=off turns the huge pages off.
 func TestBatchCommandsAdviseHugePages(t *testing.T) {
 	mode, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
 	if err != nil {
@@ -423,6 +423,11 @@ func TestBatchCommandsAdviseHugePages(t *testing.T) {
 		if tc.want == "" && advice || tc.want != "" && !strings.Contains(string(out), tc.want) {
 			t.Errorf("%s %s: want %q in the log (exit: %v)\n%s", tc.env, tc.args[0], tc.want, err, out)
 		}
+		// A batch command also keeps the heap's goal above a floor
+		// (memlimit.KeepGoalAbove).
+		if goal := strings.Contains(string(out), `msg="heap goal kept above"`); goal != (tc.want != "") {
+			t.Errorf("%s %s: heap goal kept %v, want %v\n%s", tc.env, tc.args[0], goal, tc.want != "", out)
+		}
 	}
 	if err := os.WriteFile(filepath.Join(ws, "pledgestat.toml"), []byte("[[schedule]]\nname = \"nightly\"\ncron = \"0 2 * * *\"\ncommand = \"run\"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -432,7 +437,7 @@ func TestBatchCommandsAdviseHugePages(t *testing.T) {
 	if code, _ := d.stop(15 * time.Second); code != 0 {
 		t.Errorf("schedule: exit %d\n%s", code, d.log())
 	}
-	if d.logged(`msg="heap advice"`) {
-		t.Errorf("the scheduler advised its heap:\n%s", d.log())
+	if d.logged(`msg="heap advice"`) || d.logged(`msg="heap goal kept above"`) {
+		t.Errorf("the scheduler prepared its heap as a batch command:\n%s", d.log())
 	}
 }

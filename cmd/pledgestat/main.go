@@ -79,6 +79,8 @@ type app struct {
 	// stopGrace, when set, is how long the process may take to stop after
 	// a signal before the backstop exits it (the scheduler's grace).
 	stopGrace atomic.Int64
+	// memory moves the memory limit; nil when GOMEMLIMIT fixes it.
+	memory *memlimit.Governor
 }
 
 // The process's memory limit follows what its work holds
@@ -96,13 +98,15 @@ func main() {
 	// The collector has been off since package quietstart was
 	// initialised: the first collection waits until the process holds its
 	// backstop, so a short command collects nothing.
+	var memory *memlimit.Governor
 	if os.Getenv("GOMEMLIMIT") == "" {
-		memlimit.StartQuiet(memoryFloor, memoryFactor, quietstart.Resume)
+		memory = memlimit.StartQuiet(memoryFloor, memoryFactor, quietstart.Resume)
 	} else {
 		quietstart.Resume()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	a := newApp(os.Stdout, os.Stderr)
+	a.memory = memory
 	stopProfile := startProfile(os.Getenv("PLEDGESTAT_CPUPROFILE"))
 	stopTrace := startTrace(os.Getenv("PLEDGESTAT_TRACE"))
 	done := make(chan struct{})

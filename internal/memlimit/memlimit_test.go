@@ -174,3 +174,58 @@ func TestStartQuietCollectsOnlyAtFirst(t *testing.T) {
 		t.Errorf("resume called %d times, want once", n)
 	}
 }
+
+func TestPercentFor(t *testing.T) {
+	const mib = 1 << 20
+	for _, c := range []struct {
+		goal int64
+		live uint64
+		base int
+		want int
+	}{
+		{48 * mib, 16 * mib, 100, 200},       // 16 × 3 = 48
+		{48 * mib, 24 * mib, 100, 100},       // 2 × 24 = 48: GOGC's own
+		{48 * mib, 40 * mib, 100, 100},       // GOGC's is above the goal
+		{48 * mib, 14 * mib, 100, 243},       // rounded up: 14 × 3.43
+		{48 * mib, 4 * mib, 100, maxPercent}, // bounded: 4 × 12 would be 48
+		{48 * mib, 4 * mib, 2000, 2000},      // never below GOGC's
+		{48 * mib, 1, 100, maxPercent},       // bounded
+		{48 * mib, 0, 100, maxPercent},       // nothing live
+		{0, 4 * mib, 100, 100},               // no goal
+		{48 * mib, 48 * mib, 50, 50},         // at the goal
+		{48 * mib, 47 * mib, 50, 50},         // 47 × 1.5 is above it
+	} {
+		if got := PercentFor(c.goal, c.live, c.base); got != c.want {
+			t.Errorf("PercentFor(%d, %d, %d) = %d, want %d", c.goal, c.live, c.base, got, c.want)
+		}
+	}
+}
+
+// TestKeepGoalAbove: after a collection with a small live heap, the
+// collector's percent lets the heap reach the goal; the collector off is
+// left off.
+func TestKeepGoalAbove(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	g := Start(256<<20, 1.5)
+	defer g.Stop()
+	g.KeepGoalAbove(1<<30, 100)
+	waitFor(t, "a percent above GOGC's", func() bool {
+		p := debug.SetGCPercent(-1)
+		debug.SetGCPercent(p)
+		return p > 100
+	})
+	heap := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}, {Name: "/gc/heap/live:bytes"}}
+	runtime.GC()
+	time.Sleep(20 * time.Millisecond)
+	metrics.Read(heap)
+	if goal, live := heap[0].Value.Uint64(), heap[1].Value.Uint64(); goal < live*(100+maxPercent)/100*9/10 {
+		t.Errorf("heap goal %d KiB for %d KiB live, want about %d times it", goal>>10, live>>10, (100+maxPercent)/100)
+	}
+
+	off := newGovernor(256<<20, 1.5)
+	off.KeepGoalAbove(1<<30, -1)
+	if off.minGoal.Load() != 0 {
+		t.Error("a goal was kept with the collector off")
+	}
+}
