@@ -417,16 +417,11 @@ func TestBatchCommandsAdviseHugePages(t *testing.T) {
 		{args: []string{"ingest"}, env: "PLEDGESTAT_HUGE_PAGES=off", want: `msg="heap advice" huge_pages=false why="PLEDGESTAT_HUGE_PAGES=off"`},
 	} {
 		cmd := exec.Command(binary, append([]string{"-w", ws, "--log-level", "debug"}, tc.args...)...)
-		cmd.Env = append(os.Environ(), tc.env)
+		cmd.Env = append(os.Environ(), "GOMEMLIMIT=", "GOGC=", tc.env)
 		out, err := cmd.CombinedOutput()
 		advice := strings.Contains(string(out), `msg="heap advice"`)
 		if tc.want == "" && advice || tc.want != "" && !strings.Contains(string(out), tc.want) {
 			t.Errorf("%s %s: want %q in the log (exit: %v)\n%s", tc.env, tc.args[0], tc.want, err, out)
-		}
-		// A batch command also keeps the heap's goal above a floor
-		// (memlimit.KeepGoalAbove).
-		if goal := strings.Contains(string(out), `msg="heap goal kept above"`); goal != (tc.want != "") {
-			t.Errorf("%s %s: heap goal kept %v, want %v\n%s", tc.env, tc.args[0], goal, tc.want != "", out)
 		}
 	}
 	if err := os.WriteFile(filepath.Join(ws, "pledgestat.toml"), []byte("[[schedule]]\nname = \"nightly\"\ncron = \"0 2 * * *\"\ncommand = \"run\"\n"), 0o644); err != nil {
@@ -439,5 +434,39 @@ func TestBatchCommandsAdviseHugePages(t *testing.T) {
 	}
 	if d.logged(`msg="heap advice"`) || d.logged(`msg="heap goal kept above"`) {
 		t.Errorf("the scheduler prepared its heap as a batch command:\n%s", d.log())
+	}
+}
+
+// TestBatchCommandsKeepAHeapGoal: ingest, build and run keep the heap's
+// goal above a floor (memlimit.KeepGoalAbove), unless the user set GOGC or
+// GOMEMLIMIT; validate does not.
+func TestBatchCommandsKeepAHeapGoal(t *testing.T) {
+	ws := filepath.Join(t.TempDir(), "ws")
+	if out, err := exec.Command(binary, "init", ws).CombinedOutput(); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	good := filepath.Join(ws, "good.csv")
+	if err := os.WriteFile(good, []byte("country,year,value\nFRA,2020,70\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		env  []string
+		kept bool
+	}{
+		{args: []string{"ingest"}, kept: true},
+		{args: []string{"build"}, kept: true},
+		{args: []string{"run"}, kept: true},
+		{args: []string{"validate", good}},
+		{args: []string{"ingest"}, env: []string{"GOGC=50"}},
+		{args: []string{"ingest"}, env: []string{"GOGC=off"}},
+		{args: []string{"ingest"}, env: []string{"GOMEMLIMIT=1GiB"}},
+	} {
+		cmd := exec.Command(binary, append([]string{"-w", ws, "--log-level", "debug"}, tc.args...)...)
+		cmd.Env = append(append(os.Environ(), "GOMEMLIMIT=", "GOGC="), tc.env...)
+		out, err := cmd.CombinedOutput()
+		if kept := strings.Contains(string(out), `msg="heap goal kept above"`); kept != tc.kept {
+			t.Errorf("%v %s: heap goal kept %v, want %v (exit: %v)\n%s", tc.env, tc.args[0], kept, tc.kept, err, out)
+		}
 	}
 }

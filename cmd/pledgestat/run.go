@@ -55,19 +55,22 @@ func (a *app) runCommand(cmd pipeline.Command, short string) *cobra.Command {
 // (225 MiB). Larger work maps memory beyond it without the advice.
 const hugeReserve = 512 << 20
 
-// batchMinGoal is the least heap a batch command lets grow before it
-// collects (memlimit.KeepGoalAbove, which bounds the goal at 4 times the
-// live heap): a run over 600 small files, with 3–15 MiB live, collected
-// 67 times at GOGC's pace, 28 times with it.
+// batchMinGoal is the heap a batch command lets grow before it collects,
+// while its live heap is small (memlimit.KeepGoalAbove, which bounds the
+// goal at 4 times the live heap): a run over 600 small files, with 3–15
+// MiB live, collected 67 times at GOGC's pace, 28 times with it.
 const batchMinGoal = 64 << 20
 
-// prepareBatchMemory readies the heap for a batch command: huge pages,
-// and no collection before batchMinGoal (when GOMEMLIMIT does not fix the
-// memory itself).
+// prepareBatchMemory readies the heap for a batch command: huge pages, and
+// fewer collections while little is live. The floor is left out when the
+// user set GOGC or GOMEMLIMIT: they chose the collector's pace themselves
+// (GOGC=50 to hold less memory would otherwise be overridden).
 func (a *app) prepareBatchMemory() {
 	a.adviseHugePages()
-	if a.memory != nil {
-		a.memory.KeepGoalAbove(batchMinGoal, quietstart.Percent())
+	if a.memory == nil || os.Getenv("GOGC") != "" {
+		return
+	}
+	if a.memory.KeepGoalAbove(batchMinGoal, quietstart.Percent()) {
 		a.log.Debug("heap goal kept above", "bytes", batchMinGoal)
 	}
 }

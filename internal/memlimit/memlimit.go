@@ -36,10 +36,9 @@ type Governor struct {
 	// only the cleanup goroutine reads and clears it after the start.
 	resume func()
 	// minGoal is the least heap goal KeepGoalAbove asked for (0: none),
-	// basePercent the collector's percent it raises, percent the one set.
+	// basePercent the collector's percent it raises.
 	minGoal     atomic.Int64
 	basePercent atomic.Int64
-	percent     atomic.Int64
 }
 
 // Start sets the limit to floor and moves it after every collection to
@@ -77,7 +76,8 @@ func newGovernor(floor int64, factor float64) *Governor {
 	}}
 }
 
-// Stop leaves the limit where it is and stops moving it.
+// Stop leaves the limit, and the collector's percent, where they are and
+// stops moving them.
 func (g *Governor) Stop() { g.stopped.Store(true) }
 
 // Limit is the limit last set, in bytes.
@@ -127,31 +127,33 @@ func (g *Governor) collected() {
 		}
 		g.set(Target(g.floor, g.factor, live, overhead))
 		if goal := g.minGoal.Load(); goal > 0 {
-			p := int64(PercentFor(goal, live, int(g.basePercent.Load())))
-			if g.percent.Swap(p) != p {
-				debug.SetGCPercent(int(p))
-			}
+			// Set at every collection, not only on a change: whatever
+			// else set the percent since (hugeheap's pause, a second
+			// call) does not outlast the next collection.
+			debug.SetGCPercent(PercentFor(goal, live, int(g.basePercent.Load())))
 		}
 	}
 	g.arm()
 }
 
-// KeepGoalAbove makes the collector, from the next collection on, let the
-// heap grow to at least goal bytes before it collects again: while the
-// live heap is small, its percent is raised above base (GOGC's setting,
-// which it is never below). A base below 0 (the collector off) is left
-// alone. The memory limit still bounds the heap.
+// KeepGoalAbove raises the collector's percent after each collection, from
+// the first whose governor run follows this call, so that the heap may
+// grow to goal bytes before the next one: to at most 4 times the live heap
+// (maxPercent), and never below base, GOGC's setting. As the live heap
+// grows the percent falls back to base. The memory limit still bounds the
+// heap. It does nothing, and reports false, for a base below 0 (the
+// collector off).
 //
 // Why: a run that starts with a few MiB live collected every few MiB,
 // 67 collections for 600 small files, each with its stop and its marking,
 // where the memory that would save is a few tens of MiB.
-func (g *Governor) KeepGoalAbove(goal int64, base int) {
+func (g *Governor) KeepGoalAbove(goal int64, base int) bool {
 	if base < 0 {
-		return
+		return false
 	}
 	g.basePercent.Store(int64(base))
-	g.percent.Store(int64(base))
 	g.minGoal.Store(goal)
+	return true
 }
 
 // maxPercent bounds the percent PercentFor gives (a goal of 4 times the

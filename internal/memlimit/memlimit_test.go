@@ -201,20 +201,26 @@ func TestPercentFor(t *testing.T) {
 	}
 }
 
+// collectorPercent reads the collector's percent without setting it.
+func collectorPercent() int {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	return int(int64(s[0].Value.Uint64()))
+}
+
 // TestKeepGoalAbove: after a collection with a small live heap, the
-// collector's percent lets the heap reach the goal; the collector off is
+// collector's percent lets the heap grow to 4 times it, above GOGC's; with
+// a live heap above the goal it is GOGC's again; the collector off is
 // left off.
 func TestKeepGoalAbove(t *testing.T) {
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
-	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetGCPercent(debug.SetGCPercent(150))
 	g := Start(256<<20, 1.5)
 	defer g.Stop()
-	g.KeepGoalAbove(1<<30, 100)
-	waitFor(t, "a percent above GOGC's", func() bool {
-		p := debug.SetGCPercent(-1)
-		debug.SetGCPercent(p)
-		return p > 100
-	})
+	if !g.KeepGoalAbove(1<<30, 150) {
+		t.Fatal("KeepGoalAbove did nothing with the collector on")
+	}
+	waitFor(t, "the percent at its bound", func() bool { return collectorPercent() == maxPercent })
 	heap := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}, {Name: "/gc/heap/live:bytes"}}
 	runtime.GC()
 	time.Sleep(20 * time.Millisecond)
@@ -223,9 +229,30 @@ func TestKeepGoalAbove(t *testing.T) {
 		t.Errorf("heap goal %d KiB for %d KiB live, want about %d times it", goal>>10, live>>10, (100+maxPercent)/100)
 	}
 
+	// A live heap above the goal: GOGC's percent (150, not 100), not the
+	// bound, else the heap would grow to 4 times what the work holds.
+	g.KeepGoalAbove(8<<20, 150)
+	held := make([]byte, 64<<20)
+	for i := range held {
+		held[i] = 1
+	}
+	waitFor(t, "GOGC's percent back", func() bool { return collectorPercent() == 150 })
+	runtime.KeepAlive(held)
+
+	// A stopped governor leaves the percent alone.
+	g.KeepGoalAbove(1<<30, 150)
+	g.Stop()
+	debug.SetGCPercent(77)
+	for range 3 {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := collectorPercent(); got != 77 {
+		t.Errorf("a stopped governor set the percent to %d", got)
+	}
+
 	off := newGovernor(256<<20, 1.5)
-	off.KeepGoalAbove(1<<30, -1)
-	if off.minGoal.Load() != 0 {
+	if off.KeepGoalAbove(1<<30, -1) || off.minGoal.Load() != 0 {
 		t.Error("a goal was kept with the collector off")
 	}
 }

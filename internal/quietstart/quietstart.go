@@ -29,6 +29,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"sync"
 )
 
@@ -48,6 +49,8 @@ var st = start()
 func start() *state {
 	s := &state{}
 	if os.Getenv("GOMEMLIMIT") != "" {
+		// Nothing changes; Percent still tells GOGC's setting.
+		s.percent = collectorPercent()
 		return s
 	}
 	s.quiet = true
@@ -55,6 +58,16 @@ func start() *state {
 	s.limit = debug.SetMemoryLimit(backstop)
 	s.arm()
 	return s
+}
+
+// collectorPercent reads the collector's percent without setting it: -1
+// for off.
+func collectorPercent() int {
+	gogc := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(gogc)
+	// The metric is unsigned: off (-1) reads as the largest value, which
+	// the conversion turns back into -1.
+	return int(int64(gogc[0].Value.Uint64()))
 }
 
 // sentinel is garbage the moment it is made: its cleanup runs after the

@@ -72,3 +72,14 @@ func TestFirstCollectionResumes(t *testing.T) {
 		}
 	})
 }
+
+func TestCollectorPercent(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(70))
+	if got := collectorPercent(); got != 70 {
+		t.Errorf("collectorPercent() = %d, want 70", got)
+	}
+	debug.SetGCPercent(-1)
+	if got := collectorPercent(); got != -1 {
+		t.Errorf("collectorPercent() with the collector off = %d, want -1", got)
+	}
+}
