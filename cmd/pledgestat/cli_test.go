@@ -386,6 +386,32 @@ func TestTestBinaryCollects(t *testing.T) {
 	}
 }
 
+// heapLogWorkspace makes a workspace, and a small good CSV beside its
+// inbox for validate, for the tests that read how a command prepared its
+// heap.
+func heapLogWorkspace(t *testing.T) (ws, good string) {
+	t.Helper()
+	ws = filepath.Join(t.TempDir(), "ws")
+	if out, err := exec.Command(binary, "init", ws).CombinedOutput(); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	good = filepath.Join(ws, "good.csv")
+	if err := os.WriteFile(good, []byte("country,year,value\nFRA,2020,70\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return ws, good
+}
+
+// debugLog runs a command on ws with the debug log, GOGC and GOMEMLIMIT
+// unset (a developer's own would change what it does) and then env, and
+// returns what it printed and its exit.
+func debugLog(ws string, env []string, args ...string) (string, error) {
+	cmd := exec.Command(binary, append([]string{"-w", ws, "--log-level", "debug"}, args...)...)
+	cmd.Env = append(append(os.Environ(), "GOMEMLIMIT=", "GOGC="), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
 // TestBatchCommandsAdviseHugePages: ingest, build and run ask for a heap
 // in huge pages (package hugeheap, whose own test checks that the system
 // gives them); validate and the scheduler do not ask, and
@@ -394,31 +420,22 @@ func TestBatchCommandsAdviseHugePages(t *testing.T) {
 	// Whether the advice is taken depends on the machine (package
 	// hugeheap's own test checks that); here, that batch commands ask.
 	want := `msg="heap advice" huge_pages=`
-	ws := filepath.Join(t.TempDir(), "ws")
-	if out, err := exec.Command(binary, "init", ws).CombinedOutput(); err != nil {
-		t.Fatalf("init: %v\n%s", err, out)
-	}
-	good := filepath.Join(ws, "good.csv")
-	if err := os.WriteFile(good, []byte("country,year,value\nFRA,2020,70\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ws, good := heapLogWorkspace(t)
 	for _, tc := range []struct {
 		args []string
-		env  string
+		env  []string
 		want string // "" for no advice at all
 	}{
 		{args: []string{"ingest"}, want: want},
 		{args: []string{"build"}, want: want},
 		{args: []string{"run"}, want: want},
 		{args: []string{"validate", good}},
-		{args: []string{"ingest"}, env: "PLEDGESTAT_HUGE_PAGES=off", want: `msg="heap advice" huge_pages=false why="PLEDGESTAT_HUGE_PAGES=off"`},
+		{args: []string{"ingest"}, env: []string{"PLEDGESTAT_HUGE_PAGES=off"}, want: `msg="heap advice" huge_pages=false why="PLEDGESTAT_HUGE_PAGES=off"`},
 	} {
-		cmd := exec.Command(binary, append([]string{"-w", ws, "--log-level", "debug"}, tc.args...)...)
-		cmd.Env = append(os.Environ(), "GOMEMLIMIT=", "GOGC=", tc.env)
-		out, err := cmd.CombinedOutput()
-		advice := strings.Contains(string(out), `msg="heap advice"`)
-		if tc.want == "" && advice || tc.want != "" && !strings.Contains(string(out), tc.want) {
-			t.Errorf("%s %s: want %q in the log (exit: %v)\n%s", tc.env, tc.args[0], tc.want, err, out)
+		out, err := debugLog(ws, tc.env, tc.args...)
+		advice := strings.Contains(out, `msg="heap advice"`)
+		if tc.want == "" && advice || tc.want != "" && !strings.Contains(out, tc.want) {
+			t.Errorf("%v %s: want %q in the log (exit: %v)\n%s", tc.env, tc.args[0], tc.want, err, out)
 		}
 	}
 	if err := os.WriteFile(filepath.Join(ws, "pledgestat.toml"), []byte("[[schedule]]\nname = \"nightly\"\ncron = \"0 2 * * *\"\ncommand = \"run\"\n"), 0o644); err != nil {
@@ -438,14 +455,7 @@ func TestBatchCommandsAdviseHugePages(t *testing.T) {
 // goal above a floor (memlimit.KeepGoalAbove), unless the user set GOGC or
 // GOMEMLIMIT; validate does not.
 func TestBatchCommandsKeepAHeapGoal(t *testing.T) {
-	ws := filepath.Join(t.TempDir(), "ws")
-	if out, err := exec.Command(binary, "init", ws).CombinedOutput(); err != nil {
-		t.Fatalf("init: %v\n%s", err, out)
-	}
-	good := filepath.Join(ws, "good.csv")
-	if err := os.WriteFile(good, []byte("country,year,value\nFRA,2020,70\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ws, good := heapLogWorkspace(t)
 	for _, tc := range []struct {
 		args []string
 		env  []string
@@ -459,10 +469,8 @@ func TestBatchCommandsKeepAHeapGoal(t *testing.T) {
 		{args: []string{"ingest"}, env: []string{"GOGC=off"}},
 		{args: []string{"ingest"}, env: []string{"GOMEMLIMIT=1GiB"}},
 	} {
-		cmd := exec.Command(binary, append([]string{"-w", ws, "--log-level", "debug"}, tc.args...)...)
-		cmd.Env = append(append(os.Environ(), "GOMEMLIMIT=", "GOGC="), tc.env...)
-		out, err := cmd.CombinedOutput()
-		if kept := strings.Contains(string(out), `msg="heap goal kept above"`); kept != tc.kept {
+		out, err := debugLog(ws, tc.env, tc.args...)
+		if kept := strings.Contains(out, `msg="heap goal kept above"`); kept != tc.kept {
 			t.Errorf("%v %s: heap goal kept %v, want %v (exit: %v)\n%s", tc.env, tc.args[0], kept, tc.kept, err, out)
 		}
 	}
