@@ -2,7 +2,6 @@ package hugeheap
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -42,5 +41,5 @@ func findMapping(r io.Reader, addr uint64, maxLines int) (lo, hi uint64, err err
 	if err := sc.Err(); err != nil {
 		return 0, 0, fmt.Errorf("process map: %w", err)
 	}
-	return 0, 0, errors.New("process map: no mapping holds the block")
+	return 0, 0, fmt.Errorf("process map: no mapping holds %#x", addr)
 }
