@@ -555,7 +555,15 @@ func (ps *pledgeSheet) streamRows(ctx context.Context) error {
 					style = ps.countStyle
 				}
 			}
-			cells[c] = excelize.Cell{StyleID: style, Value: cellValue(col, r.index)}
+			v := cellValue(col, r.index)
+			if v == nil {
+				// No element at all: an empty styled cell is a fifth
+				// of a row's XML and shows nothing.
+				line[c] = nil
+				continue
+			}
+			cells[c] = excelize.Cell{StyleID: style, Value: v}
+			line[c] = &cells[c]
 		}
 		if err := ps.sw.SetRow(cellName(1, i+2), line); err != nil {
 			return err

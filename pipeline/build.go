@@ -80,22 +80,23 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 			stage.Abort()
 		}
 	}()
-	// The domain tables are written on the other core while the
-	// indicators are computed: they do not depend on them.
-	var domainWrites []publish.Output
-	for _, d := range records.Domains() {
-		t, file := tables.Table(d), tables.File(d)
-		write := func(w io.Writer) error { return export.WriteParquet(w, t) }
-		if file != "" {
-			// The table is the snapshot's file as it is: copy it rather
-			// than encode and compress it again.
-			write = func(w io.Writer) error { return fsx.CopyTo(w, file) }
-		}
-		domainWrites = append(domainWrites, publish.Output{Name: string(d) + ".parquet", Rows: int(t.NumRows()), Write: write})
-	}
+	// The store's snapshot, then the domain tables, are written on the
+	// other core while the indicators are computed: they do not depend on
+	// them. The next builds read the current state from the snapshot
+	// instead of every submission; a failure to write it costs them
+	// speed, nothing else. A table the snapshot holds is published by
+	// copying its file, so that each table is encoded once.
 	domainCtx, cancelDomains := context.WithCancel(ctx)
 	domainsDone := make(chan error, 1)
-	go func() { domainsDone <- stage.WriteAll(domainCtx, domainWrites, 1) }()
+	go func() {
+		var err error
+		defer func() { domainsDone <- err }()
+		defer safego.Catch(&err)
+		if err := st.Compact(domainCtx, tables, namesID); err != nil && domainCtx.Err() == nil {
+			log.Warn("the store's snapshot could not be written; the next build reads every submission", "err", err)
+		}
+		err = stage.WriteAll(domainCtx, domainOutputs(tables), 1)
+	}()
 	waitDomains := sync.OnceValue(func() error { return <-domainsDone })
 	defer func() {
 		cancelDomains()
@@ -117,13 +118,8 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	if err != nil {
 		return err
 	}
-	// The next builds read the current state from one snapshot instead of
-	// every submission; a failure here costs them speed, nothing else.
-	// It is written now, and the tables let go, so that the store's
-	// records are not held while the outputs are made and written.
-	if err := st.Compact(ctx, tables, namesID); err != nil {
-		log.Warn("the store's snapshot could not be written; the next build reads every submission", "err", err)
-	}
+	// The store's records are not held while the outputs are made and
+	// written.
 	tables.Release()
 	log.Debug("domain tables written, snapshot kept", "took", time.Since(phase).Round(time.Millisecond).String())
 	phase = time.Now()
@@ -233,6 +229,22 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	}
 	p.progress(3, 3, "done")
 	return nil
+}
+
+// domainOutputs are the domain tables as outputs: a table a file of the
+// store holds as it is (the snapshot's) is copied rather than encoded
+// and compressed again.
+func domainOutputs(tables *store.Tables) []publish.Output {
+	var outs []publish.Output
+	for _, d := range records.Domains() {
+		t, file := tables.Table(d), tables.File(d)
+		write := func(w io.Writer) error { return export.WriteParquet(w, t) }
+		if file != "" {
+			write = func(w io.Writer) error { return fsx.CopyTo(w, file) }
+		}
+		outs = append(outs, publish.Output{Name: string(d) + ".parquet", Rows: int(t.NumRows()), Write: write})
+	}
+	return outs
 }
 
 // withColumns appends to columns those of more it does not have.

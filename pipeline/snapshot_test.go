@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"github.com/ilo-pledge/pledgestat/internal/parquetio"
 	"github.com/ilo-pledge/pledgestat/records"
 	"github.com/ilo-pledge/pledgestat/store"
+	"github.com/ilo-pledge/pledgestat/workspace"
 )
 
 // A build publishes the same domain tables whichever way it reads the
@@ -24,7 +27,9 @@ import (
 func TestDomainTablesAreTheRecordsWhateverTheRead(t *testing.T) {
 	ctx := context.Background()
 	ws, p := faultWorkspace(t)
-	check := func(when string) {
+	// check compares the published domain tables with the records; when
+	// the snapshot is current, with its files too.
+	check := func(when string, snapshotCurrent bool) {
 		t.Helper()
 		st, err := store.OpenReadOnly(ws.StoreDir(), quietLog())
 		if err != nil {
@@ -61,6 +66,11 @@ func TestDomainTablesAreTheRecordsWhateverTheRead(t *testing.T) {
 			if rows != int(want.NumRows()) {
 				t.Errorf("%s: published %s has %d rows, the records %d", when, d, rows, want.NumRows())
 			}
+			// A table is encoded once: what is published is the current
+			// snapshot's file.
+			if snapshotCurrent && !bytes.Equal(readFile(t, filepath.Join(ws.Latest(), string(d)+".parquet")), readFile(t, snapshotFile(t, ws, d))) {
+				t.Errorf("%s: published %s is not the snapshot's file", when, d)
+			}
 			want.Release()
 		}
 	}
@@ -69,11 +79,12 @@ func TestDomainTablesAreTheRecordsWhateverTheRead(t *testing.T) {
 	drop(t, ws, "agr.csv", "agreement_id,title,type,parties,date_signed,status\nA1,Accord,BLA,FRA;MAR,2015-06-01,in_force\n")
 	for _, step := range []struct {
 		when, name, content string
+		snapshotCurrent     bool
 	}{
-		{"first build", "", ""},
-		{"nothing new", "", ""},
-		{"a record superseded", "fix.csv", "country,year,value\nDEU,2020,61\n"},
-		{"records added", "more.csv", "country,year,value\nESP,2019,40\n"},
+		{"first build", "", "", true},
+		{"nothing new", "", "", true},
+		{"a record superseded", "fix.csv", "country,year,value\nDEU,2020,61\n", false},
+		{"records added", "more.csv", "country,year,value\nESP,2019,40\n", false},
 	} {
 		if step.name != "" {
 			drop(t, ws, step.name, step.content)
@@ -85,8 +96,29 @@ func TestDomainTablesAreTheRecordsWhateverTheRead(t *testing.T) {
 		if err != nil || !res.Published {
 			t.Fatalf("%s: %v, %+v", step.when, err, res)
 		}
-		check(step.when)
+		check(step.when, step.snapshotCurrent)
 	}
+	// More submissions than a build merges into the snapshot, all of one
+	// domain: the snapshot is rewritten, and the tables it held unchanged
+	// are published from its new files, the old ones being removed.
+	pointer := filepath.Join(ws.StoreDir(), "snapshot.json")
+	before, err := os.ReadFile(pointer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 33 {
+		drop(t, ws, fmt.Sprintf("many-%02d.csv", i), fmt.Sprintf("country,year,value\nFRA,%d,%d\n", 1990+i, i))
+	}
+	if _, err := p.Execute(ctx, CommandIngest, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := p.Execute(ctx, CommandBuild, Options{}); err != nil || !res.Published {
+		t.Fatalf("the snapshot rewritten: %v, %+v", err, res)
+	}
+	if after, _ := os.ReadFile(pointer); string(after) == string(before) {
+		t.Fatalf("the snapshot was not rewritten (%s): the test no longer tests that", after)
+	}
+	check("the snapshot rewritten", true)
 }
 
 // A large social-protection file goes to the store while it is read: when
@@ -135,4 +167,24 @@ func TestSpilledFileRejectedLeavesNothing(t *testing.T) {
 	if len(res.Files) != 1 || res.Files[0].Outcome != "accepted" || res.Files[0].Rows["social_protection"] != rows {
 		t.Fatalf("outcomes: %+v", res.Files)
 	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// snapshotFile is the path of the file of domain d of the store's
+// snapshot in force.
+func snapshotFile(t *testing.T, ws *workspace.Workspace, d records.Domain) string {
+	t.Helper()
+	var ptr struct{ Dir string }
+	if err := json.Unmarshal(readFile(t, filepath.Join(ws.StoreDir(), "snapshot.json")), &ptr); err != nil || ptr.Dir == "" {
+		t.Fatalf("snapshot pointer: %v", err)
+	}
+	return filepath.Join(ws.StoreDir(), ptr.Dir, string(d)+".parquet")
 }

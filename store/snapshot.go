@@ -193,7 +193,8 @@ const snapshotRowGroupRows = 1 << 20
 // Compact writes the current state as the snapshot in force, unless the
 // snapshot already reflects every accepted submission and withdrawal with
 // the same names. tables is the current state, as Tables returned it: a
-// build has it in memory, so compacting only writes it. A failure leaves
+// build has it in memory, so compacting only writes it; once the new
+// snapshot is in force, tables.File names its files. A failure leaves
 // the previous snapshot (or none) in force and costs only speed.
 func (s *Store) Compact(ctx context.Context, tables *Tables, namesID string) error {
 	if s.readOnly {
@@ -276,6 +277,13 @@ func (s *Store) Compact(ctx context.Context, tables *Tables, namesID string) err
 	ptr, _ := json.Marshal(snapshotPointerFile{Dir: name})
 	if err := fsx.WriteFile(s.fs, filepath.Join(s.dir, snapshotPointer), 0o644, func(w io.Writer) error { _, err := w.Write(ptr); return err }); err != nil {
 		return fmt.Errorf("snapshot: %w", err)
+	}
+	// The tables are now the new snapshot's files as they are; the old
+	// snapshot's, which some may have named, are removed next.
+	for d, n := range state.Rows {
+		if n > 0 {
+			tables.files[records.Domain(d)] = filepath.Join(final, d+".parquet")
+		}
 	}
 	return s.removeOldSnapshots(name)
 }
