@@ -137,8 +137,9 @@ func (s *Store) abort() {
 // cores encode; nothing waits on a disk until all are written.
 const writeWorkers = 2
 
-// WriteAll writes the pending submissions' folders, several at once, and
-// makes them durable together: the files and folders with one SyncBatch
+// WriteAll writes the pending submissions' records, two or more as one
+// pack (pack.go), a lone one in its own folder, and makes them durable
+// together: the files and folders with one SyncBatch
 // (one syncfs where the system allows: an fsync each was most of a
 // group's filing), then, once renamed into place, with one sync of
 // submissions/.
@@ -158,6 +159,9 @@ func (s *Store) WriteAll(ctx context.Context, pending []*Pending) (err error) {
 		return fmt.Errorf("store submissions: %w", err)
 	}
 	defer batch.Close()
+	if len(pending) > 1 {
+		return s.writePackDurably(ctx, batch, pending)
+	}
 	final := make([]string, len(pending))
 	temps := make([]string, len(pending))
 	for i, p := range pending {
@@ -190,6 +194,35 @@ func (s *Store) WriteAll(ctx context.Context, pending []*Pending) (err error) {
 	}
 	if err := s.fs.SyncDir(filepath.Join(s.dir, "submissions")); err != nil {
 		return fmt.Errorf("store submissions: %w", err)
+	}
+	return nil
+}
+
+// writePackDurably writes the pending submissions as one pack, makes it
+// durable with batch, renames it into place and syncs submissions/; each
+// pending entry then names the pack.
+func (s *Store) writePackDurably(ctx context.Context, batch fsx.SyncBatch, pending []*Pending) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	name := packName(pending[0].entry, pending[len(pending)-1].entry)
+	final := filepath.Join(s.dir, "submissions", name)
+	tmp := tempSubmissionDir(final)
+	files, err := s.writePack(tmp, pending)
+	if err != nil {
+		return fmt.Errorf("store %d submissions from %s: %w", len(pending), pending[0].entry.File, err)
+	}
+	if err := batch.Sync(files, []string{tmp}); err != nil {
+		return fmt.Errorf("store submissions: %w", err)
+	}
+	if err := s.fs.Rename(tmp, final); err != nil {
+		return fmt.Errorf("store submissions: %w", err)
+	}
+	if err := s.fs.SyncDir(filepath.Join(s.dir, "submissions")); err != nil {
+		return fmt.Errorf("store submissions: %w", err)
+	}
+	for _, p := range pending {
+		p.entry.Pack = name
 	}
 	return nil
 }

@@ -70,7 +70,8 @@ func (s *Store) History(ctx context.Context, f Filter) ([]Revision, error) {
 		}
 		wanted = append(wanted, e)
 	}
-	read := func(e Entry) (records.Set, error) { return s.readSubmissionDomains(ctx, e, f.Domains) }
+	reader := s.newSubmissionReader(f.Domains)
+	read := func(e Entry) (records.Set, error) { return reader.read(ctx, e) }
 	descs := s.domains
 	err := eachRead(ctx, wanted, read, func(e Entry, set records.Set) {
 		add := func(d records.Domain, key string, cell string, values map[string]string) {

@@ -43,6 +43,7 @@ var entryFields = [...]entryField{
 	{"errors", func(e *Entry, b []byte, p int) (int, bool) { return readInt(&e.Errors, b, p) }},
 	{"warnings", func(e *Entry, b []byte, p int) (int, bool) { return readInt(&e.Warnings, b, p) }},
 	{"first_error", func(e *Entry, b []byte, p int) (int, bool) { return readString(&e.FirstError, b, p) }},
+	{"pack", func(e *Entry, b []byte, p int) (int, bool) { return readString(&e.Pack, b, p) }},
 }
 
 // decodeEntryFast decodes an entry written by encodeLine into e, which

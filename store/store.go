@@ -83,6 +83,10 @@ type Entry struct {
 	Errors      int            `json:"errors,omitempty"`
 	Warnings    int            `json:"warnings,omitempty"`
 	FirstError  string         `json:"first_error,omitempty"`
+	// Pack names the folder of submissions/ that holds an accepted
+	// submission's records with those of the others filed in its group
+	// (pack.go); "" when it has its own folder.
+	Pack string `json:"pack,omitempty"`
 }
 
 // Store is the submission store of one workspace. It is not safe for
@@ -317,6 +321,9 @@ func (e Entry) check() error {
 	if !isSHA256(e.SHA256) {
 		return fmt.Errorf("%s entry: sha256 %q is not 64 lowercase hexadecimal digits", e.Event, e.SHA256)
 	}
+	if e.Pack != "" && (e.Event != EventAccepted || !validPack(e.Pack, e.Seq)) {
+		return fmt.Errorf("%s entry: pack %q is not the folder of a group holding submission %d", e.Event, e.Pack, e.Seq)
+	}
 	return nil
 }
 
@@ -355,8 +362,18 @@ func (s *Store) submissionDir(seq int, sha string) string {
 	return filepath.Join(s.dir, "submissions", submissionName(seq, sha))
 }
 
-// submissionName is the name of a submission's folder under submissions/.
+// submissionName is the name of a submission's own folder under
+// submissions/.
 func submissionName(seq int, sha string) string { return fmt.Sprintf("%06d-%s", seq, sha[:12]) }
+
+// folder is the name of the folder under submissions/ that holds an
+// accepted submission's records: its own, or its group's pack.
+func (e Entry) folder() string {
+	if e.Pack != "" {
+		return e.Pack
+	}
+	return submissionName(e.Seq, e.SHA256)
+}
 
 func (s *Store) removeOrphans() error {
 	dir := filepath.Join(s.dir, "submissions")
@@ -367,7 +384,7 @@ func (s *Store) removeOrphans() error {
 	named := make(map[string]bool, len(s.entries)/2)
 	for _, e := range s.entries {
 		if e.Event == EventAccepted {
-			named[submissionName(e.Seq, e.SHA256)] = true
+			named[e.folder()] = true
 		}
 	}
 	for _, name := range list {
@@ -701,6 +718,7 @@ func (s *Store) load(ctx context.Context) (*current, error) {
 // submission numbered after through, and hands each one's records to fn.
 func (s *Store) eachSubmissionAfter(ctx context.Context, through int, fn func(Entry, records.Set) error) error {
 	withdrawn := s.withdrawn()
+	reader := s.newSubmissionReader(nil)
 	for _, e := range s.entries {
 		if e.Event != EventAccepted || withdrawn[e.Seq] || e.Seq <= through {
 			continue
@@ -708,7 +726,7 @@ func (s *Store) eachSubmissionAfter(ctx context.Context, through int, fn func(En
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		set, err := s.readSubmission(ctx, e)
+		set, err := reader.read(ctx, e)
 		if err != nil {
 			return err
 		}
@@ -719,14 +737,9 @@ func (s *Store) eachSubmissionAfter(ctx context.Context, through int, fn func(En
 	return nil
 }
 
-// readSubmission returns the records one submission brought.
-func (s *Store) readSubmission(ctx context.Context, e Entry) (records.Set, error) {
-	return s.readSubmissionDomains(ctx, e, nil)
-}
-
-// readSubmissionDomains returns the records of the given domains (nil:
-// all) one submission brought. Safe to call from several goroutines.
-func (s *Store) readSubmissionDomains(ctx context.Context, e Entry, domains map[records.Domain]bool) (records.Set, error) {
+// readFolder returns the records of the given domains (nil: all) of a
+// submission in its own folder. Safe to call from several goroutines.
+func (s *Store) readFolder(ctx context.Context, e Entry, domains map[records.Domain]bool) (records.Set, error) {
 	s.submissionsRead.Add(1)
 	var set records.Set
 	dir := s.submissionDir(e.Seq, e.SHA256)
