@@ -23,6 +23,8 @@ func sampleEntries() []Entry {
 		{Event: EventDuplicate, Time: at, File: "again.csv", SHA256: sha, DuplicateOf: 7},
 		{Event: EventWithdrawn, Seq: 3, Time: at},
 		{Event: EventAbandoned, Time: at, File: "gone.xlsx", SHA256: sha, Rows: map[string]int{}},
+		{Event: EventAccepted, Seq: 65, Time: at, RunID: "r", File: "066-ALB-coverage.xlsx", SHA256: sha, Rows: map[string]int{"social_protection": 50},
+			StoredAs: "archive/r-066-ALB-coverage.xlsx", Pack: "000065-000128-5e5e5e5e5e5e"},
 	}
 }
 

@@ -145,6 +145,7 @@ func parseMembers(text string) (map[int][2]int, error) {
 // readPack reads the records of the given domains (nil: all) of every
 // member of a pack, by submission number.
 func (s *Store) readPack(ctx context.Context, name string, domains map[records.Domain]bool) (map[int]records.Set, error) {
+	s.packsRead.Add(1)
 	sets := map[int]records.Set{}
 	dir := filepath.Join(s.dir, "submissions", name)
 	for _, desc := range s.domains {

@@ -118,6 +118,9 @@ type Store struct {
 	// submissionsRead counts submissions read back, for the tests that
 	// keep acceptance from rereading the store.
 	submissionsRead atomic.Int64
+	// packsRead counts packs decoded, for the test that keeps a pass over
+	// the store from decoding a pack for each of its members.
+	packsRead atomic.Int64
 }
 
 // SetAllocator makes the store allocate the Arrow buffers it makes for

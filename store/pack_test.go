@@ -1,0 +1,336 @@
+package store
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ilo-pledge/pledgestat/internal/fsx"
+	"github.com/ilo-pledge/pledgestat/internal/parquetio"
+	"github.com/ilo-pledge/pledgestat/records"
+)
+
+func coverage(area string, year int, value float64, file, cell string) records.CoverageObservation {
+	return records.CoverageObservation{Area: area, Year: year, Series: "SOC_CONTIG_TOTAL", Sex: "T", Population: "total", Value: value,
+		ValueCell: cell, Source: records.Provenance{File: file, Cell: "A" + cell[1:], SHA256: "x"}}
+}
+
+// packGroup accepts a.csv alone, then b, c and d.csv as one group: b
+// supersedes a's FRA and adds DEU, c brings ratifications only, d
+// supersedes b's DEU (in the same group) and adds ITA. It returns the
+// group's pending submissions, written and committed as commit says
+// (how many of them the ledger records; -1: WriteAll only).
+func packGroup(t *testing.T, dir string, commit int) []*Pending {
+	t.Helper()
+	ctx := context.Background()
+	s, err := Open(fsx.OS{}, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := records.Set{Coverage: []records.CoverageObservation{coverage("FRA", 2020, 70, "a.csv", "C2")}}
+	if _, err := s.Accept(ctx, Entry{File: "a.csv", SHA256: sha('a')}, a, nil, names); err != nil {
+		t.Fatal(err)
+	}
+	group := []struct {
+		name string
+		set  records.Set
+	}{
+		{"b.csv", records.Set{Coverage: []records.CoverageObservation{coverage("FRA", 2020, 71, "b.csv", "C2"), coverage("DEU", 2020, 60, "b.csv", "C3")}}},
+		{"c.csv", records.Set{Ratifications: []records.Ratification{ratification("FRA", "C097", 1954, "c.csv"), ratification("KEN", "C143", 1979, "c.csv")}}},
+		{"d.csv", records.Set{Coverage: []records.CoverageObservation{coverage("DEU", 2020, 61, "d.csv", "C2"), coverage("ITA", 2021, 50, "d.csv", "C3")}}},
+	}
+	var pending []*Pending
+	for _, g := range group {
+		p, err := s.Prepare(ctx, Entry{File: g.name, SHA256: sha(g.name[0])}, g.set, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending = append(pending, p)
+	}
+	if err := s.WriteAll(ctx, pending); err != nil {
+		t.Fatal(err)
+	}
+	if commit >= 0 {
+		if err := s.Commit(pending[:commit]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return pending
+}
+
+func folders(t *testing.T, dir string) []string {
+	t.Helper()
+	list, err := os.ReadDir(filepath.Join(dir, "submissions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range list {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+func coverageCells(set records.Set) []string {
+	var out []string
+	for _, c := range set.Coverage {
+		out = append(out, c.Area+" "+c.Source.File+"!"+c.ValueCell)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// A group filed together is one pack that each of its ledger lines names,
+// and a store opened afresh reads from it what each member brought: the
+// current records, the history, and what a withdrawal brings back.
+func TestAGroupIsStoredAsOnePack(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	packGroup(t, dir, 3)
+	const pack = "000002-000004-bbbbbbbbbbbb"
+	if got, want := folders(t, dir), []string{"000001-aaaaaaaaaaaa", pack}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("submissions/ holds %v, want %v", got, want)
+	}
+	s, err := Open(fsx.OS{}, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range s.Accepted() {
+		if want := map[bool]string{true: pack, false: ""}[e.Seq > 1]; e.Pack != want {
+			t.Errorf("submission %d names pack %q, want %q", e.Seq, e.Pack, want)
+		}
+	}
+	cur, err := s.Current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := coverageCells(cur), []string{"DEU d.csv!C2", "FRA b.csv!C2", "ITA d.csv!C3"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("current coverage %v, want %v", got, want)
+	}
+	if len(cur.Ratifications) != 2 || cur.Ratifications[1].Country != "KEN" {
+		t.Errorf("current ratifications %+v, want c.csv's two", cur.Ratifications)
+	}
+	revs, err := s.History(ctx, Filter{Area: "DEU"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []int
+	for _, r := range revs {
+		seqs = append(seqs, r.Seq)
+	}
+	if !reflect.DeepEqual(seqs, []int{2, 4}) {
+		t.Errorf("history of DEU: submissions %v, want [2 4] (b and d of the pack)", seqs)
+	}
+	if err := s.Record(Entry{Event: EventWithdrawn, Seq: 2}); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnly(dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err = ro.Current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := coverageCells(cur), []string{"DEU d.csv!C2", "FRA a.csv!C2", "ITA d.csv!C3"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("after withdrawing b.csv: current coverage %v, want %v", got, want)
+	}
+}
+
+// A pass over the store (the current records, a history) decodes a pack
+// once for all its members: once each was 64 decodes of a file of 64
+// submissions' records, to use a 64th of each.
+func TestAPackIsReadOnceForAllItsMembers(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	packGroup(t, dir, 3)
+	ro, err := OpenReadOnly(dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ro.Current(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := ro.packsRead.Load(); n != 1 {
+		t.Errorf("reading the current records decoded the pack %d times, want 1", n)
+	}
+	if _, err := ro.History(ctx, Filter{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := ro.packsRead.Load(); n != 2 {
+		t.Errorf("a history decoded the pack %d times, want 1", n-1)
+	}
+}
+
+// A run that died after its pack was in place and before the ledger named
+// it leaves a folder that the next open removes; one whose ledger append
+// was cut short names the first members only, whose records are read and
+// the others' not.
+func TestAPackIsKeptForWhatTheLedgerNames(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	packGroup(t, dir, -1)
+	if len(folders(t, dir)) != 2 {
+		t.Fatalf("the pack was not written: %v", folders(t, dir))
+	}
+	s, err := Open(fsx.OS{}, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := folders(t, dir); !reflect.DeepEqual(got, []string{"000001-aaaaaaaaaaaa"}) {
+		t.Errorf("a pack no ledger line names is left after opening: %v", got)
+	}
+	cur, err := s.Current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := coverageCells(cur); !reflect.DeepEqual(got, []string{"FRA a.csv!C2"}) {
+		t.Errorf("current coverage %v, want a.csv's alone", got)
+	}
+
+	dir = t.TempDir()
+	packGroup(t, dir, 2)
+	s, err = Open(fsx.OS{}, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := folders(t, dir); len(got) != 2 {
+		t.Errorf("the pack two ledger lines name was removed: %v", got)
+	}
+	cur, err = s.Current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := coverageCells(cur), []string{"DEU b.csv!C3", "FRA b.csv!C2"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("current coverage %v, want b.csv's (d.csv was never recorded)", got)
+	}
+	// The next group numbers on from the last recorded submission: its
+	// pack does not meet the first one's folder.
+	p, err := s.Prepare(ctx, Entry{File: "e.csv", SHA256: sha('e')}, records.Set{Coverage: []records.CoverageObservation{coverage("ESP", 2019, 40, "e.csv", "C2")}}, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := s.Prepare(ctx, Entry{File: "f.csv", SHA256: sha('f')}, records.Set{Coverage: []records.CoverageObservation{coverage("PRT", 2019, 41, "f.csv", "C2")}}, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteAll(ctx, []*Pending{p, q}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit([]*Pending{p, q}); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnly(dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur, err = ro.Current(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := coverageCells(cur), []string{"DEU b.csv!C3", "ESP e.csv!C2", "FRA b.csv!C2", "PRT f.csv!C2"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("after the next group: current coverage %v, want %v", got, want)
+	}
+}
+
+// A pack that lost a file, or whose members disagree with the ledger, is
+// an error naming the submission: never records silently missing.
+func TestADamagedPackIsAnError(t *testing.T) {
+	ctx := context.Background()
+	for _, damage := range []struct {
+		name string
+		do   func(pack string)
+	}{
+		{"a file removed", func(pack string) { os.Remove(filepath.Join(pack, "social_protection.parquet")) }},
+		{"rows no member holds", func(pack string) {
+			// The coverage file rewritten with its members as they were
+			// and one row more.
+			path := filepath.Join(pack, "social_protection.parquet")
+			var set records.Set
+			desc := records.Descriptors()[1]
+			if err := parquetio.ReadFile(ctx, path, memory.DefaultAllocator, func(b arrow.RecordBatch) error { return desc.Append(&set, b) }); err != nil {
+				t.Fatal(err)
+			}
+			set.Coverage = append(set.Coverage, coverage("ESP", 2019, 1, "x.csv", "C9"))
+			md := arrow.NewMetadata([]string{membersKey}, []string{"2:2,3:0,4:2"})
+			err := fsx.WriteFile(fsx.OS{}, path, 0o644, func(w io.Writer) error {
+				b := desc.Batch(memory.DefaultAllocator, set, names)
+				defer b.Release()
+				return parquetio.Write(w, array.NewRecordBatch(arrow.NewSchema(b.Schema().Fields(), &md), b.Columns(), b.NumRows()))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"its members changed", func(pack string) {
+			// The ratifications' file put in place of the coverage's: its
+			// members (c.csv alone) are not the ledger's.
+			os.Rename(filepath.Join(pack, "ratification.parquet"), filepath.Join(pack, "social_protection.parquet"))
+		}},
+	} {
+		dir := t.TempDir()
+		packGroup(t, dir, 3)
+		damage.do(filepath.Join(dir, "submissions", "000002-000004-bbbbbbbbbbbb"))
+		ro, err := OpenReadOnly(dir, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = ro.Current(ctx)
+		if err == nil || !strings.Contains(err.Error(), "submission 2 (b.csv)") {
+			t.Errorf("%s: reading the store: %v, want an error naming submission 2 (b.csv)", damage.name, err)
+		}
+	}
+}
+
+func TestValidPack(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		seq  int
+		want bool
+	}{
+		{"000002-000004-bbbbbbbbbbbb", 2, true},
+		{"000002-000004-bbbbbbbbbbbb", 4, true},
+		{"000002-000004-bbbbbbbbbbbb", 1, false},
+		{"000002-000004-bbbbbbbbbbbb", 5, false},
+		{"000002-000004-BBBBBBBBBBBB", 3, false},
+		{"000002-000004-bbbbbbbbbbb", 3, false},
+		{"+00002-000004-bbbbbbbbbbbb", 3, false},
+		{"000002-000004-bbbbbbbbbbbb-x", 3, false},
+		{"../../../etc", 3, false},
+		{"000002-000004-bbbbbbb/../b", 3, false},
+		{"", 3, false},
+	} {
+		if got := validPack(c.name, c.seq); got != c.want {
+			t.Errorf("validPack(%q, %d) = %v, want %v", c.name, c.seq, got, c.want)
+		}
+	}
+	// The ledger refuses a line that names anything else.
+	s, err := Open(fsx.OS{}, t.TempDir(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.RecordAll([]Entry{{Event: EventAccepted, Seq: 1, File: "a.csv", SHA256: sha('a'), Pack: "../../../etc"}})
+	if err == nil || !strings.Contains(err.Error(), "pack") {
+		t.Errorf("a line naming pack ../../../etc was recorded: %v", err)
+	}
+}
+
+func TestParseMembers(t *testing.T) {
+	got, err := parseMembers("2:2,3:0,4:2")
+	if want := map[int][2]int{2: {0, 2}, 3: {2, 0}, 4: {2, 2}}; err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("parseMembers = %v, %v, want %v", got, err, want)
+	}
+	for _, bad := range []string{"", "2", "2:", ":2", "2:-1", "0:2", "-1:2", "2:2,2:3", "2:2;3:3", "2:x"} {
+		if _, err := parseMembers(bad); err == nil {
+			t.Errorf("parseMembers(%q) accepted", bad)
+		}
+	}
+}
