@@ -24,15 +24,16 @@ import (
 //	RecordAll(intakes)   one ledger write and fsync
 //	(moves, then one sync of each folder moved from and to)
 //	Prepare each file    in order: number, superseded counts, in-memory state
-//	WriteAll(pending)    the submissions' folders written on both cores, then
-//	                     all made durable at once (fsx.SyncBatch), renamed
-//	                     into place, and submissions/ synced
+//	WriteAll(pending)    the group's pack written (pack.go: one Parquet file
+//	                     per domain, on both cores), made durable at once
+//	                     (fsx.SyncBatch), renamed into place, and
+//	                     submissions/ synced
 //	Commit(pending, …)   one ledger write and fsync of the accepted lines
 //
 // A crash anywhere leaves what one file at a time left: intakes without
 // an outcome, which the next run's repair finishes from the archived file
-// or abandons, and submission folders the ledger does not name, which
-// Open removes.
+// or abandons, and submission folders or packs the ledger does not name,
+// which Open removes.
 
 // Pending is an accepted submission that Prepare numbered and counted in
 // the store's state, not yet written nor recorded.

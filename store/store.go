@@ -13,7 +13,8 @@
 //     into place before the ledger names them. A folder the ledger does not
 //     name is the leftover of a crash and is removed on open. Many small
 //     submissions share their fsyncs (group commit: Prepare, WriteAll,
-//     Commit).
+//     Commit) and one folder, submissions/FIRST-LAST-SHA (a pack, pack.go),
+//     whose files hold their records one after another.
 //
 // An append-only log was chosen over an embedded database because the store
 // is written once per file and read whole per build, the files are
