@@ -202,12 +202,14 @@ func (s *Store) readPack(ctx context.Context, name string, domains map[records.D
 }
 
 // packsKept is how many packs a submissionReader keeps read: its callers
-// go through the ledger in order, a few at a time.
-const packsKept = 4
+// go through the ledger in order, at most a window at a time.
+const packsKept = 2
 
 // submissionReader reads submissions' records for one pass over the
 // store (a load, a history): a pack is read once for all its members, not
-// once for each. Safe for concurrent use.
+// once for each, and each member's records are handed over once, so that
+// what the reader holds shrinks as they are taken. Safe for concurrent
+// use.
 type submissionReader struct {
 	s       *Store
 	domains map[records.Domain]bool // nil: all
@@ -217,10 +219,11 @@ type submissionReader struct {
 
 // packRead is one pack's records, read once.
 type packRead struct {
-	name string
-	once sync.Once
-	sets map[int]records.Set
-	err  error
+	name  string
+	once  sync.Once
+	sets  map[int]records.Set // under the reader's mu once read
+	taken map[int]bool        // members handed over, under the reader's mu
+	err   error
 }
 
 func (s *Store) newSubmissionReader(domains map[records.Domain]bool) *submissionReader {
@@ -228,19 +231,16 @@ func (s *Store) newSubmissionReader(domains map[records.Domain]bool) *submission
 }
 
 // read returns the records one submission brought, of the reader's
-// domains. The records of a pack's member are shared with other callers
-// of the same reader: they are read, never changed.
+// domains.
 func (r *submissionReader) read(ctx context.Context, e Entry) (records.Set, error) {
 	if e.Pack == "" {
 		return r.s.readFolder(ctx, e, r.domains)
 	}
 	r.s.submissionsRead.Add(1)
-	p := r.pack(e.Pack)
-	p.once.Do(func() { p.sets, p.err = r.s.readPack(ctx, e.Pack, r.domains) })
-	if p.err != nil {
-		return records.Set{}, fmt.Errorf("submission %d (%s): %w", e.Seq, e.File, p.err)
+	set, err := r.take(ctx, e)
+	if err != nil {
+		return records.Set{}, fmt.Errorf("submission %d (%s): %w", e.Seq, e.File, err)
 	}
-	set := p.sets[e.Seq]
 	for _, desc := range r.s.domains {
 		if r.domains != nil && !r.domains[desc.Domain] {
 			continue
@@ -250,6 +250,31 @@ func (r *submissionReader) read(ctx context.Context, e Entry) (records.Set, erro
 		}
 	}
 	return set, nil
+}
+
+// take hands over a member's records from its pack, read if need be (or
+// read again, for a member handed over already).
+func (r *submissionReader) take(ctx context.Context, e Entry) (records.Set, error) {
+	for {
+		p := r.pack(e.Pack)
+		p.once.Do(func() { p.sets, p.err = r.s.readPack(ctx, e.Pack, r.domains) })
+		if p.err != nil {
+			return records.Set{}, p.err
+		}
+		r.mu.Lock()
+		if !p.taken[e.Seq] {
+			set := p.sets[e.Seq]
+			delete(p.sets, e.Seq)
+			if p.taken == nil {
+				p.taken = map[int]bool{}
+			}
+			p.taken[e.Seq] = true
+			r.mu.Unlock()
+			return set, nil
+		}
+		r.forget(p)
+		r.mu.Unlock()
+	}
 }
 
 // pack returns the reader's entry for a pack, made if need be; the
@@ -269,4 +294,10 @@ func (r *submissionReader) pack(name string) *packRead {
 		r.packs = r.packs[1:]
 	}
 	return p
+}
+
+// forget drops a pack from the reader (under mu): the next member asked
+// for reads it again.
+func (r *submissionReader) forget(p *packRead) {
+	r.packs = slices.DeleteFunc(r.packs, func(q *packRead) bool { return q == p })
 }

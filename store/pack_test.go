@@ -169,6 +169,32 @@ func TestAPackIsReadOnceForAllItsMembers(t *testing.T) {
 	if n := ro.packsRead.Load(); n != 2 {
 		t.Errorf("a history decoded the pack %d times, want 1", n-1)
 	}
+	// A member's records are handed over once: the reader lets them go.
+	// One asked for again is read again, the same.
+	r := ro.newSubmissionReader(nil)
+	accepted := ro.Accepted()
+	first, err := r.read(ctx, accepted[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range accepted[2:] {
+		if _, err := r.read(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if held := len(r.packs[0].sets); held != 0 {
+		t.Errorf("the reader still holds the records of %d members it handed over", held)
+	}
+	again, err := r.read(ctx, accepted[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(again, first) || len(first.Coverage) != 2 {
+		t.Errorf("submission 2 read again: %v, first %v", again.Coverage, first.Coverage)
+	}
+	if n := ro.packsRead.Load(); n != 4 {
+		t.Errorf("the pass and the member read again decoded the pack %d times, want 2", n-2)
+	}
 }
 
 // A run that died after its pack was in place and before the ledger named
