@@ -153,6 +153,9 @@ func (s *Store) WriteAll(ctx context.Context, pending []*Pending) (err error) {
 			s.abort()
 		}
 	}()
+	if len(pending) > 1 {
+		return s.writePackDurably(ctx, pending)
+	}
 	// Begun before the first write, so that a syncfs hears of a write-back
 	// error of any of them.
 	batch, err := s.fs.BeginSync(filepath.Join(s.dir, "submissions"))
@@ -160,9 +163,6 @@ func (s *Store) WriteAll(ctx context.Context, pending []*Pending) (err error) {
 		return fmt.Errorf("store submissions: %w", err)
 	}
 	defer batch.Close()
-	if len(pending) > 1 {
-		return s.writePackDurably(ctx, batch, pending)
-	}
 	final := make([]string, len(pending))
 	temps := make([]string, len(pending))
 	for i, p := range pending {
@@ -200,27 +200,44 @@ func (s *Store) WriteAll(ctx context.Context, pending []*Pending) (err error) {
 }
 
 // writePackDurably writes the pending submissions as one pack, makes it
-// durable with batch, renames it into place and syncs submissions/; each
-// pending entry then names the pack.
-func (s *Store) writePackDurably(ctx context.Context, batch fsx.SyncBatch, pending []*Pending) error {
+// durable, renames it into place and syncs packs/; each pending entry then
+// names the pack.
+func (s *Store) writePackDurably(ctx context.Context, pending []*Pending) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	packs := filepath.Join(s.dir, packsDir)
+	if !s.packsReady {
+		// Made durable once: the pack's own sync would not keep a
+		// folder the store's entries lost.
+		if err := s.fs.MkdirAll(packs, 0o755); err != nil {
+			return fmt.Errorf("store packs: %w", err)
+		}
+		if err := s.fs.SyncDir(s.dir); err != nil {
+			return fmt.Errorf("store packs: %w", err)
+		}
+		s.packsReady = true
+	}
+	batch, err := s.fs.BeginSync(packs)
+	if err != nil {
+		return fmt.Errorf("store packs: %w", err)
+	}
+	defer batch.Close()
 	name := packName(pending[0].entry, pending[len(pending)-1].entry)
-	final := filepath.Join(s.dir, "submissions", name)
+	final := filepath.Join(packs, name)
 	tmp := tempSubmissionDir(final)
 	files, err := s.writePack(tmp, pending)
 	if err != nil {
 		return fmt.Errorf("store %d submissions from %s: %w", len(pending), pending[0].entry.File, err)
 	}
 	if err := batch.Sync(files, []string{tmp}); err != nil {
-		return fmt.Errorf("store submissions: %w", err)
+		return fmt.Errorf("store packs: %w", err)
 	}
 	if err := s.fs.Rename(tmp, final); err != nil {
-		return fmt.Errorf("store submissions: %w", err)
+		return fmt.Errorf("store packs: %w", err)
 	}
-	if err := s.fs.SyncDir(filepath.Join(s.dir, "submissions")); err != nil {
-		return fmt.Errorf("store submissions: %w", err)
+	if err := s.fs.SyncDir(packs); err != nil {
+		return fmt.Errorf("store packs: %w", err)
 	}
 	for _, p := range pending {
 		p.entry.Pack = name

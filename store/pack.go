@@ -23,11 +23,17 @@ import (
 )
 
 // Packs: the submissions a group files together (WriteAll) share one
-// folder, submissions/FIRST-LAST-SHA, with one Parquet file per domain
-// holding their records one after another in submission order. Each
-// accepted line of the ledger names its pack; the file's metadata lists
-// its members and their rows (membersKey), so a member's records are
-// found from the file itself and checked against the ledger's counts.
+// folder, packs/FIRST-LAST-SHA, with one Parquet file per domain holding
+// their records one after another in submission order. Each accepted line
+// of the ledger names its pack; the file's metadata lists its members,
+// their rows and the start of their SHA-256 (membersKey), so a member's
+// records are found from the file itself and checked against the ledger's
+// counts and bytes.
+//
+// Packs are not under submissions/: a pledgestat from before packs
+// removes every folder there that it cannot tie to a ledger line, and
+// would delete them. Outside it, such a binary fails on a store with packs
+// (it finds no folder for those submissions) instead of losing records.
 //
 // One folder of 600 small submissions was 600 folders, 600 files and 600
 // Parquet writers (their schemas, footers and column chunks), a quarter of
@@ -40,8 +46,12 @@ import (
 // others are never read.
 
 // membersKey is the key of a pack file's metadata that lists its members:
-// "SEQ:ROWS,SEQ:ROWS,..." in submission order.
+// "SEQ:ROWS:SHA12,..." in submission order (SHA12: the first 12 hex
+// digits of the member's SHA-256).
 const membersKey = "pledgestat.members"
+
+// packsDir is the folder of the packs in the store.
+const packsDir = "packs"
 
 // packName is the folder of a pack: the numbers of its first and last
 // members and the start of the first one's SHA-256.
@@ -49,25 +59,26 @@ func packName(first, last Entry) string {
 	return fmt.Sprintf("%06d-%06d-%s", first.Seq, last.Seq, first.SHA256[:12])
 }
 
-// validPack reports whether name is a pack's folder that can hold
-// submission seq: the ledger is a file a person can edit, and a name is
-// joined to a path.
+// validPack reports whether name is a pack's folder, as packName writes
+// it, that can hold submission seq: the ledger is a file a person can
+// edit, and a name is joined to a path.
 func validPack(name string, seq int) bool {
 	parts := strings.Split(name, "-")
-	if len(parts) != 3 || len(parts[0]) != 6 || len(parts[1]) != 6 || len(parts[2]) != 12 {
+	if len(parts) != 3 || !isHex12(parts[2]) {
 		return false
 	}
 	first, err1 := strconv.Atoi(parts[0])
 	last, err2 := strconv.Atoi(parts[1])
-	if err1 != nil || err2 != nil || strings.ContainsAny(parts[0]+parts[1], "+-") {
+	if err1 != nil || err2 != nil || fmt.Sprintf("%06d", first) != parts[0] || fmt.Sprintf("%06d", last) != parts[1] {
 		return false
 	}
-	for _, c := range []byte(parts[2]) {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
 	return first <= seq && seq <= last
+}
+
+// isHex12 reports whether s is 12 lowercase hexadecimal digits, the start
+// of a SHA-256 as the store writes it.
+func isHex12(s string) bool {
+	return len(s) == 12 && isSHA256(s+strings.Repeat("0", 52))
 }
 
 // writePack writes the pending submissions' records into the folder tmp,
@@ -94,7 +105,7 @@ func (s *Store) writePack(tmp string, pending []*Pending) ([]string, error) {
 			for j := range n {
 				desc.AppendOne(&all, p.set, j)
 			}
-			members = append(members, strconv.Itoa(p.entry.Seq)+":"+strconv.Itoa(n))
+			members = append(members, strconv.Itoa(p.entry.Seq)+":"+strconv.Itoa(n)+":"+p.entry.SHA256[:12])
 		}
 		n := desc.Count(all)
 		if n == 0 {
@@ -121,33 +132,52 @@ func (s *Store) writePack(tmp string, pending []*Pending) ([]string, error) {
 	return slices.DeleteFunc(files, func(f string) bool { return f == "" }), nil
 }
 
-// parseMembers reads a pack file's member list: each member's number and
-// its first row and row count in the file.
-func parseMembers(text string) (map[int][2]int, error) {
-	out := map[int][2]int{}
+// member is one submission of a pack file: its first row in the file, its
+// rows and the start of its SHA-256.
+type member struct {
+	row, rows int
+	sha       string
+}
+
+// parseMembers reads a pack file's member list, by submission number.
+func parseMembers(text string) (map[int]member, error) {
+	out := map[int]member{}
 	row := 0
 	for item := range strings.SplitSeq(text, ",") {
-		seqText, rowsText, ok := strings.Cut(item, ":")
-		seq, err1 := strconv.Atoi(seqText)
-		rows, err2 := strconv.Atoi(rowsText)
-		if !ok || err1 != nil || err2 != nil || seq <= 0 || rows < 0 {
-			return nil, fmt.Errorf("pack members %q: %q is not SEQ:ROWS", text, item)
+		fields := strings.Split(item, ":")
+		if len(fields) != 3 {
+			return nil, fmt.Errorf("pack members %q: %q is not SEQ:ROWS:SHA12", text, item)
+		}
+		seq, err1 := strconv.Atoi(fields[0])
+		rows, err2 := strconv.Atoi(fields[1])
+		if err1 != nil || err2 != nil || seq <= 0 || rows < 0 || !isHex12(fields[2]) {
+			return nil, fmt.Errorf("pack members %q: %q is not SEQ:ROWS:SHA12", text, item)
 		}
 		if _, dup := out[seq]; dup {
 			return nil, fmt.Errorf("pack members %q: %d twice", text, seq)
 		}
-		out[seq] = [2]int{row, rows}
+		out[seq] = member{row: row, rows: rows, sha: fields[2]}
 		row += rows
 	}
 	return out, nil
 }
 
+// packContents is what a pack holds of the domains read: each member's
+// records and the start of its SHA-256, by submission number.
+type packContents struct {
+	sets map[int]records.Set
+	shas map[int]string
+}
+
 // readPack reads the records of the given domains (nil: all) of every
-// member of a pack, by submission number.
-func (s *Store) readPack(ctx context.Context, name string, domains map[records.Domain]bool) (map[int]records.Set, error) {
+// member of a pack.
+func (s *Store) readPack(ctx context.Context, name string, domains map[records.Domain]bool) (packContents, error) {
 	s.packsRead.Add(1)
-	sets := map[int]records.Set{}
-	dir := filepath.Join(s.dir, "submissions", name)
+	got := packContents{sets: map[int]records.Set{}, shas: map[int]string{}}
+	dir := filepath.Join(s.dir, packsDir, name)
+	if _, err := os.Stat(dir); err != nil {
+		return got, fmt.Errorf("pack %s is missing: %w", name, err)
+	}
 	for _, desc := range s.domains {
 		if domains != nil && !domains[desc.Domain] {
 			continue
@@ -156,7 +186,7 @@ func (s *Store) readPack(ctx context.Context, name string, domains map[records.D
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			continue // no member has records of the domain (the ledger's counts are checked)
 		}
-		var members map[int][2]int
+		var members map[int]member
 		row := 0
 		err := parquetio.ReadFile(ctx, path, s.mem, func(b arrow.RecordBatch) error {
 			if members == nil {
@@ -168,37 +198,43 @@ func (s *Store) readPack(ctx context.Context, name string, domains map[records.D
 				if members, err = parseMembers(text); err != nil {
 					return err
 				}
+				for seq, m := range members {
+					if sha, ok := got.shas[seq]; ok && sha != m.sha {
+						return fmt.Errorf("submission %d is listed with bytes %s and %s", seq, sha, m.sha)
+					}
+					got.shas[seq] = m.sha
+				}
 			}
 			from, to := row, row+int(b.NumRows())
 			row = to
 			for seq, m := range members {
-				lo, hi := max(from, m[0]), min(to, m[0]+m[1])
+				lo, hi := max(from, m.row), min(to, m.row+m.rows)
 				if lo >= hi {
 					continue
 				}
 				part := b.NewSlice(int64(lo-from), int64(hi-from))
-				set := sets[seq]
+				set := got.sets[seq]
 				err := desc.Append(&set, part)
 				part.Release()
 				if err != nil {
 					return err
 				}
-				sets[seq] = set
+				got.sets[seq] = set
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("pack %s: %w", name, err)
+			return got, fmt.Errorf("pack %s: %w", name, err)
 		}
 		total := 0
 		for _, m := range members {
-			total = max(total, m[0]+m[1])
+			total = max(total, m.row+m.rows)
 		}
 		if row != total {
-			return nil, fmt.Errorf("pack %s: %s holds %d rows, its members %d", name, desc.Domain, row, total)
+			return got, fmt.Errorf("pack %s: %s holds %d rows, its members %d", name, desc.Domain, row, total)
 		}
 	}
-	return sets, nil
+	return got, nil
 }
 
 // packsKept is how many packs a submissionReader keeps read: its callers
@@ -221,8 +257,8 @@ type submissionReader struct {
 type packRead struct {
 	name  string
 	once  sync.Once
-	sets  map[int]records.Set // under the reader's mu once read
-	taken map[int]bool        // members handed over, under the reader's mu
+	got   packContents // its sets under the reader's mu once read
+	taken map[int]bool // members handed over, under the reader's mu
 	err   error
 }
 
@@ -237,9 +273,12 @@ func (r *submissionReader) read(ctx context.Context, e Entry) (records.Set, erro
 		return r.s.readFolder(ctx, e, r.domains)
 	}
 	r.s.submissionsRead.Add(1)
-	set, err := r.take(ctx, e)
+	set, sha, err := r.take(ctx, e)
 	if err != nil {
 		return records.Set{}, fmt.Errorf("submission %d (%s): %w", e.Seq, e.File, err)
+	}
+	if sha != "" && sha != e.SHA256[:12] {
+		return records.Set{}, fmt.Errorf("submission %d (%s): pack %s lists it with other bytes (%s, the ledger %s)", e.Seq, e.File, e.Pack, sha, e.SHA256[:12])
 	}
 	for _, desc := range r.s.domains {
 		if r.domains != nil && !r.domains[desc.Domain] {
@@ -253,24 +292,25 @@ func (r *submissionReader) read(ctx context.Context, e Entry) (records.Set, erro
 }
 
 // take hands over a member's records from its pack, read if need be (or
-// read again, for a member handed over already).
-func (r *submissionReader) take(ctx context.Context, e Entry) (records.Set, error) {
+// read again, for a member handed over already), and the start of its
+// SHA-256 as the pack lists it ("" if it lists no records of it).
+func (r *submissionReader) take(ctx context.Context, e Entry) (records.Set, string, error) {
 	for {
 		p := r.pack(e.Pack)
-		p.once.Do(func() { p.sets, p.err = r.s.readPack(ctx, e.Pack, r.domains) })
+		p.once.Do(func() { p.got, p.err = r.s.readPack(ctx, e.Pack, r.domains) })
 		if p.err != nil {
-			return records.Set{}, p.err
+			return records.Set{}, "", p.err
 		}
 		r.mu.Lock()
 		if !p.taken[e.Seq] {
-			set := p.sets[e.Seq]
-			delete(p.sets, e.Seq)
+			set := p.got.sets[e.Seq]
+			delete(p.got.sets, e.Seq)
 			if p.taken == nil {
 				p.taken = map[int]bool{}
 			}
 			p.taken[e.Seq] = true
 			r.mu.Unlock()
-			return set, nil
+			return set, p.got.shas[e.Seq], nil
 		}
 		r.forget(p)
 		r.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -67,15 +68,19 @@ func packGroup(t *testing.T, dir string, commit int) []*Pending {
 	return pending
 }
 
+// folders lists the store's submission folders and packs, as
+// submissions/NAME and packs/NAME.
 func folders(t *testing.T, dir string) []string {
 	t.Helper()
-	list, err := os.ReadDir(filepath.Join(dir, "submissions"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, e := range list {
-		out = append(out, e.Name())
+	for _, sub := range []string{"submissions", packsDir} {
+		list, err := os.ReadDir(filepath.Join(dir, sub))
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		for _, e := range list {
+			out = append(out, sub+"/"+e.Name())
+		}
 	}
 	return out
 }
@@ -97,8 +102,10 @@ func TestAGroupIsStoredAsOnePack(t *testing.T) {
 	dir := t.TempDir()
 	packGroup(t, dir, 3)
 	const pack = "000002-000004-bbbbbbbbbbbb"
-	if got, want := folders(t, dir), []string{"000001-aaaaaaaaaaaa", pack}; !reflect.DeepEqual(got, want) {
-		t.Fatalf("submissions/ holds %v, want %v", got, want)
+	// Not under submissions/, which a pledgestat from before packs would
+	// empty of what it cannot tie to a ledger line.
+	if got, want := folders(t, dir), []string{"submissions/000001-aaaaaaaaaaaa", "packs/" + pack}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("the store holds %v, want %v", got, want)
 	}
 	s, err := Open(fsx.OS{}, dir, quiet)
 	if err != nil {
@@ -182,7 +189,7 @@ func TestAPackIsReadOnceForAllItsMembers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if held := len(r.packs[0].sets); held != 0 {
+	if held := len(r.packs[0].got.sets); held != 0 {
 		t.Errorf("the reader still holds the records of %d members it handed over", held)
 	}
 	again, err := r.read(ctx, accepted[1])
@@ -212,7 +219,7 @@ func TestAPackIsKeptForWhatTheLedgerNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := folders(t, dir); !reflect.DeepEqual(got, []string{"000001-aaaaaaaaaaaa"}) {
+	if got := folders(t, dir); !reflect.DeepEqual(got, []string{"submissions/000001-aaaaaaaaaaaa"}) {
 		t.Errorf("a pack no ledger line names is left after opening: %v", got)
 	}
 	cur, err := s.Current(ctx)
@@ -277,25 +284,21 @@ func TestADamagedPackIsAnError(t *testing.T) {
 	}{
 		{"a file removed", func(pack string) { os.Remove(filepath.Join(pack, "social_protection.parquet")) }},
 		{"rows no member holds", func(pack string) {
-			// The coverage file rewritten with its members as they were
-			// and one row more.
-			path := filepath.Join(pack, "social_protection.parquet")
-			var set records.Set
-			desc := records.Descriptors()[1]
-			if err := parquetio.ReadFile(ctx, path, memory.DefaultAllocator, func(b arrow.RecordBatch) error { return desc.Append(&set, b) }); err != nil {
-				t.Fatal(err)
-			}
-			set.Coverage = append(set.Coverage, coverage("ESP", 2019, 1, "x.csv", "C9"))
-			md := arrow.NewMetadata([]string{membersKey}, []string{"2:2,3:0,4:2"})
-			err := fsx.WriteFile(fsx.OS{}, path, 0o644, func(w io.Writer) error {
-				b := desc.Batch(memory.DefaultAllocator, set, names)
-				defer b.Release()
-				return parquetio.Write(w, array.NewRecordBatch(arrow.NewSchema(b.Schema().Fields(), &md), b.Columns(), b.NumRows()))
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			// The coverage file with its members as they were and one
+			// row more.
+			relabel(t, filepath.Join(pack, "social_protection.parquet"), "2:2:bbbbbbbbbbbb,3:0:cccccccccccc,4:2:dddddddddddd",
+				coverage("ESP", 2019, 1, "x.csv", "C9"))
 		}},
+		{"its members swapped, their counts alike", func(pack string) {
+			// b's and d's rows relabelled in every file: each is listed
+			// with the other's bytes.
+			relabel(t, filepath.Join(pack, "social_protection.parquet"), "4:2:bbbbbbbbbbbb,3:0:cccccccccccc,2:2:dddddddddddd")
+			relabel(t, filepath.Join(pack, "ratification.parquet"), "4:0:bbbbbbbbbbbb,3:2:cccccccccccc,2:0:dddddddddddd")
+		}},
+		{"its members swapped in one file", func(pack string) {
+			relabel(t, filepath.Join(pack, "social_protection.parquet"), "4:2:bbbbbbbbbbbb,3:0:cccccccccccc,2:2:dddddddddddd")
+		}},
+		{"the pack removed", func(pack string) { os.RemoveAll(pack) }},
 		{"its members changed", func(pack string) {
 			// The ratifications' file put in place of the coverage's: its
 			// members (c.csv alone) are not the ledger's.
@@ -304,7 +307,7 @@ func TestADamagedPackIsAnError(t *testing.T) {
 	} {
 		dir := t.TempDir()
 		packGroup(t, dir, 3)
-		damage.do(filepath.Join(dir, "submissions", "000002-000004-bbbbbbbbbbbb"))
+		damage.do(filepath.Join(dir, packsDir, "000002-000004-bbbbbbbbbbbb"))
 		ro, err := OpenReadOnly(dir, quiet)
 		if err != nil {
 			t.Fatal(err)
@@ -312,6 +315,9 @@ func TestADamagedPackIsAnError(t *testing.T) {
 		_, err = ro.Current(ctx)
 		if err == nil || !strings.Contains(err.Error(), "submission 2 (b.csv)") {
 			t.Errorf("%s: reading the store: %v, want an error naming submission 2 (b.csv)", damage.name, err)
+		}
+		if want := map[string]string{"the pack removed": "is missing", "its members swapped, their counts alike": "other bytes", "its members swapped in one file": "is listed with bytes"}[damage.name]; err != nil && !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: reading the store: %v, want it to say %q", damage.name, err, want)
 		}
 	}
 }
@@ -323,6 +329,10 @@ func TestValidPack(t *testing.T) {
 		want bool
 	}{
 		{"000002-000004-bbbbbbbbbbbb", 2, true},
+		{"999999-1000001-bbbbbbbbbbbb", 1000000, true},
+		{"1000000-1000001-bbbbbbbbbbbb", 1000001, true},
+		{"0999999-1000001-bbbbbbbbbbbb", 1000000, false},
+		{"000004-000002-bbbbbbbbbbbb", 3, false},
 		{"000002-000004-bbbbbbbbbbbb", 4, true},
 		{"000002-000004-bbbbbbbbbbbb", 1, false},
 		{"000002-000004-bbbbbbbbbbbb", 5, false},
@@ -350,13 +360,233 @@ func TestValidPack(t *testing.T) {
 }
 
 func TestParseMembers(t *testing.T) {
-	got, err := parseMembers("2:2,3:0,4:2")
-	if want := map[int][2]int{2: {0, 2}, 3: {2, 0}, 4: {2, 2}}; err != nil || !reflect.DeepEqual(got, want) {
+	got, err := parseMembers("2:2:bbbbbbbbbbbb,3:0:cccccccccccc,4:2:dddddddddddd")
+	want := map[int]member{2: {0, 2, "bbbbbbbbbbbb"}, 3: {2, 0, "cccccccccccc"}, 4: {2, 2, "dddddddddddd"}}
+	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("parseMembers = %v, %v, want %v", got, err, want)
 	}
-	for _, bad := range []string{"", "2", "2:", ":2", "2:-1", "0:2", "-1:2", "2:2,2:3", "2:2;3:3", "2:x"} {
+	const b = ":bbbbbbbbbbbb"
+	for _, bad := range []string{"", "2", "2:", ":2", "2:2", "2:-1" + b, "0:2" + b, "-1:2" + b, "2:2" + b + ",2:3" + b, "2:2" + b + ";3:3" + b, "2:x" + b,
+		"2:2:bbbbbbbbbbb", "2:2:BBBBBBBBBBBB", "2:2:bbbbbbbbbbbb:x"} {
 		if _, err := parseMembers(bad); err == nil {
 			t.Errorf("parseMembers(%q) accepted", bad)
 		}
+	}
+}
+
+// fileGroup prepares, writes and commits sets as one group of files named
+// after their first record's file.
+func fileGroup(t *testing.T, s *Store, sets ...records.Set) []Entry {
+	t.Helper()
+	ctx := context.Background()
+	var pending []*Pending
+	for _, set := range sets {
+		file := set.Coverage[0].Source.File
+		p, err := s.Prepare(ctx, Entry{File: file, SHA256: sha(file[0])}, set, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending = append(pending, p)
+	}
+	if err := s.WriteAll(ctx, pending); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(pending); err != nil {
+		t.Fatal(err)
+	}
+	var out []Entry
+	for _, p := range pending {
+		out = append(out, p.Entry())
+	}
+	return out
+}
+
+// twoDomains is a file with a coverage observation and a ratification.
+func twoDomains(file, country string) records.Set {
+	return records.Set{Coverage: []records.CoverageObservation{coverage(country, 2020, 50, file, "C2")},
+		Ratifications: []records.Ratification{ratification(country, "C097", 1990, file)}}
+}
+
+// A pass over many packs keeps at most packsKept of them, and a history
+// of one domain reads the members that also brought another.
+func TestReadingManyPacks(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(fsx.OS{}, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []Entry
+	for g, countries := range [][]string{{"FRA", "DEU"}, {"ITA", "ESP"}, {"PRT", "POL"}} {
+		var sets []records.Set
+		for i, c := range countries {
+			sets = append(sets, twoDomains(string(rune('a'+2*g+i))+".csv", c))
+		}
+		entries = append(entries, fileGroup(t, s, sets...)...)
+	}
+	if got := folders(t, dir); len(got) != 3 {
+		t.Fatalf("the store holds %v, want 3 packs", got)
+	}
+	ro, err := OpenReadOnly(dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ro.newSubmissionReader(nil)
+	for _, e := range entries {
+		set, err := r.read(ctx, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(set.Coverage) != 1 || set.Coverage[0].Source.File != e.File {
+			t.Errorf("submission %d (%s): %+v", e.Seq, e.File, set.Coverage)
+		}
+		if len(r.packs) > packsKept {
+			t.Errorf("after submission %d the reader holds %d packs, at most %d", e.Seq, len(r.packs), packsKept)
+		}
+	}
+	revs, err := ro.History(ctx, Filter{Domains: map[records.Domain]bool{records.DomainRatification: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(revs) != len(entries) {
+		t.Errorf("a history of the ratifications: %d revisions, want %d", len(revs), len(entries))
+	}
+}
+
+// Submission numbers past 999,999 take a seventh digit, in the packs'
+// names too.
+func TestAGroupPastSubmission999999(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(fsx.OS{}, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.lastSeq = 999_999
+	got := fileGroup(t, s, twoDomains("a.csv", "FRA"), twoDomains("b.csv", "DEU"))
+	if got[1].Seq != 1_000_001 || got[1].Pack != "1000000-1000001-aaaaaaaaaaaa" {
+		t.Fatalf("the group: %+v", got)
+	}
+	ro, err := OpenReadOnly(dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := ro.Current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cur.Coverage) != 2 || len(cur.Ratifications) != 2 {
+		t.Errorf("current records %+v", cur)
+	}
+}
+
+// A group filed as a pack, cut by a power failure at any of its steps, on
+// a store that holds a submission of its own and no pack yet: the store
+// opened afterwards has the whole group (its lines in the ledger, its
+// records readable) or none of it, and the earlier submission intact. The
+// file system forgets what was not fsynced (fsx.Strict).
+func TestAGroupSurvivesAPowerCut(t *testing.T) {
+	ctx := context.Background()
+	first := coverage("FRA", 2020, 50, "a.csv", "C2")
+	group := []records.Set{twoDomains("b.csv", "DEU"), twoDomains("c.csv", "ITA"), twoDomains("d.csv", "ESP")}
+	// file files the group on a store with the first submission, cutting
+	// the power at step cut (0: never), and returns the steps and the
+	// store's folder.
+	file := func(cut int64) (steps int64, dir string) {
+		dir = t.TempDir()
+		s, _ := Open(fsx.OS{}, dir, quiet)
+		if _, err := s.Accept(ctx, Entry{File: "a.csv", SHA256: sha('a')}, records.Set{Coverage: []records.CoverageObservation{first}}, nil, names); err != nil {
+			t.Fatal(err)
+		}
+		strict := &fsx.Strict{FS: fsx.OS{}, Aside: t.TempDir()}
+		start := int64(-1) // armed once the store is open
+		var crashed atomic.Bool
+		counted := &fsx.Steps{FS: strict, Hook: func(n int64, op, path string) error {
+			if start < 0 {
+				return nil
+			}
+			if n == start+cut {
+				crashed.Store(true)
+				if err := strict.Crash(); err != nil {
+					t.Errorf("cut at step %d (%s %s): %v", n-start, op, path, err)
+				}
+				return fsx.ErrCrashed
+			}
+			return nil
+		}}
+		s, err := Open(counted, dir, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start = counted.Count()
+		var pending []*Pending
+		for _, set := range group {
+			f := set.Coverage[0].Source.File
+			p, err := s.Prepare(ctx, Entry{File: f, SHA256: sha(f[0])}, set, names)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pending = append(pending, p)
+		}
+		err = s.WriteAll(ctx, pending)
+		if err == nil {
+			err = s.Commit(pending)
+		}
+		if err != nil && !crashed.Load() {
+			t.Fatal(err)
+		}
+		return counted.Count() - start, dir
+	}
+	steps, _ := file(0)
+	if steps < 6 {
+		t.Fatalf("filing the group took only %d steps", steps)
+	}
+	for cut := int64(1); cut <= steps; cut++ {
+		_, dir := file(cut)
+		after, err := Open(fsx.OS{}, dir, quiet)
+		if err != nil {
+			t.Fatalf("cut at step %d: open: %v", cut, err)
+		}
+		accepted := len(after.Accepted()) - 1
+		cur, err := after.Current(ctx)
+		if err != nil {
+			t.Fatalf("cut at step %d, %d of the group accepted: the records cannot be read: %v", cut, accepted, err)
+		}
+		want := []records.CoverageObservation{first}
+		if accepted == len(group) {
+			for _, set := range group {
+				want = append(want, set.Coverage...)
+			}
+		} else if accepted != 0 {
+			t.Errorf("cut at step %d: %d of the group's %d files accepted", cut, accepted, len(group))
+		}
+		if !sameRecords(cur.Coverage, want) {
+			t.Errorf("cut at step %d: %d accepted and %d records, want %d, or other records", cut, accepted, len(cur.Coverage), len(want))
+		}
+	}
+	t.Logf("cut at each of the group's %d steps", steps)
+}
+
+// relabel rewrites a pack file with the member list members and its
+// records, more appended.
+func relabel(t *testing.T, path, members string, more ...records.CoverageObservation) {
+	t.Helper()
+	desc := records.Descriptors()[0]
+	if strings.HasSuffix(path, "social_protection.parquet") {
+		desc = records.Descriptors()[1]
+	}
+	var set records.Set
+	if err := parquetio.ReadFile(context.Background(), path, memory.DefaultAllocator, func(b arrow.RecordBatch) error { return desc.Append(&set, b) }); err != nil {
+		t.Fatal(err)
+	}
+	set.Coverage = append(set.Coverage, more...)
+	md := arrow.NewMetadata([]string{membersKey}, []string{members})
+	err := fsx.WriteFile(fsx.OS{}, path, 0o644, func(w io.Writer) error {
+		b := desc.Batch(memory.DefaultAllocator, set, names)
+		defer b.Release()
+		return parquetio.Write(w, array.NewRecordBatch(arrow.NewSchema(b.Schema().Fields(), &md), b.Columns(), b.NumRows()))
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

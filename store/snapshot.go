@@ -200,6 +200,9 @@ func (s *Store) Compact(ctx context.Context, tables *Tables, namesID string) err
 	if s.readOnly {
 		return errors.New("store opened read-only")
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if snap := s.openSnapshot(); snap != nil && snap.indexed() && snap.state.Names == namesID && !s.compactionDue(snap) {
 		return nil
 	}
@@ -222,6 +225,12 @@ func (s *Store) Compact(ctx context.Context, tables *Tables, namesID string) err
 		return fmt.Errorf("snapshot: %w", err)
 	}
 	for _, desc := range s.domains {
+		// A build that stopped waits for its compaction: it goes no
+		// further than the table being written.
+		if err := ctx.Err(); err != nil {
+			s.fs.RemoveAll(tmp)
+			return err
+		}
 		d := desc.Domain
 		t := tables.Table(d)
 		if t == nil {

@@ -13,8 +13,8 @@
 //     into place before the ledger names them. A folder the ledger does not
 //     name is the leftover of a crash and is removed on open. Many small
 //     submissions share their fsyncs (group commit: Prepare, WriteAll,
-//     Commit) and one folder, submissions/FIRST-LAST-SHA (a pack, pack.go),
-//     whose files hold their records one after another.
+//     Commit) and one folder, packs/FIRST-LAST-SHA (pack.go), whose files
+//     hold their records one after another.
 //
 // An append-only log was chosen over an embedded database because the store
 // is written once per file and read whole per build, the files are
@@ -122,6 +122,8 @@ type Store struct {
 	// packsRead counts packs decoded, for the test that keeps a pass over
 	// the store from decoding a pack for each of its members.
 	packsRead atomic.Int64
+	// packsReady is set once packs/ is known to exist durably.
+	packsReady bool
 }
 
 // SetAllocator makes the store allocate the Arrow buffers it makes for
@@ -370,26 +372,36 @@ func (s *Store) submissionDir(seq int, sha string) string {
 // submissions/.
 func submissionName(seq int, sha string) string { return fmt.Sprintf("%06d-%s", seq, sha[:12]) }
 
-// folder is the name of the folder under submissions/ that holds an
-// accepted submission's records: its own, or its group's pack.
-func (e Entry) folder() string {
-	if e.Pack != "" {
-		return e.Pack
-	}
-	return submissionName(e.Seq, e.SHA256)
-}
 
 func (s *Store) removeOrphans() error {
-	dir := filepath.Join(s.dir, "submissions")
-	list, err := fsx.Names(dir)
-	if err != nil {
-		return fmt.Errorf("list submissions: %w", err)
-	}
-	named := make(map[string]bool, len(s.entries)/2)
+	folders := make(map[string]bool, len(s.entries)/2)
+	packs := map[string]bool{}
 	for _, e := range s.entries {
-		if e.Event == EventAccepted {
-			named[e.folder()] = true
+		if e.Event != EventAccepted {
+			continue
 		}
+		if e.Pack != "" {
+			packs[e.Pack] = true
+		} else {
+			folders[submissionName(e.Seq, e.SHA256)] = true
+		}
+	}
+	if err := s.removeUnnamed("submissions", folders); err != nil {
+		return err
+	}
+	return s.removeUnnamed(packsDir, packs)
+}
+
+// removeUnnamed removes what the folder dir of the store holds and the
+// ledger does not name: the leftovers of an interrupted run.
+func (s *Store) removeUnnamed(dir string, named map[string]bool) error {
+	dir = filepath.Join(s.dir, dir)
+	list, err := fsx.Names(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list %s: %w", dir, err)
 	}
 	for _, name := range list {
 		if named[name] {
