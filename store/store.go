@@ -372,7 +372,6 @@ func (s *Store) submissionDir(seq int, sha string) string {
 // submissions/.
 func submissionName(seq int, sha string) string { return fmt.Sprintf("%06d-%s", seq, sha[:12]) }
 
-
 func (s *Store) removeOrphans() error {
 	folders := make(map[string]bool, len(s.entries)/2)
 	packs := map[string]bool{}
