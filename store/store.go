@@ -372,6 +372,8 @@ func (s *Store) submissionDir(seq int, sha string) string {
 // submissions/.
 func submissionName(seq int, sha string) string { return fmt.Sprintf("%06d-%s", seq, sha[:12]) }
 
+// removeOrphans removes the submission folders and packs no accepted
+// ledger line names: what a run that died before its outcomes left.
 func (s *Store) removeOrphans() error {
 	folders := make(map[string]bool, len(s.entries)/2)
 	packs := map[string]bool{}
