@@ -590,3 +590,48 @@ func relabel(t *testing.T, path, members string, more ...records.CoverageObserva
 		t.Fatal(err)
 	}
 }
+
+// A build that stops while its compaction writes the snapshot stops the
+// compaction at the next table: it does not write the rest, and the
+// snapshot in force stays as it was (none here).
+func TestCompactionStops(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(fsx.OS{}, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fileGroup(t, s, twoDomains("a.csv", "FRA"), twoDomains("b.csv", "DEU"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var written []string
+	steps := &fsx.Steps{FS: fsx.OS{}, Hook: func(_ int64, op, path string) error {
+		if strings.HasSuffix(path, ".parquet") && strings.Contains(path, snapshotPrefix) {
+			written = append(written, filepath.Base(path))
+			cancel() // the build stops while the first table is written
+		}
+		return nil
+	}}
+	s, err = Open(steps, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := s.Tables(context.Background(), s.mem, names, "names", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tables.Release()
+	if err := s.Compact(ctx, tables, "names"); err != context.Canceled {
+		t.Errorf("a compaction whose build stopped returned %v", err)
+	}
+	tablesWritten := map[string]bool{}
+	for _, w := range written {
+		name := strings.TrimSuffix(w, ".parquet") // or .tmp-RANDOM-DOMAIN.parquet
+		tablesWritten[name[strings.LastIndex(name, "-")+1:]] = true
+	}
+	if len(tablesWritten) != 1 {
+		t.Errorf("after the build stopped the compaction went on to write %v", written)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "snapshot.json")); !os.IsNotExist(err) {
+		t.Errorf("a stopped compaction left a snapshot in force: %v", err)
+	}
+}
