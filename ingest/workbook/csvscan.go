@@ -28,24 +28,48 @@ type recordScanner struct {
 	// seen interns short fields: codes, names and sources repeat on every
 	// row, and a million rows would otherwise hold a million copies.
 	seen map[string]string
+	// columns counts, per column, the fields looked up in seen and those
+	// found: a column whose values seldom repeat (a value, a note) is not
+	// interned after its first internProbe fields, which would cost a
+	// lookup each and save nothing.
+	columns []internCount
+}
+
+// internCount is one column's interning so far.
+type internCount struct {
+	tried, found int
+	off          bool
 }
 
 const (
 	maxInternedLen = 64
 	maxInterned    = 1 << 14
+	internProbe    = 1024
 )
 
-// intern returns the field as a string, the same string as an earlier
-// equal short field.
-func (s *recordScanner) intern(b []byte) string {
+// intern returns the field of column col as a string, the same string as
+// an earlier equal short field.
+func (s *recordScanner) intern(col int, b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
 	if len(b) > maxInternedLen {
 		return string(b)
 	}
+	for len(s.columns) <= col {
+		s.columns = append(s.columns, internCount{})
+	}
+	c := &s.columns[col]
+	if c.off {
+		return string(b)
+	}
+	c.tried++
 	if v, ok := s.seen[string(b)]; ok {
+		c.found++
 		return v
+	}
+	if c.tried >= internProbe && c.found < c.tried/2 {
+		c.off = true
 	}
 	v := string(b)
 	if len(s.seen) < maxInterned {
@@ -86,7 +110,7 @@ func (s *recordScanner) next() ([]string, int, error) {
 		if err != nil {
 			return nil, start, err
 		}
-		s.fields = append(s.fields, s.intern(s.field))
+		s.fields = append(s.fields, s.intern(len(s.fields), s.field))
 		if end == endRecord {
 			break
 		}

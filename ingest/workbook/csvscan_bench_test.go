@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"unsafe"
 )
 
 // BenchmarkRecordScanner scans 200,000 rows of a coverage extract, as
@@ -29,5 +30,44 @@ func BenchmarkRecordScanner(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// A column whose values repeat is interned (its rows share one string
+// each); one whose values do not stops being looked up after its first
+// internProbe fields.
+func TestRecordScannerInternsColumnsThatRepeat(t *testing.T) {
+	var text bytes.Buffer
+	for i := range 3 * internProbe {
+		country := []string{"AFG", "ALB"}[i%2]
+		if i%64 == 63 {
+			country = fmt.Sprintf("X%d", i) // now and then a new one
+		}
+		fmt.Fprintf(&text, "%s,note %d\n", country, i)
+	}
+	s := newRecordScanner(bytes.NewReader(text.Bytes()), ',')
+	var first, last string
+	for i := 0; ; i++ {
+		rec, _, err := s.next()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = rec[0]
+		}
+		if i%2 == 0 {
+			last = rec[0]
+		}
+	}
+	if unsafe.StringData(first) != unsafe.StringData(last) {
+		t.Errorf("the first and the last AFG of the country column are two strings")
+	}
+	if s.columns[0].off || !s.columns[1].off {
+		t.Errorf("interning: country column off %v, note column off %v; want false, true", s.columns[0].off, s.columns[1].off)
+	}
+	if n := len(s.seen); n > internProbe+100 { // the notes probed, the countries
+		t.Errorf("%d strings interned: the note column went on filling the table", n)
 	}
 }
