@@ -35,10 +35,10 @@ import (
 // would delete them. Outside it, such a binary fails on a store with packs
 // (it finds no folder for those submissions) instead of losing records.
 //
-// One folder of 600 small submissions was 600 folders, 600 files and 600
-// Parquet writers (their schemas, footers and column chunks), a quarter of
-// the CPU of a run on 600 small files; a pack is one of each per group of
-// up to 64. The crash model is the one of a submission's own folder: the
+// A folder each, 600 small submissions were 600 folders, 600 files and
+// 600 Parquet writers (their schemas, footers and column chunks): a
+// quarter of the CPU of a run on 600 small files. A pack is one of each
+// per group of up to 64. The crash model is the one of a submission's own folder: the
 // pack is written under a temporary name, made durable and renamed into
 // place before the ledger names it, and a pack no ledger line names is
 // removed on open. A ledger whose last append was cut short names the
