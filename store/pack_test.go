@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -374,20 +373,27 @@ func TestParseMembers(t *testing.T) {
 	}
 }
 
-// fileGroup prepares, writes and commits sets as one group of files named
-// after their first record's file.
-func fileGroup(t *testing.T, s *Store, sets ...records.Set) []Entry {
+// prepareAll prepares sets as files named after their first record's
+// file, in order.
+func prepareAll(t *testing.T, s *Store, sets ...records.Set) []*Pending {
 	t.Helper()
-	ctx := context.Background()
 	var pending []*Pending
 	for _, set := range sets {
 		file := set.Coverage[0].Source.File
-		p, err := s.Prepare(ctx, Entry{File: file, SHA256: sha(file[0])}, set, names)
+		p, err := s.Prepare(context.Background(), Entry{File: file, SHA256: sha(file[0])}, set, names)
 		if err != nil {
 			t.Fatal(err)
 		}
 		pending = append(pending, p)
 	}
+	return pending
+}
+
+// fileGroup prepares, writes and commits sets as one group (prepareAll).
+func fileGroup(t *testing.T, s *Store, sets ...records.Set) []Entry {
+	t.Helper()
+	ctx := context.Background()
+	pending := prepareAll(t, s, sets...)
 	if err := s.WriteAll(ctx, pending); err != nil {
 		t.Fatal(err)
 	}
@@ -493,49 +499,16 @@ func TestAGroupSurvivesAPowerCut(t *testing.T) {
 	// the power at step cut (0: never), and returns the steps and the
 	// store's folder.
 	file := func(cut int64) (steps int64, dir string) {
-		dir = t.TempDir()
-		s, _ := Open(fsx.OS{}, dir, quiet)
-		if _, err := s.Accept(ctx, Entry{File: "a.csv", SHA256: sha('a')}, records.Set{Coverage: []records.CoverageObservation{first}}, nil, names); err != nil {
-			t.Fatal(err)
-		}
-		strict := &fsx.Strict{FS: fsx.OS{}, Aside: t.TempDir()}
-		start := int64(-1) // armed once the store is open
-		var crashed atomic.Bool
-		counted := &fsx.Steps{FS: strict, Hook: func(n int64, op, path string) error {
-			if start < 0 {
-				return nil
-			}
-			if n == start+cut {
-				crashed.Store(true)
-				if err := strict.Crash(); err != nil {
-					t.Errorf("cut at step %d (%s %s): %v", n-start, op, path, err)
-				}
-				return fsx.ErrCrashed
-			}
-			return nil
-		}}
-		s, err := Open(counted, dir, quiet)
-		if err != nil {
-			t.Fatal(err)
-		}
-		start = counted.Count()
-		var pending []*Pending
-		for _, set := range group {
-			f := set.Coverage[0].Source.File
-			p, err := s.Prepare(ctx, Entry{File: f, SHA256: sha(f[0])}, set, names)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pending = append(pending, p)
-		}
-		err = s.WriteAll(ctx, pending)
+		s, fsys, dir := storeWithOne(t, records.Set{Coverage: []records.CoverageObservation{first}}, cut)
+		pending := prepareAll(t, s, group...)
+		err := s.WriteAll(ctx, pending)
 		if err == nil {
 			err = s.Commit(pending)
 		}
-		if err != nil && !crashed.Load() {
+		if err != nil && !fsys.crashed.Load() {
 			t.Fatal(err)
 		}
-		return counted.Count() - start, dir
+		return int64(len(fsys.steps())), dir
 	}
 	steps, _ := file(0)
 	if steps < 6 {

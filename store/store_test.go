@@ -879,42 +879,12 @@ func TestAcceptedAloneSurvivesAPowerCut(t *testing.T) {
 			// submission, cutting the power at step cut (0: never), and
 			// returns the steps' operations and the store's folder.
 			accept := func(cut int64) (ops []string, dir string) {
-				dir = t.TempDir()
-				s, _ := Open(fsx.OS{}, dir, quiet)
-				if _, err := s.Accept(ctx, Entry{File: "1", SHA256: sha('1'), StoredAs: "1"}, records.Set{Coverage: first}, nil, names); err != nil {
-					t.Fatal(err)
-				}
-				strict := &fsx.Strict{FS: fsx.OS{}, Aside: t.TempDir()}
-				start := int64(-1) // armed once the store is open
 				// The spill writes on a goroutine of its own: the cut is
 				// an error from there on (Strict fails every later
 				// change), not a panic.
-				var crashed atomic.Bool
-				var mu sync.Mutex
-				steps := &fsx.Steps{FS: strict, Hook: func(n int64, op, path string) error {
-					if start < 0 {
-						return nil
-					}
-					mu.Lock()
-					ops = append(ops, op)
-					mu.Unlock()
-					if n == start+cut {
-						crashed.Store(true)
-						if err := strict.Crash(); err != nil {
-							// A change it could not undo: a file in a
-							// folder renamed before the folder was synced.
-							t.Errorf("cut at step %d (%s %s): %v", n-start, op, path, err)
-						}
-						return fsx.ErrCrashed
-					}
-					return nil
-				}}
-				s, err := Open(steps, dir, quiet)
-				if err != nil {
-					t.Fatal(err)
-				}
-				start = steps.Count()
+				s, fsys, dir := storeWithOne(t, records.Set{Coverage: first}, cut)
 				set := records.Set{Coverage: second}
+				var err error
 				var sp *Spill
 				if spilled {
 					sp = s.NewSpill(names)
@@ -927,10 +897,10 @@ func TestAcceptedAloneSurvivesAPowerCut(t *testing.T) {
 				if sp != nil {
 					sp.Discard()
 				}
-				if err != nil && !crashed.Load() {
+				if err != nil && !fsys.crashed.Load() {
 					t.Fatal(err)
 				}
-				return ops, dir
+				return fsys.steps(), dir
 			}
 			ops, _ := accept(0)
 			if len(ops) < 4 {
@@ -963,6 +933,72 @@ func TestAcceptedAloneSurvivesAPowerCut(t *testing.T) {
 			t.Logf("cut at each of the acceptance's %d steps", cuts)
 		})
 	}
+}
+
+// powerCut is a file system that loses power at one step: fsx.Strict
+// under fsx.Steps, cutting at the cut-th step (0: never) counted from
+// arm, and failing every change after it.
+type powerCut struct {
+	*fsx.Steps
+	start   atomic.Int64
+	crashed atomic.Bool
+	mu      sync.Mutex
+	ops     []string // the operations since arm
+}
+
+func newPowerCut(t *testing.T, cut int64) *powerCut {
+	strict := &fsx.Strict{FS: fsx.OS{}, Aside: t.TempDir()}
+	pc := &powerCut{}
+	pc.start.Store(-1)
+	pc.Steps = &fsx.Steps{FS: strict, Hook: func(n int64, op, path string) error {
+		start := pc.start.Load()
+		if start < 0 {
+			return nil
+		}
+		pc.mu.Lock()
+		pc.ops = append(pc.ops, op)
+		pc.mu.Unlock()
+		if n == start+cut {
+			pc.crashed.Store(true)
+			if err := strict.Crash(); err != nil {
+				// A change it could not undo: a file in a folder
+				// renamed before the folder was synced.
+				t.Errorf("cut at step %d (%s %s): %v", n-start, op, path, err)
+			}
+			return fsx.ErrCrashed
+		}
+		return nil
+	}}
+	return pc
+}
+
+// arm starts counting the steps.
+func (pc *powerCut) arm() { pc.start.Store(pc.Count()) }
+
+// steps returns the operations since arm.
+func (pc *powerCut) steps() []string {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	return slices.Clone(pc.ops)
+}
+
+// storeWithOne makes a store in a new folder holding one accepted
+// submission (file "1") of first, and opens it again on a file system
+// that loses power at step cut of what follows (newPowerCut, armed).
+func storeWithOne(t *testing.T, first records.Set, cut int64) (*Store, *powerCut, string) {
+	t.Helper()
+	dir := t.TempDir()
+	s, _ := Open(fsx.OS{}, dir, quiet)
+	if _, err := s.Accept(context.Background(), Entry{File: "1", SHA256: sha('1'), StoredAs: "1"}, first, nil, names); err != nil {
+		t.Fatal(err)
+	}
+	fsys := newPowerCut(t, cut)
+	s, err := Open(fsys, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys.arm()
+	return s, fsys, dir
 }
 
 // sameRecords reports whether two lists hold the same observations, in
