@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"path"
 	"strings"
 
@@ -77,7 +78,7 @@ func (x *xlsxFile) readParts() error {
 		return x.partsErr
 	}
 	x.partsRead = true
-	x.parts, x.sharedStrings, x.partsErr = workbookParts(x.zr)
+	x.parts, x.sharedStrings, x.partsErr = workbookParts(x.zr, x.openPart)
 	return x.partsErr
 }
 
@@ -91,14 +92,14 @@ func zipParts(zr *zip.Reader) map[string]*zip.File {
 	return parts
 }
 
-func workbookParts(zr *zip.Reader) (map[string]string, []string, error) {
+func workbookParts(zr *zip.Reader, open func(name string, f *zip.File) (io.ReadCloser, error)) (map[string]string, []string, error) {
 	parts := zipParts(zr)
 	decode := func(name string, v any) error {
 		f, ok := parts[name]
 		if !ok {
 			return fmt.Errorf("part %s is missing", name)
 		}
-		rc, err := f.Open()
+		rc, err := open(name, f)
 		if err != nil {
 			return err
 		}
@@ -146,7 +147,7 @@ func workbookParts(zr *zip.Reader) (map[string]string, []string, error) {
 	var sst []string
 	for name, f := range parts {
 		if strings.EqualFold(name, "xl/sharedStrings.xml") {
-			rc, err := f.Open()
+			rc, err := open(name, f)
 			if err != nil {
 				return nil, nil, damaged("table of shared text", err)
 			}

@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -397,5 +399,56 @@ func TestWalkStopsDecodingWhenTheCallerPanics(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if after := runtime.NumGoroutine(); after > before {
 		t.Errorf("%d goroutines before the walk, %d after", before, after)
+	}
+}
+
+// A part excelize did not keep in memory (a sheet over maxXMLInMemory, or
+// a part it filed under another name) is read from the zip: the rows are
+// the same either way.
+func TestPartsReadFromTheZipWhenNotInMemory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.xlsx")
+	x := excelize.NewFile()
+	for r := 1; r <= 20; r++ {
+		x.SetSheetRow("Sheet1", fmt.Sprintf("A%d", r), &[]any{fmt.Sprintf("text %d", r%3), r})
+	}
+	if err := x.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	read := func(drop bool, edit func(pkg *sync.Map)) []string {
+		f, err := Open(path, DefaultLimits())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		pkg := &f.(*owned).File.(*xlsxFile).f.Pkg
+		if edit != nil {
+			edit(pkg)
+		}
+		if drop {
+			for _, name := range []string{"xl/worksheets/sheet1.xml", "xl/sharedStrings.xml", "xl/workbook.xml"} {
+				if _, ok := pkg.Load(name); !ok {
+					t.Fatalf("excelize holds no %s: the test no longer tests the fallback", name)
+				}
+				pkg.Delete(name)
+			}
+		}
+		var out []string
+		for _, row := range readAll(t, f, "Sheet1") {
+			out = append(out, row.Cell(1).Text+"|"+row.Cell(2).Text)
+		}
+		return out
+	}
+	inMemory, fromZip := read(false, nil), read(true, nil)
+	if len(inMemory) != 20 || !slices.Equal(inMemory, fromZip) {
+		t.Errorf("rows read from excelize's parts %v, from the zip %v", inMemory, fromZip)
+	}
+	// The sheet read is the one excelize unpacked, not unpacked again:
+	// changed in memory, the change shows.
+	edited := read(false, func(pkg *sync.Map) {
+		v, _ := pkg.Load("xl/worksheets/sheet1.xml")
+		pkg.Store("xl/worksheets/sheet1.xml", bytes.Replace(v.([]byte), []byte("<v>1</v>"), []byte("<v>101</v>"), 1))
+	})
+	if len(edited) == 0 || edited[0] != "text 1|101" {
+		t.Errorf("with the sheet changed in memory the first row reads %v: the sheet was unpacked again", edited[:min(1, len(edited))])
 	}
 }
