@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
-	"github.com/ilo-pledge/pledgestat/internal/safego"
 	"github.com/ilo-pledge/pledgestat/records"
 )
 
@@ -18,16 +16,14 @@ import (
 // counted and recorded in inbox order, one ledger line each; what is
 // shared is the fsyncs. Per file they were seven, one after another (the
 // intake line, two folders of the move, the Parquet file, its temporary
-// folder, submissions/, the accepted line); in a group of n they are
-// five or six syncs for the whole group:
+// folder, submissions/, the accepted line); a group of n shares them:
 //
 //	RecordAll(intakes)   one ledger write and fsync
 //	(moves, then one sync of each folder moved from and to)
 //	Prepare each file    in order: number, superseded counts, in-memory state
-//	WriteAll(pending)    the group's pack written (pack.go: one Parquet file
-//	                     per domain, on both cores), made durable at once
-//	                     (fsx.SyncBatch), renamed into place, and
-//	                     submissions/ synced
+//	WriteAll(pending)    the group's pack (pack.go): one Parquet file per
+//	                     domain, written on both cores and synced, then its
+//	                     folder synced, renamed into place, and packs/ synced
 //	Commit(pending, …)   one ledger write and fsync of the accepted lines
 //
 // A crash anywhere leaves what one file at a time left: intakes without
@@ -134,16 +130,13 @@ func (s *Store) abort() {
 	s.current, s.keys, s.reserved = nil, nil, 0
 }
 
-// writeWorkers is how many submissions WriteAll writes at once: both
-// cores encode; nothing waits on a disk until all are written.
+// writeWorkers is how many domain files of a pack are written at once:
+// both cores encode.
 const writeWorkers = 2
 
-// WriteAll writes the pending submissions' records, two or more as one
-// pack (pack.go), a lone one in its own folder, and makes them durable
-// together: the files and folders with one SyncBatch
-// (one syncfs where the system allows: an fsync each was most of a
-// group's filing), then, once renamed into place, with one sync of
-// submissions/.
+// WriteAll writes the pending submissions' records durably, two or more
+// as one pack (pack.go), a lone one in its own folder: a group shares one
+// folder's syncs, where a folder each took most of a group's filing.
 func (s *Store) WriteAll(ctx context.Context, pending []*Pending) (err error) {
 	if len(pending) == 0 {
 		return nil
@@ -153,59 +146,22 @@ func (s *Store) WriteAll(ctx context.Context, pending []*Pending) (err error) {
 			s.abort()
 		}
 	}()
-	if len(pending) > 1 {
-		return s.writePackDurably(ctx, pending)
-	}
-	// Begun before the first write, so that a syncfs hears of a write-back
-	// error of any of them.
-	batch, err := s.fs.BeginSync(filepath.Join(s.dir, "submissions"))
-	if err != nil {
-		return fmt.Errorf("store submissions: %w", err)
-	}
-	defer batch.Close()
-	final := make([]string, len(pending))
-	temps := make([]string, len(pending))
-	for i, p := range pending {
-		final[i] = s.submissionDir(p.entry.Seq, p.entry.SHA256)
-		temps[i] = tempSubmissionDir(final[i])
-	}
-	written := make([][]string, len(pending))
-	err = safego.ForEach(len(pending), writeWorkers, func(i int) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		p := pending[i]
-		files, err := s.writeSubmissionFiles(temps[i], p.set, nil, p.names, false)
-		if err != nil {
-			return fmt.Errorf("store %s: %w", p.entry.File, err)
-		}
-		written[i] = files
-		return nil
-	})
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := batch.Sync(slices.Concat(written...), temps); err != nil {
-		return fmt.Errorf("store submissions: %w", err)
+	if len(pending) > 1 {
+		return s.writePackDurably(pending)
 	}
-	for i, p := range pending {
-		if err := s.fs.Rename(temps[i], final[i]); err != nil {
-			return fmt.Errorf("store %s: %w", p.entry.File, err)
-		}
-	}
-	if err := s.fs.SyncDir(filepath.Join(s.dir, "submissions")); err != nil {
-		return fmt.Errorf("store submissions: %w", err)
+	p := pending[0]
+	if err := s.writeSubmission(s.submissionDir(p.entry.Seq, p.entry.SHA256), p.set, nil, p.names); err != nil {
+		return fmt.Errorf("store %s: %w", p.entry.File, err)
 	}
 	return nil
 }
 
-// writePackDurably writes the pending submissions as one pack, makes it
-// durable, renames it into place and syncs packs/; each pending entry then
-// names the pack.
-func (s *Store) writePackDurably(ctx context.Context, pending []*Pending) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+// writePackDurably writes the pending submissions as one pack and puts it
+// in place (placeFolder); each pending entry then names the pack.
+func (s *Store) writePackDurably(pending []*Pending) error {
 	packs := filepath.Join(s.dir, packsDir)
 	if !s.packsReady {
 		// Made durable once: the pack's own sync would not keep a
@@ -218,26 +174,14 @@ func (s *Store) writePackDurably(ctx context.Context, pending []*Pending) error 
 		}
 		s.packsReady = true
 	}
-	batch, err := s.fs.BeginSync(packs)
-	if err != nil {
-		return fmt.Errorf("store packs: %w", err)
-	}
-	defer batch.Close()
 	name := packName(pending[0].entry, pending[len(pending)-1].entry)
 	final := filepath.Join(packs, name)
 	tmp := tempSubmissionDir(final)
-	files, err := s.writePack(tmp, pending)
-	if err != nil {
+	if err := s.writePack(tmp, pending); err != nil {
 		return fmt.Errorf("store %d submissions from %s: %w", len(pending), pending[0].entry.File, err)
 	}
-	if err := batch.Sync(files, []string{tmp}); err != nil {
-		return fmt.Errorf("store packs: %w", err)
-	}
-	if err := s.fs.Rename(tmp, final); err != nil {
-		return fmt.Errorf("store packs: %w", err)
-	}
-	if err := s.fs.SyncDir(packs); err != nil {
-		return fmt.Errorf("store packs: %w", err)
+	if err := s.placeFolder(tmp, final); err != nil {
+		return err
 	}
 	for _, p := range pending {
 		p.entry.Pack = name

@@ -82,21 +82,15 @@ func isHex12(s string) bool {
 }
 
 // writePack writes the pending submissions' records into the folder tmp,
-// made anew, one file per domain that has any, and returns the files'
-// paths. The files are not synced: WriteAll makes them durable with the
-// folder.
-func (s *Store) writePack(tmp string, pending []*Pending) ([]string, error) {
-	if err := s.fs.RemoveAll(tmp); err != nil {
-		return nil, fmt.Errorf("clear %s: %w", tmp, err)
-	}
-	if err := s.fs.MkdirAll(tmp, 0o755); err != nil {
-		return nil, fmt.Errorf("create %s: %w", tmp, err)
+// made anew: one file per domain that has any, each synced.
+func (s *Store) writePack(tmp string, pending []*Pending) error {
+	if err := s.emptyFolder(tmp); err != nil {
+		return err
 	}
 	// The names are the run's: every member was prepared with the same.
 	names := pending[0].names
 	// The domains' files are written on both cores.
-	files := make([]string, len(s.domains))
-	err := safego.ForEach(len(s.domains), writeWorkers, func(i int) error {
+	return safego.ForEach(len(s.domains), writeWorkers, func(i int) error {
 		desc := s.domains[i]
 		var all records.Set
 		members := make([]string, 0, len(pending))
@@ -113,7 +107,7 @@ func (s *Store) writePack(tmp string, pending []*Pending) ([]string, error) {
 		}
 		md := arrow.NewMetadata([]string{membersKey}, []string{strings.Join(members, ",")})
 		path := filepath.Join(tmp, string(desc.Domain)+".parquet")
-		err := fsx.WriteUnsynced(s.fs, path, 0o644, func(w io.Writer) error {
+		err := fsx.WriteNew(s.fs, path, 0o644, func(w io.Writer) error {
 			return parquetio.WriteChunked(w, n, storeChunkRows, func(from, to int) arrow.RecordBatch {
 				b := desc.Batch(s.mem, desc.Slice(all, from, to), names)
 				defer b.Release()
@@ -123,13 +117,8 @@ func (s *Store) writePack(tmp string, pending []*Pending) ([]string, error) {
 		if err != nil {
 			return fmt.Errorf("store %s: %w", desc.Domain, err)
 		}
-		files[i] = path
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(files, func(f string) bool { return f == "" }), nil
 }
 
 // member is one submission of a pack file: its first row in the file, its
@@ -183,9 +172,6 @@ func (s *Store) readPack(ctx context.Context, name string, domains map[records.D
 			continue
 		}
 		path := filepath.Join(dir, string(desc.Domain)+".parquet")
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			continue // no member has records of the domain (the ledger's counts are checked)
-		}
 		var members map[int]member
 		row := 0
 		err := parquetio.ReadFile(ctx, path, s.mem, func(b arrow.RecordBatch) error {
@@ -223,12 +209,15 @@ func (s *Store) readPack(ctx context.Context, name string, domains map[records.D
 			}
 			return nil
 		})
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // no member has records of the domain (the ledger's counts are checked)
+		}
 		if err != nil {
 			return got, fmt.Errorf("pack %s: %w", name, err)
 		}
 		total := 0
 		for _, m := range members {
-			total = max(total, m.row+m.rows)
+			total += m.rows
 		}
 		if row != total {
 			return got, fmt.Errorf("pack %s: %s holds %d rows, its members %d", name, desc.Domain, row, total)

@@ -510,7 +510,7 @@ func (s *Store) Accept(ctx context.Context, e Entry, set records.Set, spill *Spi
 		e.Rows[string(records.DomainSocialProtection)] = spill.taken()
 	}
 	dir := s.submissionDir(e.Seq, e.SHA256)
-	if err := s.writeSubmission(dir, set, spill, names, true); err != nil {
+	if err := s.writeSubmission(dir, set, spill, names); err != nil {
 		return e, err
 	}
 	if err := s.append(e); err != nil {
@@ -609,25 +609,41 @@ func (s *Store) Record(e Entry) error {
 // a submission is stored: a million-row file never exists twice in memory.
 const storeChunkRows = 64 << 10
 
-// writeSubmission writes the domain tables to a temporary folder and
-// renames it into place. The folder's entries are synced once, after
-// all its files; the rename is made durable by syncing submissions/,
-// here when syncParent, else by the caller once for a group.
-func (s *Store) writeSubmission(dir string, set records.Set, spill *Spill, names records.NameFunc, syncParent bool) error {
+// writeSubmission writes a submission's own folder: its domain tables
+// into a temporary folder, then in place (placeFolder).
+func (s *Store) writeSubmission(dir string, set records.Set, spill *Spill, names records.NameFunc) error {
 	tmp := tempSubmissionDir(dir)
-	if _, err := s.writeSubmissionFiles(tmp, set, spill, names, true); err != nil {
+	if err := s.writeSubmissionFiles(tmp, set, spill, names); err != nil {
 		return err
 	}
+	return s.placeFolder(tmp, dir)
+}
+
+// emptyFolder makes the folder tmp anew: empty, whatever a crash left in
+// it.
+func (s *Store) emptyFolder(tmp string) error {
+	if err := s.fs.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("clear %s: %w", tmp, err)
+	}
+	if err := s.fs.MkdirAll(tmp, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", tmp, err)
+	}
+	return nil
+}
+
+// placeFolder puts a folder of records, its files written and synced
+// under the temporary name tmp, in place as final: its entries synced
+// once, after all its files, then the rename made durable by syncing
+// final's parent.
+func (s *Store) placeFolder(tmp, final string) error {
 	if err := s.fs.SyncDir(tmp); err != nil {
-		return fmt.Errorf("store submission: %w", err)
+		return fmt.Errorf("store %s: %w", filepath.Base(final), err)
 	}
-	if err := s.fs.Rename(tmp, dir); err != nil {
-		return fmt.Errorf("store submission: %w", err)
+	if err := s.fs.Rename(tmp, final); err != nil {
+		return fmt.Errorf("store %s: %w", filepath.Base(final), err)
 	}
-	if syncParent {
-		if err := s.fs.SyncDir(filepath.Dir(dir)); err != nil {
-			return fmt.Errorf("store submission: %w", err)
-		}
+	if err := s.fs.SyncDir(filepath.Dir(final)); err != nil {
+		return fmt.Errorf("store %s: %w", filepath.Base(final), err)
 	}
 	return nil
 }
@@ -639,22 +655,12 @@ func tempSubmissionDir(dir string) string {
 	return filepath.Join(filepath.Dir(dir), ".tmp-"+filepath.Base(dir))
 }
 
-// writeSubmissionFiles writes the domain tables (and moves the spilled
-// records) into the folder tmp, made anew, and returns the files' paths.
-// Each file is synced when durable; else the caller makes them and the
-// folder durable (WriteAll, once for a group).
-func (s *Store) writeSubmissionFiles(tmp string, set records.Set, spill *Spill, names records.NameFunc, durable bool) ([]string, error) {
-	if err := s.fs.RemoveAll(tmp); err != nil {
-		return nil, fmt.Errorf("clear %s: %w", tmp, err)
+// writeSubmissionFiles writes the domain tables, each file synced, and
+// moves the spilled records into the folder tmp, made anew.
+func (s *Store) writeSubmissionFiles(tmp string, set records.Set, spill *Spill, names records.NameFunc) error {
+	if err := s.emptyFolder(tmp); err != nil {
+		return err
 	}
-	if err := s.fs.MkdirAll(tmp, 0o755); err != nil {
-		return nil, fmt.Errorf("create %s: %w", tmp, err)
-	}
-	write := fsx.WriteNew
-	if !durable {
-		write = fsx.WriteUnsynced
-	}
-	var files []string
 	mem := s.mem
 	for _, desc := range s.domains {
 		n := desc.Count(set)
@@ -662,31 +668,28 @@ func (s *Store) writeSubmissionFiles(tmp string, set records.Set, spill *Spill, 
 			continue
 		}
 		path := filepath.Join(tmp, string(desc.Domain)+".parquet")
-		err := write(s.fs, path, 0o644, func(w io.Writer) error {
+		err := fsx.WriteNew(s.fs, path, 0o644, func(w io.Writer) error {
 			return parquetio.WriteChunked(w, n, storeChunkRows, func(from, to int) arrow.RecordBatch {
 				return desc.Batch(mem, desc.Slice(set, from, to), names)
 			})
 		})
 		if err != nil {
-			return nil, fmt.Errorf("store %s: %w", desc.Domain, err)
+			return fmt.Errorf("store %s: %w", desc.Domain, err)
 		}
-		files = append(files, path)
 	}
 	if spill != nil {
 		path, err := spill.finish()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if path != "" {
-			dest := filepath.Join(tmp, filepath.Base(path))
-			if err := s.fs.Rename(path, dest); err != nil {
-				return nil, fmt.Errorf("store spilled records: %w", err)
+			if err := s.fs.Rename(path, filepath.Join(tmp, filepath.Base(path))); err != nil {
+				return fmt.Errorf("store spilled records: %w", err)
 			}
 			s.fs.Remove(spill.dir) // empty now
-			files = append(files, dest)
 		}
 	}
-	return files, nil
+	return nil
 }
 
 // Current returns the current records: every accepted, not withdrawn
