@@ -13,7 +13,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"time"
 )
@@ -36,19 +35,6 @@ type FS interface {
 	Symlink(oldname, newname string) error
 	// SyncDir makes the directory's entries (creations, renames) durable.
 	SyncDir(dir string) error
-	// BeginSync starts a batch of files to make durable at once: files and
-	// folders written from now on under dir, made durable by the batch's
-	// Sync. The caller closes it.
-	BeginSync(dir string) (SyncBatch, error)
-}
-
-// SyncBatch makes many files, written and closed, durable at once.
-type SyncBatch interface {
-	// Sync makes the content of the files and the entries of the
-	// directories durable, as a Sync of each file and a SyncDir of each
-	// directory would.
-	Sync(files, dirs []string) error
-	Close() error
 }
 
 // OS is the real file system.
@@ -83,86 +69,6 @@ func (OS) SyncDir(dir string) error {
 	defer d.Close()
 	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
 		return err
-	}
-	return nil
-}
-
-// BeginSync starts a batch that makes files durable with one syncfs(2) of
-// their file system where that is safe and there are enough of them, else
-// with an fsync of each (see syncfs). Its descriptor of dir is opened
-// now, before the files are written, so that the syncfs hears of any
-// write-back error from here on.
-func (OS) BeginSync(dir string) (SyncBatch, error) {
-	return &osSyncBatch{fsys: openSyncfs(dir)}, nil
-}
-
-// osSyncBatch is OS's SyncBatch; fsys is nil where syncfs is not used.
-type osSyncBatch struct {
-	fsys *os.File
-}
-
-// Sync makes the files and directories durable.
-func (b *osSyncBatch) Sync(files, dirs []string) error {
-	if b.fsys != nil && len(files)+len(dirs) >= syncfsAtLeast {
-		if done, err := syncfs(b.fsys, files, dirs); done {
-			return err
-		}
-	}
-	return syncEach(files, dirs)
-}
-
-// Close lets go of the descriptor.
-func (b *osSyncBatch) Close() error {
-	if b.fsys == nil {
-		return nil
-	}
-	return b.fsys.Close()
-}
-
-// syncfsAtLeast is how many files and folders make one flush of their
-// whole file system worth it. On the benchmark machine an fsync of a new
-// small file took 0.4 ms and one syncfs after 64 of them 3 ms; on a file
-// system busy with other writers a syncfs also waits for theirs, so a few
-// files are synced one by one.
-const syncfsAtLeast = 16
-
-// syncEach fsyncs each file and directory.
-func syncEach(files, dirs []string) error {
-	// Windows flushes a file only through a handle that may write.
-	flag := os.O_RDONLY
-	if runtime.GOOS == "windows" {
-		flag = os.O_WRONLY
-	}
-	for _, path := range files {
-		f, err := os.OpenFile(path, flag, 0)
-		if err == nil {
-			err = f.Sync()
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("sync %s: %w", path, err)
-		}
-	}
-	for _, dir := range dirs {
-		if err := (OS{}).SyncDir(dir); err != nil {
-			return fmt.Errorf("sync %s: %w", dir, err)
-		}
-	}
-	return nil
-}
-
-// WriteUnsynced writes a new file (it must not exist) and closes it,
-// without making it durable: the caller does, with a SyncBatch, for many files
-// at once.
-func WriteUnsynced(fsys FS, path string, perm fs.FileMode, write func(w io.Writer) error) error {
-	f, err := writeNew(fsys, path, perm, write)
-	if err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
 	}
 	return nil
 }

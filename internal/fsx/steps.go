@@ -93,34 +93,6 @@ func (s *Steps) SyncDir(dir string) error {
 	return s.FS.SyncDir(dir)
 }
 
-// BeginSync is no step; the batch's Sync counts one for all it syncs,
-// with the first directory's path, else the first file's.
-func (s *Steps) BeginSync(dir string) (SyncBatch, error) {
-	inner, err := s.FS.BeginSync(dir)
-	if err != nil {
-		return nil, err
-	}
-	return &stepBatch{SyncBatch: inner, s: s}, nil
-}
-
-type stepBatch struct {
-	SyncBatch
-	s *Steps
-}
-
-func (b *stepBatch) Sync(files, dirs []string) error {
-	path := ""
-	if len(dirs) > 0 {
-		path = dirs[0]
-	} else if len(files) > 0 {
-		path = files[0]
-	}
-	if err := b.s.step("syncall", path); err != nil {
-		return &fs.PathError{Op: "sync", Path: path, Err: err}
-	}
-	return b.SyncBatch.Sync(files, dirs)
-}
-
 type stepFile struct {
 	File
 	s *Steps

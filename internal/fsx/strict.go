@@ -338,36 +338,6 @@ func (s *Strict) Symlink(oldname, newname string) error {
 	return nil
 }
 
-// BeginSync starts a batch whose Sync makes the content of files, and the
-// changes to directories' entries, durable, as a Sync of each file and a
-// SyncDir of each directory do.
-func (s *Strict) BeginSync(dir string) (SyncBatch, error) {
-	inner, err := s.FS.BeginSync(dir)
-	if err != nil {
-		return nil, err
-	}
-	return &strictBatch{SyncBatch: inner, s: s}, nil
-}
-
-type strictBatch struct {
-	SyncBatch
-	s *Strict
-}
-
-func (b *strictBatch) Sync(files, dirs []string) error {
-	s := b.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.check(); err != nil {
-		return &fs.PathError{Op: "sync", Path: "", Err: err}
-	}
-	if err := b.SyncBatch.Sync(files, dirs); err != nil {
-		return err
-	}
-	s.markDurable(inodes(files...), inodes(dirs...))
-	return nil
-}
-
 // SyncDir makes the changes to dir's entries durable.
 func (s *Strict) SyncDir(dir string) error {
 	s.mu.Lock()

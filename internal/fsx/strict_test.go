@@ -64,30 +64,6 @@ func TestStrictForgetsWhatWasNotSynced(t *testing.T) {
 			writeAll(t, s, filepath.Join(dir, "a"), "x", true)
 			s.SyncDir(dir)
 		}, map[string]string{"a": "x"}},
-		{"SyncAll: the files and the folder", func(t *testing.T, s *Strict, dir string) {
-			writeAll(t, s, filepath.Join(dir, "a"), "x", false)
-			writeAll(t, s, filepath.Join(dir, "b"), "y", false)
-			syncAll(t, s, []string{filepath.Join(dir, "a"), filepath.Join(dir, "b")}, []string{dir})
-		}, map[string]string{"a": "x", "b": "y"}},
-		{"SyncAll: the files, not their folder", func(t *testing.T, s *Strict, dir string) {
-			writeAll(t, s, filepath.Join(dir, "a"), "x", false)
-			syncAll(t, s, []string{filepath.Join(dir, "a")}, nil)
-		}, map[string]string{"a": "<none>"}},
-		{"SyncAll: the folder, not the file", func(t *testing.T, s *Strict, dir string) {
-			writeAll(t, s, filepath.Join(dir, "a"), "x", false)
-			writeAll(t, s, filepath.Join(dir, "b"), "y", false)
-			syncAll(t, s, []string{filepath.Join(dir, "a")}, []string{dir})
-		}, map[string]string{"a": "x", "b": ""}},
-		{"WriteUnsynced, then SyncAll", func(t *testing.T, s *Strict, dir string) {
-			path := filepath.Join(dir, "a")
-			WriteUnsynced(s, path, 0o644, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err })
-			syncAll(t, s, []string{path}, []string{dir})
-		}, map[string]string{"a": "new"}},
-		{"WriteUnsynced alone", func(t *testing.T, s *Strict, dir string) {
-			path := filepath.Join(dir, "a")
-			WriteUnsynced(s, path, 0o644, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err })
-			s.SyncDir(dir)
-		}, map[string]string{"a": ""}},
 		{"a folder renamed into place, its file's content not synced", func(t *testing.T, s *Strict, dir string) {
 			s.MkdirAll(filepath.Join(dir, "tmp"), 0o755)
 			writeAll(t, s, filepath.Join(dir, "tmp", "a"), "x", false)
@@ -257,18 +233,5 @@ func TestStrictForgetsWhatWasNotSynced(t *testing.T) {
 				t.Errorf("a change after the crash: %v", err)
 			}
 		})
-	}
-}
-
-// syncAll makes files and dirs durable with one batch of s.
-func syncAll(t *testing.T, s *Strict, files, dirs []string) {
-	t.Helper()
-	b, err := s.BeginSync(filepath.Dir(files[0]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if err := b.Sync(files, dirs); err != nil {
-		t.Fatal(err)
 	}
 }
