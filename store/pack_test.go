@@ -32,10 +32,7 @@ func coverage(area string, year int, value float64, file, cell string) records.C
 func packGroup(t *testing.T, dir string, commit int) []*Pending {
 	t.Helper()
 	ctx := context.Background()
-	s, err := Open(fsx.OS{}, dir, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, dir)
 	a := records.Set{Coverage: []records.CoverageObservation{coverage("FRA", 2020, 70, "a.csv", "C2")}}
 	if _, err := s.Accept(ctx, Entry{File: "a.csv", SHA256: sha('a')}, a, nil, names); err != nil {
 		t.Fatal(err)
@@ -106,10 +103,7 @@ func TestAGroupIsStoredAsOnePack(t *testing.T) {
 	if got, want := folders(t, dir), []string{"submissions/000001-aaaaaaaaaaaa", "packs/" + pack}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("the store holds %v, want %v", got, want)
 	}
-	s, err := Open(fsx.OS{}, dir, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, dir)
 	for _, e := range s.Accepted() {
 		if want := map[bool]string{true: pack, false: ""}[e.Seq > 1]; e.Pack != want {
 			t.Errorf("submission %d names pack %q, want %q", e.Seq, e.Pack, want)
@@ -214,10 +208,7 @@ func TestAPackIsKeptForWhatTheLedgerNames(t *testing.T) {
 	if len(folders(t, dir)) != 2 {
 		t.Fatalf("the pack was not written: %v", folders(t, dir))
 	}
-	s, err := Open(fsx.OS{}, dir, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, dir)
 	if got := folders(t, dir); !reflect.DeepEqual(got, []string{"submissions/000001-aaaaaaaaaaaa"}) {
 		t.Errorf("a pack no ledger line names is left after opening: %v", got)
 	}
@@ -247,20 +238,8 @@ func TestAPackIsKeptForWhatTheLedgerNames(t *testing.T) {
 	}
 	// The next group numbers on from the last recorded submission: its
 	// pack does not meet the first one's folder.
-	p, err := s.Prepare(ctx, Entry{File: "e.csv", SHA256: sha('e')}, records.Set{Coverage: []records.CoverageObservation{coverage("ESP", 2019, 40, "e.csv", "C2")}}, names)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := s.Prepare(ctx, Entry{File: "f.csv", SHA256: sha('f')}, records.Set{Coverage: []records.CoverageObservation{coverage("PRT", 2019, 41, "f.csv", "C2")}}, names)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.WriteAll(ctx, []*Pending{p, q}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Commit([]*Pending{p, q}); err != nil {
-		t.Fatal(err)
-	}
+	fileGroup(t, s, records.Set{Coverage: []records.CoverageObservation{coverage("ESP", 2019, 40, "e.csv", "C2")}},
+		records.Set{Coverage: []records.CoverageObservation{coverage("PRT", 2019, 41, "f.csv", "C2")}})
 	ro, err := OpenReadOnly(dir, quiet)
 	if err != nil {
 		t.Fatal(err)
@@ -418,10 +397,7 @@ func twoDomains(file, country string) records.Set {
 func TestReadingManyPacks(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(fsx.OS{}, dir, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, dir)
 	var entries []Entry
 	for g, countries := range [][]string{{"FRA", "DEU"}, {"ITA", "ESP"}, {"PRT", "POL"}} {
 		var sets []records.Set
@@ -464,10 +440,7 @@ func TestReadingManyPacks(t *testing.T) {
 func TestAGroupPastSubmission999999(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(fsx.OS{}, dir, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, dir)
 	s.lastSeq = 999_999
 	got := fileGroup(t, s, twoDomains("a.csv", "FRA"), twoDomains("b.csv", "DEU"))
 	if got[1].Seq != 1_000_001 || got[1].Pack != "1000000-1000001-aaaaaaaaaaaa" {
@@ -569,10 +542,7 @@ func relabel(t *testing.T, path, members string, more ...records.CoverageObserva
 // snapshot in force stays as it was (none here).
 func TestCompactionStops(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(fsx.OS{}, dir, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, dir)
 	fileGroup(t, s, twoDomains("a.csv", "FRA"), twoDomains("b.csv", "DEU"))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -584,7 +554,7 @@ func TestCompactionStops(t *testing.T) {
 		}
 		return nil
 	}}
-	s, err = Open(steps, dir, quiet)
+	s, err := Open(steps, dir, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -607,4 +577,14 @@ func TestCompactionStops(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "snapshot.json")); !os.IsNotExist(err) {
 		t.Errorf("a stopped compaction left a snapshot in force: %v", err)
 	}
+}
+
+// mustOpen opens the store in dir for reading and writing.
+func mustOpen(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(fsx.OS{}, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
