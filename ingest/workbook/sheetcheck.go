@@ -78,7 +78,8 @@ func (x *xlsxFile) readParts() error {
 		return x.partsErr
 	}
 	x.partsRead = true
-	x.parts, x.sharedStrings, x.partsErr = workbookParts(x.zr, x.openPart)
+	x.zipFiles = zipParts(x.zr)
+	x.parts, x.sharedStrings, x.partsErr = workbookParts(x.zipFiles, x.openPart)
 	return x.partsErr
 }
 
@@ -92,8 +93,7 @@ func zipParts(zr *zip.Reader) map[string]*zip.File {
 	return parts
 }
 
-func workbookParts(zr *zip.Reader, open func(name string, f *zip.File) (io.ReadCloser, error)) (map[string]string, []string, error) {
-	parts := zipParts(zr)
+func workbookParts(parts map[string]*zip.File, open func(name string, f *zip.File) (io.ReadCloser, error)) (map[string]string, []string, error) {
 	decode := func(name string, v any) error {
 		f, ok := parts[name]
 		if !ok {

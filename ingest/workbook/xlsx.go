@@ -31,8 +31,10 @@ type xlsxFile struct {
 	// percentages.
 	kinds []numberKind
 	// parts maps sheet names to their XML part, sharedStrings is the
-	// shared-string table; both read on first use.
+	// shared-string table, zipFiles the zip's entries by name; read on
+	// first use.
 	parts         map[string]string
+	zipFiles      map[string]*zip.File
 	sharedStrings []string
 	partsErr      error
 	partsRead     bool
@@ -258,7 +260,7 @@ func (x *xlsxFile) Walk(ctx context.Context, sheet string, fn func(Row) error) (
 	if !ok {
 		return problemf(report.Unreadable, "sheet %q has no content part listed in the workbook: the file is damaged; open it in Excel and save it again", sheet)
 	}
-	part, ok := zipParts(x.zr)[name]
+	part, ok := x.zipFiles[name]
 	if !ok {
 		return problemf(report.Unreadable, "sheet %q: its part %s is missing: the file is damaged; open it in Excel and save it again", sheet, name)
 	}
