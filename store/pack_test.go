@@ -481,13 +481,16 @@ func TestAGroupSurvivesAPowerCut(t *testing.T) {
 		if err != nil && !fsys.crashed.Load() {
 			t.Fatal(err)
 		}
+		if cut > 0 {
+			fsys.cutAtTheEnd(t)
+		}
 		return int64(len(fsys.steps())), dir
 	}
 	steps, _ := file(0)
 	if steps < 6 {
 		t.Fatalf("filing the group took only %d steps", steps)
 	}
-	for cut := int64(1); cut <= steps; cut++ {
+	for cut := int64(1); cut <= steps+1; cut++ { // and once done
 		_, dir := file(cut)
 		after, err := Open(fsx.OS{}, dir, quiet)
 		if err != nil {
@@ -497,6 +500,9 @@ func TestAGroupSurvivesAPowerCut(t *testing.T) {
 		cur, err := after.Current(ctx)
 		if err != nil {
 			t.Fatalf("cut at step %d, %d of the group accepted: the records cannot be read: %v", cut, accepted, err)
+		}
+		if cut > steps && accepted != len(group) {
+			t.Errorf("cut once the group was committed: %d of its %d files accepted", accepted, len(group))
 		}
 		want := []records.CoverageObservation{first}
 		if accepted == len(group) {

@@ -900,6 +900,9 @@ func TestAcceptedAloneSurvivesAPowerCut(t *testing.T) {
 				if err != nil && !fsys.crashed.Load() {
 					t.Fatal(err)
 				}
+				if cut > 0 {
+					fsys.cutAtTheEnd(t)
+				}
 				return fsys.steps(), dir
 			}
 			ops, _ := accept(0)
@@ -910,7 +913,7 @@ func TestAcceptedAloneSurvivesAPowerCut(t *testing.T) {
 			// goroutine of its own, so the step numbers of its writes and
 			// of the acceptance's first steps differ from run to run.
 			cuts := 0
-			for step := int64(1); step <= int64(len(ops)); step++ {
+			for step := int64(1); step <= int64(len(ops))+1; step++ { // and once done
 				cuts++
 				_, dir := accept(step)
 				after, err := Open(fsx.OS{}, dir, quiet)
@@ -921,6 +924,9 @@ func TestAcceptedAloneSurvivesAPowerCut(t *testing.T) {
 				cur, err := after.Current(ctx)
 				if err != nil {
 					t.Fatalf("cut at step %d, accepted %v: the records cannot be read: %v", step, accepted, err)
+				}
+				if step > int64(len(ops)) && !accepted {
+					t.Errorf("cut once the acceptance returned: the submission is lost")
 				}
 				want := slices.Clone(first)
 				if accepted {
@@ -940,6 +946,7 @@ func TestAcceptedAloneSurvivesAPowerCut(t *testing.T) {
 // arm, and failing every change after it.
 type powerCut struct {
 	*fsx.Steps
+	strict  *fsx.Strict
 	start   atomic.Int64
 	crashed atomic.Bool
 	mu      sync.Mutex
@@ -948,7 +955,7 @@ type powerCut struct {
 
 func newPowerCut(t *testing.T, cut int64) *powerCut {
 	strict := &fsx.Strict{FS: fsx.OS{}, Aside: t.TempDir()}
-	pc := &powerCut{}
+	pc := &powerCut{strict: strict}
 	pc.start.Store(-1)
 	pc.Steps = &fsx.Steps{FS: strict, Hook: func(n int64, op, path string) error {
 		start := pc.start.Load()
@@ -974,6 +981,17 @@ func newPowerCut(t *testing.T, cut int64) *powerCut {
 
 // arm starts counting the steps.
 func (pc *powerCut) arm() { pc.start.Store(pc.Count()) }
+
+// cutAtTheEnd cuts the power once the work is done, unless it was cut
+// already: what was not made durable by then is lost even so.
+func (pc *powerCut) cutAtTheEnd(t *testing.T) {
+	if pc.crashed.Swap(true) {
+		return
+	}
+	if err := pc.strict.Crash(); err != nil {
+		t.Errorf("cut at the end: %v", err)
+	}
+}
 
 // steps returns the operations since arm.
 func (pc *powerCut) steps() []string {
