@@ -39,6 +39,8 @@ type workbook struct {
 	f                                      *excelize.File
 	header, title, bold, wrap, text, count int
 	decimal, year                          int
+	// splice puts the pledge sheets' rows into their parts.
+	splice *rowSplicer
 }
 
 // WriteWorkbook writes indicators.xlsx: a README sheet, then one sheet per
@@ -48,8 +50,12 @@ type workbook struct {
 func WriteWorkbook(ctx context.Context, w io.Writer, batch arrow.RecordBatch, info WorkbookInfo) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	f.SetZipWriter(workbookZip(runtime.GOMAXPROCS(0)))
-	wb := &workbook{f: f, ctx: ctx}
+	splice, err := newRowSplicer()
+	if err != nil {
+		return err
+	}
+	f.SetZipWriter(workbookZip(runtime.GOMAXPROCS(0), splice))
+	wb := &workbook{f: f, ctx: ctx, splice: splice}
 	if err := wb.styles(); err != nil {
 		return err
 	}
@@ -442,6 +448,9 @@ type pledgeSheet struct {
 	styles                   []int
 	valueCol                 int
 	decimalStyle, countStyle int
+	// placeholder is the text of the row the sheet's rows replace when
+	// the workbook is written (rowSplicer).
+	placeholder string
 }
 
 // startPledgeSheet adds one pledge's charts and filter, with the normal
@@ -492,6 +501,10 @@ func (wb *workbook) startPledgeSheet(p refdata.Pledge, rows []indicatorRow, batc
 	}
 	ps := &pledgeSheet{code: sheet, sw: sw, rows: rows, cols: batch.Columns(), styles: make([]int, ncol), valueCol: -1,
 		decimalStyle: wb.decimal, countStyle: wb.count}
+	if len(rows) > 0 {
+		ctx := wb.ctx
+		ps.placeholder = wb.splice.placeholder(sheet, func(w io.Writer) error { return ps.writeRows(ctx, w) })
+	}
 	for i, fld := range schema.Fields() {
 		switch fld.Name {
 		case "time_period", "numerator", "denominator":
@@ -530,23 +543,23 @@ func streamSheets(ctx context.Context, sheets []*streamedSheet) error {
 	})
 }
 
-// streamRows writes the sheet's rows with every column of the table. It
-// checks ctx as it goes.
-func (ps *pledgeSheet) streamRows(ctx context.Context) error {
+// streamRows writes the row that stands for the sheet's rows until the
+// workbook is written (writeRows), or says there are none.
+func (ps *pledgeSheet) streamRows(context.Context) error {
 	if len(ps.rows) == 0 {
 		return ps.sw.SetRow("A2", []any{"No observation of this pledge in this run: its inputs are not in the store yet."})
 	}
-	cells := make([]excelize.Cell, len(ps.cols))
-	line := make([]any, len(ps.cols))
-	for c := range cells {
-		line[c] = &cells[c]
-	}
+	return ps.sw.SetRow("A2", []any{ps.placeholder})
+}
+
+// writeRows writes the sheet's rows, from row 2, with every column of the
+// table, in the XML of excelize's stream writer, 64 KiB at a time. It
+// checks ctx before each write.
+func (ps *pledgeSheet) writeRows(ctx context.Context, w io.Writer) error {
+	cw := newCellWriter(len(ps.cols))
 	for i, r := range ps.rows {
-		if i%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
+		row := i + 2
+		cw.startRow(row)
 		for c, col := range ps.cols {
 			style := ps.styles[c]
 			if c == ps.valueCol {
@@ -555,18 +568,17 @@ func (ps *pledgeSheet) streamRows(ctx context.Context) error {
 					style = ps.countStyle
 				}
 			}
-			v := cellValue(col, r.index)
-			if v == nil {
-				// No element at all: an empty styled cell is a fifth
-				// of a row's XML and shows nothing.
-				line[c] = nil
-				continue
-			}
-			cells[c] = excelize.Cell{StyleID: style, Value: v}
-			line[c] = &cells[c]
+			cw.arrowCell(c, row, style, col, r.index)
 		}
-		if err := ps.sw.SetRow(cellName(1, i+2), line); err != nil {
-			return err
+		cw.endRow()
+		if len(cw.buf) >= 64<<10 || i == len(ps.rows)-1 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if _, err := w.Write(cw.buf); err != nil {
+				return err
+			}
+			cw.buf = cw.buf[:0]
 		}
 	}
 	return nil
@@ -612,22 +624,4 @@ func seriesLabel(instrument, sex string) string {
 		return "Male"
 	}
 	return "Total"
-}
-
-// cellValue is a cell's typed value for excelize: nil for nulls, numbers
-// as numbers, text as text (excelize writes strings as text cells, which
-// are never evaluated).
-func cellValue(col arrow.Array, row int) any {
-	if col.IsNull(row) {
-		return nil
-	}
-	switch a := col.(type) {
-	case *array.String:
-		return a.Value(row)
-	case *array.Float64:
-		return a.Value(row)
-	case *array.Int32:
-		return int(a.Value(row))
-	}
-	return col.ValueStr(row)
 }

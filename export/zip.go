@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"strings"
 	"sync"
 
 	"github.com/klauspost/compress/flate"
@@ -41,6 +42,10 @@ type parallelZip struct {
 	parts   []*zipPart
 	current *zipPart
 	pool    sync.Pool // *flate.Writer
+	// splice, when set, puts the pledge sheets' rows into the sheet
+	// parts; spliced writes the current part when it is one.
+	splice  *rowSplicer
+	spliced *spliceWriter
 }
 
 // zipPart is one file of the archive.
@@ -60,9 +65,12 @@ const zipVersion20 = 20
 // workbookZip makes excelize's zip writer: deflate at its fastest level
 // (the default level took as long as making the sheets, for a file a
 // fifth smaller), on every core.
-func workbookZip(workers int) func(io.Writer) excelize.ZipWriter {
+// The rows of splice's sheets are put into their parts.
+func workbookZip(workers int, splice *rowSplicer) func(io.Writer) excelize.ZipWriter {
 	return func(w io.Writer) excelize.ZipWriter {
-		return newParallelZip(w, flate.BestSpeed, workers, 1<<20)
+		z := newParallelZip(w, flate.BestSpeed, workers, 1<<20)
+		z.splice = splice
+		return z
 	}
 }
 
@@ -77,6 +85,10 @@ func (z *parallelZip) Create(name string) (io.Writer, error) {
 	}
 	z.current = &zipPart{zip: z, name: name, crc: crc32.NewIEEE()}
 	z.parts = append(z.parts, z.current)
+	if z.splice != nil && strings.HasPrefix(name, "xl/worksheets/") {
+		z.spliced = &spliceWriter{s: z.splice, part: z.current}
+		return z.spliced, nil
+	}
 	return z.current, nil
 }
 
@@ -125,6 +137,12 @@ func (z *parallelZip) finish() error {
 		return nil
 	}
 	z.current = nil
+	if w := z.spliced; w != nil {
+		z.spliced = nil
+		if err := w.flush(); err != nil && p.err == nil {
+			p.err = err
+		}
+	}
 	if p.err == nil {
 		p.err = z.deflate(&p.out, [][]byte{p.pending}, true)
 		p.pending = nil
@@ -172,6 +190,9 @@ func (z *parallelZip) deflateChunk(out *bytes.Buffer, chunk []byte, final bool) 
 // Close finishes the last part and writes the archive, parts in order.
 func (z *parallelZip) Close() error {
 	errs := []error{z.finish()}
+	if z.splice != nil {
+		errs = append(errs, z.splice.unplaced())
+	}
 	for _, p := range z.parts {
 		if p.err != nil {
 			errs = append(errs, p.err)

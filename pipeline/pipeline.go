@@ -237,7 +237,10 @@ func (p *Pipeline) execute(ctx context.Context, log *slog.Logger, cmd Command, o
 			return err
 		}
 	}
-	if cmd == CommandRun {
+	// A submission this run accepted is in no earlier build's inputs: the
+	// check is skipped then, as it reads the latest manifest, which lists
+	// every input (megabytes at 10,000 submissions).
+	if cmd == CommandRun && res.Count(OutcomeAccepted) == 0 {
 		// A nightly run that took nothing new does no work: the latest run
 		// was built from the same inputs. `build` always builds.
 		if latest, same := p.upToDate(st); same {

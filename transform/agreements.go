@@ -264,9 +264,14 @@ func (c *computation) agreementCount(ind refdata.Indicator) {
 	areasOf := c.agreementAreas()
 	// Indexed by area (c.agrAreaList), as the counts are: maps keyed by
 	// area were looked up for every agreement, party and year.
-	counts := make([]int, len(c.agrAreaList)*nYears) // area × year
-	refs := make([][][]string, len(c.agrAreaList))   // area × year, countries only
-	party := make([]bool, len(c.agrAreaList))        // a country party to an agreement that is not negotiating
+	// area × year, as a difference per year until summed below: an
+	// agreement adds one at its first year and takes it off after its
+	// last, whatever its length. Counting it in every year it spans was a
+	// fifth of a build's computation.
+	stride := nYears + 1
+	counts := make([]int, len(c.agrAreaList)*stride)
+	refs := make([][][]string, len(c.agrAreaList)) // area × year, countries only
+	party := make([]bool, len(c.agrAreaList))      // a country party to an agreement that is not negotiating
 	for i, a := range c.agr.list {
 		if a.group != ind.AgreementTypes {
 			continue
@@ -281,10 +286,9 @@ func (c *computation) agreementCount(ind refdata.Indicator) {
 			if from > to {
 				continue
 			}
-			n := counts[int(k)*nYears : int(k+1)*nYears]
-			for y := from; y <= to; y++ {
-				n[y-c.first]++
-			}
+			n := counts[int(k)*stride : int(k+1)*stride]
+			n[from-c.first]++
+			n[to-c.first+1]--
 			if !country {
 				continue
 			}
@@ -303,6 +307,9 @@ func (c *computation) agreementCount(ind refdata.Indicator) {
 			}
 		}
 	}
+	for k := range c.agrAreaList {
+		sumDifferences(counts[k*stride : (k+1)*stride])
+	}
 	areas := c.areas.aggregates()
 	for _, ct := range c.ref.Countries().All() {
 		if k, ok := c.agrAreaIndex[ct.ISO3]; ok && party[k] {
@@ -314,7 +321,7 @@ func (c *computation) agreementCount(ind refdata.Indicator) {
 			n := 0
 			k, counted := c.agrAreaIndex[ar.code]
 			if counted {
-				n = counts[int(k)*nYears+y-c.first]
+				n = counts[int(k)*stride+y-c.first]
 			}
 			var r []string
 			if counted && refs[k] != nil && ar.typ == refdata.AreaCountry {
@@ -342,7 +349,9 @@ func (c *computation) agreementShare(ind refdata.Indicator) {
 	}
 	nYears := c.last - c.first + 1
 	areasOf := c.agreementAreas()
-	num, den := make([]int, len(c.agrAreaList)*nYears), make([]int, len(c.agrAreaList)*nYears) // area × year
+	// area × year, as differences per year until summed, as the counts are
+	stride := nYears + 1
+	num, den := make([]int, len(c.agrAreaList)*stride), make([]int, len(c.agrAreaList)*stride)
 	for i, a := range c.agr.list {
 		if a.group != "L" {
 			continue
@@ -357,23 +366,38 @@ func (c *computation) agreementShare(ind refdata.Indicator) {
 			if c.agrAreaList[k].typ == refdata.AreaCountry {
 				continue // shares are published for the world and the regions
 			}
-			at := int(k)*nYears - c.first
-			for y := from; y <= to; y++ {
-				den[at+y]++
-				if yes {
-					num[at+y]++
-				}
+			if from > to {
+				continue
+			}
+			at := int(k)*stride - c.first
+			den[at+from]++
+			den[at+to+1]--
+			if yes {
+				num[at+from]++
+				num[at+to+1]--
 			}
 		}
+	}
+	for k := range c.agrAreaList {
+		sumDifferences(num[k*stride : (k+1)*stride])
+		sumDifferences(den[k*stride : (k+1)*stride])
 	}
 	for _, y := range c.years() {
 		for _, ar := range c.areas.aggregates() {
 			k, ok := c.agrAreaIndex[ar.code]
-			if !ok || den[int(k)*nYears+y-c.first] == 0 {
+			if !ok || den[int(k)*stride+y-c.first] == 0 {
 				continue
 			}
-			n, d := num[int(k)*nYears+y-c.first], den[int(k)*nYears+y-c.first]
+			n, d := num[int(k)*stride+y-c.first], den[int(k)*stride+y-c.first]
 			c.emit(ind, ar, y, "T", "", 100*float64(n)/float64(d), ptr(float64(n)), ptr(float64(d)), nil)
 		}
+	}
+}
+
+// sumDifferences turns a row of differences, each year's change from the
+// year before, into the row of values.
+func sumDifferences(row []int) {
+	for y := 1; y < len(row); y++ {
+		row[y] += row[y-1]
 	}
 }

@@ -27,10 +27,12 @@
 package transform
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -258,28 +260,58 @@ func newAreas(ref *refdata.Reference) *areas {
 // aggregates returns the world followed by the regions.
 func (a *areas) aggregates() []area { return append([]area{a.world}, a.regions...) }
 
-var areaRank = map[refdata.AreaType]int{refdata.AreaWorld: 0, refdata.AreaRegion: 1, refdata.AreaCountry: 2}
+// areaRank is the order of the area types in the published tables.
+func areaRank(t refdata.AreaType) int {
+	switch t {
+	case refdata.AreaWorld:
+		return 0
+	case refdata.AreaRegion:
+		return 1
+	}
+	return 2
+}
 
-// sortObservations orders rows by indicator_id, ref_area_type (world,
+// compareObservations orders rows by indicator_id, ref_area_type (world,
 // region, country), ref_area, time_period, sex, instrument (outputs.md).
+func compareObservations(a, b *Observation) int {
+	if c := strings.Compare(a.IndicatorID, b.IndicatorID); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(areaRank(a.RefAreaType), areaRank(b.RefAreaType)); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.RefArea, b.RefArea); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.TimePeriod, b.TimePeriod); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Sex, b.Sex); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Instrument, b.Instrument)
+}
+
+// sortObservations puts rows in the order of compareObservations, rows
+// alike kept in the order they came. It sorts their positions, then
+// moves each row once: a stable sort of the rows themselves moved each
+// 200-byte row O(log n) times, a sixth of the computation.
 func sortObservations(obs []Observation) {
-	sort.SliceStable(obs, func(i, j int) bool {
-		a, b := &obs[i], &obs[j]
-		if a.IndicatorID != b.IndicatorID {
-			return a.IndicatorID < b.IndicatorID
-		}
-		if a.RefAreaType != b.RefAreaType {
-			return areaRank[a.RefAreaType] < areaRank[b.RefAreaType]
-		}
-		if a.RefArea != b.RefArea {
-			return a.RefArea < b.RefArea
-		}
-		if a.TimePeriod != b.TimePeriod {
-			return a.TimePeriod < b.TimePeriod
-		}
-		if a.Sex != b.Sex {
-			return a.Sex < b.Sex
-		}
-		return a.Instrument < b.Instrument
-	})
+	sorted := true
+	for i := 1; i < len(obs) && sorted; i++ {
+		sorted = compareObservations(&obs[i-1], &obs[i]) <= 0
+	}
+	if sorted {
+		return
+	}
+	order := make([]int32, len(obs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(i, j int32) int { return compareObservations(&obs[i], &obs[j]) })
+	moved := make([]Observation, len(obs))
+	for k, i := range order {
+		moved[k] = obs[i]
+	}
+	copy(obs, moved)
 }

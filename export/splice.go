@@ -1,0 +1,142 @@
+package export
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// rowSplicer puts the rows of the pledge sheets into the sheet parts
+// excelize writes. Each such sheet is streamed by excelize with one
+// placeholder row in row 2, an inline string naming the sheet after a
+// nonce; when the part is written to the archive, the placeholder row is
+// replaced by the rows, written there and then by cellWriter. So excelize
+// makes every part of the workbook but those rows, which it made at a
+// tenth of the speed (sheetrows.go), and no sheet's rows are ever held in
+// memory whole: they go to the deflater as they are made.
+type rowSplicer struct {
+	// prefix is how every placeholder row starts, up to the sheet's name:
+	// row 2's first cell, an inline string, and the nonce.
+	prefix []byte
+	// rows write each sheet's rows, by the name its placeholder holds.
+	rows map[string]func(io.Writer) error
+	// placed are the names whose rows were written.
+	placed map[string]bool
+}
+
+// placeholderEnd ends a placeholder row, after the sheet's name.
+const placeholderEnd = `</t></is></c></row>`
+
+// maxPlaceholderName bounds what is read after a prefix while looking for
+// placeholderEnd.
+const maxPlaceholderName = 256
+
+// newRowSplicer makes a splicer whose placeholders carry a fresh nonce,
+// so that no text of the workbook can be taken for one.
+func newRowSplicer() (*rowSplicer, error) {
+	var nonce [12]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return nil, fmt.Errorf("workbook: %w", err)
+	}
+	return &rowSplicer{
+		prefix: []byte(`<row r="2"><c r="A2" t="inlineStr"><is><t>pledgestat-rows-` + hex.EncodeToString(nonce[:]) + `-`),
+		rows:   map[string]func(io.Writer) error{}, placed: map[string]bool{},
+	}, nil
+}
+
+// placeholder registers the rows of a sheet and returns the text of the
+// placeholder cell the sheet's A2 must hold: excelize writes the cell as
+// prefix, name, placeholderEnd.
+func (s *rowSplicer) placeholder(name string, rows func(io.Writer) error) string {
+	s.rows[name] = rows
+	prefix := string(s.prefix)
+	return prefix[strings.Index(prefix, "pledgestat-rows-"):] + name
+}
+
+// unplaced is an error naming the sheets whose rows were never written:
+// excelize wrote their placeholder otherwise than expected, or not at all.
+func (s *rowSplicer) unplaced() error {
+	var missing []string
+	for name := range s.rows {
+		if !s.placed[name] {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	slices.Sort(missing)
+	return fmt.Errorf("workbook: the rows of sheets %s found no placeholder in the sheet parts", strings.Join(missing, ", "))
+}
+
+// spliceWriter writes a part through, its placeholder rows replaced. It
+// holds back the tail of each write that might begin a placeholder.
+type spliceWriter struct {
+	s    *rowSplicer
+	part io.Writer
+	held []byte
+	// open is set between a placeholder's prefix and its end.
+	open bool
+}
+
+// Write writes b, placeholders replaced.
+func (w *spliceWriter) Write(b []byte) (int, error) {
+	n := len(b)
+	if len(w.held) > 0 {
+		b = append(w.held, b...)
+		w.held = nil
+	}
+	for {
+		if w.open {
+			end := bytes.Index(b, []byte(placeholderEnd))
+			if end < 0 {
+				if len(b) > maxPlaceholderName {
+					return 0, fmt.Errorf("workbook: a placeholder row has no end")
+				}
+				w.held = append([]byte(nil), b...)
+				return n, nil
+			}
+			name := string(b[:end])
+			rows := w.s.rows[name]
+			if rows == nil || w.s.placed[name] {
+				return 0, fmt.Errorf("workbook: placeholder of sheet %q is unknown or repeated", name)
+			}
+			w.s.placed[name] = true
+			if err := rows(w.part); err != nil {
+				return 0, err
+			}
+			b = b[end+len(placeholderEnd):]
+			w.open = false
+			continue
+		}
+		i := bytes.Index(b, w.s.prefix)
+		if i < 0 {
+			keep := min(len(b), len(w.s.prefix)-1)
+			if _, err := w.part.Write(b[:len(b)-keep]); err != nil {
+				return 0, err
+			}
+			w.held = append([]byte(nil), b[len(b)-keep:]...)
+			return n, nil
+		}
+		if _, err := w.part.Write(b[:i]); err != nil {
+			return 0, err
+		}
+		b = b[i+len(w.s.prefix):]
+		w.open = true
+	}
+}
+
+// flush writes what was held back, at the end of the part.
+func (w *spliceWriter) flush() error {
+	if w.open {
+		return fmt.Errorf("workbook: a placeholder row is cut off at the end of its part")
+	}
+	held := w.held
+	w.held = nil
+	_, err := w.part.Write(held)
+	return err
+}
