@@ -2,7 +2,6 @@ package workbook
 
 import (
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -90,13 +89,13 @@ func formatKind(id int, custom map[int]string) numberKind {
 
 // readSharedStrings reads the shared-string table, decoding it to its end.
 func readSharedStrings(r io.Reader) ([]string, error) {
-	dec := xml.NewDecoder(r)
+	dec := newXMLTokens(r)
 	var out []string
 	var b strings.Builder
 	depth, closed := 0, false
 	inSI, inT, inPhonetic := false, false, 0
 	for {
-		tok, err := dec.RawToken()
+		t, err := dec.next()
 		if errors.Is(err, io.EOF) {
 			if depth != 0 || !closed {
 				return out, io.ErrUnexpectedEOF
@@ -106,10 +105,10 @@ func readSharedStrings(r io.Reader) ([]string, error) {
 		if err != nil {
 			return out, err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		switch t.kind {
+		case tokenStart:
 			depth++
-			switch t.Name.Local {
+			switch string(t.local) {
 			case "si":
 				if depth == 2 {
 					inSI = true
@@ -120,9 +119,9 @@ func readSharedStrings(r io.Reader) ([]string, error) {
 			case "t":
 				inT = inSI && inPhonetic == 0
 			}
-		case xml.EndElement:
+		case tokenEnd:
 			depth--
-			switch t.Name.Local {
+			switch string(t.local) {
 			case "si":
 				if depth == 1 && inSI {
 					out = append(out, unescapeXstring(b.String()))
@@ -136,9 +135,9 @@ func readSharedStrings(r io.Reader) ([]string, error) {
 			if depth == 0 {
 				closed = true
 			}
-		case xml.CharData:
+		case tokenText:
 			if inT {
-				b.Write(t)
+				b.Write(t.text)
 			}
 		}
 	}
@@ -163,7 +162,7 @@ func unescapeXstring(s string) string {
 
 // sheetReader streams one sheet's rows from its XML.
 type sheetReader struct {
-	dec     *xml.Decoder
+	tokens  *xmlTokens
 	sst     []string
 	kinds   []numberKind
 	maxRows int
@@ -191,7 +190,7 @@ func (s *sheetReader) run(ctx context.Context, fn func(Row) error) error {
 				return err
 			}
 		}
-		tok, err := s.dec.RawToken()
+		t, err := s.tokens.next()
 		if errors.Is(err, io.EOF) {
 			if s.depth != 0 || !s.closed {
 				s.check.err = errors.New("the content ends before the sheet does")
@@ -202,13 +201,13 @@ func (s *sheetReader) run(ctx context.Context, fn func(Row) error) error {
 			s.check.err = err
 			return nil
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		switch t.kind {
+		case tokenStart:
 			s.depth++
 			if err := s.start(t); err != nil {
 				return err
 			}
-		case xml.EndElement:
+		case tokenEnd:
 			s.depth--
 			if s.depth < 0 {
 				s.check.err = errors.New("an element closes that was never opened")
@@ -220,19 +219,19 @@ func (s *sheetReader) run(ctx context.Context, fn func(Row) error) error {
 			if err := s.end(t, fn); err != nil {
 				return err
 			}
-		case xml.CharData:
+		case tokenText:
 			if s.inV || (s.inT && s.inPhonetic == 0) {
-				s.v = append(s.v, t...)
+				s.v = append(s.v, t.text...)
 			}
 		}
 	}
 }
 
-func (s *sheetReader) start(t xml.StartElement) error {
-	switch t.Name.Local {
+func (s *sheetReader) start(t *xmlToken) error {
+	switch string(t.local) {
 	case "row":
 		s.rowNum++
-		if r, err := strconv.Atoi(attr(t, "r")); err == nil && r > 0 {
+		if r, ok := atoi(t.attr("r")); ok && r > 0 {
 			s.rowNum = r
 		}
 		if s.maxRows > 0 && s.rowNum > s.maxRows {
@@ -241,20 +240,21 @@ func (s *sheetReader) start(t xml.StartElement) error {
 		s.row, s.col = s.row[:0], 0
 	case "c":
 		s.col++
-		s.ref, s.typ, s.style = "", "", 0
+		s.typ, s.style = "", 0
 		s.hasF, s.hasV, s.inV, s.inIS, s.v = false, false, false, false, s.v[:0]
-		for _, a := range t.Attr {
-			switch a.Name.Local {
+		var ref []byte
+		for _, a := range t.attrs {
+			switch string(a.local) {
 			case "r":
-				s.ref = a.Value
+				ref = a.value
 			case "t":
-				s.typ = a.Value
+				s.typ = cellType(a.value)
 			case "s":
-				s.style, _ = strconv.Atoi(a.Value)
+				s.style, _ = atoi(a.value)
 			}
 		}
-		if s.ref != "" {
-			if col, _, err := excelize.CellNameToCoordinates(s.ref); err == nil {
+		if len(ref) > 0 {
+			if col, ok := refColumn(ref); ok {
 				s.col = col
 			}
 		}
@@ -272,8 +272,8 @@ func (s *sheetReader) start(t xml.StartElement) error {
 	return nil
 }
 
-func (s *sheetReader) end(t xml.EndElement, fn func(Row) error) error {
-	switch t.Name.Local {
+func (s *sheetReader) end(t *xmlToken, fn func(Row) error) error {
+	switch string(t.local) {
 	case "v":
 		s.inV = false
 	case "t":
@@ -293,6 +293,89 @@ func (s *sheetReader) end(t xml.EndElement, fn func(Row) error) error {
 		return fn(row)
 	}
 	return nil
+}
+
+// atoi is strconv.Atoi of b, without making a string of it.
+func atoi(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		n, err := strconv.Atoi(string(b))
+		return n, err == nil
+	}
+	neg := false
+	i := 0
+	if b[0] == '+' || b[0] == '-' {
+		neg, i = b[0] == '-', 1
+		if len(b) == 1 {
+			return 0, false
+		}
+	}
+	n := 0
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// cellType is a cell's t attribute, the common ones without an allocation.
+func cellType(b []byte) string {
+	for _, t := range []string{"s", "n", "str", "inlineStr", "b", "e", "d"} {
+		if string(b) == t {
+			return t
+		}
+	}
+	return string(b)
+}
+
+// refColumn is the column of a cell reference (A1 style), as
+// excelize.CellNameToCoordinates reads it; false when it is none.
+func refColumn(ref []byte) (int, bool) {
+	i, col := 0, 0
+	for ; i < len(ref); i++ {
+		c := ref[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			col = col*26 + int(c-'A') + 1
+		case c >= 'a' && c <= 'z':
+			col = col*26 + int(c-'a') + 1
+		default:
+			goto digits
+		}
+		if col > excelize.MaxColumns {
+			return 0, false
+		}
+	}
+digits:
+	if i == 0 || i == len(ref) {
+		return excelizeColumn(ref)
+	}
+	if ref[i] == '0' || len(ref)-i > 7 {
+		return excelizeColumn(ref)
+	}
+	row := 0
+	for _, c := range ref[i:] {
+		if c < '0' || c > '9' {
+			return excelizeColumn(ref)
+		}
+		row = row*10 + int(c-'0')
+	}
+	if row > excelize.TotalRows {
+		return excelizeColumn(ref)
+	}
+	return col, true
+}
+
+// excelizeColumn is excelize's reading of a reference the quick reading
+// does not take.
+func excelizeColumn(ref []byte) (int, bool) {
+	col, _, err := excelize.CellNameToCoordinates(string(ref))
+	return col, err == nil
 }
 
 // cellDone turns the cell just read into its value.
@@ -364,13 +447,4 @@ func (s *sheetReader) describeRef() string {
 		return ""
 	}
 	return fmt.Sprint(CellRef{Col: s.col, Row: s.rowNum})
-}
-
-func attr(t xml.StartElement, name string) string {
-	for _, a := range t.Attr {
-		if a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
 }
