@@ -376,9 +376,12 @@ func scanName(b []byte) (int, error) {
 			colons++
 			continue
 		}
-		if c >= utf8.RuneSelf || colons > 1 {
+		if colons > 1 {
 			return 0, errFallback
 		}
+		// A byte of a multibyte character ends the name here, and then
+		// the byte after it is none the caller takes (a space, '=', '>'
+		// or "/>"): it falls back.
 		return i, nil
 	}
 	return 0, errIncomplete
@@ -500,8 +503,8 @@ func (x *xmlTokens) scanDeclaration(b []byte) (int, error) {
 	if !bytes.HasPrefix(decl, []byte("<?xml ")) {
 		return 0, errFallback
 	}
-	tok, err := xml.NewDecoder(bytes.NewReader(decl)).RawToken()
-	if _, ok := tok.(xml.ProcInst); !ok || err != nil {
+	// Starting with "<?xml ", it is a declaration if it reads at all.
+	if _, err := xml.NewDecoder(bytes.NewReader(decl)).RawToken(); err != nil {
 		return 0, errFallback
 	}
 	x.tok = xmlToken{kind: tokenOther}
