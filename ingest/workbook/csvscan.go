@@ -39,6 +39,10 @@ type recordScanner struct {
 type internCount struct {
 	tried, found int
 	off          bool
+	// last is the column's last interned field: a column sorted or
+	// grouped by it (a country, a series) repeats it row after row, and
+	// comparing with it is cheaper than hashing.
+	last string
 }
 
 const (
@@ -64,8 +68,13 @@ func (s *recordScanner) intern(col int, b []byte) string {
 		return string(b)
 	}
 	c.tried++
+	if string(b) == c.last {
+		c.found++
+		return c.last
+	}
 	if v, ok := s.seen[string(b)]; ok {
 		c.found++
+		c.last = v
 		return v
 	}
 	if c.tried >= internProbe && c.found < c.tried/2 {
@@ -75,6 +84,7 @@ func (s *recordScanner) intern(col int, b []byte) string {
 	if len(s.seen) < maxInterned {
 		s.seen[v] = v
 	}
+	c.last = v
 	return v
 }
 
