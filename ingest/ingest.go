@@ -376,12 +376,26 @@ type table struct {
 // memo remembers what texts parse to. Only successes are kept, so a
 // problem is reported for each cell as it always is; it stops growing at
 // maxMemo texts (a column of free text gains nothing from it).
-type memo[T any] struct{ m map[string]T }
+type memo[T any] struct {
+	m map[string]T
+	// last is the text last found or put, and what it parses to: a
+	// column sorted or grouped by it repeats it row after row, and
+	// comparing with it is cheaper than hashing.
+	last    string
+	lastV   T
+	hasLast bool
+}
 
 const maxMemo = 4096
 
 func (m *memo[T]) get(text string) (T, bool) {
+	if m.hasLast && text == m.last {
+		return m.lastV, true
+	}
 	v, ok := m.m[text]
+	if ok {
+		m.last, m.lastV, m.hasLast = text, v, true
+	}
 	return v, ok
 }
 
@@ -392,6 +406,7 @@ func (m *memo[T]) put(text string, v T) {
 	if len(m.m) < maxMemo {
 		m.m[text] = v
 	}
+	m.last, m.lastV, m.hasLast = text, v, true
 }
 
 // code parses a vocabulary cell (series, sex, population...) with parse,
