@@ -2,6 +2,7 @@ package export
 
 import (
 	"encoding/xml"
+	"fmt"
 	"math"
 	"regexp"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/xuri/excelize/v2"
 )
 
 // The pledge sheets' rows are most of a workbook: at 10,000 submissions,
@@ -129,6 +131,39 @@ func (cw *cellWriter) arrowCell(col, r, style int, a arrow.Array, i int) {
 	default:
 		cw.stringCell(col, r, style, a.ValueStr(i))
 	}
+}
+
+// anyCell writes a cell of a line of sheetLines as excelize's SetRow
+// writes it: an excelize.Cell's style and value, text as text, integers
+// and floats as numbers; nothing for a nil, a styled empty element for a
+// styled nil. Any other type is an error: excelize writes dates and
+// booleans in forms of their own, which no line needs.
+func (cw *cellWriter) anyCell(col, r int, v any) error {
+	style := 0
+	switch c := v.(type) {
+	case excelize.Cell:
+		style, v = c.StyleID, c.Value
+		if v == nil {
+			cw.startCell(col, r, style, "")
+			cw.buf = append(cw.buf, `</c>`...)
+			return nil
+		}
+	case nil:
+		return nil
+	}
+	switch v := v.(type) {
+	case string:
+		cw.stringCell(col, r, style, v)
+	case int:
+		cw.intCell(col, r, style, int64(v))
+	case int64:
+		cw.intCell(col, r, style, v)
+	case float64:
+		cw.floatCell(col, r, style, v)
+	default:
+		return fmt.Errorf("cell %s%d: a value of type %T", cw.columns[col], r, v)
+	}
+	return nil
 }
 
 // intCell writes an integer cell.

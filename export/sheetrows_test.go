@@ -9,6 +9,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -245,3 +246,56 @@ func TestSheetRowsStopWithTheirContext(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestReadmeRowsAreExcelizes: the README's lines, from row 2 on, are the
+// XML excelize's stream writer makes of them, byte for byte: styled
+// empty cells, texts, integers, floats, gaps between lines.
+func TestReadmeRowsAreExcelizes(t *testing.T) {
+	s := sheetLines{next: 1}
+	s.put("title")
+	s.skip()
+	s.put("Run", "R1 & <co>")
+	s.style(1, 4)
+	s.put("file", "sha256", "rows")
+	s.style(5, 7) // two styled cells past the values
+	s.put("_x0041_.csv", "ab", 50, int64(7), 2.5, 1e21, nil, " x")
+	s.style(1, 9)
+	s.skip()
+	s.put()
+
+	f := excelize.NewFile()
+	defer f.Close()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range s.lines[1:] {
+		if err := sw.SetRow(cellName(1, l.row), l.cells); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	buf, err := f.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sheetData(t, buf.Bytes(), "xl/worksheets/sheet1.xml")
+	var got bytes.Buffer
+	if err := s.writeRows(context.Background(), &got, 2); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want {
+		t.Fatalf("README rows differ:\nexcelize: %s\nours:     %s", want, got.String())
+	}
+	// excelize writes a date or a boolean in a form of its own: a line
+	// with one is an error, not a cell that reads otherwise.
+	for _, v := range []any{time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), true} {
+		bad := sheetLines{next: 2}
+		bad.put(v)
+		if err := bad.writeRows(context.Background(), io.Discard, 2); err == nil || !strings.Contains(err.Error(), "A2") {
+			t.Errorf("a %T cell: %v, want an error naming A2", v, err)
+		}
+	}
+}

@@ -264,7 +264,23 @@ func (wb *workbook) readme(info WorkbookInfo) (*streamedSheet, error) {
 			return nil, err
 		}
 	}
-	return &streamedSheet{name: sheet, sw: sw, rows: len(s.lines), stream: func(ctx context.Context) error { return s.stream(ctx, sw) }}, nil
+	// Its first line is streamed by excelize; the rest, from the empty
+	// row 2 on, stand in for a placeholder there until the workbook is
+	// written (rowSplicer): a store of 10,000 submissions lists 10,000.
+	ctx := wb.ctx
+	placeholder := wb.splice.placeholder(sheet, func(w io.Writer) error { return s.writeRows(ctx, w, 2) })
+	stream := func(context.Context) error {
+		for _, l := range s.lines {
+			if l.row >= 2 {
+				break
+			}
+			if err := sw.SetRow(cellName(1, l.row), l.cells); err != nil {
+				return err
+			}
+		}
+		return sw.SetRow("A2", []any{placeholder})
+	}
+	return &streamedSheet{name: sheet, sw: sw, rows: len(s.lines), stream: stream}, nil
 }
 
 // sheetLines are the rows of a sheet made before it is streamed.
@@ -310,17 +326,28 @@ func (s *sheetLines) style(n, style int) {
 	}
 }
 
-// stream writes the lines with the sheet's stream writer, checking ctx as
-// it goes.
-func (s *sheetLines) stream(ctx context.Context, sw *excelize.StreamWriter) error {
+// writeRows writes the lines from row from on, in the XML of excelize's
+// stream writer, 64 KiB at a time, checking ctx before each write.
+func (s *sheetLines) writeRows(ctx context.Context, w io.Writer, from int) error {
+	cw := newCellWriter(s.cols)
 	for i, l := range s.lines {
-		if i%1024 == 0 {
+		if l.row >= from {
+			cw.startRow(l.row)
+			for c, v := range l.cells {
+				if err := cw.anyCell(c, l.row, v); err != nil {
+					return err
+				}
+			}
+			cw.endRow()
+		}
+		if len(cw.buf) >= 64<<10 || i == len(s.lines)-1 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-		}
-		if err := sw.SetRow(cellName(1, l.row), l.cells); err != nil {
-			return err
+			if _, err := w.Write(cw.buf); err != nil {
+				return err
+			}
+			cw.buf = cw.buf[:0]
 		}
 	}
 	return nil
