@@ -299,3 +299,50 @@ func TestReadmeRowsAreExcelizes(t *testing.T) {
 		}
 	}
 }
+
+// TestPlaceholdersOfAnySheetName: a sheet whose name excelize escapes, or
+// whose name ends in a space, gets its rows: placeholders are keyed by
+// number, not by the name excelize writes.
+func TestPlaceholdersOfAnySheetName(t *testing.T) {
+	for _, name := range []string{"R&D", "P 1 ", "P_x0041_", "C1"} {
+		s, err := newRowSplicer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := excelize.NewFile()
+		if err := f.SetSheetName("Sheet1", name); err != nil {
+			t.Fatal(err)
+		}
+		f.SetZipWriter(workbookZip(1, s))
+		sw, err := f.NewStreamWriter(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sw.SetRow("A1", []any{"header"}); err != nil {
+			t.Fatal(err)
+		}
+		rows := func(w io.Writer) error {
+			_, err := io.WriteString(w, `<row r="2"><c r="A2"><v>7</v></c></row>`)
+			return err
+		}
+		if err := sw.SetRow("A2", []any{s.placeholder(name, rows)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := sw.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		buf, err := f.WriteToBuffer()
+		f.Close()
+		if err != nil {
+			t.Fatalf("sheet %q: %v", name, err)
+		}
+		back, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := back.GetCellValue(name, "A2"); v != "7" {
+			t.Errorf("sheet %q: A2 = %q, want the spliced 7", name, v)
+		}
+		back.Close()
+	}
+}

@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 )
 
 // rowSplicer puts the rows of the pledge sheets into the sheet parts
 // excelize writes. Each such sheet is streamed by excelize with one
-// placeholder row in row 2, an inline string naming the sheet after a
-// nonce; when the part is written to the archive, the placeholder row is
+// placeholder row in row 2, an inline string of a nonce and a number;
+// when the part is written to the archive, the placeholder row is
 // replaced by the rows, written there and then by cellWriter. So excelize
 // makes every part of the workbook but those rows, which it made at a
 // tenth of the speed (sheetrows.go), and no sheet's rows are ever held in
@@ -22,9 +23,11 @@ type rowSplicer struct {
 	// prefix is how every placeholder row starts, up to the sheet's name:
 	// row 2's first cell, an inline string, and the nonce.
 	prefix []byte
-	// rows write each sheet's rows, by the name its placeholder holds.
-	rows map[string]func(io.Writer) error
-	// placed are the names whose rows were written.
+	// rows write each sheet's rows, by the key its placeholder holds;
+	// names are the sheets' names by key.
+	rows  map[string]func(io.Writer) error
+	names map[string]string
+	// placed are the keys whose rows were written.
 	placed map[string]bool
 }
 
@@ -44,26 +47,29 @@ func newRowSplicer() (*rowSplicer, error) {
 	}
 	return &rowSplicer{
 		prefix: []byte(`<row r="2"><c r="A2" t="inlineStr"><is><t>pledgestat-rows-` + hex.EncodeToString(nonce[:]) + `-`),
-		rows:   map[string]func(io.Writer) error{}, placed: map[string]bool{},
+		rows:   map[string]func(io.Writer) error{}, names: map[string]string{}, placed: map[string]bool{},
 	}, nil
 }
 
 // placeholder registers the rows of a sheet and returns the text of the
 // placeholder cell the sheet's A2 must hold: excelize writes the cell as
-// prefix, name, placeholderEnd.
+// prefix, key, placeholderEnd. The key is a number, not the sheet's name,
+// which excelize would escape (R&amp;D) or mark for its spaces.
 func (s *rowSplicer) placeholder(name string, rows func(io.Writer) error) string {
-	s.rows[name] = rows
+	key := strconv.Itoa(len(s.rows))
+	s.rows[key] = rows
+	s.names[key] = name
 	prefix := string(s.prefix)
-	return prefix[strings.Index(prefix, "pledgestat-rows-"):] + name
+	return prefix[strings.Index(prefix, "pledgestat-rows-"):] + key
 }
 
 // unplaced is an error naming the sheets whose rows were never written:
 // excelize wrote their placeholder otherwise than expected, or not at all.
 func (s *rowSplicer) unplaced() error {
 	var missing []string
-	for name := range s.rows {
-		if !s.placed[name] {
-			missing = append(missing, name)
+	for key := range s.rows {
+		if !s.placed[key] {
+			missing = append(missing, s.names[key])
 		}
 	}
 	if len(missing) == 0 {
@@ -100,12 +106,12 @@ func (w *spliceWriter) Write(b []byte) (int, error) {
 				w.held = append([]byte(nil), b...)
 				return n, nil
 			}
-			name := string(b[:end])
-			rows := w.s.rows[name]
-			if rows == nil || w.s.placed[name] {
-				return 0, fmt.Errorf("workbook: placeholder of sheet %q is unknown or repeated", name)
+			key := string(b[:end])
+			rows := w.s.rows[key]
+			if rows == nil || w.s.placed[key] {
+				return 0, fmt.Errorf("workbook: placeholder %q is unknown or repeated", key)
 			}
-			w.s.placed[name] = true
+			w.s.placed[key] = true
 			if err := rows(w.part); err != nil {
 				return 0, err
 			}

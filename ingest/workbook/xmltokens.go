@@ -42,6 +42,8 @@ type xmlTokens struct {
 	pendingEnd []byte
 	tok        xmlToken
 	scratch    []byte
+	// scans counts the scans of tokens, which a test bounds.
+	scans int
 }
 
 // tokenKind is what an xmlToken is.
@@ -117,11 +119,28 @@ func (x *xmlTokens) next() (*xmlToken, error) {
 				x.startFallback()
 				return x.nextFallback()
 			}
+			// The token is scanned again only once twice as many of its
+			// bytes are read: a tag of many attributes coming in small
+			// reads was scanned from its start at each, quadratically.
+			if err := x.fillTo(2 * (x.end - x.pos)); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if err := x.fill(); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// fillTo reads until n bytes from pos are read, or the part ends.
+func (x *xmlTokens) fillTo(n int) error {
+	for x.end-x.pos < n && !x.eof {
+		if err := x.fill(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // errIncomplete: the token goes on past the bytes read.
@@ -195,6 +214,7 @@ func (x *xmlTokens) nextFallback() (*xmlToken, error) {
 // errIncomplete when it goes on past the bytes read, errFallback when
 // the fast reader does not read it.
 func (x *xmlTokens) scan() (int, error) {
+	x.scans++
 	b := x.buf[x.pos:x.end]
 	if b[0] != '<' {
 		return x.scanText(b)
@@ -427,6 +447,9 @@ func (x *xmlTokens) scanEnd(b []byte) (int, error) {
 
 // scanStart reads <name attr="value" ...> or its empty form.
 func (x *xmlTokens) scanStart(b []byte) (int, error) {
+	if bytes.IndexByte(b, '>') < 0 {
+		return 0, errIncomplete // no tag ends before the bytes read do
+	}
 	n, err := scanName(b[1:])
 	if err != nil {
 		return 0, err

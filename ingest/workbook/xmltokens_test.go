@@ -163,3 +163,39 @@ func FuzzCellReferenceColumns(f *testing.F) {
 		}
 	})
 }
+
+// TestLongTagsAreScannedAFewTimes: a start tag of many attributes coming
+// in 32 KiB reads, as a zip entry gives them, is scanned a few times in
+// all, not once a read from its start (quadratic: a 4 MiB tag took four
+// seconds).
+func TestLongTagsAreScannedAFewTimes(t *testing.T) {
+	tag := `<row r="1"` + strings.Repeat(` x="1"`, (4<<20-200)/6) + `><c r="A1"><v>1</v></c></row>`
+	for _, tail := range []string{"", "&amp;"} {
+		data := strings.Replace(tag, `x="1"`, `x="1`+tail+`"`, 1)
+		x := newXMLTokens(&chunkReader{r: strings.NewReader(data), n: 32 << 10})
+		tokens := 0
+		for {
+			if _, err := x.next(); err != nil {
+				if !errors.Is(err, io.EOF) {
+					t.Fatal(err)
+				}
+				break
+			}
+			tokens++
+		}
+		if x.fallback != nil || tokens != 7 {
+			t.Fatalf("%d tokens, fallback %v", tokens, x.fallback != nil)
+		}
+		if x.scans > 20 {
+			t.Errorf("%d scans for %d tokens of which one is 4 MiB in 32 KiB reads", x.scans, tokens)
+		}
+	}
+}
+
+// chunkReader reads at most n bytes at a time.
+type chunkReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) { return c.r.Read(p[:min(len(p), c.n)]) }

@@ -389,7 +389,8 @@ func (b *columnBuffers) writeDictionary(w *file.ByteArrayColumnChunkWriter, c *a
 	// The statistics are updated with each batch's distinct values, then
 	// told how many values it had: the same minimum, maximum and counts as
 	// arrow-go's update with every value, whose comparisons were a tenth of
-	// writing a coverage file.
+	// writing a coverage file. (The count of values is not written to the
+	// file, so no test sees it; it is kept as arrow-go keeps it.)
 	stats, _ := w.PageStatistics().(*metadata.ByteArrayStatistics)
 	step := int(w.Properties().WriteBatchSize())
 	dictBytes, dictOffsets := dict.ValueBytes(), dict.ValueOffsets()
