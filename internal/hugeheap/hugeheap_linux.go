@@ -4,6 +4,7 @@ package hugeheap
 
 import (
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,5 +36,26 @@ func Advise(reserve int) (advised bool, why string, err error) {
 			}
 			return nil
 		},
+		smallFaultCost: smallFaultCost,
 	})
+}
+
+// smallFaultCost times the first touch of 128 fresh 4 KiB pages, in a
+// mapping of their own outside the heap, given back after: a fraction of
+// a millisecond where faults are cheap, 1.5 ms where they are dear.
+func smallFaultCost() (time.Duration, error) {
+	const size = 128 * 4096
+	b, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Munmap(b)
+	if err := unix.Madvise(b, unix.MADV_NOHUGEPAGE); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	for i := 0; i < size; i += 4096 {
+		b[i] = 1
+	}
+	return time.Since(start) * (1 << 20) / size, nil
 }

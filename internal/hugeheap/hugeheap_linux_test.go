@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -94,4 +95,15 @@ func anonHugePagesKB(t *testing.T, addr uint64) int {
 	}
 	t.Fatalf("no mapping in /proc/self/smaps holds %#x", addr)
 	return 0
+}
+
+// TestFaultCostsAreMeasured: the probe touches its pages and times them.
+func TestFaultCostsAreMeasured(t *testing.T) {
+	cost, err := smallFaultCost()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cost <= 0 || cost > time.Second {
+		t.Fatalf("4 KiB page faults cost %v a MiB", cost)
+	}
 }

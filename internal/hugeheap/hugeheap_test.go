@@ -7,6 +7,7 @@ import (
 	"runtime/metrics"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeSystem is a system where huge pages are left to programs, unless a
@@ -27,10 +28,11 @@ func fakeSystem() (system, map[string]string, map[string]string) {
 			}
 			return []byte(b), nil
 		},
-		getenv:       func(k string) string { return env[k] },
-		addressLimit: func() (bool, error) { return false, nil },
-		maps:         func() (string, error) { return "0-ffffffffffffffff rw-p 00000000 00:00 0\n", nil },
-		madvise:      func(lo, n uint64) error { return nil },
+		getenv:         func(k string) string { return env[k] },
+		addressLimit:   func() (bool, error) { return false, nil },
+		maps:           func() (string, error) { return "0-ffffffffffffffff rw-p 00000000 00:00 0\n", nil },
+		madvise:        func(lo, n uint64) error { return nil },
+		smallFaultCost: func() (time.Duration, error) { return 3 * time.Millisecond, nil },
 	}
 	return s, files, env
 }
@@ -54,6 +56,18 @@ func TestUnsuitable(t *testing.T) {
 		}, want: "PR_SET_THP_DISABLE"},
 		{name: "GODEBUG disablethp", change: func(files, env map[string]string, s *system) { env["GODEBUG"] = "gctrace=1,disablethp=1" }, want: "disablethp"},
 		{name: "GODEBUG disablethp undone", change: func(files, env map[string]string, s *system) { env["GODEBUG"] = "disablethp=1,disablethp=0" }},
+		{name: "4 KiB faults cheap", change: func(files, env map[string]string, s *system) {
+			s.smallFaultCost = func() (time.Duration, error) { return 500 * time.Microsecond, nil }
+		}, want: "cheap here"},
+		{name: "4 KiB faults just under the bound", change: func(files, env map[string]string, s *system) {
+			s.smallFaultCost = func() (time.Duration, error) { return minSmallFaultCost - time.Microsecond, nil }
+		}, want: "cheap here"},
+		{name: "4 KiB faults at the bound", change: func(files, env map[string]string, s *system) {
+			s.smallFaultCost = func() (time.Duration, error) { return minSmallFaultCost, nil }
+		}},
+		{name: "fault cost unknown", change: func(files, env map[string]string, s *system) {
+			s.smallFaultCost = func() (time.Duration, error) { return 0, errors.New("ENOMEM") }
+		}, want: "unknown (ENOMEM)"},
 		{name: "address space limited", change: func(files, env map[string]string, s *system) {
 			s.addressLimit = func() (bool, error) { return true, nil }
 		}, want: "ulimit -v"},
