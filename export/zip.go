@@ -18,21 +18,22 @@ import (
 )
 
 // parallelZip is the workbook's zip writer: it deflates each part on
-// several cores, as pigz does.
+// several cores, as pigz does, while the part is still being written.
 //
-// excelize writes a workbook's parts one after another, a sheet usually
-// in one Write of all its XML, and deflating the sheets took a third of a
-// workbook's time on one core. A part's bytes are cut into chunks that are
-// deflated side by side within the Write call, each ended by a sync flush
-// (so that their concatenation is one valid deflate stream) and the last
-// by the final block. Nothing written is kept beyond the call but the
-// deflated bytes and the tail of the last chunk: memory is the archive's
-// compressed size, not the sheets' XML again. A chunk does not see its
-// predecessor's bytes, which costs well under 1% of the size at 1 MiB
-// chunks (4.36 → 4.37 MB for the workbook of 10,000 submissions). A part
-// written in small pieces (a sheet excelize spilled to a temporary file
-// comes in 32 KiB reads) completes one chunk per Write and is deflated a
-// chunk at a time. The parts are written to the archive, in order, on
+// A part's bytes are cut into chunks, each deflated on a goroutine of its
+// own as soon as it is complete and ended by a sync flush (so that their
+// concatenation is one valid deflate stream), the last by the final
+// block. The writer goes on while the chunks before are deflated: the
+// pledge sheets' rows are made as they are written (rowSplicer), and
+// deflating each chunk inside the Write that completed it left the other
+// core idle while the rows were made, then the maker idle while the chunk
+// was deflated. At most workers chunks are in flight; the next waits for
+// the oldest, whose deflated bytes are then appended in order. Nothing
+// written is kept beyond that but the deflated bytes: memory is the
+// archive's compressed size and a chunk per worker, not the sheets' XML
+// again. A chunk does not see its predecessor's bytes, which costs well
+// under 1% of the size at 1 MiB chunks (4.36 → 4.37 MB for the workbook of
+// 10,000 submissions). The parts are written to the archive, in order, on
 // Close.
 type parallelZip struct {
 	zw      *zip.Writer
@@ -42,6 +43,7 @@ type parallelZip struct {
 	parts   []*zipPart
 	current *zipPart
 	pool    sync.Pool // *flate.Writer
+	buffers sync.Pool // *[]byte of chunk bytes, for the chunks in flight
 	// splice, when set, puts the pledge sheets' rows into the sheet
 	// parts; spliced writes the current part when it is one.
 	splice  *rowSplicer
@@ -52,11 +54,22 @@ type parallelZip struct {
 type zipPart struct {
 	zip     *parallelZip
 	name    string
-	pending []byte       // written, not yet deflated: less than a chunk
-	out     bytes.Buffer // the deflated bytes so far
-	crc     hash.Hash32
-	size    uint64
-	err     error
+	pending *[]byte // written, not yet handed over: less than a chunk
+	// inFlight are the chunks handed over, oldest first, not yet
+	// appended to out.
+	inFlight []*deflation
+	out      bytes.Buffer // the deflated bytes so far
+	crc      hash.Hash32
+	size     uint64
+	err      error
+}
+
+// deflation is one chunk being deflated.
+type deflation struct {
+	done  chan struct{}
+	chunk *[]byte
+	out   bytes.Buffer
+	err   error
 }
 
 // zipVersion20 is zip's version 2.0, which deflate needs.
@@ -64,8 +77,8 @@ const zipVersion20 = 20
 
 // workbookZip makes excelize's zip writer: deflate at its fastest level
 // (the default level took as long as making the sheets, for a file a
-// fifth smaller), on every core.
-// The rows of splice's sheets are put into their parts.
+// fifth smaller), on every core. The rows of splice's sheets are put into
+// their parts.
 func workbookZip(workers int, splice *rowSplicer) func(io.Writer) excelize.ZipWriter {
 	return func(w io.Writer) excelize.ZipWriter {
 		z := newParallelZip(w, flate.BestSpeed, workers, 1<<20)
@@ -83,7 +96,7 @@ func (z *parallelZip) Create(name string) (io.Writer, error) {
 	if err := z.finish(); err != nil {
 		return nil, err
 	}
-	z.current = &zipPart{zip: z, name: name, crc: crc32.NewIEEE()}
+	z.current = &zipPart{zip: z, name: name, crc: crc32.NewIEEE(), pending: z.buffer()}
 	z.parts = append(z.parts, z.current)
 	if z.splice != nil && strings.HasPrefix(name, "xl/worksheets/") {
 		z.spliced = &spliceWriter{s: z.splice, part: z.current}
@@ -97,8 +110,18 @@ func (z *parallelZip) AddFS(fs.FS) error {
 	return errors.New("parallelZip: AddFS is not supported")
 }
 
-// Write deflates every whole chunk it completes, side by side, and keeps
-// the rest for the next call.
+// buffer is an empty chunk buffer.
+func (z *parallelZip) buffer() *[]byte {
+	if b, ok := z.buffers.Get().(*[]byte); ok {
+		*b = (*b)[:0]
+		return b
+	}
+	b := make([]byte, 0, z.chunk)
+	return &b
+}
+
+// Write fills the pending chunk and hands each complete one over to be
+// deflated.
 func (p *zipPart) Write(b []byte) (int, error) {
 	if p.err != nil {
 		return 0, p.err
@@ -106,31 +129,57 @@ func (p *zipPart) Write(b []byte) (int, error) {
 	written := len(b)
 	p.crc.Write(b)
 	p.size += uint64(written)
-	chunk := p.zip.chunk
-	if len(p.pending)+len(b) < chunk {
-		p.pending = append(p.pending, b...)
-		return written, nil
-	}
-	var chunks [][]byte
-	if len(p.pending) > 0 {
-		n := chunk - len(p.pending)
-		p.pending = append(p.pending, b[:n]...)
-		chunks = append(chunks, p.pending)
+	for len(b) > 0 {
+		n := min(len(b), p.zip.chunk-len(*p.pending))
+		*p.pending = append(*p.pending, b[:n]...)
 		b = b[n:]
+		if len(*p.pending) == p.zip.chunk {
+			if p.err = p.handOver(false); p.err != nil {
+				return 0, p.err
+			}
+		}
 	}
-	for len(b) >= chunk {
-		chunks = append(chunks, b[:chunk])
-		b = b[chunk:]
-	}
-	if p.err = p.zip.deflate(&p.out, chunks, false); p.err != nil {
-		return 0, p.err
-	}
-	// The chunks are deflated: the pending buffer is free again.
-	p.pending = append(p.pending[:0], b...)
 	return written, nil
 }
 
-// finish deflates the current part's last bytes with the final block.
+// handOver starts deflating the pending chunk, the final one of the part
+// if final is set, once fewer than workers chunks are in flight.
+func (p *zipPart) handOver(final bool) error {
+	for len(p.inFlight) >= p.zip.workers {
+		if err := p.collect(); err != nil {
+			return err
+		}
+	}
+	d := &deflation{done: make(chan struct{}), chunk: p.pending}
+	p.pending = nil
+	if !final {
+		p.pending = p.zip.buffer()
+	}
+	p.inFlight = append(p.inFlight, d)
+	go func() {
+		defer close(d.done)
+		defer safego.Catch(&d.err)
+		d.err = p.zip.deflateChunk(&d.out, *d.chunk, final)
+	}()
+	return nil
+}
+
+// collect waits for the oldest chunk in flight and appends its bytes.
+func (p *zipPart) collect() error {
+	d := p.inFlight[0]
+	p.inFlight = p.inFlight[1:]
+	<-d.done
+	p.zip.buffers.Put(d.chunk)
+	if d.err != nil {
+		return d.err
+	}
+	p.out.Write(d.out.Bytes())
+	return nil
+}
+
+// finish deflates the current part's last bytes with the final block and
+// waits for all its chunks. A part that failed still waits for the chunks
+// it started.
 func (z *parallelZip) finish() error {
 	p := z.current
 	if p == nil {
@@ -144,26 +193,14 @@ func (z *parallelZip) finish() error {
 		}
 	}
 	if p.err == nil {
-		p.err = z.deflate(&p.out, [][]byte{p.pending}, true)
-		p.pending = nil
+		p.err = p.handOver(true)
+	}
+	for len(p.inFlight) > 0 {
+		if err := p.collect(); err != nil && p.err == nil {
+			p.err = err
+		}
 	}
 	return p.err
-}
-
-// deflate appends the chunks, deflated on up to z.workers cores, to out
-// in their order; the last one ends the stream if final is set.
-func (z *parallelZip) deflate(out *bytes.Buffer, chunks [][]byte, final bool) error {
-	results := make([]bytes.Buffer, len(chunks))
-	err := safego.ForEach(len(chunks), z.workers, func(i int) error {
-		return z.deflateChunk(&results[i], chunks[i], final && i == len(chunks)-1)
-	})
-	if err != nil {
-		return err
-	}
-	for i := range results {
-		out.Write(results[i].Bytes())
-	}
-	return nil
 }
 
 func (z *parallelZip) deflateChunk(out *bytes.Buffer, chunk []byte, final bool) (err error) {

@@ -102,3 +102,28 @@ func TestParallelZipReportsAWriteError(t *testing.T) {
 		t.Error("AddFS accepted")
 	}
 }
+
+// TestParallelZipBoundsChunksInFlight: a part written faster than it is
+// deflated holds at most a chunk per worker in flight, and a pending one.
+func TestParallelZipBoundsChunksInFlight(t *testing.T) {
+	for _, workers := range []int{1, 2, 3} {
+		z := newParallelZip(io.Discard, flate.BestSpeed, workers, 4096)
+		w, err := z.Create("xl/worksheets/sheet1.xml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		most := 0
+		for i := range 2000 {
+			if _, err := fmt.Fprintf(w, "<row r=\"%d\"><c><v>%d</v></c></row>", i, i*i); err != nil {
+				t.Fatal(err)
+			}
+			most = max(most, len(z.current.inFlight))
+		}
+		if err := z.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if most > workers || most == 0 {
+			t.Errorf("%d workers: up to %d chunks in flight", workers, most)
+		}
+	}
+}
