@@ -32,53 +32,51 @@ type obsKey struct {
 	indicator, area, period, sex, instrument string
 }
 
-func observationValues(batches []arrow.RecordBatch) (map[obsKey]string, []obsKey, error) {
+// observations are a table's keys and values, row by row.
+type observations struct {
+	keys   []obsKey
+	values []string
+}
+
+func readObservations(batches []arrow.RecordBatch) (observations, error) {
 	n := 0
 	for _, b := range batches {
 		n += int(b.NumRows())
 	}
-	out := make(map[obsKey]string, n)
-	order := make([]obsKey, 0, n)
+	o := observations{keys: make([]obsKey, 0, n), values: make([]string, 0, n)}
 	for _, b := range batches {
-		var err error
-		if order, err = addObservations(b, out, order); err != nil {
-			return nil, nil, err
+		cols, err := arrowcol.All(b, DiffColumns...)
+		if err != nil {
+			return o, fmt.Errorf("indicators table: %w", err)
+		}
+		for r := 0; r < int(b.NumRows()); r++ {
+			o.keys = append(o.keys, obsKey{CellText(cols[0], r), CellText(cols[1], r), CellText(cols[2], r), CellText(cols[3], r), CellText(cols[4], r)})
+			o.values = append(o.values, CellText(cols[5], r))
 		}
 	}
-	return out, order, nil
+	return o, nil
 }
 
 // DiffColumns are the columns of the indicators tables Diff reads: a
 // previous run's may be read with these alone.
 var DiffColumns = []string{"indicator_id", "ref_area", "time_period", "sex", "instrument", "value"}
 
-func addObservations(b arrow.RecordBatch, out map[obsKey]string, order []obsKey) ([]obsKey, error) {
-	cols, err := arrowcol.All(b, DiffColumns...)
-	if err != nil {
-		return nil, fmt.Errorf("indicators table: %w", err)
-	}
-	for r := 0; r < int(b.NumRows()); r++ {
-		k := obsKey{CellText(cols[0], r), CellText(cols[1], r), CellText(cols[2], r), CellText(cols[3], r), CellText(cols[4], r)}
-		if _, dup := out[k]; !dup {
-			order = append(order, k)
-		}
-		out[k] = CellText(cols[5], r)
-	}
-	return order, nil
-}
-
 // Diff compares the previous run's indicators (its batches; none for a
 // first run, where everything is added) with the new ones. Changes come in
 // the new table's order, removed observations last in the old table's order.
+//
+// Two runs' tables are mostly the same keys in the same order (both are
+// in the order of outputs.md): they are compared row by row while their
+// keys agree, which needs no hashing, and the rest, from the first row
+// where they part, by key. Keys are unique in an indicators table (one
+// observation each, as transform makes them), so the rows compared side by
+// side have no other rows of their keys.
 func Diff(prev []arrow.RecordBatch, cur arrow.RecordBatch) ([]Change, error) {
 	// The two tables are read side by side.
 	tables := [2][]arrow.RecordBatch{prev, {cur}}
-	var (
-		values [2]map[obsKey]string
-		orders [2][]obsKey
-	)
+	var read [2]observations
 	err := safego.ForEach(2, 2, func(i int) (err error) {
-		values[i], orders[i], err = observationValues(tables[i])
+		read[i], err = readObservations(tables[i])
 		if err != nil && i == 0 {
 			err = fmt.Errorf("previous run: %w", err)
 		}
@@ -87,28 +85,53 @@ func Diff(prev []arrow.RecordBatch, cur arrow.RecordBatch) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	old, oldOrder, now, nowOrder := values[0], orders[0], values[1], orders[1]
-	var out []Change
+	old, now := read[0], read[1]
 	mk := func(kind string, k obsKey, o, n string) Change {
 		return Change{Kind: kind, IndicatorID: k.indicator, RefArea: k.area, TimePeriod: k.period, Sex: k.sex, Instrument: k.instrument, OldValue: o, NewValue: n}
 	}
+	var out []Change
+	same := 0
+	for same < len(old.keys) && same < len(now.keys) && old.keys[same] == now.keys[same] {
+		if o, n := old.values[same], now.values[same]; o != n {
+			out = append(out, mk("changed", now.keys[same], o, n))
+		}
+		same++
+	}
+	oldValues, oldOrder := byKey(old, same)
+	nowValues, nowOrder := byKey(now, same)
 	for _, k := range nowOrder {
-		o, existed := old[k]
+		o, existed := oldValues[k]
 		switch {
 		case !existed:
-			out = append(out, mk("added", k, "", now[k]))
-		case o != now[k]:
-			out = append(out, mk("changed", k, o, now[k]))
+			out = append(out, mk("added", k, "", nowValues[k]))
+		case o != nowValues[k]:
+			out = append(out, mk("changed", k, o, nowValues[k]))
 		}
 	}
 	var removed []Change
 	for _, k := range oldOrder {
-		if _, still := now[k]; !still {
-			removed = append(removed, mk("removed", k, old[k], ""))
+		if _, still := nowValues[k]; !still {
+			removed = append(removed, mk("removed", k, oldValues[k], ""))
 		}
 	}
 	sort.SliceStable(removed, func(i, j int) bool { return removed[i].IndicatorID < removed[j].IndicatorID })
 	return append(out, removed...), nil
+}
+
+// byKey maps the keys of the rows from row from on to their values (the
+// last, for a key given twice) and lists them in order of first
+// appearance.
+func byKey(o observations, from int) (map[obsKey]string, []obsKey) {
+	values := make(map[obsKey]string, len(o.keys)-from)
+	order := make([]obsKey, 0, len(o.keys)-from)
+	for i := from; i < len(o.keys); i++ {
+		k := o.keys[i]
+		if _, dup := values[k]; !dup {
+			order = append(order, k)
+		}
+		values[k] = o.values[i]
+	}
+	return values, order
 }
 
 // WriteChanges writes changes.csv.
