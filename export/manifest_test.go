@@ -39,7 +39,7 @@ func manifestWith(inputs []ManifestInput) Manifest {
 // order, none, or a nil map; with and without the run that accepted it.
 func TestManifestAsEncodingJSONWritesIt(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	names := []string{"plain.xlsx", `a "quoted" <b>&amp;.csv`, "tab\there\nline", "Côte d’Ivoire.xlsx", "sep\u2028x", "bad \xff utf8", "back\\slash", "\x7f del", ""}
+	names := []string{"plain.xlsx", "AT&T.csv", `a "quoted" <b>&amp;.csv`, "tab\there\nline", "Côte d’Ivoire.xlsx", "sep\u2028x", "bad \xff utf8", "back\\slash", "\x7f del", ""}
 	var inputs []ManifestInput
 	for i, n := range names {
 		in := ManifestInput{Name: n, SHA256: "0123abcd", Rows: i * 7, Submission: i + 1, AcceptedAt: at.Add(time.Duration(i) * time.Hour)}
