@@ -16,7 +16,12 @@ import (
 // which ends package quietstart's quiet start: call it at the start of a
 // short batch process, not in a daemon (see the package's doc).
 func Advise(reserve int) (advised bool, why string, err error) {
-	return advise(reserve, system{
+	return advise(reserve, linuxSystem())
+}
+
+// linuxSystem is the system Advise reads and advises.
+func linuxSystem() system {
+	return system{
 		readFile: os.ReadFile,
 		getenv:   os.Getenv,
 		addressLimit: func() (bool, error) {
@@ -37,7 +42,7 @@ func Advise(reserve int) (advised bool, why string, err error) {
 			return nil
 		},
 		smallFaultCost: smallFaultCost,
-	})
+	}
 }
 
 // smallFaultCost times the first touch of 128 fresh 4 KiB pages, in a
