@@ -14,16 +14,16 @@ import (
 // quote, text, the five named entities and character references, an
 // <?xml?> declaration in UTF-8. At the first token with anything else
 // (a comment, CDATA, a DOCTYPE, another entity, a control character,
-// invalid UTF-8, a name encoding/xml might refuse, a
-// tag cut off by the end of the part) it hands the rest of the part,
+// invalid UTF-8, a name encoding/xml might refuse, a tag cut off by the
+// end of the part, a token over 4 MiB) it hands the rest of the part,
 // from that token on, to encoding/xml, which reads it as before and
 // reports what is wrong with it, its line numbers counted from the start
 // of the part. The reader never reads legal XML differently from
 // encoding/xml, and refuses what encoding/xml refuses:
 // FuzzXMLTokensAreEncodingXMLs compares the two on any input.
 //
-// The bytes of a token (names, attribute values, text) are valid until
-// the next call.
+// The bytes of a token (names, attributes, text) are valid until the
+// next call.
 type xmlTokens struct {
 	src io.Reader
 	buf []byte
