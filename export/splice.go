@@ -11,8 +11,8 @@ import (
 	"strings"
 )
 
-// rowSplicer puts the rows of the pledge sheets into the sheet parts
-// excelize writes. Each such sheet is streamed by excelize with one
+// rowSplicer puts the rows of the pledge sheets, and of the README after
+// its title, into the sheet parts excelize writes. Each such sheet is streamed by excelize with one
 // placeholder row in row 2, an inline string of a nonce and a number;
 // when the part is written to the archive, the placeholder row is
 // replaced by the rows, written there and then by cellWriter. So excelize
@@ -20,8 +20,8 @@ import (
 // tenth of the speed (sheetrows.go), and no sheet's rows are ever held in
 // memory whole: they go to the deflater as they are made.
 type rowSplicer struct {
-	// prefix is how every placeholder row starts, up to the sheet's name:
-	// row 2's first cell, an inline string, and the nonce.
+	// prefix is how every placeholder row starts, up to its key: row 2's
+	// first cell, an inline string, and the nonce.
 	prefix []byte
 	// rows write each sheet's rows, by the key its placeholder holds;
 	// names are the sheets' names by key.
@@ -31,12 +31,12 @@ type rowSplicer struct {
 	placed map[string]bool
 }
 
-// placeholderEnd ends a placeholder row, after the sheet's name.
+// placeholderEnd ends a placeholder row, after its key.
 const placeholderEnd = `</t></is></c></row>`
 
-// maxPlaceholderName bounds what is read after a prefix while looking for
+// maxPlaceholderKey bounds what is read after a prefix while looking for
 // placeholderEnd.
-const maxPlaceholderName = 256
+const maxPlaceholderKey = 256
 
 // newRowSplicer makes a splicer whose placeholders carry a fresh nonce,
 // so that no text of the workbook can be taken for one.
@@ -100,7 +100,7 @@ func (w *spliceWriter) Write(b []byte) (int, error) {
 		if w.open {
 			end := bytes.Index(b, []byte(placeholderEnd))
 			if end < 0 {
-				if len(b) > maxPlaceholderName {
+				if len(b) > maxPlaceholderKey {
 					return 0, fmt.Errorf("workbook: a placeholder row has no end")
 				}
 				w.held = append([]byte(nil), b...)
