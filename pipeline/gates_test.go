@@ -109,6 +109,22 @@ func TestHeldRunsAndRelease(t *testing.T) {
 		}
 	})
 
+	// Without a file accepted: a run that accepts one never compares
+	// states, since its inputs are new by construction.
+	t.Run("a changed window after a held run is built", func(t *testing.T) {
+		ws, p, before := demoPublished(t)
+		drop(t, ws, "ken.csv", "country,year,value,series,sex,population\nKEN,2016,51.5,SOC_CONTIG_TOTAL,T,total\n")
+		res := held(t, ws, p, before, Options{}, gates.RuleCoverageMove)
+		p.WS.Config.Report.FirstYear++
+		again, err := p.Execute(ctx, CommandRun, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if runs, _ := publish.Runs(ws.Out()); again.UpToDate != "" || again.RunID == res.RunID || len(runs) != 3 {
+			t.Fatalf("run with a new window after held %s: up to date %q, %d runs; want a new build", res.RunID, again.UpToDate, len(runs))
+		}
+	})
+
 	t.Run("coverage jumps 40 points", func(t *testing.T) {
 		ws, p, before := demoPublished(t)
 		drop(t, ws, "ken.csv", "country,year,value,series,sex,population\nKEN,2016,51.5,SOC_CONTIG_TOTAL,T,total\n")
