@@ -86,36 +86,46 @@ func Diff(prev []arrow.RecordBatch, cur arrow.RecordBatch) ([]Change, error) {
 		return nil, err
 	}
 	old, now := read[0], read[1]
-	mk := func(kind string, k obsKey, o, n string) Change {
-		return Change{Kind: kind, IndicatorID: k.indicator, RefArea: k.area, TimePeriod: k.period, Sex: k.sex, Instrument: k.instrument, OldValue: o, NewValue: n}
-	}
 	var out []Change
 	same := 0
 	for same < len(old.keys) && same < len(now.keys) && old.keys[same] == now.keys[same] {
 		if o, n := old.values[same], now.values[same]; o != n {
-			out = append(out, mk("changed", now.keys[same], o, n))
+			out = append(out, change("changed", now.keys[same], o, n))
 		}
 		same++
 	}
-	oldValues, oldOrder := byKey(old, same)
-	nowValues, nowOrder := byKey(now, same)
+	return append(out, diffByKey(old, now, same)...), nil
+}
+
+// diffByKey compares the two tables' rows from row from on by key: the
+// observations added and changed in the new table's order, then those
+// removed in the old table's order, grouped by indicator.
+func diffByKey(old, now observations, from int) []Change {
+	oldValues, oldOrder := byKey(old, from)
+	nowValues, nowOrder := byKey(now, from)
+	var out []Change
 	for _, k := range nowOrder {
 		o, existed := oldValues[k]
 		switch {
 		case !existed:
-			out = append(out, mk("added", k, "", nowValues[k]))
+			out = append(out, change("added", k, "", nowValues[k]))
 		case o != nowValues[k]:
-			out = append(out, mk("changed", k, o, nowValues[k]))
+			out = append(out, change("changed", k, o, nowValues[k]))
 		}
 	}
 	var removed []Change
 	for _, k := range oldOrder {
 		if _, still := nowValues[k]; !still {
-			removed = append(removed, mk("removed", k, oldValues[k], ""))
+			removed = append(removed, change("removed", k, oldValues[k], ""))
 		}
 	}
 	sort.SliceStable(removed, func(i, j int) bool { return removed[i].IndicatorID < removed[j].IndicatorID })
-	return append(out, removed...), nil
+	return append(out, removed...)
+}
+
+// change is one change of an observation's value.
+func change(kind string, k obsKey, oldValue, newValue string) Change {
+	return Change{Kind: kind, IndicatorID: k.indicator, RefArea: k.area, TimePeriod: k.period, Sex: k.sex, Instrument: k.instrument, OldValue: oldValue, NewValue: newValue}
 }
 
 // byKey maps the keys of the rows from row from on to their values (the
