@@ -1,8 +1,10 @@
 package export
 
 import (
+	"context"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"math"
 	"regexp"
 	"strconv"
@@ -54,6 +56,26 @@ func columnName(n int) string {
 		b = append([]byte{byte('A' + (n-1)%26)}, b...)
 	}
 	return string(b)
+}
+
+// flushAt is how many bytes of rows are made before they are written.
+const flushAt = 64 << 10
+
+// flush writes the rows made so far to w once they reach flushAt, or
+// whatever there is when last is set; it checks ctx before each write,
+// so that a stopped build stops writing rows.
+func (cw *cellWriter) flush(ctx context.Context, w io.Writer, last bool) error {
+	if len(cw.buf) < flushAt && !last {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if _, err := w.Write(cw.buf); err != nil {
+		return err
+	}
+	cw.buf = cw.buf[:0]
+	return nil
 }
 
 // startRow opens row r (from 1).

@@ -340,14 +340,8 @@ func (s *sheetLines) writeRows(ctx context.Context, w io.Writer, from int) error
 			}
 			cw.endRow()
 		}
-		if len(cw.buf) >= 64<<10 || i == len(s.lines)-1 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if _, err := w.Write(cw.buf); err != nil {
-				return err
-			}
-			cw.buf = cw.buf[:0]
+		if err := cw.flush(ctx, w, i == len(s.lines)-1); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -598,14 +592,8 @@ func (ps *pledgeSheet) writeRows(ctx context.Context, w io.Writer) error {
 			cw.arrowCell(c, row, style, col, r.index)
 		}
 		cw.endRow()
-		if len(cw.buf) >= 64<<10 || i == len(ps.rows)-1 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if _, err := w.Write(cw.buf); err != nil {
-				return err
-			}
-			cw.buf = cw.buf[:0]
+		if err := cw.flush(ctx, w, i == len(ps.rows)-1); err != nil {
+			return err
 		}
 	}
 	return nil
