@@ -204,7 +204,7 @@ func TestSplicedRowsStandInTheirSheets(t *testing.T) {
 	part := `<sheetData><row r="1"><c r="A1"/></row><row r="2"><c r="A2" t="inlineStr"><is><t>` + holder + `</t></is></c></row></sheetData>`
 	want := `<sheetData><row r="1"><c r="A1"/></row><ROWS/></sheetData>`
 	for cut := 1; cut < len(part); cut += 7 {
-		s.placed = map[string]bool{}
+		s.sheets[0].placed = false
 		var out bytes.Buffer
 		w := &spliceWriter{s: s, part: &out}
 		for p := part; len(p) > 0; {
@@ -225,9 +225,22 @@ func TestSplicedRowsStandInTheirSheets(t *testing.T) {
 		}
 	}
 	// A placeholder not found is an error, not a sheet without rows.
-	s.placed = map[string]bool{}
+	s.sheets[0].placed = false
 	if err := s.unplaced(); err == nil || !strings.Contains(err.Error(), "P3") {
 		t.Fatalf("unplaced rows: %v", err)
+	}
+	// A placeholder seen twice, or of no sheet, is an error, not rows
+	// written twice or none.
+	for _, bad := range []string{part + part, strings.Replace(part, holder, holder+"7", 1)} {
+		s.sheets[0].placed = false
+		w := &spliceWriter{s: s, part: io.Discard}
+		_, err := w.Write([]byte(bad))
+		if err == nil {
+			err = w.flush()
+		}
+		if err == nil || !strings.Contains(err.Error(), "unknown or repeated") {
+			t.Errorf("%.80q...: %v, want an unknown or repeated placeholder", bad, err)
+		}
 	}
 }
 

@@ -20,19 +20,28 @@ import (
 // tenth of the speed (sheetrows.go), and no sheet's rows are ever held in
 // memory whole: they go to the deflater as they are made.
 type rowSplicer struct {
-	// prefix is how every placeholder row starts, up to its key: row 2's
-	// first cell, an inline string, and the nonce.
+	// text is how every placeholder's text starts, before its key: a
+	// nonce; prefix is how the placeholder row starts, up to the key.
+	text   string
 	prefix []byte
-	// rows write each sheet's rows, by the key its placeholder holds;
-	// names are the sheets' names by key.
-	rows  map[string]func(io.Writer) error
-	names map[string]string
-	// placed are the keys whose rows were written.
-	placed map[string]bool
+	// sheets are the sheets whose rows stand in a placeholder; a sheet's
+	// key is its index.
+	sheets []splicedSheet
 }
 
-// placeholderEnd ends a placeholder row, after its key.
-const placeholderEnd = `</t></is></c></row>`
+// splicedSheet is a sheet whose rows stand in a placeholder.
+type splicedSheet struct {
+	name   string
+	rows   func(io.Writer) error
+	placed bool // its rows were written
+}
+
+// placeholderStart is how excelize writes a placeholder row, before its
+// text; placeholderEnd ends it, after its key.
+const (
+	placeholderStart = `<row r="2"><c r="A2" t="inlineStr"><is><t>`
+	placeholderEnd   = `</t></is></c></row>`
+)
 
 // maxPlaceholderKey bounds what is read after a prefix while looking for
 // placeholderEnd.
@@ -45,10 +54,8 @@ func newRowSplicer() (*rowSplicer, error) {
 	if _, err := rand.Read(nonce[:]); err != nil {
 		return nil, fmt.Errorf("workbook: %w", err)
 	}
-	return &rowSplicer{
-		prefix: []byte(`<row r="2"><c r="A2" t="inlineStr"><is><t>pledgestat-rows-` + hex.EncodeToString(nonce[:]) + `-`),
-		rows:   map[string]func(io.Writer) error{}, names: map[string]string{}, placed: map[string]bool{},
-	}, nil
+	text := "pledgestat-rows-" + hex.EncodeToString(nonce[:]) + "-"
+	return &rowSplicer{text: text, prefix: []byte(placeholderStart + text)}, nil
 }
 
 // placeholder registers the rows of a sheet and returns the text of the
@@ -56,20 +63,28 @@ func newRowSplicer() (*rowSplicer, error) {
 // prefix, key, placeholderEnd. The key is a number, not the sheet's name,
 // which excelize would escape (R&amp;D) or mark for its spaces.
 func (s *rowSplicer) placeholder(name string, rows func(io.Writer) error) string {
-	key := strconv.Itoa(len(s.rows))
-	s.rows[key] = rows
-	s.names[key] = name
-	prefix := string(s.prefix)
-	return prefix[strings.Index(prefix, "pledgestat-rows-"):] + key
+	s.sheets = append(s.sheets, splicedSheet{name: name, rows: rows})
+	return s.text + strconv.Itoa(len(s.sheets)-1)
+}
+
+// take is the sheet of a placeholder's key, marked placed; nil for a key
+// that names no sheet, or one placed already.
+func (s *rowSplicer) take(key []byte) *splicedSheet {
+	i, err := strconv.Atoi(string(key))
+	if err != nil || i < 0 || i >= len(s.sheets) || s.sheets[i].placed {
+		return nil
+	}
+	s.sheets[i].placed = true
+	return &s.sheets[i]
 }
 
 // unplaced is an error naming the sheets whose rows were never written:
 // excelize wrote their placeholder otherwise than expected, or not at all.
 func (s *rowSplicer) unplaced() error {
 	var missing []string
-	for key := range s.rows {
-		if !s.placed[key] {
-			missing = append(missing, s.names[key])
+	for _, sh := range s.sheets {
+		if !sh.placed {
+			missing = append(missing, sh.name)
 		}
 	}
 	if len(missing) == 0 {
@@ -106,13 +121,11 @@ func (w *spliceWriter) Write(b []byte) (int, error) {
 				w.held = append([]byte(nil), b...)
 				return n, nil
 			}
-			key := string(b[:end])
-			rows := w.s.rows[key]
-			if rows == nil || w.s.placed[key] {
-				return 0, fmt.Errorf("workbook: placeholder %q is unknown or repeated", key)
+			sheet := w.s.take(b[:end])
+			if sheet == nil {
+				return 0, fmt.Errorf("workbook: placeholder %q is unknown or repeated", b[:end])
 			}
-			w.s.placed[key] = true
-			if err := rows(w.part); err != nil {
+			if err := sheet.rows(w.part); err != nil {
 				return 0, err
 			}
 			b = b[end+len(placeholderEnd):]
