@@ -336,36 +336,25 @@ func cellType(b []byte) string {
 // refColumn is the column of a cell reference (A1 style), as
 // excelize.CellNameToCoordinates reads it; false when it is none.
 func refColumn(ref []byte) (int, bool) {
-	i, col := 0, 0
-	for ; i < len(ref); i++ {
-		c := ref[i]
-		switch {
-		case c >= 'A' && c <= 'Z':
-			col = col*26 + int(c-'A') + 1
-		case c >= 'a' && c <= 'z':
-			col = col*26 + int(c-'a') + 1
-		default:
-			goto digits
-		}
-		if col > excelize.MaxColumns {
-			return 0, false
-		}
+	letters := 0
+	for letters < len(ref) && (ref[letters] >= 'A' && ref[letters] <= 'Z' || ref[letters] >= 'a' && ref[letters] <= 'z') {
+		letters++
 	}
-digits:
-	if i == 0 || i == len(ref) {
+	digits := ref[letters:]
+	if letters == 0 || letters > 3 || len(digits) == 0 || len(digits) > 7 || digits[0] == '0' {
 		return excelizeColumn(ref)
 	}
-	if ref[i] == '0' || len(ref)-i > 7 {
-		return excelizeColumn(ref)
+	col, row := 0, 0
+	for _, c := range ref[:letters] {
+		col = col*26 + int(c|0x20-'a') + 1
 	}
-	row := 0
-	for _, c := range ref[i:] {
+	for _, c := range digits {
 		if c < '0' || c > '9' {
 			return excelizeColumn(ref)
 		}
 		row = row*10 + int(c-'0')
 	}
-	if row > excelize.TotalRows {
+	if col > excelize.MaxColumns || row > excelize.TotalRows {
 		return excelizeColumn(ref)
 	}
 	return col, true

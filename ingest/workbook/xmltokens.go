@@ -48,6 +48,8 @@ type xmlTokens struct {
 	attrs []xmlAttr
 	// scans counts the scans of tokens, which a test bounds.
 	scans int
+	// emptyReads counts the reads in a row that gave nothing.
+	emptyReads int
 }
 
 // tokenKind is what an xmlToken is.
@@ -171,9 +173,20 @@ func (x *xmlTokens) fill() error {
 		x.eof = true
 	case err != nil:
 		return err
+	case n > 0:
+		x.emptyReads = 0
+	default:
+		// A reader that gives nothing and no error, again and again,
+		// would keep the reader here for ever (bufio stops it alike).
+		if x.emptyReads++; x.emptyReads == maxEmptyReads {
+			return io.ErrNoProgress
+		}
 	}
 	return nil
 }
+
+// maxEmptyReads is how many reads in a row may give nothing.
+const maxEmptyReads = 100
 
 // startFallback hands the part from pos on to encoding/xml.
 func (x *xmlTokens) startFallback() {
@@ -458,8 +471,8 @@ func (x *xmlTokens) scanStart(b []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	x.tok = xmlToken{kind: tokenStart, local: localName(b[1 : 1+n]), attrs: x.attrs[:0]}
-	defer func() { x.attrs = x.tok.attrs }()
+	x.attrs = x.attrs[:0]
+	x.tok = xmlToken{kind: tokenStart, local: localName(b[1 : 1+n])}
 	i := 1 + n
 	for {
 		i = skipSpace(b, i)
@@ -515,7 +528,8 @@ func (x *xmlTokens) scanStart(b []byte) (int, error) {
 			// Decoded into scratch, which the next value reuses.
 			value = bytes.Clone(value)
 		}
-		x.tok.attrs = append(x.tok.attrs, xmlAttr{local: localName(name), value: value})
+		x.attrs = append(x.attrs, xmlAttr{local: localName(name), value: value})
+		x.tok.attrs = x.attrs
 		i += 1 + end + 1
 	}
 }

@@ -199,3 +199,24 @@ type chunkReader struct {
 }
 
 func (c *chunkReader) Read(p []byte) (int, error) { return c.r.Read(p[:min(len(p), c.n)]) }
+
+// emptyReader gives nothing, and no error, for ever.
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, nil }
+
+// TestXMLTokensStopOnAReaderThatGivesNothing: a part whose reader never
+// gives a byte nor an error ends in io.ErrNoProgress, not a loop.
+func TestXMLTokensStopOnAReaderThatGivesNothing(t *testing.T) {
+	r := io.MultiReader(strings.NewReader("<a><b c=\"1"), emptyReader{})
+	x := newXMLTokens(r)
+	for range 10 {
+		if _, err := x.next(); err != nil {
+			if !errors.Is(err, io.ErrNoProgress) {
+				t.Fatalf("err = %v, want io.ErrNoProgress", err)
+			}
+			return
+		}
+	}
+	t.Fatal("tokens for ever from a reader that gives nothing")
+}
