@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -42,7 +43,7 @@ func TestFastDecodeReadsWhatEncodeLineWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got Entry
-		ok := decodeEntryFast(body, &got)
+		ok := new(ledgerDecoder).fast(body, string(body), &got)
 		plain := !strings.ContainsRune(string(body), '\\')
 		if ok != plain {
 			t.Errorf("entry %d: fast path ok=%v for %s", i, ok, body)
@@ -54,7 +55,7 @@ func TestFastDecodeReadsWhatEncodeLineWrites(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if back, err := decodeLine(line); err != nil || !reflect.DeepEqual(back, want) {
+		if back, err := decodeOneLine(line); err != nil || !reflect.DeepEqual(back, want) {
 			t.Errorf("entry %d: decodeLine = %+v, %v", i, back, err)
 		}
 	}
@@ -99,7 +100,7 @@ func TestFastDecodeDeclines(t *testing.T) {
 		`{"event":"accepted"`,
 		`[]`,
 	} {
-		if e := (Entry{}); decodeEntryFast([]byte(body), &e) {
+		if e := (Entry{}); new(ledgerDecoder).fast([]byte(body), body, &e) {
 			t.Errorf("fast path read %s as %+v", body, e)
 		}
 	}
@@ -116,7 +117,7 @@ func FuzzDecodeEntryFast(f *testing.F) {
 	f.Add([]byte(`{"event":"accepted","seq":-0,"rows":{"":1,"a":-2}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var got Entry
-		if !decodeEntryFast(body, &got) {
+		if !new(ledgerDecoder).fast(body, string(body), &got) {
 			return
 		}
 		var want Entry
@@ -129,6 +130,13 @@ func FuzzDecodeEntryFast(f *testing.F) {
 	})
 }
 
+// decodeOneLine decodes one line, as decodeLines does.
+func decodeOneLine(line []byte) (Entry, error) {
+	var e Entry
+	err := new(ledgerDecoder).decodeLine(line, string(line), &e)
+	return e, err
+}
+
 // TestDecodeLineAllocations is the ledger's allocation budget: an
 // accepted entry's line takes 13 allocations through the fast path (its
 // strings, maps and time zone) and 36 through encoding/json.
@@ -138,12 +146,117 @@ func TestDecodeLineAllocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	allocs := testing.AllocsPerRun(100, func() {
-		if _, err := decodeLine(line); err != nil {
+		if _, err := decodeOneLine(line); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Logf("%.0f allocations a line", allocs)
 	if allocs > 20 {
 		t.Errorf("decoding a ledger line takes %.0f allocations, over the budget of 20", allocs)
+	}
+}
+
+// FuzzDecodeLinesInTurn: one decoder reads lines in turn, as a worker
+// does, and keeps the maps of counts it read by their text. Whatever it
+// reads of the second line, after the first, is what encoding/json reads.
+func FuzzDecodeLinesInTurn(f *testing.F) {
+	f.Add([]byte(`{"event":"accepted","rows":{"a":1}}`), []byte(`{"event":"accepted","rows":{"a":1},"superseded":{"a":1}}`))
+	f.Add([]byte(`{"rows":{"a}":1}}`), []byte(`{"rows":{"a}":1,"b":2}}`))
+	f.Add([]byte(`{"rows":{"a":1}}`), []byte(`{"rows":{"a":1,"b":2}}`))
+	f.Fuzz(func(t *testing.T, first, second []byte) {
+		var d ledgerDecoder
+		var e Entry
+		d.fast(first, string(first), &e)
+		var got Entry
+		if !d.fast(second, string(second), &got) {
+			return
+		}
+		var want Entry
+		if err := json.Unmarshal(second, &want); err != nil {
+			t.Fatalf("fast path read %q, encoding/json refuses it: %v", second, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("after %q, %q: fast path read\n%+v\nencoding/json read\n%+v", first, second, got, want)
+		}
+	})
+}
+
+// TestLedgerEntriesShareTheirCounts: the counts of entries read from the
+// ledger with the same text are one map, and the entries' strings are
+// cut from the ledger's text (no allocation a field).
+func TestLedgerEntriesShareTheirCounts(t *testing.T) {
+	var data []byte
+	for _, e := range sampleEntries() {
+		line, err := encodeLine(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = append(append(data, line...), '\n')
+	}
+	data = append(data, data...) // each line twice
+	entries, errs := decodeLines(data)
+	n := len(sampleEntries())
+	if len(entries) != 2*n {
+		t.Fatalf("%d entries from %d lines", len(entries), 2*n)
+	}
+	for i := range n {
+		if errs[i] != nil || errs[n+i] != nil {
+			t.Fatal(errs[i], errs[n+i])
+		}
+		a, b := entries[i], entries[n+i]
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("line %d read twice differs: %+v, %+v", i, a, b)
+		}
+		if a.Rows != nil && reflect.ValueOf(a.Rows).UnsafePointer() != reflect.ValueOf(b.Rows).UnsafePointer() {
+			t.Errorf("line %d: the same counts %v are two maps", i, a.Rows)
+		}
+	}
+	// The plain lines in UTC, each four times: the fast path's allocations
+	// are the ledger's, not its lines'.
+	var plain []byte
+	for _, e := range sampleEntries() {
+		line, _ := encodeLine(e)
+		if e.Time.Location() == time.UTC && !strings.ContainsRune(string(line), '\\') {
+			plain = append(append(plain, line...), '\n')
+		}
+	}
+	few := bytes.Repeat(plain, 2)
+	many := bytes.Repeat(plain, 40)
+	allocsFew := testing.AllocsPerRun(20, func() { decodeLines(few) })
+	allocsMany := testing.AllocsPerRun(20, func() { decodeLines(many) })
+	if allocsMany > allocsFew+2 {
+		t.Errorf("decoding %d lines took %.0f allocations, %d lines %.0f: a line's fields or counts allocate", bytes.Count(few, []byte{'\n'}), allocsFew, bytes.Count(many, []byte{'\n'}), allocsMany)
+	}
+}
+
+// TestChecksumReadsEitherCase: a line's checksum is read as
+// strconv.ParseUint read it, in either case (a ledger a person fixed by
+// hand may have it in capitals); anything else is a bad checksum.
+func TestChecksumReadsEitherCase(t *testing.T) {
+	var line []byte // one whose checksum has letters
+	for _, e := range sampleEntries() {
+		if l, err := encodeLine(e); err == nil && bytes.ContainsAny(l[:8], "abcdef") {
+			line = l
+			break
+		}
+	}
+	if line == nil {
+		t.Fatal("no sample line has a checksum with letters")
+	}
+	upper := append(bytes.ToUpper(line[:8]), line[8:]...)
+	for _, c := range []struct {
+		line []byte
+		err  string
+	}{
+		{line, ""},
+		{upper, ""},
+		{append([]byte("0000000g"), line[8:]...), "bad checksum"},
+		{append([]byte("+0000000"), line[8:]...), "bad checksum"},
+		{append([]byte("00000000"), line[8:]...), "checksum mismatch"},
+	} {
+		_, err := decodeOneLine(c.line)
+		if (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%.20q: error %v, want %q", c.line, err, c.err)
+		}
 	}
 }

@@ -62,24 +62,38 @@ func packName(first, last Entry) string {
 // validPack reports whether name is a pack's folder, as packName writes
 // it, that can hold submission seq: the ledger is a file a person can
 // edit, and a name is joined to a path.
+//
+// It is asked of every accepted line of the ledger as a store opens, and
+// allocates nothing.
 func validPack(name string, seq int) bool {
-	parts := strings.Split(name, "-")
-	if len(parts) != 3 || !isHex12(parts[2]) {
+	firstText, rest, ok1 := strings.Cut(name, "-")
+	lastText, sha, ok2 := strings.Cut(rest, "-")
+	if !ok1 || !ok2 || !isHex12(sha) {
 		return false
 	}
-	first, err1 := strconv.Atoi(parts[0])
-	last, err2 := strconv.Atoi(parts[1])
-	if err1 != nil || err2 != nil || fmt.Sprintf("%06d", first) != parts[0] || fmt.Sprintf("%06d", last) != parts[1] {
-		return false
+	first, ok1 := seqNumber(firstText)
+	last, ok2 := seqNumber(lastText)
+	return ok1 && ok2 && first <= seq && seq <= last
+}
+
+// seqNumber reads a submission number as packName writes it: "%06d" of
+// a number not below zero (six digits at least, no other zeros in front).
+func seqNumber(s string) (int, bool) {
+	if len(s) < 6 || (len(s) > 6 && s[0] == '0') {
+		return 0, false
 	}
-	return first <= seq && seq <= last
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil
 }
 
 // isHex12 reports whether s is 12 lowercase hexadecimal digits, the start
 // of a SHA-256 as the store writes it.
-func isHex12(s string) bool {
-	return len(s) == 12 && isSHA256(s+strings.Repeat("0", 52))
-}
+func isHex12(s string) bool { return len(s) == 12 && lowerHex(s) }
 
 // writePack writes the pending submissions' records into the folder tmp,
 // made anew: one file per domain that has any, each synced.

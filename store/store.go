@@ -39,7 +39,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -221,13 +220,11 @@ func (s *Store) readLedger() error {
 	// Complete lines only: the last append may have been cut short (no
 	// newline; its bytes may even be zeros the file system filled in).
 	good := bytes.LastIndexByte(data, '\n') + 1 // bytes of whole lines
-	lines := bytes.SplitAfter(data[:good], []byte{'\n'})
-	if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
-		lines = lines[:len(lines)-1]
-	}
-	entries, errs := decodeLines(lines)
-	s.entries = make([]Entry, 0, len(entries)+16)
-	for i, e := range entries {
+	entries, errs := decodeLines(data[:good])
+	// The entries are noted in place: the slice decoded is the ledger's.
+	s.entries = entries[:0]
+	s.bySHA, s.withdrawns = make(map[string][]int, len(entries)/2), map[int]bool{}
+	for i := range entries {
 		if err := errs[i]; err != nil {
 			// A whole line that does not check out is damage, wherever
 			// it is. Runs stop on it; a read-only view (status) shows
@@ -239,7 +236,7 @@ func (s *Store) readLedger() error {
 			s.damage = append(s.damage, damage.Error())
 			continue
 		}
-		s.note(e)
+		s.note(entries[i]) // into entries[j], j <= i: read already
 	}
 	if good < len(data) && !s.readOnly {
 		s.log.Warn("repairing ledger: dropping an incomplete last line left by an interrupted run", "ledger", s.ledgerPath(), "bytes", len(data)-good)
@@ -261,19 +258,30 @@ func encodeLine(e Entry) ([]byte, error) {
 	return []byte(fmt.Sprintf("%08x %s", crc32.ChecksumIEEE(body), body)), nil
 }
 
-// decodeLines decodes whole ledger lines (each with its newline), on
-// every core: decoding the JSON of 20,000 entries was most of a status.
-// The entries and errors are in the order of the lines.
-func decodeLines(lines [][]byte) ([]Entry, []error) {
-	entries, errs := make([]Entry, len(lines)), make([]error, len(lines))
-	workers := min(runtime.GOMAXPROCS(0), len(lines)/1024+1)
-	per := (len(lines) + workers - 1) / workers
+// decodeLines decodes the ledger's whole lines (data ends with a newline
+// or is empty), on every core: decoding the JSON of 20,000 entries was
+// most of a status. The entries and errors are in the order of the lines;
+// the entries have room for a few more.
+func decodeLines(data []byte) ([]Entry, []error) {
+	text := string(data) // the entries' strings are cut from it
+	starts := make([]int, 0, bytes.Count(data, []byte{'\n'})+1)
+	for p := 0; p < len(data); {
+		starts = append(starts, p)
+		p += bytes.IndexByte(data[p:], '\n') + 1
+	}
+	starts = append(starts, len(data))
+	n := len(starts) - 1
+	entries, errs := make([]Entry, n, n+16), make([]error, n)
+	workers := min(runtime.GOMAXPROCS(0), n/1024+1)
+	per := (n + workers - 1) / workers
 	var wg sync.WaitGroup
-	for from := 0; from < len(lines); from += per {
-		to := min(from+per, len(lines))
+	for from := 0; from < n; from += per {
+		to := min(from+per, n)
 		wg.Go(func() {
+			var d ledgerDecoder
 			for i := from; i < to; i++ {
-				entries[i], errs[i] = decodeLine(bytes.TrimSuffix(lines[i], []byte{'\n'}))
+				start, end := starts[i], starts[i+1]-1 // without the newline
+				errs[i] = d.decodeLine(data[start:end], text[start:end], &entries[i])
 			}
 		})
 	}
@@ -281,29 +289,27 @@ func decodeLines(lines [][]byte) ([]Entry, []error) {
 	return entries, errs
 }
 
-func decodeLine(line []byte) (Entry, error) {
-	var e Entry
-	sum, body, ok := bytes.Cut(line, []byte(" "))
+// decodeLine decodes a ledger line (without its newline) into e, which
+// must be zero. line is b as a string.
+func (d *ledgerDecoder) decodeLine(b []byte, line string, e *Entry) error {
+	sum, body, ok := bytes.Cut(b, []byte(" "))
 	if !ok || len(sum) != 8 {
-		return e, errors.New("no checksum")
+		return errors.New("no checksum")
 	}
-	want, err := strconv.ParseUint(string(sum), 16, 32)
-	if err != nil {
-		return e, errors.New("bad checksum")
+	want, ok := checksum(sum)
+	if !ok {
+		return errors.New("bad checksum")
 	}
-	if crc32.ChecksumIEEE(body) != uint32(want) {
-		return e, errors.New("checksum mismatch")
+	if crc32.ChecksumIEEE(body) != want {
+		return errors.New("checksum mismatch")
 	}
-	if !decodeEntryFast(body, &e) {
-		e = Entry{}
-		if err := json.Unmarshal(body, &e); err != nil {
-			return e, fmt.Errorf("decode: %w", err)
+	if !d.fast(body, line[len(sum)+1:], e) {
+		*e = Entry{}
+		if err := json.Unmarshal(body, e); err != nil {
+			return fmt.Errorf("decode: %w", err)
 		}
 	}
-	if err := e.check(); err != nil {
-		return e, err
-	}
-	return e, nil
+	return e.check()
 }
 
 // check refuses an entry no run writes: a line edited by hand (its
@@ -333,16 +339,52 @@ func (e Entry) check() error {
 	return nil
 }
 
-func isSHA256(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
+func isSHA256(s string) bool { return len(s) == 64 && lowerHex(s) }
+
+// lowerHex reports whether s is lowercase hexadecimal digits only. It is
+// asked of every line of the ledger as a store opens: one table load a
+// byte, no branch.
+func lowerHex(s string) bool {
+	var not byte
 	for _, c := range []byte(s) {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
+		not |= hexValue[c] >> 7
+	}
+	return not == 0
+}
+
+// hexValue is the value of a lowercase hexadecimal digit, 0x80 for any
+// other byte and 0x90 | the value for an uppercase one.
+var hexValue = func() (t [256]byte) {
+	for c := range t {
+		switch {
+		case '0' <= c && c <= '9':
+			t[c] = byte(c - '0')
+		case 'a' <= c && c <= 'f':
+			t[c] = byte(c - 'a' + 10)
+		case 'A' <= c && c <= 'F':
+			t[c] = 0x90 | byte(c-'A'+10)
+		default:
+			t[c] = 0x80
 		}
 	}
-	return true
+	return t
+}()
+
+// checksum reads a line's checksum, eight hexadecimal digits of either
+// case (strconv.ParseUint's reading, without its string).
+func checksum(sum []byte) (uint32, bool) {
+	if len(sum) != 8 {
+		return 0, false
+	}
+	var n uint32
+	for _, c := range sum {
+		v := hexValue[c]
+		if v == 0x80 {
+			return 0, false
+		}
+		n = n<<4 | uint32(v&0x0f)
+	}
+	return n, true
 }
 
 // append writes an event durably, then records it in memory.
