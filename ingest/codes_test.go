@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -192,5 +193,28 @@ func TestParserPanicRejectsOnlyThatFile(t *testing.T) {
 	sub, err = r.ReadFile(context.Background(), good, "good.csv")
 	if err != nil || !sub.Accepted() || len(sub.Coverage) != 1 {
 		t.Errorf("the next file: %v %v", err, entries(sub))
+	}
+}
+
+// TestCellRefsAreColumnLettersAndRows: the references made without
+// allocating read as the column's letters and the row's number.
+func TestCellRefsAreColumnLettersAndRows(t *testing.T) {
+	for _, col := range []int{1, 2, 25, 26, 27, 52, 53, 701, 702, 703, 16384, 18278, 18279} {
+		for _, row := range []int{1, 9, 10, 99, 100, 1048576, 2147483647} {
+			want := report.ColumnLetter(col) + strconv.Itoa(row)
+			if got := cellRef(col, row); got != want {
+				t.Errorf("cellRef(%d, %d) = %q, want %q", col, row, got, want)
+			}
+			first, value := rowCellRefs(3, col, row)
+			if first != "C"+strconv.Itoa(row) || value != want {
+				t.Errorf("rowCellRefs(3, %d, %d) = %q, %q", col, row, first, value)
+			}
+		}
+	}
+	if got := cellRef(0, 5); got != "" {
+		t.Errorf("cellRef(0, 5) = %q, want nothing", got)
+	}
+	if first, value := rowCellRefs(2, 0, 7); first != "B7" || value != "" {
+		t.Errorf("rowCellRefs without a value column = %q, %q", first, value)
 	}
 }

@@ -21,6 +21,27 @@ type coverageReader struct {
 	// scale tracks, per value column, whether every value is within 0..1
 	// (suspect_scale).
 	scale map[int]*scaleCheck
+	// cols are the columns of the table read (of colsOf), found once.
+	colsOf *table
+	cols   coverageColumns
+}
+
+// coverageColumns are the columns of a social-protection table.
+type coverageColumns struct {
+	country, series, sex, population, obsStatus, source, note, year, value fieldColumn
+}
+
+// columns are t's columns, found on its first row.
+func (cr *coverageReader) columns(t *table) *coverageColumns {
+	if cr.colsOf != t {
+		cr.colsOf = t
+		cr.cols = coverageColumns{
+			country: t.column("country"), series: t.column("series"), sex: t.column("sex"), population: t.column("population"),
+			obsStatus: t.column("obs_status"), source: t.column("source"), note: t.column("note"),
+			year: t.column("year"), value: t.column("value"),
+		}
+	}
+	return &cr.cols
 }
 
 type scaleCheck struct {
@@ -46,8 +67,14 @@ func (cr *coverageReader) read(t *table, row workbook.Row) {
 		t.errorAt(row.Num, f, p)
 		ok = false
 	}
-	base := records.CoverageObservation{Source: t.provenance(row.Num)}
-	countryF := t.field(row, "country")
+	cols := cr.columns(t)
+	base := records.CoverageObservation{Source: records.Provenance{File: t.sub.Name, Sheet: t.sheet, SHA256: t.sub.SHA256}}
+	if t.h.wide() {
+		base.Source.Cell = cellRef(max(t.h.firstCol, 1), row.Num)
+	} else {
+		base.Source.Cell, base.ValueCell = rowCellRefs(max(t.h.firstCol, 1), cols.value.col, row.Num)
+	}
+	countryF := t.fieldAt(row, cols.country)
 	area, areaOK := cr.area(t, row.Num, countryF)
 	if !areaOK {
 		if area == "skip" {
@@ -57,24 +84,24 @@ func (cr *coverageReader) read(t *table, row workbook.Row) {
 	}
 	base.Area = area
 	var err *values.Problem
-	if f := t.field(row, "series"); true {
+	if f := t.fieldAt(row, cols.series); true {
 		if base.Series, err = t.code("series", f.text, values.Series); err != nil {
 			fail(f, err)
 		}
 	}
-	if f := t.field(row, "sex"); true {
+	if f := t.fieldAt(row, cols.sex); true {
 		if base.Sex, err = t.code("sex", f.text, values.Sex); err != nil {
 			fail(f, err)
 		}
 	}
-	if f := t.field(row, "population"); true {
+	if f := t.fieldAt(row, cols.population); true {
 		if base.Population, err = t.code("population", f.text, values.Population); err != nil {
 			fail(f, err)
 		}
 	}
-	base.ObsStatus = t.field(row, "obs_status").raw
-	base.SourceNote = t.field(row, "source").raw
-	base.Note = t.field(row, "note").raw
+	base.ObsStatus = t.fieldAt(row, cols.obsStatus).raw
+	base.SourceNote = t.fieldAt(row, cols.source).raw
+	base.Note = t.fieldAt(row, cols.note).raw
 
 	if t.h.wide() {
 		for _, col := range slices.Sorted(maps.Keys(t.h.years)) {
@@ -89,13 +116,14 @@ func (cr *coverageReader) read(t *table, row workbook.Row) {
 			}
 			o := base
 			o.Year = t.h.years[col]
+			o.ValueCell = cellRef(col, row.Num)
 			if cr.value(t, row.Num, f, &o) && ok {
-				cr.add(t, o)
+				cr.add(t, o, row.Num)
 			}
 		}
 		return
 	}
-	yearF := t.field(row, "year")
+	yearF := t.fieldAt(row, cols.year)
 	switch {
 	case yearF.present():
 		if values.Missing(yearF.text) {
@@ -117,13 +145,13 @@ func (cr *coverageReader) read(t *table, row workbook.Row) {
 	default:
 		base.Year = t.h.sheetYear
 	}
-	valueF := t.field(row, "value")
+	valueF := t.fieldAt(row, cols.value)
 	if values.Missing(valueF.text) {
 		t.rep.Infof(report.RowSkipped, t.sheet, valueF.col, row.Num, "value %s means no observation; row %d skipped", report.Quote(valueF.text), row.Num)
 		return
 	}
 	if cr.value(t, row.Num, valueF, &base) && ok {
-		cr.add(t, base)
+		cr.add(t, base, row.Num)
 	}
 }
 
@@ -161,7 +189,6 @@ func (cr *coverageReader) value(t *table, row int, f field, o *records.CoverageO
 		return false
 	}
 	o.Value = v
-	o.ValueCell = cellRef(f.col, row)
 	key := f.col
 	if t.h.wide() {
 		key = 0 // the year columns of a wide sheet are one value column
@@ -195,6 +222,6 @@ func (cr *coverageReader) finish(t *table) {
 
 // add passes on an observation read from a row: the file's stream drops
 // repeats and hands it to the sink.
-func (cr *coverageReader) add(t *table, o records.CoverageObservation) {
-	t.sub.cov.add(t, o)
+func (cr *coverageReader) add(t *table, o records.CoverageObservation, row int) {
+	t.sub.cov.add(t, o, row)
 }

@@ -66,10 +66,9 @@ type observationKey struct {
 // add passes on an observation read from a row of t, unless it repeats
 // one already passed on: the same value is a warning and the repeat is
 // dropped; another value is an error on both rows.
-func (cs *coverageStream) add(t *table, o records.CoverageObservation) {
+func (cs *coverageStream) add(t *table, o records.CoverageObservation, row int) {
 	k := observationKey{o.Area, o.Year, o.Series, o.Sex, o.Population}
 	h := [2]uint64{maphash.Comparable(cs.seeds[0], k), maphash.Comparable(cs.seeds[1], k)}
-	row := rowNum(o.Source.Cell)
 	f, seen, err := cs.first.get(h)
 	if err != nil {
 		cs.err = err
@@ -85,7 +84,7 @@ func (cs *coverageStream) add(t *table, o records.CoverageObservation) {
 	// Row numbers fit 31 bits and columns 16 (Excel's limits are 2^20 and
 	// 16,384; a CSV's value column is near the left); a sheet count past
 	// 65,535 cannot be a workbook.
-	if err := cs.first.put(h, firstObservation{sheet: uint16(len(cs.sheets) - 1), row: int32(row), col: uint16(colNum(o.Source.Cell)), value: o.Value}); err != nil {
+	if err := cs.first.put(h, firstObservation{sheet: uint16(len(cs.sheets) - 1), row: int32(row), col: uint16(max(t.h.firstCol, 1)), value: o.Value}); err != nil {
 		cs.err = err
 		return
 	}
@@ -118,7 +117,7 @@ func (cs *coverageStream) repeat(t *table, o records.CoverageObservation, f firs
 		return
 	}
 	if f.value == o.Value {
-		t.rep.Warnf(report.DuplicateRow, t.sheet, colNum(o.Source.Cell), row, "row %d repeats row %d of sheet %q (%s); the repeat was ignored", row, f.row, firstSheet, what)
+		t.rep.Warnf(report.DuplicateRow, t.sheet, max(t.h.firstCol, 1), row, "row %d repeats row %d of sheet %q (%s); the repeat was ignored", row, f.row, firstSheet, what)
 		return
 	}
 	// Named as the sender reads it, with both values: which one is
@@ -126,7 +125,7 @@ func (cs *coverageStream) repeat(t *table, o records.CoverageObservation, f firs
 	msg := "sheet %q row %d and sheet %q row %d both give %s, with the values %s and %s; keep only the right one"
 	old, cur := strconv.FormatFloat(f.value, 'f', -1, 64), strconv.FormatFloat(o.Value, 'f', -1, 64)
 	t.rep.Errorf(report.DuplicateRecord, firstSheet, int(f.col), int(f.row), msg, firstSheet, f.row, t.sheet, row, what, old, cur)
-	t.rep.Errorf(report.DuplicateRecord, t.sheet, colNum(o.Source.Cell), row, msg, firstSheet, f.row, t.sheet, row, what, old, cur)
+	t.rep.Errorf(report.DuplicateRecord, t.sheet, max(t.h.firstCol, 1), row, msg, firstSheet, f.row, t.sheet, row, what, old, cur)
 }
 
 // keep holds an observation in chunks that start small and double, so
