@@ -490,3 +490,29 @@ func TestILOSTATAggregateForm(t *testing.T) {
 		}
 	}
 }
+
+// TestSocialProtectionCellsCleanedAndTrimmed: codes are read from their
+// cleaned text (runs of spaces and non-breaking spaces folded, ends
+// trimmed), free text is only trimmed, and a clean cell is read as it is.
+func TestSocialProtectionCellsCleanedAndTrimmed(t *testing.T) {
+	csv := "country,year,series,sex,population,value,obs_status,note\n" +
+		"\u00a0France ,\t2020 , SOC_CONTIG_TOTAL,T\u00a0, total ,  45.5 ,  B  ,  a  b \n" +
+		"Germany,2020,SOC_CONTIG_TOTAL,F,migrants,50,A,clean note\n"
+	sub := readBytes(t, "spaces.csv", []byte(csv))
+	if !sub.Accepted() || len(sub.Coverage) != 2 {
+		t.Fatalf("entries %v, %d records", entries(sub), len(sub.Coverage))
+	}
+	want := []records.CoverageObservation{
+		{Area: "FRA", Year: 2020, Series: "SOC_CONTIG_TOTAL", Sex: "T", Population: "total", Value: 45.5, ObsStatus: "B", Note: "a  b", ValueCell: "F2"},
+		{Area: "DEU", Year: 2020, Series: "SOC_CONTIG_TOTAL", Sex: "F", Population: "migrants", Value: 50, ObsStatus: "A", Note: "clean note", ValueCell: "F3"},
+	}
+	for i, o := range sub.Coverage {
+		o.Source = records.Provenance{}
+		if o != want[i] {
+			t.Errorf("row %d read as\n%+v\nwant\n%+v", i+2, o, want[i])
+		}
+	}
+	if c := sub.Coverage[1].Source.Cell; c != "A3" {
+		t.Errorf("the second row's source cell is %q, want A3", c)
+	}
+}

@@ -662,3 +662,18 @@ func TestSmallFileIsReadOnce(t *testing.T) {
 		t.Errorf("the file was read %d times, want once", src.reads)
 	}
 }
+
+// TestRepeatAcrossSheetsNamesItsCell: a table that starts right of column
+// A has its repeats and duplicates named at its first column.
+func TestRepeatAcrossSheetsNamesItsCell(t *testing.T) {
+	head := []any{nil, nil, "country", "year", "value"}
+	path := buildXLSX(t, "offset.xlsx",
+		sheetSpec{name: "A", rows: [][]any{head, {nil, nil, "FRA", 2020, 50}, {nil, nil, "DEU", 2020, 60}}},
+		sheetSpec{name: "B", rows: [][]any{head, {nil, nil, "FRA", 2020, 51}, {nil, nil, "DEU", 2020, 60}}})
+	sub := read(t, path)
+	for _, w := range []string{"error duplicate_record A!C2", "warning duplicate_row B!C3", "error duplicate_record B!C2"} {
+		if !hasEntry(sub, w) {
+			t.Errorf("missing %q in %v", w, entries(sub))
+		}
+	}
+}
