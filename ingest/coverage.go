@@ -21,9 +21,9 @@ type coverageReader struct {
 	// scale tracks, per value column, whether every value is within 0..1
 	// (suspect_scale).
 	scale map[int]*scaleCheck
-	// cols are the columns of the table read (of colsOf), found once.
-	colsOf *table
-	cols   coverageColumns
+	// cols are the columns of the table read (a reader reads one), found
+	// on its first row.
+	cols *coverageColumns
 }
 
 // coverageColumns are the columns of a social-protection table.
@@ -31,17 +31,16 @@ type coverageColumns struct {
 	country, series, sex, population, obsStatus, source, note, year, value fieldColumn
 }
 
-// columns are t's columns, found on its first row.
+// columns are t's columns.
 func (cr *coverageReader) columns(t *table) *coverageColumns {
-	if cr.colsOf != t {
-		cr.colsOf = t
-		cr.cols = coverageColumns{
+	if cr.cols == nil {
+		cr.cols = &coverageColumns{
 			country: t.column("country"), series: t.column("series"), sex: t.column("sex"), population: t.column("population"),
 			obsStatus: t.column("obs_status"), source: t.column("source"), note: t.column("note"),
 			year: t.column("year"), value: t.column("value"),
 		}
 	}
-	return &cr.cols
+	return cr.cols
 }
 
 type scaleCheck struct {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -514,5 +515,18 @@ func TestSocialProtectionCellsCleanedAndTrimmed(t *testing.T) {
 	}
 	if c := sub.Coverage[1].Source.Cell; c != "A3" {
 		t.Errorf("the second row's source cell is %q, want A3", c)
+	}
+}
+
+// TestWideValueCells: each value of a wide table (a column a year) is
+// traced to its own cell.
+func TestWideValueCells(t *testing.T) {
+	sub := readBytes(t, "wide.csv", []byte("country,2019,2020\nFRA,40,45\nDEU,,50\n"))
+	var got []string
+	for _, o := range sub.Coverage {
+		got = append(got, fmt.Sprintf("%s %d %s %s", o.Area, o.Year, o.Source.Cell, o.ValueCell))
+	}
+	if want := []string{"FRA 2019 A2 B2", "FRA 2020 A2 C2", "DEU 2020 A3 C3"}; !slices.Equal(got, want) {
+		t.Errorf("read %q, want %q", got, want)
 	}
 }
