@@ -29,6 +29,7 @@ type coverageReader struct {
 // coverageColumns are the columns of a social-protection table.
 type coverageColumns struct {
 	country, series, sex, population, obsStatus, source, note, year, value fieldColumn
+	wide                                                                   bool // a column a year
 }
 
 // columns are t's columns.
@@ -37,7 +38,7 @@ func (cr *coverageReader) columns(t *table) *coverageColumns {
 		cr.cols = &coverageColumns{
 			country: t.column("country"), series: t.column("series"), sex: t.column("sex"), population: t.column("population"),
 			obsStatus: t.column("obs_status"), source: t.column("source"), note: t.column("note"),
-			year: t.column("year"), value: t.column("value"),
+			year: t.column("year"), value: t.column("value"), wide: t.h.wide(),
 		}
 	}
 	return cr.cols
@@ -68,7 +69,7 @@ func (cr *coverageReader) read(t *table, row workbook.Row) {
 	}
 	cols := cr.columns(t)
 	base := records.CoverageObservation{Source: records.Provenance{File: t.sub.Name, Sheet: t.sheet, SHA256: t.sub.SHA256}}
-	if t.h.wide() {
+	if cols.wide {
 		base.Source.Cell = cellRef(max(t.h.firstCol, 1), row.Num)
 	} else {
 		base.Source.Cell, base.ValueCell = rowCellRefs(max(t.h.firstCol, 1), cols.value.col, row.Num)
@@ -102,7 +103,7 @@ func (cr *coverageReader) read(t *table, row workbook.Row) {
 	base.SourceNote = t.fieldAt(row, cols.source).raw
 	base.Note = t.fieldAt(row, cols.note).raw
 
-	if t.h.wide() {
+	if cols.wide {
 		for _, col := range slices.Sorted(maps.Keys(t.h.years)) {
 			c := row.Cell(col)
 			f := field{cell: c, text: textnorm.Clean(c.Text), col: col, header: strconv.Itoa(t.h.years[col])}
@@ -189,7 +190,7 @@ func (cr *coverageReader) value(t *table, row int, f field, o *records.CoverageO
 	}
 	o.Value = v
 	key := f.col
-	if t.h.wide() {
+	if cr.columns(t).wide {
 		key = 0 // the year columns of a wide sheet are one value column
 	}
 	sc := cr.scale[key]

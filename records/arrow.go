@@ -105,6 +105,9 @@ func NewCoverageBatchOf(mem memory.Allocator, parts [][]CoverageObservation, nam
 		n += len(p)
 	}
 	part, from := 0, 0 // rows are visited in order, once or more
+	// A file's rows come country by country: the name is looked up when
+	// the area changes.
+	area, areaName := "", ""
 	return arrowcol.NewBatch(mem, SocialProtectionSchema, n, func(b *arrowcol.Builder, i int) {
 		if i < from {
 			part, from = 0, 0
@@ -114,8 +117,11 @@ func NewCoverageBatchOf(mem memory.Allocator, parts [][]CoverageObservation, nam
 			part++
 		}
 		o := parts[part][i-from]
+		if o.Area != area || areaName == "" {
+			area, areaName = o.Area, name(o.Area)
+		}
 		b.Str(o.Area)
-		b.Str(name(o.Area))
+		b.Str(areaName)
 		b.I32(o.Year)
 		b.Str(o.Series)
 		b.Str(o.Sex)
