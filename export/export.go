@@ -8,10 +8,12 @@
 package export
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -36,32 +38,106 @@ func WriteParquet(w io.Writer, batch arrow.RecordBatch) error {
 // decimal separator). Numbers are written in their shortest exact form,
 // nulls as empty fields, and text that a spreadsheet could take for a
 // formula is neutralised.
+//
+// The rows are appended to a buffer as encoding/csv writes them (with
+// CRLF), byte for byte (TestCSVAsEncodingCSVWritesIt, FuzzCSVField):
+// through encoding/csv, a string a value and a field at a time, the
+// 13 MB of indicators.csv at 10,000 submissions took a fifth of the
+// outputs' time.
 func WriteCSV(w io.Writer, batch arrow.RecordBatch) error {
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
 	schema := batch.Schema()
-	header := make([]string, schema.NumFields())
+	var buf []byte
 	for i, f := range schema.Fields() {
-		header[i] = f.Name
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendCSVField(buf, f.Name)
 	}
-	if err := cw.Write(header); err != nil {
-		return fmt.Errorf("write csv: %w", err)
-	}
+	buf = append(buf, "\r\n"...)
 	cols := batch.Columns()
-	rec := make([]string, len(cols))
 	for r := 0; r < int(batch.NumRows()); r++ {
 		for c, col := range cols {
-			rec[c] = CellText(col, r)
+			if c > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendCSVCell(buf, col, r)
 		}
-		if err := cw.Write(rec); err != nil {
-			return fmt.Errorf("write csv: %w", err)
+		buf = append(buf, "\r\n"...)
+		if len(buf) >= 64<<10 {
+			if _, err := w.Write(buf); err != nil {
+				return fmt.Errorf("write csv: %w", err)
+			}
+			buf = buf[:0]
 		}
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
+	if _, err := w.Write(buf); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
 	return nil
+}
+
+// appendCSVCell appends a value as CellText renders it, as a CSV field.
+// Numbers need no quotes and are appended without a string.
+func appendCSVCell(dst []byte, col arrow.Array, row int) []byte {
+	if col.IsNull(row) {
+		return dst
+	}
+	switch a := col.(type) {
+	case *array.Float64:
+		return strconv.AppendFloat(dst, a.Value(row), 'f', -1, 64)
+	case *array.Int32:
+		return strconv.AppendInt(dst, int64(a.Value(row)), 10)
+	case *array.Int64:
+		return strconv.AppendInt(dst, a.Value(row), 10)
+	}
+	return appendCSVField(dst, CellText(col, row))
+}
+
+// appendCSVField appends a field as encoding/csv's Writer writes it with
+// UseCRLF and a comma: quoted when it holds a comma, a quote, a line
+// break or starts with a space (or is \.), quotes doubled, line feeds
+// written as CRLF and carriage returns dropped inside quotes.
+func appendCSVField(dst []byte, field string) []byte {
+	if !csvFieldNeedsQuotes(field) {
+		return append(dst, field...)
+	}
+	dst = append(dst, '"')
+	for len(field) > 0 {
+		i := strings.IndexAny(field, "\"\r\n")
+		if i < 0 {
+			i = len(field)
+		}
+		dst = append(dst, field[:i]...)
+		field = field[i:]
+		if len(field) > 0 {
+			switch field[0] {
+			case '"':
+				dst = append(dst, `""`...)
+			case '\n':
+				dst = append(dst, "\r\n"...)
+			}
+			field = field[1:]
+		}
+	}
+	return append(dst, '"')
+}
+
+// csvFieldNeedsQuotes is encoding/csv's fieldNeedsQuotes for a comma.
+func csvFieldNeedsQuotes(field string) bool {
+	if field == "" {
+		return false
+	}
+	if field == `\.` {
+		return true
+	}
+	for i := 0; i < len(field); i++ {
+		switch field[i] {
+		case ',', '"', '\r', '\n':
+			return true
+		}
+	}
+	r, _ := utf8.DecodeRuneInString(field)
+	return unicode.IsSpace(r)
 }
 
 // CellText renders one value for CSV: shortest exact numbers, empty nulls,

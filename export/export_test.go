@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"strings"
 	"testing"
@@ -220,4 +221,79 @@ func TestWorkbook(t *testing.T) {
 	if filters != 2 {
 		t.Errorf("%d sheets with filters, want 2 (C1 and P3)", filters)
 	}
+}
+
+// encodingCSV is indicators.csv as encoding/csv writes it, the reference
+// WriteCSV must match.
+func encodingCSV(t testing.TB, batch arrow.RecordBatch) []byte {
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	cw.UseCRLF = true
+	var header []string
+	for _, f := range batch.Schema().Fields() {
+		header = append(header, f.Name)
+	}
+	cw.Write(header)
+	rec := make([]string, batch.NumCols())
+	for r := range int(batch.NumRows()) {
+		for c, col := range batch.Columns() {
+			rec[c] = CellText(col, r)
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestCSVAsEncodingCSVWritesIt: the indicators written by WriteCSV are
+// encoding/csv's bytes, texts that need quoting and numbers included,
+// across the flushes of its buffer.
+func TestCSVAsEncodingCSVWritesIt(t *testing.T) {
+	texts := []string{"", " lead", "\tlead", "a,b", `q"q`, "line\nbreak", "cr\rhere", "crlf\r\n", `\.`, `\.x`, "\u00a0nbsp", "\u3000wide", "é", "=SUM(A1)", "+1", "x\xffy", strings.Repeat("long ", 20000)}
+	res := &transform.Result{FirstYear: 2020, LastYear: 2020}
+	for i, s := range texts {
+		res.Observations = append(res.Observations, transform.Observation{Pledge: "P3", IndicatorID: "P3.1", IndicatorName: s, RefArea: "FRA", RefAreaName: s,
+			RefAreaType: refdata.AreaCountry, TimePeriod: 2020 + i, Sex: "T", Value: []float64{0, -0.5, 1e21, 1e-7, 12.345678901234567, 100}[i%6], Unit: "percent",
+			Numerator: f(float64(i)), Note: s, Sources: s})
+	}
+	for range 2000 { // over 64 KiB of rows
+		res.Observations = append(res.Observations, res.Observations[3])
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	b := res.RecordBatch(mem, map[string]string{MetaRunID: "R1", MetaCatalogVersion: "1"})
+	defer b.Release()
+	var got bytes.Buffer
+	if err := WriteCSV(&got, b); err != nil {
+		t.Fatal(err)
+	}
+	if want := encodingCSV(t, b); !bytes.Equal(got.Bytes(), want) {
+		i := 0
+		for i < min(got.Len(), len(want)) && got.Bytes()[i] == want[i] {
+			i++
+		}
+		t.Errorf("WriteCSV differs from encoding/csv at byte %d: %q, want %q", i, got.Bytes()[i:min(i+40, got.Len())], want[i:min(i+40, len(want))])
+	}
+}
+
+// FuzzCSVField: any text is written as encoding/csv writes it.
+func FuzzCSVField(f *testing.F) {
+	for _, s := range []string{"", "a", " a", "a,b", `"`, "\r\n", `\.`, "\u2028", "\u0085x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want bytes.Buffer
+		cw := csv.NewWriter(&want)
+		cw.UseCRLF = true
+		cw.Write([]string{s, s})
+		cw.Flush()
+		got := appendCSVField(nil, s)
+		got = append(append(append(got, ','), appendCSVField(nil, s)...), "\r\n"...)
+		if !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("%q written as %q, encoding/csv writes %q", s, got, want.Bytes())
+		}
+	})
 }
