@@ -115,6 +115,10 @@ func (s *recordScanner) next() ([]string, int, error) {
 	}
 	start := s.line
 	s.fields = s.fields[:0]
+	if s.plainLine() {
+		s.widest = max(s.widest, len(s.fields))
+		return s.fields, start, nil
+	}
 	for {
 		end, err := s.readField()
 		if err != nil {
@@ -127,6 +131,45 @@ func (s *recordScanner) next() ([]string, int, error) {
 	}
 	s.widest = max(s.widest, len(s.fields))
 	return s.fields, start, nil
+}
+
+// plainLine reads the next record in one step when it is a whole line in
+// the buffer without a quote, and its line break is known (a CR not the
+// last byte buffered): most lines of a large file. Byte by byte, with a
+// call per byte around each field, reading fields was a third of a CSV
+// ingest's reading. It reports false, having read nothing, otherwise.
+func (s *recordScanner) plainLine() bool {
+	buf, _ := s.r.Peek(s.r.Buffered())
+	end := bytes.IndexByte(buf, '\n')
+	if end < 0 {
+		return false
+	}
+	next := end + 1 // after the line break
+	if cr := bytes.IndexByte(buf[:end], '\r'); cr >= 0 {
+		end, next = cr, cr+1
+		if cr+1 == len(buf) {
+			return false // a CRLF, or a lone CR: the next byte says
+		}
+		if buf[cr+1] == '\n' {
+			next++
+		}
+	}
+	line := buf[:end]
+	if bytes.IndexByte(line, '"') >= 0 {
+		return false
+	}
+	for col := 0; ; col++ {
+		i := bytes.IndexByte(line, s.delim)
+		if i < 0 {
+			s.fields = append(s.fields, s.intern(col, line))
+			break
+		}
+		s.fields = append(s.fields, s.intern(col, line[:i]))
+		line = line[i+1:]
+	}
+	s.line++
+	s.r.Discard(next)
+	return true
 }
 
 // readByte returns the next byte; ok is false at the end of the text.
