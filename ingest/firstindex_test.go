@@ -78,3 +78,26 @@ func TestFirstIndexFileErrors(t *testing.T) {
 	}
 	x.close()
 }
+
+// TestFirstIndexMovesKeysAFewTimes: growing the table moves each key a
+// couple of times on average, not five (by quarters from 8 slots, as at
+// first).
+func TestFirstIndexMovesKeysAFewTimes(t *testing.T) {
+	var x firstIndex
+	defer x.close()
+	x.tempDir = t.TempDir()
+	r := rand.New(rand.NewPCG(1, 2))
+	const n = 200_000
+	for i := range n {
+		if err := x.put([2]uint64{r.Uint64(), uint64(i)}, firstObservation{row: int32(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	moved := 0
+	for _, p := range x.parts {
+		moved += p.moved
+	}
+	if moved > 2*n {
+		t.Errorf("%d keys were moved %d times in all growing the table, over twice each", n, moved)
+	}
+}

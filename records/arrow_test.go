@@ -218,3 +218,30 @@ func BenchmarkCoverageBatch(b *testing.B) {
 		NewCoverageBatch(mem, obs, name).Release()
 	}
 }
+
+// TestCoverageBatchLooksNamesUpOnce: an area's name is asked once a batch,
+// however its rows alternate, and each row gets its own area's name.
+func TestCoverageBatchLooksNamesUpOnce(t *testing.T) {
+	areas := []string{"FRA", "DEU", "X01"}
+	var obs []CoverageObservation
+	for i := range 300 {
+		obs = append(obs, CoverageObservation{Area: areas[i%3], Year: 2000 + i, Series: "S", Sex: "T", Population: "total"})
+	}
+	asked := map[string]int{}
+	name := func(code string) string { asked[code]++; return "name of " + code }
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	b := NewCoverageBatchOf(mem, [][]CoverageObservation{obs[:100], obs[100:]}, name)
+	defer b.Release()
+	names := b.Column(1).(*array.String)
+	for i := range obs {
+		if got, want := names.Value(i), "name of "+areas[i%3]; got != want {
+			t.Fatalf("row %d: area name %q, want %q", i, got, want)
+		}
+	}
+	for _, a := range areas {
+		if asked[a] != 1 {
+			t.Errorf("the name of %s was asked %d times, want once", a, asked[a])
+		}
+	}
+}
