@@ -530,3 +530,59 @@ func TestWideValueCells(t *testing.T) {
 		t.Errorf("read %q, want %q", got, want)
 	}
 }
+
+// recyclingSink hands every batch it was given back at once (Spare),
+// remembering them.
+type recyclingSink struct {
+	got   [][]records.CoverageObservation
+	spare [][]records.CoverageObservation
+	rows  int
+}
+
+func (s *recyclingSink) Coverage(batch []records.CoverageObservation) error {
+	s.got = append(s.got, batch)
+	s.rows += len(batch)
+	s.spare = append(s.spare, batch[:0])
+	return nil
+}
+
+func (s *recyclingSink) Spare() []records.CoverageObservation {
+	if len(s.spare) == 0 {
+		return nil
+	}
+	b := s.spare[0]
+	s.spare = s.spare[1:]
+	return b
+}
+
+// TestStreamFillsSpareBatches: a sink that gives batches back has them
+// filled again rather than new ones made.
+func TestStreamFillsSpareBatches(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("country,year,value,series\n")
+	rows := 3*coverageBatch + 10
+	countries := []string{"FRA", "DEU", "ESP", "ITA", "PHL", "KEN", "BRA", "ARG", "IND", "CHN", "PER", "CHL", "COL", "ECU", "BOL",
+		"URY", "PRY", "CAN", "JPN", "KOR", "THA", "VNM", "MYS", "AUS", "NZL", "POL", "CZE", "HUN", "ROU", "BGR"}
+	series := []string{"SOC_CONTIG_TOTAL", "SOC_CONTIG_CHILD", "SOC_CONTIG_MAT", "SOC_CONTIG_DISAB", "SOC_CONTIG_UNE", "SOC_CONTIG_PENSION", "SOC_CONTIG_INJ", "SOC_CONTIG_POOR", "SOC_CONTIG_VULN"}
+	for i := range rows {
+		fmt.Fprintf(&b, "%s,%d,%d,%s\n", countries[i%30], 1990+(i/30)%100, i%100, series[i/3000])
+	}
+	data := b.Bytes()
+	sink := &recyclingSink{}
+	r := NewReader(testRef, workbook.DefaultLimits())
+	sub, err := r.ReadTo(context.Background(), workbook.Source{R: bytes.NewReader(data), Size: int64(len(data)), Name: "many.csv"}, "many.csv", sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sub.Accepted() || sink.rows != rows {
+		t.Fatalf("%d rows to the sink of %d; entries %v", sink.rows, rows, entries(sub)[:min(3, len(entries(sub)))])
+	}
+	if len(sink.got) < 3 {
+		t.Fatalf("%d batches for %d rows", len(sink.got), rows)
+	}
+	for i := 2; i < len(sink.got)-1; i++ {
+		if &sink.got[i][:1][0] != &sink.got[i-1][:1][0] && &sink.got[i][:1][0] != &sink.got[0][:1][0] {
+			t.Errorf("batch %d is new memory, not a batch given back", i)
+		}
+	}
+}

@@ -20,6 +20,15 @@ type CoverageSink interface {
 	Coverage(batch []records.CoverageObservation) error
 }
 
+// CoverageRecycler is a CoverageSink that gives back the batches it is
+// done with, for the stream to fill again rather than fresh memory (each
+// batch 1.6 MB to clear and fault in, 40 MB for 200,000 rows).
+type CoverageRecycler interface {
+	CoverageSink
+	// Spare returns a batch the sink is done with, emptied, or nil.
+	Spare() []records.CoverageObservation
+}
+
 // coverageBatch is how many observations are handed to a sink at once.
 const coverageBatch = 8 << 10
 
@@ -95,7 +104,12 @@ func (cs *coverageStream) add(t *table, o records.CoverageObservation, row int) 
 		return
 	}
 	if cs.batch == nil && cs.full {
-		cs.batch = make([]records.CoverageObservation, 0, coverageBatch)
+		if r, ok := cs.sink.(CoverageRecycler); ok {
+			cs.batch = r.Spare()
+		}
+		if cap(cs.batch) < coverageBatch {
+			cs.batch = make([]records.CoverageObservation, 0, coverageBatch)
+		}
 	}
 	cs.batch = append(cs.batch, o)
 	if len(cs.batch) == coverageBatch {

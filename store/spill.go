@@ -55,6 +55,8 @@ type Spill struct {
 	written chan error
 	drained bool                  // the goroutine has ended and its error is in err
 	failed  atomic.Pointer[error] // the goroutine's error, seen by Coverage
+	// spare are batches written, for the reader to fill again (Spare).
+	spare chan []records.CoverageObservation
 }
 
 // spillPrefix starts the folder name of a spill under submissions/.
@@ -64,7 +66,23 @@ const spillPrefix = ".spill-"
 func (s *Store) NewSpill(names records.NameFunc) *Spill {
 	var b [8]byte
 	rand.Read(b[:])
-	return &Spill{fs: s.fs, dir: filepath.Join(s.dir, "submissions", spillPrefix+hex.EncodeToString(b[:])), names: names, mem: s.mem}
+	return &Spill{fs: s.fs, dir: filepath.Join(s.dir, "submissions", spillPrefix+hex.EncodeToString(b[:])), names: names, mem: s.mem,
+		spare: make(chan []records.CoverageObservation, spareBatches)}
+}
+
+// spareBatches is how many written batches a spill keeps for the reader
+// to fill again: those of a chunk and the next.
+const spareBatches = 4
+
+// Spare returns a batch written, emptied, for the reader to fill again
+// (ingest.CoverageRecycler), or nil when none is.
+func (sp *Spill) Spare() []records.CoverageObservation {
+	select {
+	case b := <-sp.spare:
+		return b
+	default:
+		return nil
+	}
 }
 
 // Coverage takes a batch of observations, which it keeps: the caller
@@ -181,6 +199,13 @@ func (sp *Spill) write(batches [][]records.CoverageObservation) error {
 	b.Release()
 	if err != nil {
 		return fmt.Errorf("spill: %w", err)
+	}
+	// The records are in the file: their batches can be filled again.
+	for _, batch := range batches {
+		select {
+		case sp.spare <- batch[:0]:
+		default:
+		}
 	}
 	return nil
 }

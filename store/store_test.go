@@ -24,6 +24,7 @@ import (
 
 	"github.com/ilo-pledge/pledgestat/internal/arrowcol/arrowcoltest"
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
+	"github.com/ilo-pledge/pledgestat/internal/parquetio"
 	"github.com/ilo-pledge/pledgestat/records"
 )
 
@@ -1095,5 +1096,62 @@ func TestCompactionAfterAPartialReadWritesWholeTables(t *testing.T) {
 			t.Errorf("%s after the compaction: file %q, table %v, want %v (%s)", desc.Domain, got.File(desc.Domain), got.Table(desc.Domain), want, warnings.String())
 		}
 		want.Release()
+	}
+}
+
+// TestSpillGivesWrittenBatchesBack: once a chunk is written, its batches
+// are handed back empty (Spare) for the reader to fill again, and no
+// batch is handed back before its records are in the file.
+func TestSpillGivesWrittenBatchesBack(t *testing.T) {
+	s, err := Open(fsx.OS{}, t.TempDir(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := s.NewSpill(names)
+	defer sp.Discard()
+	const per = 4096
+	given := map[*records.CoverageObservation]bool{}
+	for i := range 2 * spillChunkRows / per {
+		batch := make([]records.CoverageObservation, 0, per)
+		for j := range per {
+			batch = append(batch, records.CoverageObservation{Area: fmt.Sprintf("A%06d", i*per+j), Year: 2020, Series: "S", Sex: "T", Population: "total", ValueCell: "C2", Source: records.Provenance{File: "f", Cell: "A2"}})
+		}
+		given[&batch[0]] = true
+		if err := sp.Coverage(batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := sp.keyHashes(); err != nil { // every chunk written
+		t.Fatal(err)
+	}
+	back := 0
+	for b := sp.Spare(); b != nil; b = sp.Spare() {
+		if len(b) != 0 || cap(b) != per || !given[&b[:1][0]] {
+			t.Fatalf("handed back a batch of %d records, room for %d, given: %v", len(b), cap(b), given[&b[:1][0]])
+		}
+		back++
+	}
+	if back == 0 {
+		t.Error("no written batch was handed back")
+	}
+	path, err := sp.finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	if err := parquetio.ReadFile(context.Background(), path, memory.NewGoAllocator(), func(b arrow.RecordBatch) error {
+		areas := b.Column(0).(*array.String)
+		for i := range areas.Len() {
+			if want := fmt.Sprintf("A%06d", n+i); areas.Value(i) != want {
+				return fmt.Errorf("record %d: area %q, want %q", n+i, areas.Value(i), want)
+			}
+		}
+		n += int(b.NumRows())
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2*spillChunkRows {
+		t.Errorf("the spill's file holds %d records, want %d", n, 2*spillChunkRows)
 	}
 }
