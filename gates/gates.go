@@ -217,8 +217,14 @@ func readObservations(batches []arrow.RecordBatch) (map[obsKey]observation, erro
 // gives it (export.Diff), which the build has made already: the shares
 // are counted from it, so they always agree with changes.csv.
 func Evaluate(prev []arrow.RecordBatch, cur arrow.RecordBatch, changes []export.Change, rules workspace.GatesConfig, ref *refdata.Reference, b Build) (Report, error) {
-	// The two tables are read side by side.
+	// The two tables are read side by side. Without a previous run every
+	// rule compares with nothing and finds nothing: the build's own
+	// observations are not read (a first build's gates took as long as
+	// its changes).
 	tables := [2][]arrow.RecordBatch{prev, {cur}}
+	if len(prev) == 0 {
+		tables[1] = nil
+	}
 	var read [2]map[obsKey]observation
 	err := safego.ForEach(2, 2, func(i int) (err error) {
 		read[i], err = readObservations(tables[i])
