@@ -1,7 +1,6 @@
 package export
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"sort"
@@ -146,18 +145,20 @@ func byKey(o observations, from int) (map[obsKey]string, []obsKey) {
 
 // WriteChanges writes changes.csv.
 func WriteChanges(w io.Writer, changes []Change) error {
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
-	if err := cw.Write(ChangesHeader); err != nil {
-		return fmt.Errorf("write changes: %w", err)
-	}
+	buf := appendCSVRecord(nil, ChangesHeader...)
 	for _, c := range changes {
-		if err := cw.Write([]string{c.Kind, c.IndicatorID, c.RefArea, c.TimePeriod, c.Sex, c.Instrument, c.OldValue, c.NewValue}); err != nil {
-			return fmt.Errorf("write changes: %w", err)
+		buf = appendCSVRecord(buf, c.Kind, c.IndicatorID, c.RefArea, c.TimePeriod, c.Sex, c.Instrument, c.OldValue, c.NewValue)
+		if len(buf) >= 64<<10 {
+			if _, err := w.Write(buf); err != nil {
+				return fmt.Errorf("write changes: %w", err)
+			}
+			buf = buf[:0]
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	if _, err := w.Write(buf); err != nil {
+		return fmt.Errorf("write changes: %w", err)
+	}
+	return nil
 }
 
 // Summary counts changes by kind, for logs: "12 added, 3 changed".

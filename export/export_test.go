@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -296,4 +297,29 @@ func FuzzCSVField(f *testing.F) {
 			t.Fatalf("%q written as %q, encoding/csv writes %q", s, got, want.Bytes())
 		}
 	})
+}
+
+// TestChangesAsEncodingCSVWritesThem: changes.csv is encoding/csv's bytes,
+// across the flushes of its buffer.
+func TestChangesAsEncodingCSVWritesThem(t *testing.T) {
+	var changes []Change
+	for i := range 5000 {
+		changes = append(changes, Change{Kind: "changed", IndicatorID: "P3.1", RefArea: []string{"FRA", "a,b", `q"`, " lead"}[i%4],
+			TimePeriod: strconv.Itoa(2000 + i%30), Sex: "T", Instrument: []string{"", "C097", "x\ny"}[i%3], OldValue: strconv.Itoa(i), NewValue: "1.5"})
+	}
+	var got bytes.Buffer
+	if err := WriteChanges(&got, changes); err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	cw := csv.NewWriter(&want)
+	cw.UseCRLF = true
+	cw.Write(ChangesHeader)
+	for _, c := range changes {
+		cw.Write([]string{c.Kind, c.IndicatorID, c.RefArea, c.TimePeriod, c.Sex, c.Instrument, c.OldValue, c.NewValue})
+	}
+	cw.Flush()
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Errorf("changes.csv differs from encoding/csv's (%d and %d bytes)", got.Len(), want.Len())
+	}
 }
