@@ -148,11 +148,9 @@ func WriteChanges(w io.Writer, changes []Change) error {
 	buf := appendCSVRecord(nil, ChangesHeader...)
 	for _, c := range changes {
 		buf = appendCSVRecord(buf, c.Kind, c.IndicatorID, c.RefArea, c.TimePeriod, c.Sex, c.Instrument, c.OldValue, c.NewValue)
-		if len(buf) >= 64<<10 {
-			if _, err := w.Write(buf); err != nil {
-				return fmt.Errorf("write changes: %w", err)
-			}
-			buf = buf[:0]
+		var err error
+		if buf, err = flushFull(w, buf); err != nil {
+			return fmt.Errorf("write changes: %w", err)
 		}
 	}
 	if _, err := w.Write(buf); err != nil {

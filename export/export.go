@@ -59,17 +59,25 @@ func WriteCSV(w io.Writer, batch arrow.RecordBatch) error {
 			buf = appendCSVCell(buf, col, r)
 		}
 		buf = append(buf, "\r\n"...)
-		if len(buf) >= 64<<10 {
-			if _, err := w.Write(buf); err != nil {
-				return fmt.Errorf("write csv: %w", err)
-			}
-			buf = buf[:0]
+		var err error
+		if buf, err = flushFull(w, buf); err != nil {
+			return fmt.Errorf("write csv: %w", err)
 		}
 	}
 	if _, err := w.Write(buf); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
 	return nil
+}
+
+// flushFull writes buf to w once it holds 64 KiB, and returns it emptied;
+// a buffer not yet full is returned as it is.
+func flushFull(w io.Writer, buf []byte) ([]byte, error) {
+	if len(buf) < 64<<10 {
+		return buf, nil
+	}
+	_, err := w.Write(buf)
+	return buf[:0], err
 }
 
 // appendCSVRecord appends fields as one CSV record, as encoding/csv's
