@@ -29,7 +29,8 @@ type coverageReader struct {
 // coverageColumns are the columns of a social-protection table.
 type coverageColumns struct {
 	country, series, sex, population, obsStatus, source, note, year, value fieldColumn
-	wide                                                                   bool // a column a year
+	wide                                                                   bool  // a column a year
+	yearCols                                                               []int // a wide table's year columns, in order
 }
 
 // columns are t's columns.
@@ -39,6 +40,7 @@ func (cr *coverageReader) columns(t *table) *coverageColumns {
 			country: t.column("country"), series: t.column("series"), sex: t.column("sex"), population: t.column("population"),
 			obsStatus: t.column("obs_status"), source: t.column("source"), note: t.column("note"),
 			year: t.column("year"), value: t.column("value"), wide: t.h.wide(),
+			yearCols: slices.Sorted(maps.Keys(t.h.years)),
 		}
 	}
 	return cr.cols
@@ -104,7 +106,7 @@ func (cr *coverageReader) read(t *table, row workbook.Row) {
 	base.Note = t.fieldAt(row, cols.note).raw
 
 	if cols.wide {
-		for _, col := range slices.Sorted(maps.Keys(t.h.years)) {
+		for _, col := range cols.yearCols {
 			c := row.Cell(col)
 			f := field{cell: c, text: textnorm.Clean(c.Text), col: col, header: strconv.Itoa(t.h.years[col])}
 			if f.text == "" {
