@@ -48,8 +48,8 @@ func Missing(s string) bool {
 		// Most cells: clean ASCII, so only an ASCII marker can match,
 		// and a value longer than those is none. Lower-cased on the
 		// stack: it is asked of two or three cells of every row.
-		if len(s) > longestASCIIMarker {
-			return false
+		if len(s) > longestASCIIMarker || '0' <= s[0] && s[0] <= '9' {
+			return false // a value, most often a number: no marker starts with a digit
 		}
 		var lower [longestASCIIMarker]byte
 		for i := range len(s) {

@@ -18,6 +18,13 @@ func TestMissing(t *testing.T) {
 			t.Errorf("Missing(%q) = true, want false", s)
 		}
 	}
+	// Missing takes a text that starts with a digit for a value without
+	// looking it up: no marker may start with one.
+	for m := range missingMarkers {
+		if m != "" && '0' <= m[0] && m[0] <= '9' {
+			t.Errorf("the marker %q starts with a digit, which Missing reads as a value", m)
+		}
+	}
 }
 
 func TestPercent(t *testing.T) {
