@@ -127,8 +127,13 @@ func (c *csvFile) decoder() *encoding.Decoder {
 	return encoding.Nop.NewDecoder()
 }
 
-// text returns the file's text as UTF-8.
+// text returns the file's text as UTF-8. Text that is UTF-8 already (most
+// files) is the file's bytes as they are: through a transform.Reader that
+// changes nothing, a large file was read again 4 KiB at a time and copied.
 func (c *csvFile) text() io.Reader {
+	if c.encoding == UTF8 {
+		return c.src.reader()
+	}
 	return transform.NewReader(c.src.reader(), c.decoder())
 }
 
