@@ -57,6 +57,10 @@ type Spill struct {
 	failed  atomic.Pointer[error] // the goroutine's error, seen by Coverage
 	// spare are batches written, for the reader to fill again (Spare).
 	spare chan []records.CoverageObservation
+	// made says the spill's folder was made (or its making tried): a
+	// spill that kept its records in memory, as every small file's does,
+	// has nothing on disk to remove.
+	made bool
 }
 
 // spillPrefix starts the folder name of a spill under submissions/.
@@ -117,6 +121,7 @@ const spillChunkRows = 16 << 10
 // the first time.
 func (sp *Spill) send() {
 	if sp.queue == nil {
+		sp.made = true
 		if err := sp.fs.MkdirAll(sp.dir, 0o755); err != nil {
 			sp.err = fmt.Errorf("spill: %w", err)
 			return
@@ -297,5 +302,7 @@ func (sp *Spill) Discard() {
 		sp.f = nil
 	}
 	sp.queued, sp.hashes = nil, nil
-	sp.fs.RemoveAll(sp.dir)
+	if sp.made {
+		sp.fs.RemoveAll(sp.dir)
+	}
 }
