@@ -1155,3 +1155,34 @@ func TestSpillGivesWrittenBatchesBack(t *testing.T) {
 		t.Errorf("the spill's file holds %d records, want %d", n, 2*spillChunkRows)
 	}
 }
+
+// TestDiscardedSpillLeavesNothing: a spill that wrote its folder leaves
+// none once discarded, and one that kept its records in memory made none.
+func TestDiscardedSpillLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(fsx.OS{}, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spills := func() []string {
+		names, _ := filepath.Glob(filepath.Join(dir, "submissions", spillPrefix+"*"))
+		return names
+	}
+	for _, rows := range []int{10, spillChunkRows + 10} {
+		sp := s.NewSpill(names)
+		batch := make([]records.CoverageObservation, rows)
+		for i := range batch {
+			batch[i] = records.CoverageObservation{Area: fmt.Sprintf("A%06d", i), Year: 2020, Series: "S", Sex: "T", Population: "total"}
+		}
+		if err := sp.Coverage(batch); err != nil {
+			t.Fatal(err)
+		}
+		if written := len(spills()) > 0; written != (rows > spillChunkRows) {
+			t.Errorf("%d records: folder written %v", rows, written)
+		}
+		sp.Discard()
+		if left := spills(); len(left) > 0 {
+			t.Errorf("%d records: a discarded spill left %v", rows, left)
+		}
+	}
+}
