@@ -48,6 +48,8 @@ type Descriptor struct {
 	key         func(s Set, i int) string
 	put         func(dst *Set, i int, src Set, j int)
 	appendOne   func(dst *Set, src Set, j int)
+	appendAll   func(dst *Set, src Set)
+	grow        func(dst *Set, n int)
 	revision    func(s Set, i int) Revision
 	clone       func(dst *Set, src Set)
 	areas       func(s Set, i int) []string
@@ -173,6 +175,8 @@ func describe[T any](d Descriptor, k Kind[T], get func(Set) []T, set func(*Set, 
 	d.key = func(s Set, i int) string { return k.Key(get(s)[i]) }
 	d.put = func(dst *Set, i int, src Set, j int) { get(*dst)[i] = get(src)[j] }
 	d.appendOne = func(dst *Set, src Set, j int) { set(dst, append(get(*dst), get(src)[j])) }
+	d.appendAll = func(dst *Set, src Set) { set(dst, append(get(*dst), get(src)...)) }
+	d.grow = func(dst *Set, n int) { set(dst, slices.Grow(get(*dst), n)) }
 	d.revision = func(s Set, i int) Revision { return k.Revision(get(s)[i]) }
 	d.clone = func(dst *Set, src Set) { set(dst, slices.Clone(get(src))) }
 	d.areas = func(s Set, i int) []string { return k.Areas(get(s)[i]) }
@@ -247,6 +251,21 @@ func (d Descriptor) Put(dst *Set, i int, src Set, j int) { d.put(dst, i, src, j)
 
 // AppendOne appends the domain's record j of src to dst.
 func (d Descriptor) AppendOne(dst *Set, src Set, j int) { d.appendOne(dst, src, j) }
+
+// AppendAll appends the domain's records of each of srcs to dst, in
+// order, growing dst once: a pack's members appended a record at a time
+// made each domain's slice double its way up, 50 MB of copies for 600
+// small files.
+func (d Descriptor) AppendAll(dst *Set, srcs ...Set) {
+	n := 0
+	for _, s := range srcs {
+		n += d.count(s)
+	}
+	d.grow(dst, n)
+	for _, s := range srcs {
+		d.appendAll(dst, s)
+	}
+}
 
 // Revision returns what the history shows of the domain's record i of s.
 func (d Descriptor) Revision(s Set, i int) Revision { return d.revision(s, i) }

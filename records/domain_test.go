@@ -2,6 +2,7 @@ package records
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,5 +83,28 @@ func TestSetCountsAndClonesOtherDomains(t *testing.T) {
 	c.Others["toy"].([]int)[0] = 9
 	if s.Others["toy"].([]int)[0] != 1 {
 		t.Error("a clone shares an added domain's records")
+	}
+}
+
+// TestAppendAllGrowsOnce: the records of several sets are appended in
+// order into one slice made at its size.
+func TestAppendAllGrowsOnce(t *testing.T) {
+	obs := func(area string, n int) Set {
+		var s Set
+		for i := range n {
+			s.Coverage = append(s.Coverage, CoverageObservation{Area: area, Year: 2000 + i})
+		}
+		return s
+	}
+	desc := Descriptors()[slices.IndexFunc(Descriptors(), func(d Descriptor) bool { return d.Domain == DomainSocialProtection })]
+	var all Set
+	desc.AppendAll(&all, obs("FRA", 5), obs("DEU", 0), obs("ITA", 1), obs("ESP", 1))
+	if len(all.Coverage) != 7 || cap(all.Coverage) != 7 {
+		t.Fatalf("%d records in room for %d, want 7 in 7", len(all.Coverage), cap(all.Coverage))
+	}
+	for i, want := range []string{"FRA", "FRA", "FRA", "FRA", "FRA", "ITA", "ESP"} {
+		if all.Coverage[i].Area != want {
+			t.Errorf("record %d is of %s, want %s", i, all.Coverage[i].Area, want)
+		}
 	}
 }

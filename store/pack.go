@@ -108,13 +108,13 @@ func (s *Store) writePack(tmp string, pending []*Pending) error {
 		desc := s.domains[i]
 		var all records.Set
 		members := make([]string, 0, len(pending))
+		sets := make([]records.Set, 0, len(pending))
 		for _, p := range pending {
 			n := desc.Count(p.set)
-			for j := range n {
-				desc.AppendOne(&all, p.set, j)
-			}
+			sets = append(sets, p.set)
 			members = append(members, strconv.Itoa(p.entry.Seq)+":"+strconv.Itoa(n)+":"+p.entry.SHA256[:12])
 		}
+		desc.AppendAll(&all, sets...)
 		n := desc.Count(all)
 		if n == 0 {
 			return nil

@@ -83,6 +83,15 @@ func (x *xlsxFile) readParts() error {
 	return x.partsErr
 }
 
+// partSize is the size a zip entry declares, as a hint (0 past 2^62: a
+// declared size can lie, and the readers only size a buffer by it).
+func partSize(f *zip.File) int64 {
+	if f.UncompressedSize64 > 1<<62 {
+		return 0
+	}
+	return int64(f.UncompressedSize64)
+}
+
 // zipParts indexes a zip's entries by name, with backslashes read as
 // slashes as excelize does.
 func zipParts(zr *zip.Reader) map[string]*zip.File {
@@ -151,7 +160,7 @@ func workbookParts(parts map[string]*zip.File, open func(name string, f *zip.Fil
 			if err != nil {
 				return nil, nil, damaged("table of shared text", err)
 			}
-			sst, err = readSharedStrings(rc)
+			sst, err = readSharedStrings(rc, partSize(f))
 			rc.Close()
 			if err != nil {
 				return nil, nil, damaged("table of shared text", err)

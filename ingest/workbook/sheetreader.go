@@ -87,9 +87,10 @@ func formatKind(id int, custom map[int]string) numberKind {
 	return kindPlain
 }
 
-// readSharedStrings reads the shared-string table, decoding it to its end.
-func readSharedStrings(r io.Reader) ([]string, error) {
-	dec := newXMLTokens(r)
+// readSharedStrings reads the shared-string table, of size bytes if known
+// (0 if not), decoding it to its end.
+func readSharedStrings(r io.Reader, size int64) ([]string, error) {
+	dec := newXMLTokens(r, size)
 	var out []string
 	var b strings.Builder
 	depth, closed := 0, false

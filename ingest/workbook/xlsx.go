@@ -268,7 +268,7 @@ func (x *xlsxFile) Walk(ctx context.Context, sheet string, fn func(Row) error) (
 		return problemf(report.Unreadable, "sheet %q could not be read: %v", sheet, err)
 	}
 	defer rc.Close()
-	r := &sheetReader{tokens: newXMLTokens(rc), sst: x.sharedStrings, kinds: x.kinds, maxRows: x.limits.MaxRows, sheet: sheet, check: &c}
+	r := &sheetReader{tokens: newXMLTokens(rc, partSize(part)), sst: x.sharedStrings, kinds: x.kinds, maxRows: x.limits.MaxRows, sheet: sheet, check: &c}
 	if err := concurrentWalk(ctx, sheet, func(emit func(Row) error) error { return r.run(ctx, emit) }, fn); err != nil {
 		return err
 	}

@@ -50,6 +50,9 @@ type xmlTokens struct {
 	scans int
 	// emptyReads counts the reads in a row that gave nothing.
 	emptyReads int
+	// minFree is the room below which the buffer grows before a read:
+	// half a read, or a byte for a part known to fit.
+	minFree int
 }
 
 // tokenKind is what an xmlToken is.
@@ -93,8 +96,18 @@ const (
 	xmlMaxToken = 4 << 20
 )
 
-func newXMLTokens(r io.Reader) *xmlTokens {
-	return &xmlTokens{src: r, buf: make([]byte, 0, xmlReadSize)}
+// newXMLTokens reads the part r, of sizeHint bytes if that is known (0
+// if not). A small part, as most are, is read into a buffer of its size
+// and a byte to see its end, not 64 KiB: 600 small workbooks allocated
+// 77 MB of buffers. A hint that is wrong only costs a larger buffer.
+func newXMLTokens(r io.Reader, sizeHint int64) *xmlTokens {
+	x := &xmlTokens{src: r, minFree: xmlReadSize / 2}
+	size := xmlReadSize
+	if sizeHint > 0 && sizeHint < xmlReadSize {
+		size, x.minFree = int(sizeHint)+1, 1
+	}
+	x.buf = make([]byte, 0, size)
+	return x
 }
 
 // errFallback stops the fast reader at a token it does not read.
@@ -160,10 +173,11 @@ func (x *xmlTokens) fill() error {
 		x.buf = x.buf[:n]
 		x.end, x.pos = n, 0
 	}
-	if cap(x.buf)-x.end < xmlReadSize/2 {
+	if cap(x.buf)-x.end < x.minFree {
 		grown := make([]byte, x.end, 2*cap(x.buf)+xmlReadSize)
 		copy(grown, x.buf[:x.end])
 		x.buf = grown
+		x.minFree = xmlReadSize / 2
 	}
 	n, err := x.src.Read(x.buf[x.end:cap(x.buf)])
 	x.end += n

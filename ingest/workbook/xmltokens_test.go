@@ -45,8 +45,11 @@ func encodingXMLTokens(data []byte) []string {
 }
 
 // fastTokens is what xmlTokens reads of r, in the same terms.
-func fastTokens(r io.Reader) []string {
-	x := newXMLTokens(r)
+func fastTokens(r io.Reader) []string { return fastTokensSized(r, 0) }
+
+// fastTokensSized is fastTokens of a part said to be of size bytes.
+func fastTokensSized(r io.Reader, size int64) []string {
+	x := newXMLTokens(r, size)
 	var out []string
 	for {
 		t, err := x.next()
@@ -112,6 +115,15 @@ func FuzzXMLTokensAreEncodingXMLs(f *testing.F) {
 				t.Fatalf("%s reads of %q:\nencoding/xml:\n%s\nfast:\n%s", name, data, want, got)
 			}
 		}
+		// A part's declared size sizes the buffer; it may be right, short
+		// or long (a zip can lie), and the tokens are the same.
+		for _, size := range []int64{int64(len(data)), int64(len(data)) / 2, int64(len(data)) + 7, 1} {
+			for name, r := range map[string]io.Reader{"whole": bytes.NewReader(data), "one byte": iotest.OneByteReader(bytes.NewReader(data))} {
+				if got := strings.Join(fastTokensSized(r, size), "\n"); got != want {
+					t.Fatalf("%s reads of %q said to be %d bytes:\nencoding/xml:\n%s\nfast:\n%s", name, data, size, want, got)
+				}
+			}
+		}
 	})
 }
 
@@ -119,7 +131,7 @@ func FuzzXMLTokensAreEncodingXMLs(f *testing.F) {
 // reader to their end, not handed to encoding/xml.
 func TestXMLTokensStayFast(t *testing.T) {
 	for _, s := range xmlSamples[:4] {
-		x := newXMLTokens(strings.NewReader(s))
+		x := newXMLTokens(strings.NewReader(s), 0)
 		for {
 			if _, err := x.next(); err != nil {
 				if !errors.Is(err, io.EOF) {
@@ -172,7 +184,7 @@ func TestLongTagsAreScannedAFewTimes(t *testing.T) {
 	tag := `<row r="1"` + strings.Repeat(` x="1"`, (4<<20-200)/6) + `><c r="A1"><v>1</v></c></row>`
 	for _, tail := range []string{"", "&amp;"} {
 		data := strings.Replace(tag, `x="1"`, `x="1`+tail+`"`, 1)
-		x := newXMLTokens(&chunkReader{r: strings.NewReader(data), n: 32 << 10})
+		x := newXMLTokens(&chunkReader{r: strings.NewReader(data), n: 32 << 10}, 0)
 		tokens := 0
 		for {
 			if _, err := x.next(); err != nil {
@@ -209,7 +221,7 @@ func (emptyReader) Read([]byte) (int, error) { return 0, nil }
 // gives a byte nor an error ends in io.ErrNoProgress, not a loop.
 func TestXMLTokensStopOnAReaderThatGivesNothing(t *testing.T) {
 	r := io.MultiReader(strings.NewReader("<a><b c=\"1"), emptyReader{})
-	x := newXMLTokens(r)
+	x := newXMLTokens(r, 0)
 	for range 10 {
 		if _, err := x.next(); err != nil {
 			if !errors.Is(err, io.ErrNoProgress) {
@@ -219,4 +231,22 @@ func TestXMLTokensStopOnAReaderThatGivesNothing(t *testing.T) {
 		}
 	}
 	t.Fatal("tokens for ever from a reader that gives nothing")
+}
+
+// TestSmallPartsGetSmallBuffers: a part whose size is known and small is
+// read to its end in a buffer of its size, without growing it.
+func TestSmallPartsGetSmallBuffers(t *testing.T) {
+	part := xmlSamples[0]
+	x := newXMLTokens(strings.NewReader(part), int64(len(part)))
+	for {
+		if _, err := x.next(); err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if cap(x.buf) > len(part)+1 {
+		t.Errorf("a part of %d bytes was read in a buffer of %d", len(part), cap(x.buf))
+	}
 }
