@@ -70,11 +70,14 @@ func (cr *coverageReader) read(t *table, row workbook.Row) {
 		ok = false
 	}
 	cols := cr.columns(t)
-	base := records.CoverageObservation{Source: records.Provenance{File: t.sub.Name, Sheet: t.sheet, SHA256: t.sub.SHA256}}
+	var base records.CoverageObservation
+	first := max(t.h.firstCol, 1)
 	if cols.wide {
-		base.Source.Cell = cellRef(max(t.h.firstCol, 1), row.Num)
+		base.Source = t.sourceAt(cellRef(first, row.Num))
 	} else {
-		base.Source.Cell, base.ValueCell = rowCellRefs(max(t.h.firstCol, 1), cols.value.col, row.Num)
+		var cell string
+		cell, base.ValueCell = rowCellRefs(first, cols.value.col, row.Num)
+		base.Source = t.sourceAt(cell)
 	}
 	countryF := t.fieldAt(row, cols.country)
 	area, areaOK := cr.area(t, row.Num, countryF)

@@ -698,7 +698,12 @@ func (t *table) errorAt(row int, f field, p *values.Problem) {
 
 // provenance of a record read from a row.
 func (t *table) provenance(row int) records.Provenance {
-	return records.Provenance{File: t.sub.Name, Sheet: t.sheet, Cell: cellRef(max(t.h.firstCol, 1), row), SHA256: t.sub.SHA256}
+	return t.sourceAt(cellRef(max(t.h.firstCol, 1), row))
+}
+
+// sourceAt is the provenance of a record whose row starts at cell.
+func (t *table) sourceAt(cell string) records.Provenance {
+	return records.Provenance{File: t.sub.Name, Sheet: t.sheet, Cell: cell, SHA256: t.sub.SHA256}
 }
 
 func cellRef(col, row int) string {

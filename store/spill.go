@@ -55,7 +55,8 @@ type Spill struct {
 	written chan error
 	drained bool                  // the goroutine has ended and its error is in err
 	failed  atomic.Pointer[error] // the goroutine's error, seen by Coverage
-	// spare are batches written, for the reader to fill again (Spare).
+	// spare are batches written, for the reader to fill again (Spare);
+	// made with the writing goroutine (a small file's spill has none).
 	spare chan []records.CoverageObservation
 	// made says the spill's folder was made (or its making tried): a
 	// spill that kept its records in memory, as every small file's does,
@@ -70,8 +71,7 @@ const spillPrefix = ".spill-"
 func (s *Store) NewSpill(names records.NameFunc) *Spill {
 	var b [8]byte
 	rand.Read(b[:])
-	return &Spill{fs: s.fs, dir: filepath.Join(s.dir, "submissions", spillPrefix+hex.EncodeToString(b[:])), names: names, mem: s.mem,
-		spare: make(chan []records.CoverageObservation, spareBatches)}
+	return &Spill{fs: s.fs, dir: filepath.Join(s.dir, "submissions", spillPrefix+hex.EncodeToString(b[:])), names: names, mem: s.mem}
 }
 
 // spareBatches is how many written batches a spill keeps for the reader
@@ -79,7 +79,8 @@ func (s *Store) NewSpill(names records.NameFunc) *Spill {
 const spareBatches = 4
 
 // Spare returns a batch written, emptied, for the reader to fill again
-// (ingest.CoverageRecycler), or nil when none is.
+// (ingest.CoverageRecycler), or nil when none is (nothing was written, or
+// the reader took them all: a nil channel is never ready).
 func (sp *Spill) Spare() []records.CoverageObservation {
 	select {
 	case b := <-sp.spare:
@@ -127,6 +128,7 @@ func (sp *Spill) send() {
 			return
 		}
 		sp.queue, sp.written = make(chan [][]records.CoverageObservation, 1), make(chan error, 1)
+		sp.spare = make(chan []records.CoverageObservation, spareBatches)
 		go func() {
 			var err error
 			for chunk := range sp.queue {
