@@ -114,6 +114,20 @@ func (x *firstIndex) get(h [2]uint64) (firstObservation, bool, error) {
 	return firstObservation{}, false, errors.New("the index of repeated records is full")
 }
 
+// touch reads the slot where each pending key's probe starts and
+// returns their sum: the loads are independent, so the processor makes
+// them together, and the probes that follow find the slots in its cache.
+func (x *firstIndex) touch(pending []pendingCheck) uint64 {
+	var sum uint64
+	for i := range pending {
+		t := tag(pending[i].h[0])
+		if p := x.part(t); len(p.slots) > 0 {
+			sum += p.slots[p.slot(t)]
+		}
+	}
+	return sum
+}
+
 // put records the first occurrence of a key's hash, which get did not
 // find.
 func (x *firstIndex) put(h [2]uint64, f firstObservation) error {

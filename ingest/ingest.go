@@ -629,6 +629,9 @@ func rowText(row workbook.Row) string {
 // reports what was read.
 func (t *table) finish() {
 	t.reader.finish(t)
+	// The table's last observations are checked for repeats now: its
+	// count of records is reported below.
+	t.sub.cov.settle()
 	what := "records"
 	if t.records == 1 {
 		what = "record"
