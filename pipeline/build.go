@@ -47,18 +47,13 @@ const outputWorkers = 2
 
 // build computes every indicator from the store (never from archived
 // files) and publishes a new run.
-func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store, opts Options, res *Result) error {
+func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store, previous *previousRun, opts Options, res *Result) error {
 	p.progress(0, 3, "computing indicators")
 	log.Debug("building")
 	mem := p.mem()
 	names := areaName(p.Ref)
 	namesID := p.namesID()
 	phase := time.Now()
-	// The latest run, which the changes and the gates compare with, is
-	// read on the other core while the store is read and the indicators
-	// computed: it depends on neither.
-	previous := p.readPrevious(ctx, mem)
-	defer previous.release()
 	// Of a table the snapshot gives as it is (published by copying its
 	// file), only what the indicators and the gates read.
 	needed := transform.Columns()
@@ -258,31 +253,49 @@ func withColumns(columns, more []string) []string {
 }
 
 // previousRun is the latest published run as a build compares with it,
-// read on a goroutine of its own.
+// read on a goroutine of its own from the start of a run: it depends on
+// nothing the run does before it publishes, and the ingest that comes
+// first leaves the other core idle.
 type previousRun struct {
-	done chan struct{}
-	id   string // its run ID, "" when none is published
+	summarised chan struct{} // closed once id, inputState and submissions are set
+	done       chan struct{} // closed once everything is read
+	cancel     context.CancelFunc
+	id         string // its run ID, "" when none is published
+	// inputState is its manifest's input state, "" when it cannot be read.
+	inputState string
+	// submissions are the submission numbers its manifest lists, nil
+	// when it cannot be read.
+	submissions []int
 	// indicators are the columns of its indicators that the changes and
 	// the gates read: nil when none is published or err says why not.
 	indicators []arrow.RecordBatch
 	err        error
-	// submissions are the submission numbers its manifest lists, nil
-	// when it cannot be read.
-	submissions []int
 }
 
-// readPrevious starts reading the latest published run.
+// readPrevious starts reading the latest published run. The caller
+// releases it, which stops the read if it is still going.
 func (p *Pipeline) readPrevious(ctx context.Context, mem memory.Allocator) *previousRun {
-	r := &previousRun{done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(ctx)
+	r := &previousRun{summarised: make(chan struct{}), done: make(chan struct{}), cancel: cancel}
+	summarise := sync.OnceFunc(func() { close(r.summarised) })
 	go func() {
 		defer close(r.done)
+		defer summarise()
 		defer safego.Catch(&r.err)
 		r.id, _ = publish.Latest(p.WS.Out())
 		if r.id != "" {
-			r.submissions = p.readManifestSummary(r.id).submissions()
+			m := p.readManifestSummary(r.id)
+			r.inputState, r.submissions = m.InputState, m.submissions()
 		}
+		summarise()
 		r.indicators, r.err = p.previousIndicators(ctx, mem)
 	}()
+	return r
+}
+
+// summary returns the run once its ID and manifest are read.
+func (r *previousRun) summary() *previousRun {
+	<-r.summarised
 	return r
 }
 
@@ -292,9 +305,10 @@ func (r *previousRun) wait() *previousRun {
 	return r
 }
 
-// release waits for the read and lets the indicators go; it may be
-// called more than once.
+// release stops the read, waits for it and lets the indicators go; it
+// may be called more than once.
 func (r *previousRun) release() {
+	r.cancel()
 	<-r.done
 	for _, b := range r.indicators {
 		b.Release()
@@ -356,13 +370,12 @@ func (p *Pipeline) writeReferences(w io.Writer) {
 
 // upToDate reports whether the latest run was built from the same inputs:
 // then a nightly run that took no new file has nothing to publish.
-func (p *Pipeline) upToDate(st *store.Store) (string, bool) {
-	latest, err := publish.Latest(p.WS.Out())
-	if err != nil || latest == "" {
+func (p *Pipeline) upToDate(st *store.Store, previous *previousRun) (string, bool) {
+	latest := previous.summary()
+	if latest.id == "" {
 		return "", false
 	}
-	state := p.readManifestSummary(latest).InputState
-	return latest, state != "" && state == p.inputState(st)
+	return latest.id, latest.inputState != "" && latest.inputState == p.inputState(st)
 }
 
 // manifestSummary is what a run reads of a published run's manifest: its

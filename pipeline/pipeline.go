@@ -225,6 +225,13 @@ func (p *Pipeline) execute(ctx context.Context, log *slog.Logger, cmd Command, o
 			log.Warn("repaired: out/latest was not the link pledgestat maintains; what was there is moved aside, nothing deleted", "moved_to", p.WS.Rel(aside))
 		}
 	}
+	var previous *previousRun
+	if cmd == CommandRun || cmd == CommandBuild {
+		// The latest run, which the changes and the gates compare with and
+		// a nightly run with nothing new matches, is read meanwhile.
+		previous = p.readPrevious(ctx, p.mem())
+		defer previous.release()
+	}
 	st, err := store.Open(p.WS.FS, p.WS.StoreDir(), log, p.storeOptions()...)
 	if st != nil {
 		st.SetAllocator(p.mem())
@@ -243,7 +250,7 @@ func (p *Pipeline) execute(ctx context.Context, log *slog.Logger, cmd Command, o
 	if cmd == CommandRun && res.Count(OutcomeAccepted) == 0 {
 		// A nightly run that took nothing new does no work: the latest run
 		// was built from the same inputs. `build` always builds.
-		if latest, same := p.upToDate(st); same {
+		if latest, same := p.upToDate(st, previous); same {
 			res.UpToDate = latest
 			log.Info("nothing new: the latest run was built from the same inputs; nothing published", "latest", latest)
 			return nil
@@ -258,7 +265,7 @@ func (p *Pipeline) execute(ctx context.Context, log *slog.Logger, cmd Command, o
 	}
 	if cmd == CommandRun || cmd == CommandBuild {
 		start := p.Now()
-		err := p.build(ctx, log, st, opts, res)
+		err := p.build(ctx, log, st, previous, opts, res)
 		res.BuildDuration = p.Now().Sub(start)
 		if err != nil {
 			return err
