@@ -225,19 +225,21 @@ func (p *Pipeline) execute(ctx context.Context, log *slog.Logger, cmd Command, o
 			log.Warn("repaired: out/latest was not the link pledgestat maintains; what was there is moved aside, nothing deleted", "moved_to", p.WS.Rel(aside))
 		}
 	}
-	var previous *previousRun
-	if cmd == CommandRun || cmd == CommandBuild {
-		// The latest run, which the changes and the gates compare with and
-		// a nightly run with nothing new matches, is read meanwhile.
-		previous = p.readPrevious(ctx, p.mem())
-		defer previous.release()
-	}
 	st, err := store.Open(p.WS.FS, p.WS.StoreDir(), log, p.storeOptions()...)
 	if st != nil {
 		st.SetAllocator(p.mem())
 	}
 	if err != nil {
 		return err
+	}
+	var previous *previousRun
+	if cmd == CommandRun || cmd == CommandBuild {
+		// The latest run, which the changes and the gates compare with and
+		// a nightly run with nothing new matches, is read while the files
+		// are ingested (after the ledger: read side by side, both took
+		// longer).
+		previous = p.readPrevious(ctx, p.mem())
+		defer previous.release()
 	}
 	if cmd == CommandRun || cmd == CommandIngest {
 		if err := p.ingest(ctx, log, st, res); err != nil {
