@@ -133,14 +133,14 @@ func ReadDenunciations(b arrow.RecordBatch) (Denunciations, error) {
 	if b == nil {
 		return out, nil
 	}
-	country, err1 := arrowcol.Get[*array.String](b, DenunciationColumns[0])
-	inst, err2 := arrowcol.Get[*array.String](b, DenunciationColumns[1])
-	date, err3 := arrowcol.Get[*array.Date32](b, DenunciationColumns[2])
-	for _, err := range []error{err1, err2, err3} {
+	text, err1 := arrowcol.TextColumns(b, DenunciationColumns[:2]...)
+	date, err2 := arrowcol.Get[*array.Date32](b, DenunciationColumns[2])
+	for _, err := range []error{err1, err2} {
 		if err != nil {
 			return nil, fmt.Errorf("ratification table: %w", err)
 		}
 	}
+	country, inst := text[0], text[1]
 	for i := range int(b.NumRows()) {
 		if date.IsValid(i) {
 			out[country.Value(i)+"|"+inst.Value(i)] = records.Date(date.Value(i))

@@ -21,8 +21,8 @@ import (
 type agreementTable struct {
 	list              []agreementRow
 	latest            int
-	flags             []*array.String // aligned with records.ProvisionFlags()
-	file, sheet, cell *array.String
+	flags             []arrowcol.TextColumn // aligned with records.ProvisionFlags()
+	file, sheet, cell arrowcol.TextColumn
 }
 
 type agreementRow struct {
@@ -73,7 +73,7 @@ func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
 	if b == nil {
 		return t, nil
 	}
-	cols, err := arrowcol.StringColumns(b, "type", "status", "source_file", "source_sheet", "source_cell")
+	cols, err := arrowcol.TextColumns(b, "type", "status", "source_file", "source_sheet", "source_cell")
 	if err != nil {
 		return nil, fmt.Errorf("agreements table: %w", err)
 	}
@@ -88,7 +88,7 @@ func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
 	if !ok {
 		return nil, fmt.Errorf("agreements table: parties is not a list of strings")
 	}
-	flagCols, err := arrowcol.StringColumns(b, records.ProvisionFlags()...)
+	flagCols, err := arrowcol.TextColumns(b, records.ProvisionFlags()...)
 	if err != nil {
 		return nil, fmt.Errorf("agreements table: %w", err)
 	}
@@ -103,7 +103,7 @@ func readAgreements(b arrow.RecordBatch) (*agreementTable, error) {
 	str := arrowcol.NewStrings()
 	groups := map[string]string{} // type -> typeGroup, for the few types there are
 	for i := range n {
-		a := agreementRow{typ: str.Code(typ, i), negotiating: optValue(status, i) == records.StatusNegotiating, row: i}
+		a := agreementRow{typ: str.Of(typ, i), negotiating: status.Value(i) == records.StatusNegotiating, row: i}
 		g, ok := groups[a.typ]
 		if !ok {
 			g = typeGroup(a.typ)

@@ -3,8 +3,6 @@ package transform
 import (
 	"slices"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
-
 	"github.com/ilo-pledge/pledgestat/records"
 )
 
@@ -24,11 +22,4 @@ func Columns() map[records.Domain][]string {
 		records.DomainSocialProtection: slices.Clone(coverageColumns),
 		records.DomainBLMA:             slices.Clone(agreementColumns),
 	}
-}
-
-func optValue(a *array.String, i int) string {
-	if a.IsNull(i) {
-		return ""
-	}
-	return a.Value(i)
 }

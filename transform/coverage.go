@@ -19,7 +19,7 @@ type coverageTable struct {
 	latest int
 	// the provenance columns: a row's reference is built only when it is
 	// published (most rows of a large extract are outside the catalog).
-	file, sheet, cell *array.String
+	file, sheet, cell arrowcol.TextColumn
 }
 
 type coverageRow struct {
@@ -42,7 +42,7 @@ func readCoverage(ctx context.Context, b arrow.RecordBatch) (*coverageTable, err
 	if b == nil {
 		return t, nil
 	}
-	cols, err := arrowcol.StringColumns(b, "country", "series", "sex", "population", "value_cell", "source_file", "source_sheet")
+	cols, err := arrowcol.TextColumns(b, "country", "series", "sex", "population", "value_cell", "source_file", "source_sheet")
 	if err != nil {
 		return nil, fmt.Errorf("social-protection table: %w", err)
 	}
@@ -60,7 +60,7 @@ func readCoverage(ctx context.Context, b arrow.RecordBatch) (*coverageTable, err
 				return nil, err
 			}
 		}
-		r := coverageRow{area: str.Code(cols[0], i), series: str.Code(cols[1], i), sex: str.Code(cols[2], i), population: str.Code(cols[3], i),
+		r := coverageRow{area: str.Of(cols[0], i), series: str.Of(cols[1], i), sex: str.Of(cols[2], i), population: str.Of(cols[3], i),
 			year: int(year.Value(i)), value: value.Value(i), row: i}
 		t.latest = max(t.latest, r.year)
 		t.list = append(t.list, r)

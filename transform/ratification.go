@@ -37,7 +37,7 @@ func readRatifications(b arrow.RecordBatch) (*ratificationTable, error) {
 	if b == nil {
 		return t, nil
 	}
-	cols, err := arrowcol.StringColumns(b, "country", "instrument", "ratification_date_cell", "denunciation_date_cell", "source_file", "source_sheet")
+	cols, err := arrowcol.TextColumns(b, "country", "instrument", "ratification_date_cell", "denunciation_date_cell", "source_file", "source_sheet")
 	if err != nil {
 		return nil, fmt.Errorf("ratification table: %w", err)
 	}
@@ -62,9 +62,9 @@ func readRatifications(b arrow.RecordBatch) (*ratificationTable, error) {
 		m := t.byInstrument[inst.Value(i)]
 		if m == nil {
 			m = map[string]ratificationRow{}
-			t.byInstrument[str.Code(inst, i)] = m
+			t.byInstrument[str.Of(inst, i)] = m
 		}
-		m[str.Code(country, i)] = row
+		m[str.Of(country, i)] = row
 	}
 	return t, nil
 }

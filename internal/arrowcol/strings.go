@@ -56,3 +56,6 @@ func OptText(a *array.String, i int) string {
 	}
 	return strings.Clone(a.Value(i))
 }
+
+// Of is Code of a text column's row.
+func (s *Strings) Of(c TextColumn, i int) string { return s.intern(c.Value(i)) }

@@ -197,6 +197,27 @@ func SameColumns(a, b *arrow.Schema) bool {
 	return true
 }
 
+// SameValues is SameColumns taking a dictionary column (as
+// ReadCodedColumns gives) for a column of its values.
+func SameValues(a, b *arrow.Schema) bool {
+	if a.NumFields() != b.NumFields() {
+		return false
+	}
+	values := func(t arrow.DataType) arrow.DataType {
+		if d, ok := t.(*arrow.DictionaryType); ok {
+			return d.ValueType
+		}
+		return t
+	}
+	for i := range a.NumFields() {
+		fa, fb := a.Field(i), b.Field(i)
+		if fa.Name != fb.Name || fa.Nullable != fb.Nullable || !arrow.TypeEqual(values(fa.Type), values(fb.Type)) {
+			return false
+		}
+	}
+	return true
+}
+
 // columnBuffers are a writer's scratch slices, kept from one column to the
 // next.
 type columnBuffers struct {
@@ -548,7 +569,7 @@ func writeList(cw file.ColumnChunkWriter, c *array.List, nullable bool, b *colum
 
 // readRowGroup reads one row group in batches of at most maxRows rows (0:
 // the whole row group as one batch).
-func readRowGroup(ctx context.Context, rg *file.RowGroupReader, sc *arrow.Schema, columns []int, parallel bool, maxRows int64, fn func(arrow.RecordBatch) error) error {
+func readRowGroup(ctx context.Context, rg *file.RowGroupReader, sc *arrow.Schema, columns []int, parallel bool, maxRows int64, dict *dictionaryReader, fn func(arrow.RecordBatch) error) error {
 	readers := make([]file.ColumnChunkReader, sc.NumFields())
 	defer func() {
 		for _, cr := range readers {
@@ -557,8 +578,31 @@ func readRowGroup(ctx context.Context, rg *file.RowGroupReader, sc *arrow.Schema
 			}
 		}
 	}()
+	total := rg.NumRows()
+	if maxRows <= 0 {
+		maxRows = max(total, 1)
+	}
+	// The columns read as dictionaries, when the row group is read whole,
+	// and the batches' schema, which says so.
+	coded := make([]bool, len(readers))
+	if dict != nil && maxRows >= total {
+		var fields []arrow.Field
+		for i := range coded {
+			f := sc.Field(i)
+			if md, err := rg.MetaData().ColumnChunk(columns[i]); err == nil && f.Type.ID() == arrow.STRING && dictionaryEncoded(md) {
+				coded[i] = true
+				f.Type = codedText
+			}
+			fields = append(fields, f)
+		}
+		md := sc.Metadata()
+		sc = arrow.NewSchema(fields, &md)
+	}
 	hints := make([]int64, sc.NumFields())
 	for i := range readers {
+		if coded[i] {
+			continue
+		}
 		cr, err := rg.Column(columns[i])
 		if err != nil {
 			return fmt.Errorf("column %s: %w", sc.Field(i).Name, err)
@@ -567,10 +611,6 @@ func readRowGroup(ctx context.Context, rg *file.RowGroupReader, sc *arrow.Schema
 		if md, err := rg.MetaData().ColumnChunk(columns[i]); err == nil {
 			hints[i] = md.TotalUncompressedSize()
 		}
-	}
-	total := rg.NumRows()
-	if maxRows <= 0 {
-		maxRows = max(total, 1)
 	}
 	// A list column's levels do not say where a row ends until the next
 	// one starts: it is read whole, once, and sliced into the batches.
@@ -592,6 +632,10 @@ func readRowGroup(ctx context.Context, rg *file.RowGroupReader, sc *arrow.Schema
 		errs := make([]error, len(readers))
 		read := func(i int) {
 			f := sc.Field(i)
+			if coded[i] {
+				cols[i], errs[i] = dict.read(rg, columns[i], f, int(n))
+				return
+			}
 			if f.Type.ID() != arrow.LIST {
 				// A string column's bytes: what the chunk holds, in
 				// proportion to the rows, at first (a dictionary-encoded
@@ -649,6 +693,90 @@ func readRowGroup(ctx context.Context, rg *file.RowGroupReader, sc *arrow.Schema
 		}
 	}
 	return nil
+}
+
+// codedText is the type of a string column read as a dictionary.
+var codedText = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+
+// dictionaryEncoded reports whether every data page of a column chunk is
+// dictionary-encoded: a dictionary that grew too large for the writer
+// leaves the pages after it plain.
+func dictionaryEncoded(md *metadata.ColumnChunkMetaData) bool {
+	stats := md.EncodingStats()
+	if !md.HasDictionaryPage() || len(stats) == 0 {
+		return false
+	}
+	for _, s := range stats {
+		switch s.PageType.String() {
+		case "DATA_PAGE", "DATA_PAGE_V2":
+			if s.Encoding != parquet.Encodings.RLEDict && s.Encoding != parquet.Encodings.PlainDict {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// dictionaryReader reads string columns of a file as Arrow dictionaries.
+type dictionaryReader struct {
+	file *file.Reader
+	mem  memory.Allocator
+}
+
+// read reads the n rows of column col of a row group as a dictionary:
+// arrow-go's record reader decodes the pages' codes, and the dictionary
+// page once, instead of a string a row.
+func (d *dictionaryReader) read(rg *file.RowGroupReader, col int, f arrow.Field, n int) (arrow.Array, error) {
+	pages, err := rg.GetColumnPageReader(col)
+	if err != nil {
+		return nil, fmt.Errorf("column %s: %w", f.Name, err)
+	}
+	level := file.LevelInfo{NullSlotUsage: 1}
+	if f.Nullable {
+		level.DefLevel = 1
+	}
+	rr := file.NewRecordReader(d.file.MetaData().Schema.Column(col), level, codedText, d.mem, d.file.BufferPool())
+	defer rr.Release()
+	set, ok := rr.(file.RecordReaderWithError)
+	binary, ok2 := rr.(file.BinaryRecordReader)
+	if !ok || !ok2 {
+		return nil, fmt.Errorf("column %s: arrow-go's record reader cannot read a dictionary", f.Name)
+	}
+	if err := set.SetPageReaderWithError(pages); err != nil {
+		return nil, fmt.Errorf("column %s: %w", f.Name, err)
+	}
+	if err := rr.Reserve(int64(n)); err != nil {
+		return nil, fmt.Errorf("column %s: %w", f.Name, err)
+	}
+	for read := 0; read < n; {
+		got, err := rr.ReadRecords(int64(n - read))
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", f.Name, err)
+		}
+		if got == 0 {
+			return nil, fmt.Errorf("column %s: the column ends after %d of %d rows", f.Name, read, n)
+		}
+		read += int(got)
+	}
+	chunks := binary.GetBuilderChunks()
+	defer func() {
+		for _, c := range chunks {
+			c.Release()
+		}
+	}()
+	if len(chunks) == 1 && chunks[0].Len() == n {
+		chunks[0].Retain()
+		return chunks[0], nil
+	}
+	out, err := array.Concatenate(chunks, d.mem)
+	if err != nil {
+		return nil, fmt.Errorf("column %s: %w", f.Name, err)
+	}
+	if out.Len() != n {
+		out.Release()
+		return nil, fmt.Errorf("column %s: %d rows read of %d", f.Name, out.Len(), n)
+	}
+	return out, nil
 }
 
 // readColumn reads the next n rows of a column into an Arrow array.

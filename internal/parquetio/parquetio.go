@@ -276,9 +276,34 @@ func Read(ctx context.Context, r parquet.ReaderAtSeeker, mem memory.Allocator, p
 	return read(ctx, r, mem, nil, parallel, batchRows, fn)
 }
 
+// ReadCodedColumns is ReadRowGroupsColumns for a file of one row group,
+// whose string columns held dictionary-encoded throughout (the Parquet
+// writer's choice for repetitive text) are given as Arrow dictionaries
+// (Int32 codes into the distinct values) rather than a string a row:
+// for tables that are read to be computed with, not published, most of
+// whose text is a few values repeated (an agreement's twelve provision
+// flags, its type, its file). Other columns, and every column of a file
+// of more row groups, are read as ReadRowGroupsColumns reads them.
+func ReadCodedColumns(ctx context.Context, path string, mem memory.Allocator, columns []string, fn func(arrow.RecordBatch) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := readColumns(ctx, f, mem, columns, true, 0, true, fn); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	return nil
+}
+
 // read is Read of the named columns (nil: all) in batches of at most
 // maxRows rows (0: a row group each).
 func read(ctx context.Context, r parquet.ReaderAtSeeker, mem memory.Allocator, names []string, parallel bool, maxRows int64, fn func(arrow.RecordBatch) error) error {
+	return readColumns(ctx, r, mem, names, parallel, maxRows, false, fn)
+}
+
+// readColumns is read, with coded asking for ReadCodedColumns' dictionaries.
+func readColumns(ctx context.Context, r parquet.ReaderAtSeeker, mem memory.Allocator, names []string, parallel bool, maxRows int64, coded bool, fn func(arrow.RecordBatch) error) error {
 	rdr, err := file.NewParquetReader(r, file.WithReadProps(parquet.NewReaderProperties(mem)))
 	if err != nil {
 		return err
@@ -306,8 +331,14 @@ func read(ctx context.Context, r parquet.ReaderAtSeeker, mem memory.Allocator, n
 		md := schema.Metadata()
 		schema = arrow.NewSchema(fields, &md)
 	}
+	var dict *dictionaryReader
+	if coded && rdr.NumRowGroups() == 1 {
+		// One row group: its dictionaries are the file's, and the table
+		// is one batch of one type a column.
+		dict = &dictionaryReader{file: rdr, mem: mem}
+	}
 	for g := range rdr.NumRowGroups() {
-		if err := readRowGroup(ctx, rdr.RowGroup(g), schema, columns, parallel, maxRows, fn); err != nil {
+		if err := readRowGroup(ctx, rdr.RowGroup(g), schema, columns, parallel, maxRows, dict, fn); err != nil {
 			return fmt.Errorf("row group %d: %w", g, err)
 		}
 	}

@@ -1,0 +1,98 @@
+package parquetio
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
+)
+
+// ReadCodedColumns gives, of a file of one row group, the string columns
+// whose pages are all dictionary-encoded as dictionaries, with the same
+// rows as ReadRowGroupsColumns: repeated values, nulls and empty texts.
+// A column written plain (a cell reference a row), one whose dictionary
+// outgrew its page (plain pages after it) and any column of a file of
+// several row groups are read as strings.
+func TestCodedColumnsAreTheRowsAsDictionaries(t *testing.T) {
+	fields := []arrow.Field{
+		{Name: "country", Type: arrow.BinaryTypes.String},
+		{Name: "note", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "source_cell", Type: arrow.BinaryTypes.String}, // written plain
+		{Name: "big", Type: arrow.BinaryTypes.String},         // outgrows its dictionary page
+		{Name: "year", Type: arrow.PrimitiveTypes.Int32},
+	}
+	schema := arrow.NewSchema(fields, nil)
+	const rows = 6000
+	for _, groups := range []int{1, 3} {
+		t.Run(fmt.Sprint(groups, " row groups"), func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			table := arrowcol.NewBatch(mem, schema, rows, func(b *arrowcol.Builder, i int) {
+				b.Str([]string{"FRA", "DEU", "", "ITA"}[i%4])
+				b.OptStr([]string{"", "a note", "é"}[i%3]) // null when empty
+				b.Str(fmt.Sprintf("C%d", i+2))
+				b.Str(fmt.Sprintf("%d%s", i, strings.Repeat("x", 300)))
+				b.I32(2000 + i%25)
+			})
+			defer table.Release()
+			var out bytes.Buffer
+			err := WriteChunked(&out, rows, (rows+groups-1)/groups, func(from, to int) arrow.RecordBatch { return table.NewSlice(int64(from), int64(to)) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "t.parquet")
+			if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			names := []string{"year", "note", "country", "source_cell", "big"}
+			text := func(read func(context.Context, string, memory.Allocator, []string, func(arrow.RecordBatch) error) error) (string, []string) {
+				var s strings.Builder
+				var types []string
+				err := read(context.Background(), path, mem, names, func(b arrow.RecordBatch) error {
+					if !SameValues(b.Schema(), arrow.NewSchema([]arrow.Field{fields[4], fields[1], fields[0], fields[2], fields[3]}, nil)) {
+						return fmt.Errorf("schema %s", b.Schema())
+					}
+					types = types[:0]
+					for _, c := range b.Columns() {
+						types = append(types, c.DataType().String())
+					}
+					for r := range int(b.NumRows()) {
+						for _, c := range b.Columns() {
+							if c.IsNull(r) {
+								s.WriteString("(null)|")
+								continue
+							}
+							s.WriteString(c.ValueStr(r) + "|")
+						}
+						s.WriteString("\n")
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s.String(), types
+			}
+			coded, codedTypes := text(ReadCodedColumns)
+			plain, _ := text(ReadRowGroupsColumns)
+			if coded != plain || strings.Count(coded, "\n") != rows {
+				t.Errorf("the rows differ, or are not %d", rows)
+			}
+			want := []string{"int32", "utf8", "utf8", "utf8", "utf8"}
+			if groups == 1 {
+				want = []string{"int32", "dictionary<values=utf8, indices=int32, ordered=false>", "dictionary<values=utf8, indices=int32, ordered=false>", "utf8", "utf8"}
+			}
+			if strings.Join(codedTypes, ", ") != strings.Join(want, ", ") {
+				t.Errorf("types %v, want %v", codedTypes, want)
+			}
+		})
+	}
+}
