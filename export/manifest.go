@@ -28,6 +28,12 @@ type Manifest struct {
 	// data, the tool, the year): a run whose state matches the latest
 	// run's has nothing new to publish.
 	InputState string `json:"input_state,omitempty"`
+	// DomainStates fingerprint, per domain, what its indicators depend
+	// on (the submissions holding its records, the catalog, the
+	// reference data, the tool): a later build whose domain has the same
+	// state, over the same years, takes that domain's indicators from
+	// this run rather than computing them again.
+	DomainStates map[string]string `json:"domain_states,omitempty"`
 }
 
 // ManifestInput is one accepted input file.

@@ -54,11 +54,30 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	names := areaName(p.Ref)
 	namesID := p.namesID()
 	phase := time.Now()
+	// The domains whose indicators the latest run computed from the same
+	// records (reuse.go): their rows are read from it while the others
+	// are computed, and of their tables only the years are read.
+	states := p.domainStates(st)
+	latest := previous.summary()
+	var skip []records.Domain
+	var earlier *reusable
+	if !opts.Recompute && latest.id != "" {
+		if skip = unchangedDomains(states, latest.manifest); len(skip) > 0 {
+			earlier = p.readReusable(ctx, mem, latest.id, latest.manifest)
+		}
+	}
+	defer earlier.release()
 	// Of a table the snapshot gives as it is (published by copying its
 	// file), only what the indicators and the gates read.
-	needed := transform.Columns()
-	needed[records.DomainRatification] = withColumns(needed[records.DomainRatification], gates.DenunciationColumns)
-	tables, err := st.Tables(ctx, mem, names, namesID, needed)
+	needed := func(skip []records.Domain) map[records.Domain][]string {
+		needed := transform.Columns()
+		for _, d := range skip {
+			needed[d] = transform.YearColumns(d)
+		}
+		needed[records.DomainRatification] = withColumns(needed[records.DomainRatification], gates.DenunciationColumns)
+		return needed
+	}
+	tables, err := st.Tables(ctx, mem, names, namesID, needed(skip))
 	if err != nil {
 		return err
 	}
@@ -98,11 +117,51 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 		waitDomains()
 	}()
 	cfg := p.WS.Config.Report
-	result, err := transform.Compute(ctx, p.Ref, transform.Inputs{
-		Ratification: tables.Table(records.DomainRatification), SocialProtection: tables.Table(records.DomainSocialProtection), BLMA: tables.Table(records.DomainBLMA),
-	}, transform.Options{FirstYear: cfg.FirstYear, LastYear: cfg.LastYear, MaxYear: p.Now().UTC().Year()})
+	compute := func(tables *store.Tables, skip []records.Domain) (*transform.Result, error) {
+		result, err := transform.Compute(ctx, p.Ref, transform.Inputs{
+			Ratification: tables.Table(records.DomainRatification), SocialProtection: tables.Table(records.DomainSocialProtection), BLMA: tables.Table(records.DomainBLMA),
+		}, transform.Options{FirstYear: cfg.FirstYear, LastYear: cfg.LastYear, MaxYear: p.Now().UTC().Year(), Skip: skip})
+		if err != nil {
+			return nil, fmt.Errorf("compute indicators: %w", err)
+		}
+		return result, nil
+	}
+	result, err := compute(tables, skip)
 	if err != nil {
-		return fmt.Errorf("compute indicators: %w", err)
+		return err
+	}
+	var earlierRows map[string][]segment
+	if len(skip) > 0 {
+		// The earlier rows stand for this build's only over the same
+		// years, and from a table that checks out.
+		err := earlier.wait()
+		if err == nil && !sameWindow(latest.manifest, result.FirstYear, result.LastYear) {
+			err = errors.New("the years published change")
+		}
+		if err == nil {
+			earlierRows, err = indicatorRows(earlier.batches)
+		}
+		if err != nil {
+			log.Info("the latest run's indicators are not taken; every indicator is computed", "latest", latest.id, "why", err.Error())
+			// The store is read again once the snapshot's writer is done
+			// with it (it is not for use by two at once).
+			if err := waitDomains(); err != nil {
+				return err
+			}
+			whole, err := st.Tables(ctx, mem, names, namesID, needed(nil))
+			if err != nil {
+				return err
+			}
+			result, err = compute(whole, nil)
+			whole.Release()
+			if err != nil {
+				return err
+			}
+			skip = nil
+			earlier.release()
+		} else {
+			log.Debug("indicators taken from the latest run, whose records of their domains are the same", "latest", latest.id, "domains", fmt.Sprint(skip))
+		}
 	}
 	log.Debug("indicators computed", "took", time.Since(phase).Round(time.Millisecond).String())
 	phase = time.Now()
@@ -125,6 +184,22 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	// result holds are not kept alive while the outputs are written.
 	firstYear, lastYear := result.FirstYear, result.LastYear
 	result = nil
+	if len(skip) > 0 {
+		var ids []string
+		taken := map[string]bool{}
+		for _, ind := range p.Ref.Catalog().Indicators {
+			ids = append(ids, ind.ID)
+			taken[ind.ID] = slices.Contains(skip, transform.IndicatorDomain(ind))
+		}
+		spliced, err := spliceIndicators(mem, indicators, earlierRows, ids, func(id string) bool { return taken[id] })
+		indicators.Release()
+		if err != nil {
+			return fmt.Errorf("indicators taken from run %s: %w", latest.id, err)
+		}
+		indicators = spliced
+		earlier.release()
+		res.TakenFrom, res.Taken = latest.id, skip
+	}
 	defer indicators.Release()
 	res.Indicators = int(indicators.NumRows())
 
@@ -170,6 +245,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	manifest := export.Manifest{
 		RunID: res.RunID, StartedAt: res.StartedAt, FinishedAt: p.Now().UTC(), ToolVersion: version.String(),
 		CatalogVersion: p.Ref.Catalog().Version, Inputs: inputs, InputState: p.inputState(st),
+		DomainStates: manifestStates(states),
 	}
 	if lastYear >= firstYear {
 		manifest.FirstYear, manifest.LastYear = &firstYear, &lastYear
@@ -263,6 +339,8 @@ type previousRun struct {
 	id         string // its run ID, "" when none is published
 	// inputState is its manifest's input state, "" when it cannot be read.
 	inputState string
+	// manifest is what a run reads of its manifest (readManifestSummary).
+	manifest manifestSummary
 	// submissions are the submission numbers its manifest lists, nil
 	// when it cannot be read.
 	submissions []int
@@ -285,7 +363,7 @@ func (p *Pipeline) readPrevious(ctx context.Context, mem memory.Allocator) *prev
 		r.id, _ = publish.Latest(p.WS.Out())
 		if r.id != "" {
 			m := p.readManifestSummary(r.id)
-			r.inputState, r.submissions = m.InputState, m.submissions()
+			r.inputState, r.submissions, r.manifest = m.InputState, m.submissions(), m
 		}
 		summarise()
 		r.indicators, r.err = p.previousIndicators(ctx, mem)
@@ -385,6 +463,13 @@ type manifestSummary struct {
 	Inputs     []struct {
 		Submission int `json:"submission"`
 	} `json:"inputs"`
+	DomainStates map[string]string `json:"domain_states"`
+	FirstYear    *int              `json:"first_year"`
+	LastYear     *int              `json:"last_year"`
+	Outputs      []struct {
+		Name   string `json:"name"`
+		SHA256 string `json:"sha256"`
+	} `json:"outputs"`
 }
 
 // readManifestSummary reads a published run's manifest summary, empty when

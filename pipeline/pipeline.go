@@ -86,6 +86,10 @@ type Options struct {
 	// NoGates publishes the build whatever the publish gates say
 	// (build --no-gates): an operator who has checked it.
 	NoGates bool
+	// Recompute computes every indicator from the store, taking none from
+	// the latest run even where its records are the same (build
+	// --recompute).
+	Recompute bool
 }
 
 // Outcomes of an inbox file.
@@ -140,6 +144,11 @@ type Result struct {
 	// out/latest was not switched to it (exit 4). Gates is its report.
 	Held  bool          `json:"held"`
 	Gates *gates.Report `json:"gates,omitempty"`
+	// TakenFrom names the run whose indicators of the domains Taken a
+	// build published rather than computing them again: their records
+	// were the same (reuse.go).
+	TakenFrom string           `json:"taken_from,omitempty"`
+	Taken     []records.Domain `json:"taken,omitempty"`
 	// BuildDuration is how long computing and publishing took.
 	BuildDuration time.Duration `json:"-"`
 }

@@ -40,6 +40,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/ilo-pledge/pledgestat/internal/safego"
+	"github.com/ilo-pledge/pledgestat/records"
 	"github.com/ilo-pledge/pledgestat/refdata"
 )
 
@@ -61,6 +62,25 @@ type Options struct {
 	// into force scheduled for later is no reason to publish years that
 	// have not happened. 0 leaves it uncapped.
 	MaxYear int
+	// Skip names domains whose indicators are not computed: a build takes
+	// them from the latest run, which computed them from the same
+	// records. Their tables need hold only YearColumns, from which the
+	// window is found as it is without Skip.
+	Skip []records.Domain
+}
+
+// IndicatorDomain is the domain whose table an indicator is computed
+// from, "" for a method Compute does not know.
+func IndicatorDomain(ind refdata.Indicator) records.Domain {
+	switch ind.Method {
+	case refdata.RatificationEach, refdata.RatificationOne, refdata.RatificationBoth:
+		return records.DomainRatification
+	case refdata.AgreementActive, refdata.AgreementSigned, refdata.AgreementShare:
+		return records.DomainBLMA
+	case refdata.Coverage, refdata.CoverageGap:
+		return records.DomainSocialProtection
+	}
+	return ""
 }
 
 // DefaultFirstYear is the first year published unless configured.
@@ -100,10 +120,36 @@ func Compute(ctx context.Context, ref *refdata.Reference, in Inputs, opts Option
 		ratErr, covErr, agrErr error
 		wg                     sync.WaitGroup
 	)
-	// The three tables are independent: each is read on its own core.
-	wg.Go(func() { defer safego.Catch(&ratErr); rat, ratErr = readRatifications(in.Ratification) })
-	wg.Go(func() { defer safego.Catch(&covErr); cov, covErr = readCoverage(ctx, in.SocialProtection) })
-	wg.Go(func() { defer safego.Catch(&agrErr); agr, agrErr = readAgreements(in.BLMA) })
+	// The three tables are independent: each is read on its own core. Of
+	// a table skipped, only its latest year.
+	skip := func(d records.Domain) bool { return slices.Contains(opts.Skip, d) }
+	wg.Go(func() {
+		defer safego.Catch(&ratErr)
+		if skip(records.DomainRatification) {
+			rat = &ratificationTable{}
+			rat.latest, ratErr = latestYear(in.Ratification, records.DomainRatification)
+			return
+		}
+		rat, ratErr = readRatifications(in.Ratification)
+	})
+	wg.Go(func() {
+		defer safego.Catch(&covErr)
+		if skip(records.DomainSocialProtection) {
+			cov = &coverageTable{}
+			cov.latest, covErr = latestYear(in.SocialProtection, records.DomainSocialProtection)
+			return
+		}
+		cov, covErr = readCoverage(ctx, in.SocialProtection)
+	})
+	wg.Go(func() {
+		defer safego.Catch(&agrErr)
+		if skip(records.DomainBLMA) {
+			agr = &agreementTable{}
+			agr.latest, agrErr = latestYear(in.BLMA, records.DomainBLMA)
+			return
+		}
+		agr, agrErr = readAgreements(in.BLMA)
+	})
 	wg.Wait()
 	if err := errors.Join(ratErr, covErr, agrErr); err != nil {
 		return nil, err
@@ -123,7 +169,12 @@ func Compute(ctx context.Context, ref *refdata.Reference, in Inputs, opts Option
 	// Filled once here, the computation's only cache is read-only while
 	// the indicators are computed side by side.
 	base.agreementAreas()
-	indicators := ref.Catalog().Indicators
+	var indicators []refdata.Indicator
+	for _, ind := range ref.Catalog().Indicators {
+		if !skip(IndicatorDomain(ind)) {
+			indicators = append(indicators, ind)
+		}
+	}
 	parts := make([][]Observation, len(indicators))
 	err := safego.ForEach(len(indicators), runtime.GOMAXPROCS(0), func(i int) error {
 		if err := ctx.Err(); err != nil {

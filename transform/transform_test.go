@@ -77,6 +77,39 @@ func compute(t *testing.T, set records.Set, opts Options) map[string]Observation
 	if !reflect.DeepEqual(again.Observations, res.Observations) {
 		t.Fatalf("compute from the columns Columns names differs: %d observations, want %d", len(again.Observations), len(res.Observations))
 	}
+	// Each domain skipped, its table holding only YearColumns: the others'
+	// observations, in the same order, over the same window.
+	for _, d := range records.Domains() {
+		in := projected
+		skipped := project(t, map[records.Domain]arrow.RecordBatch{
+			records.DomainRatification: in.Ratification, records.DomainSocialProtection: in.SocialProtection, records.DomainBLMA: in.BLMA,
+		}[d], YearColumns(d))
+		switch d {
+		case records.DomainRatification:
+			in.Ratification = skipped
+		case records.DomainSocialProtection:
+			in.SocialProtection = skipped
+		case records.DomainBLMA:
+			in.BLMA = skipped
+		}
+		part, err := Compute(context.Background(), testRef, in, Options{FirstYear: opts.FirstYear, LastYear: opts.LastYear, MaxYear: opts.MaxYear, Skip: []records.Domain{d}})
+		skipped.Release()
+		if err != nil {
+			t.Fatalf("compute skipping %s: %v", d, err)
+		}
+		var want []Observation
+		for _, o := range res.Observations {
+			ind, _ := testRef.Catalog().Indicator(o.IndicatorID)
+			if IndicatorDomain(ind) != d {
+				want = append(want, o)
+			}
+		}
+		same := len(part.Observations) == 0 && len(want) == 0 || reflect.DeepEqual(part.Observations, want)
+		if !same || part.FirstYear != res.FirstYear || part.LastYear != res.LastYear {
+			t.Fatalf("compute skipping %s: %d observations over %d-%d, want the %d of the other domains over %d-%d",
+				d, len(part.Observations), part.FirstYear, part.LastYear, len(want), res.FirstYear, res.LastYear)
+		}
+	}
 	b := res.RecordBatch(mem, map[string]string{"k": "v"})
 	if int(b.NumRows()) != len(res.Observations) {
 		t.Errorf("batch has %d rows, want %d", b.NumRows(), len(res.Observations))

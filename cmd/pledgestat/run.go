@@ -15,7 +15,7 @@ import (
 )
 
 func (a *app) runCommand(cmd pipeline.Command, short string) *cobra.Command {
-	var wait, noGates bool
+	var wait, noGates, recompute bool
 	c := &cobra.Command{
 		Use:   string(cmd),
 		Short: short,
@@ -26,7 +26,7 @@ func (a *app) runCommand(cmd pipeline.Command, short string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := p.Execute(c.Context(), cmd, pipeline.Options{Wait: wait, Trigger: "cli", NoGates: noGates})
+			res, err := p.Execute(c.Context(), cmd, pipeline.Options{Wait: wait, Trigger: "cli", NoGates: noGates, Recompute: recompute})
 			if err != nil && c.Context().Err() != nil {
 				return withCode(exitFailure, errors.New("interrupted by a stop signal: the run stopped where it was; nothing is published half, every file is in one place, and the next run takes up what remains"))
 			}
@@ -46,6 +46,7 @@ func (a *app) runCommand(cmd pipeline.Command, short string) *cobra.Command {
 	c.Flags().BoolVar(&wait, "wait", false, "wait for a run already in progress to finish instead of failing")
 	if cmd != pipeline.CommandIngest {
 		c.Flags().BoolVar(&noGates, "no-gates", false, "publish the build whatever the publish gates say (never held)")
+		c.Flags().BoolVar(&recompute, "recompute", false, "compute every indicator from the store, taking none from the latest run where a domain's records are unchanged")
 	}
 	return c
 }

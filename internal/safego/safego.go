@@ -64,3 +64,20 @@ func call(fn func(int) error, i int) (err error) {
 	defer Catch(&err)
 	return fn(i)
 }
+
+// Go runs fn on a goroutine of its own and returns a function that waits
+// for it and returns its error (a panic as a *PanicError). The function
+// may be called more than once; each call returns the same error.
+func Go(fn func() error) (wait func() error) {
+	done := make(chan struct{})
+	var err error
+	go func() {
+		defer close(done)
+		defer Catch(&err)
+		err = fn()
+	}()
+	return func() error {
+		<-done
+		return err
+	}
+}

@@ -99,3 +99,28 @@ func TestForEachStopsAfterAFailureAndReportsPanics(t *testing.T) {
 		t.Errorf("err = %v, want the worker's panic", err)
 	}
 }
+
+func TestGoWaitsAndGivesTheErrorEachTime(t *testing.T) {
+	want := errors.New("failed")
+	release := make(chan struct{})
+	var finished atomic.Bool
+	wait := Go(func() error {
+		<-release
+		finished.Store(true)
+		return want
+	})
+	close(release)
+	for range 2 {
+		if err := wait(); err != want {
+			t.Fatalf("wait() = %v, want %v", err, want)
+		}
+		if !finished.Load() {
+			t.Fatal("wait returned before the function finished")
+		}
+	}
+	wait = Go(func() error { panic("boom") })
+	var pe *PanicError
+	if err := wait(); !errors.As(err, &pe) || pe.Value != "boom" {
+		t.Errorf("wait() = %v, want the panic as a *PanicError", err)
+	}
+}
