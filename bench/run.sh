@@ -121,9 +121,11 @@ rm -rf "$w3"; "$ps" init "$w3" >/dev/null; cp "$d"/w3gen/w2/* "$w3/inbox/"
 full_ingest=$(seconds "$ps" -w "$w3" ingest)
 full_build=$(seconds "$ps" -w "$w3" build)
 full=$(echo "$full_ingest + $full_build" | bc -l)
-b=(); for ((i = 0; i < 3; i++)); do b+=("$(seconds "$ps" -w "$w3" build)"); done
+# --recompute: the store's records are unchanged since the last build, whose
+# indicators a build would otherwise take as they are; T7 measures computing them.
+b=(); for ((i = 0; i < 3; i++)); do b+=("$(seconds "$ps" -w "$w3" build --recompute)"); done
 read -r bm bmin bmax <<<"$(stats "${b[@]}")"
-bmem=$(/usr/bin/time -f "%M" "$ps" -w "$w3" build 2>&1 >/dev/null | tail -1)
+bmem=$(/usr/bin/time -f "%M" "$ps" -w "$w3" build --recompute 2>&1 >/dev/null | tail -1)
 newfile() { # a 50-row coverage CSV of new keys
   printf 'country,year,value,series\n' >"$1"
   for ((i = 0; i < 50; i++)); do printf '%s,%d,%d.5,SOC_CONTIG_TOTAL\n' "$2" $((2050 + i)) "$i" >>"$1"; done
@@ -176,7 +178,7 @@ imem=$(/usr/bin/time -f "%M" "$ps" -w "$w3" ingest 2>&1 >/dev/null | tail -1)
   printf '| | full rebuild: ingest of the 10,000 files, then build | %.1f s (ingest %.1f s, build %.1f s) |\n' "$full" "$full_ingest" "$full_build"
   printf '| T6 | run with one new 50-row file | %.2f s (%.2f–%.2f), %.3f× the full rebuild |\n' "$rm" "$rmin" "$rmax" "$(echo "$rm / $full" | bc -l)"
   printf '| T6 | the same, each run 5 s after the last (a nightly run) | %.2f s (%.2f–%.2f), %.3f× the full rebuild |\n' "$rpm" "$rpmin" "$rpmax" "$(echo "$rpm / $full" | bc -l)"
-  printf '| T7 | build | %.2f s (%.2f–%.2f), %d MiB |\n' "$bm" "$bmin" "$bmax" $((bmem / 1024))
+  printf '| T7 | build --recompute (every indicator computed) | %.2f s (%.2f–%.2f), %d MiB |\n' "$bm" "$bmin" "$bmax" $((bmem / 1024))
   printf '| T9 | status | %.3f s (%.3f–%.3f), %d MiB |\n' "$sm" "$smin" "$smax" $((smem / 1024))
   printf '| T9 | ingest of one 50-row file | %.3f s (%.3f–%.3f), %d MiB |\n' "$im" "$imin" "$imax" $((imem / 1024))
 } >"$root/BENCHMARKS.md"

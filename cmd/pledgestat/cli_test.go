@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -472,6 +473,35 @@ func TestBatchCommandsKeepAHeapGoal(t *testing.T) {
 		out, err := debugLog(ws, tc.env, tc.args...)
 		if kept := strings.Contains(out, `msg="heap goal kept above"`); kept != tc.kept {
 			t.Errorf("%v %s: heap goal kept %v, want %v (exit: %v)\n%s", tc.env, tc.args[0], kept, tc.kept, err, out)
+		}
+	}
+}
+
+// build takes the indicators of unchanged domains from the latest run;
+// build --recompute and run --recompute compute every one.
+func TestRecomputeComputesEveryIndicator(t *testing.T) {
+	ws, good := heapLogWorkspace(t)
+	if err := os.Rename(good, filepath.Join(ws, "inbox", "good.csv")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := debugLog(ws, nil, "run"); err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	const taken = `msg="indicators taken from the latest run`
+	for i, args := range [][]string{{"build"}, {"build", "--recompute"}, {"run"}, {"run", "--recompute"}} {
+		if args[0] == "run" {
+			// A file of another domain: a run with nothing new builds nothing.
+			name := filepath.Join(ws, "inbox", fmt.Sprintf("rat-%d.csv", i))
+			if err := os.WriteFile(name, []byte(fmt.Sprintf("country,instrument,ratification_date\nFRA,C097,1954-03-%02d\n", 10+i)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, err := debugLog(ws, nil, args...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		if recompute := len(args) > 1; strings.Contains(out, taken) == recompute {
+			t.Errorf("%v: indicators taken from the latest run: %v, want %v\n%s", args, !recompute, !recompute, out)
 		}
 	}
 }
