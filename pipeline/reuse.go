@@ -156,9 +156,10 @@ func indicatorRows(batches []arrow.RecordBatch) (map[string][]segment, error) {
 			for j < ids.Len() && ids.Value(j) == id {
 				j++
 			}
-			// A block of the indicator before continues only across
-			// batches; any other indicator seen before is out of order.
-			if id < last || (id == last && i > 0) {
+			// The indicator before continues only across batches (within
+			// one, its rows are one block); an indicator seen before any
+			// other is out of order.
+			if id < last {
 				return nil, fmt.Errorf("indicator %s comes after %s: the table is not in indicator order", id, last)
 			}
 			out[id] = append(out[id], segment{b, i, j})

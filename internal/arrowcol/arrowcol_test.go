@@ -50,3 +50,61 @@ func TestStringColumns(t *testing.T) {
 		t.Errorf("a column that is not text: %v", err)
 	}
 }
+
+// A text column reads a string array and a dictionary of the same values
+// alike: the same texts, nulls as "" and null, over a slice too.
+func TestTextColumnReadsPlainAndCodedAlike(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	values := []string{"yes", "", "no", "yes", "", "unknown", "yes"}
+	null := []bool{false, true, false, false, false, true, false} // "" at 4 is a value
+	plainB := array.NewStringBuilder(mem)
+	codedB := array.NewDictionaryBuilder(mem, &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}).(*array.BinaryDictionaryBuilder)
+	for i, v := range values {
+		if null[i] {
+			plainB.AppendNull()
+			codedB.AppendNull()
+			continue
+		}
+		plainB.Append(v)
+		if err := codedB.AppendString(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plain, coded := plainB.NewArray(), codedB.NewArray()
+	plainB.Release()
+	codedB.Release()
+	defer plain.Release()
+	defer coded.Release()
+	codedSlice := array.NewSlice(coded, 2, int64(len(values)))
+	defer codedSlice.Release()
+	for _, tc := range []struct {
+		name string
+		arr  arrow.Array
+		from int
+	}{{"plain", plain, 0}, {"coded", coded, 0}, {"coded slice", codedSlice, 2}} {
+		c, err := TextOf(tc.arr)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if c.Len() != len(values)-tc.from {
+			t.Errorf("%s: %d rows, want %d", tc.name, c.Len(), len(values)-tc.from)
+		}
+		for i := range c.Len() {
+			want := values[tc.from+i]
+			if null[tc.from+i] {
+				want = ""
+			}
+			if c.Value(i) != want || c.IsNull(i) != null[tc.from+i] || c.IsValid(i) == null[tc.from+i] {
+				t.Errorf("%s row %d: %q null %v, want %q null %v", tc.name, i, c.Value(i), c.IsNull(i), want, null[tc.from+i])
+			}
+		}
+	}
+	ints := array.NewInt32Builder(mem)
+	defer ints.Release()
+	notText := ints.NewArray()
+	defer notText.Release()
+	if _, err := TextOf(notText); err == nil {
+		t.Error("an int32 column read as text")
+	}
+}
