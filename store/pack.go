@@ -122,7 +122,7 @@ func (s *Store) writePack(tmp string, pending []*Pending) error {
 		md := arrow.NewMetadata([]string{membersKey}, []string{strings.Join(members, ",")})
 		path := filepath.Join(tmp, string(desc.Domain)+".parquet")
 		err := fsx.WriteNew(s.fs, path, 0o644, func(w io.Writer) error {
-			return parquetio.WriteChunked(w, n, storeChunkRows, func(from, to int) arrow.RecordBatch {
+			return parquetio.WriteChunkedInternal(w, n, storeChunkRows, func(from, to int) arrow.RecordBatch {
 				b := desc.Batch(s.mem, desc.Slice(all, from, to), names)
 				defer b.Release()
 				return array.NewRecordBatch(arrow.NewSchema(b.Schema().Fields(), &md), b.Columns(), b.NumRows())

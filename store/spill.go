@@ -195,7 +195,7 @@ func (sp *Spill) write(batches [][]records.CoverageObservation) error {
 			return fmt.Errorf("spill: %w", err)
 		}
 		sp.f = f
-		w, err := parquetio.NewWriter(f, records.SocialProtectionSchema)
+		w, err := parquetio.NewInternalWriter(f, records.SocialProtectionSchema)
 		if err != nil {
 			return fmt.Errorf("spill: %w", err)
 		}

@@ -711,7 +711,7 @@ func (s *Store) writeSubmissionFiles(tmp string, set records.Set, spill *Spill, 
 		}
 		path := filepath.Join(tmp, string(desc.Domain)+".parquet")
 		err := fsx.WriteNew(s.fs, path, 0o644, func(w io.Writer) error {
-			return parquetio.WriteChunked(w, n, storeChunkRows, func(from, to int) arrow.RecordBatch {
+			return parquetio.WriteChunkedInternal(w, n, storeChunkRows, func(from, to int) arrow.RecordBatch {
 				return desc.Batch(mem, desc.Slice(set, from, to), names)
 			})
 		})

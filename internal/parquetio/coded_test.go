@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
 )
@@ -94,5 +96,45 @@ func TestCodedColumnsAreTheRowsAsDictionaries(t *testing.T) {
 				t.Errorf("types %v, want %v", codedTypes, want)
 			}
 		})
+	}
+}
+
+// Files the store keeps for itself are written without column
+// statistics; every other file with them (a published file's readers may
+// skip row groups by them).
+func TestInternalFilesHaveNoStatistics(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "country", Type: arrow.BinaryTypes.String}, {Name: "year", Type: arrow.PrimitiveTypes.Int32}}, nil)
+	const rows = PlainRows + 10 // not a small file, which is written plain
+	table := arrowcol.NewBatch(mem, schema, rows, func(b *arrowcol.Builder, i int) {
+		b.Str([]string{"FRA", "DEU"}[i%2])
+		b.I32(2000 + i%20)
+	})
+	defer table.Release()
+	for _, tc := range []struct {
+		name  string
+		write func(io.Writer, int, int, func(from, to int) arrow.RecordBatch) error
+		stats bool
+	}{{"WriteChunked", WriteChunked, true}, {"WriteChunkedInternal", WriteChunkedInternal, false}} {
+		var out bytes.Buffer
+		err := tc.write(&out, rows, rows, func(from, to int) arrow.RecordBatch { return table.NewSlice(int64(from), int64(to)) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		rdr, err := file.NewParquetReader(bytes.NewReader(out.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c := range 2 {
+			md, err := rdr.MetaData().RowGroup(0).ColumnChunk(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if set, _ := md.StatsSet(); set != tc.stats {
+				t.Errorf("%s: column %d has statistics: %v, want %v", tc.name, c, set, tc.stats)
+			}
+		}
+		rdr.Close()
 	}
 }

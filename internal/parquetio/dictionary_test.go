@@ -57,7 +57,7 @@ func TestDictionariesAsArrowWritesThem(t *testing.T) {
 			}
 			write := func(arrowDictionaries bool) []byte {
 				var out bytes.Buffer
-				w, err := newWriter(&out, schema, false)
+				w, err := newWriter(&out, schema, false, true)
 				if err != nil {
 					t.Fatal(err)
 				}

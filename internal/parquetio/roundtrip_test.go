@@ -276,7 +276,7 @@ func TestReadsWhatPqarrowWrote(t *testing.T) {
 	want := randomBatch(rng, mem, 20_000, 0.15)
 	defer want.Release()
 	var buf bytes.Buffer
-	fw, err := pqarrow.NewFileWriter(allTypes, struct{ io2 }{&buf}, writerProperties(false), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	fw, err := pqarrow.NewFileWriter(allTypes, struct{ io2 }{&buf}, writerProperties(false, true), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		t.Fatal(err)
 	}
