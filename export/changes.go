@@ -85,6 +85,15 @@ func Diff(prev []arrow.RecordBatch, cur arrow.RecordBatch) ([]Change, error) {
 		return nil, err
 	}
 	old, now := read[0], read[1]
+	if len(old.keys) == 0 {
+		// A first run: every observation is added, in the table's order
+		// (its keys are unique), with no key looked up.
+		out := make([]Change, len(now.keys))
+		for i, k := range now.keys {
+			out[i] = change("added", k, "", now.values[i])
+		}
+		return out, nil
+	}
 	var out []Change
 	same := 0
 	for same < len(old.keys) && same < len(now.keys) && old.keys[same] == now.keys[same] {
