@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -399,3 +402,47 @@ func TestReadingMarkerClearedAfterABlamedFileIsRead(t *testing.T) {
 		t.Errorf("x.csv was read, yet the marker still blames it: %s", data)
 	}
 }
+
+// Files are read in inbox order, each reader taking the next file as it
+// finishes one: a file starts being read only once every file before it
+// but the few the other readers hold has started.
+func TestFilesAreReadInInboxOrder(t *testing.T) {
+	ws, p := faultWorkspace(t)
+	const n = 150
+	for i := range n {
+		drop(t, ws, fmt.Sprintf("f%03d.csv", i), fmt.Sprintf("country,year,value\nFRA,%d,%d\n", 1950+i%70, i%90))
+	}
+	var logged bytes.Buffer
+	var mu sync.Mutex
+	p.Log = slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logged.Write(b)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if _, err := p.Execute(context.Background(), CommandIngest, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	readers := runtime.GOMAXPROCS(0) + 1
+	started := 0
+	for _, line := range strings.Split(logged.String(), "\n") {
+		_, name, ok := strings.Cut(line, "msg=reading ")
+		if !ok {
+			continue
+		}
+		var i int
+		if _, err := fmt.Sscanf(name[strings.Index(name, "file=f")+len("file=f"):], "%03d", &i); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if i > started+readers {
+			t.Errorf("file %d started as the %d-th read: files are not read in inbox order", i, started+1)
+		}
+		started++
+	}
+	if started != n {
+		t.Fatalf("%d files read, want %d", started, n)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }

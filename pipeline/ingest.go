@@ -268,11 +268,25 @@ func (p *Pipeline) readAhead(ctx context.Context, log *slog.Logger, st *store.St
 	for i := 0; i < readUnits; i++ {
 		a.tokens <- struct{}{}
 	}
-	readers := make(chan struct{}, runtime.GOMAXPROCS(0)+1)
+	// The files are read in inbox order by a pool of readers, each taking
+	// the next file as it finishes one: a goroutine a file, racing for a
+	// reader's slot, read them in any order, and the first group to file
+	// waited for files of later ones.
+	work := make(chan *readResult, len(files))
 	reader := p.Reader()
+	for range runtime.GOMAXPROCS(0) + 1 {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			for r := range work {
+				a.read(ctx, func() { p.read(ctx, log, reader, st, guard, r) }, r)
+			}
+		}()
+	}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
+		defer close(work)
 		for _, f := range files {
 			r := &readResult{f: f, done: make(chan struct{}), tokens: fileUnits(guard, f)}
 			for i := 0; i < r.tokens; i++ {
@@ -290,27 +304,30 @@ func (p *Pipeline) readAhead(ctx context.Context, log *slog.Logger, st *store.St
 				}
 			}
 			a.results <- r
-			a.wg.Add(1)
-			go func() {
-				defer a.wg.Done()
-				defer close(r.done)
-				select {
-				case readers <- struct{}{}:
-				case <-ctx.Done():
-					r.err = ctx.Err()
-					return
-				}
-				defer func() { <-readers }()
-				if err := ctx.Err(); err != nil {
-					r.err = err
-					return
-				}
-				p.read(ctx, log, reader, st, guard, r)
-			}()
+			work <- r
 		}
 	}()
 	return a
 }
+
+// read reads one file unless the run or the read-ahead has stopped.
+func (a *readAhead) read(ctx context.Context, read func(), r *readResult) {
+	defer close(r.done)
+	if err := ctx.Err(); err != nil {
+		r.err = err
+		return
+	}
+	select {
+	case <-a.stop:
+		r.err = errReadAheadStopped // what was read ahead is dropped
+		return
+	default:
+	}
+	read()
+}
+
+// errReadAheadStopped marks a file the read-ahead stopped before reading.
+var errReadAheadStopped = errors.New("reading ahead stopped")
 
 func (a *readAhead) giveBack(n int) {
 	for i := 0; i < n; i++ {
