@@ -100,6 +100,35 @@ func NewCoverageBatch(mem memory.Allocator, obs []CoverageObservation, name Name
 // NewCoverageBatchOf is NewCoverageBatch of the observations of several
 // slices, in order, as if joined (without joining them).
 func NewCoverageBatchOf(mem memory.Allocator, parts [][]CoverageObservation, name NameFunc) arrow.RecordBatch {
+	return coverageBatch(mem, SocialProtectionSchema, parts, name)
+}
+
+// NewCoverageBatchCoded is NewCoverageBatchOf with its repetitive text
+// (area, series, sex, population, status, source and provenance but the
+// cell) as dictionaries of text, coded as they come: for the store's
+// Parquet writer, which writes them as the text they stand for. Copying
+// every row's file name, SHA-256 and series into the batch, then hashing
+// them again into the file's dictionaries, was a third of storing a
+// 200,000-row file.
+func NewCoverageBatchCoded(mem memory.Allocator, parts [][]CoverageObservation, name NameFunc) arrow.RecordBatch {
+	return coverageBatch(mem, socialProtectionCoded, parts, name)
+}
+
+// socialProtectionCoded is SocialProtectionSchema with its repetitive
+// text columns coded.
+var socialProtectionCoded = func() *arrow.Schema {
+	coded := map[string]bool{"country": true, "country_name": true, "series": true, "sex": true, "population": true,
+		"obs_status": true, "source": true, "source_file": true, "source_sheet": true, "source_sha256": true}
+	fields := SocialProtectionSchema.Fields()
+	for i, f := range fields {
+		if coded[f.Name] {
+			fields[i].Type = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String} // Fields is a copy
+		}
+	}
+	return arrow.NewSchema(fields, nil)
+}()
+
+func coverageBatch(mem memory.Allocator, schema *arrow.Schema, parts [][]CoverageObservation, name NameFunc) arrow.RecordBatch {
 	n := 0
 	for _, p := range parts {
 		n += len(p)
@@ -110,7 +139,7 @@ func NewCoverageBatchOf(mem memory.Allocator, parts [][]CoverageObservation, nam
 	// for every row was a tenth of a spill's time.
 	names := map[string]string{}
 	area, areaName := "", ""
-	return arrowcol.NewBatch(mem, SocialProtectionSchema, n, func(b *arrowcol.Builder, i int) {
+	return arrowcol.NewBatch(mem, schema, n, func(b *arrowcol.Builder, i int) {
 		if i < from {
 			part, from = 0, 0
 		}

@@ -201,7 +201,7 @@ func (sp *Spill) write(batches [][]records.CoverageObservation) error {
 		}
 		sp.w = w
 	}
-	b := records.NewCoverageBatchOf(sp.mem, batches, sp.names)
+	b := records.NewCoverageBatchCoded(sp.mem, batches, sp.names)
 	err := sp.w.Write(b)
 	b.Release()
 	if err != nil {

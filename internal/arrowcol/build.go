@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -49,7 +50,12 @@ func (b *Builder) measure(text, items int) bool {
 // Str appends a string.
 func (b *Builder) Str(s string) {
 	if !b.measure(len(s), 0) {
-		b.next().appendString(s)
+		c := b.next()
+		if c.codes != nil {
+			c.appendCode(s)
+			return
+		}
+		c.appendString(s)
 	}
 }
 
@@ -61,6 +67,10 @@ func (b *Builder) OptStr(s string) {
 	c := b.next()
 	if s == "" {
 		c.appendNull()
+		return
+	}
+	if c.codes != nil {
+		c.appendCode(s)
 		return
 	}
 	c.appendString(s)
@@ -151,7 +161,19 @@ type colBuilder struct {
 	offsets growable // int32 little-endian: strings and lists
 	data    growable
 	items   *colBuilder // a list's strings
+	// codes, for a dictionary column of text (Int32 codes into its
+	// distinct values, in order of first appearance): each value's code
+	// by its text, and the last value coded, which repeats more often
+	// than not (a file's name, a sheet's, a series).
+	codes    map[string]int32
+	texts    []string // the values, by code
+	values   *colBuilder
+	last     string
+	lastCode int32
 }
+
+// codedText is the one dictionary type NewBatch builds.
+var codedText = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
 
 // newColumn starts a column of n values, text bytes of text and, for a
 // list, items strings.
@@ -163,6 +185,15 @@ func newColumn(mem memory.Allocator, typ arrow.DataType, n, text, items int) *co
 	}
 	c := &colBuilder{typ: typ, valid: growable{mem: mem}, offsets: growable{mem: mem}, data: growable{mem: mem}}
 	switch t := typ.(type) {
+	case *arrow.DictionaryType:
+		if !arrow.TypeEqual(t, codedText) {
+			panic(fmt.Sprintf("arrowcol: no column builder for %s", typ))
+		}
+		// The codes; the values grow as they come, being few.
+		c.data.reserve(4 * n)
+		c.codes = map[string]int32{}
+		c.lastCode = -1
+		c.values = newColumn(mem, arrow.BinaryTypes.String, 0, 0, 0)
 	case *arrow.StringType:
 		c.offsets.reserve(4 * (n + 1))
 		c.offsets.appendUint32(0)
@@ -182,6 +213,25 @@ func newColumn(mem memory.Allocator, typ arrow.DataType, n, text, items int) *co
 		panic(fmt.Sprintf("arrowcol: no column builder for %s", typ))
 	}
 	return c
+}
+
+// appendCode appends a text's code, adding the text to the column's
+// values the first time it comes.
+func (c *colBuilder) appendCode(s string) {
+	if c.lastCode < 0 || s != c.last {
+		code, ok := c.codes[s]
+		if !ok {
+			code = int32(c.values.n)
+			c.values.appendString(s)
+			// Kept as a copy, not s, which may point into a buffer its
+			// caller reuses.
+			s = strings.Clone(s)
+			c.codes[s] = code
+			c.texts = append(c.texts, s)
+		}
+		c.last, c.lastCode = c.texts[code], code
+	}
+	c.appendUint32(uint32(c.lastCode))
 }
 
 func (c *colBuilder) appendString(s string) {
@@ -258,6 +308,18 @@ func (c *colBuilder) array() arrow.Array {
 	var bufs []*memory.Buffer
 	var children []arrow.ArrayData
 	switch c.typ.(type) {
+	case *arrow.DictionaryType:
+		values := c.values.array()
+		defer values.Release()
+		data := array.NewData(c.typ, c.n, []*memory.Buffer{validity, c.data.finish()}, nil, c.nulls, 0)
+		data.SetDictionary(values.Data())
+		for _, b := range data.Buffers() {
+			if b != nil {
+				b.Release() // the data holds them now
+			}
+		}
+		defer data.Release()
+		return array.MakeFromData(data)
 	case *arrow.StringType:
 		bufs = []*memory.Buffer{validity, c.offsets.finish(), c.data.finish()}
 	case *arrow.ListType:

@@ -3,6 +3,7 @@ package arrowcol
 import (
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -49,5 +50,50 @@ func TestColumnNulls(t *testing.T) {
 	defer d.Release()
 	if d.Len() != 3 || !d.IsNull(1) || d.Value(0) != 7 || d.Value(2) != 9 {
 		t.Errorf("dates: %v", d)
+	}
+}
+
+// A dictionary column of the schema is built as codes into its distinct
+// values, in order of first appearance, nulls included: read back, the
+// same texts as a string column of the same values.
+func TestNewBatchCodesDictionaryColumns(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	coded := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "plain", Type: arrow.BinaryTypes.String, Nullable: true}, {Name: "coded", Type: coded, Nullable: true}}, nil)
+	values := []string{"FRA", "FRA", "", "DEU", "FRA", "ITA", "ITA", "", "DEU"}
+	buf := []byte("xxx")
+	b := NewBatch(mem, schema, len(values), func(b *Builder, i int) {
+		b.OptStr(values[i])
+		// A text that points into a buffer changed afterwards: its code
+		// is kept by value.
+		copy(buf, values[i])
+		b.OptStr(unsafe.String(&buf[0], len(values[i])))
+	})
+	defer b.Release()
+	d, ok := b.Column(1).(*array.Dictionary)
+	if !ok {
+		t.Fatalf("column is %T", b.Column(1))
+	}
+	dict := d.Dictionary().(*array.String)
+	var got []string
+	for i := range dict.Len() {
+		got = append(got, dict.Value(i))
+	}
+	if strings.Join(got, ",") != "FRA,DEU,ITA" {
+		t.Errorf("values %v, want FRA,DEU,ITA in order of first appearance", got)
+	}
+	plain, err := TextOf(b.Column(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := TextOf(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range values {
+		if text.Value(i) != plain.Value(i) || text.IsNull(i) != plain.IsNull(i) || text.IsNull(i) != (values[i] == "") {
+			t.Errorf("row %d: %q null %v, want %q null %v", i, text.Value(i), text.IsNull(i), plain.Value(i), plain.IsNull(i))
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -136,5 +137,73 @@ func TestInternalFilesHaveNoStatistics(t *testing.T) {
 			}
 		}
 		rdr.Close()
+	}
+}
+
+// A batch whose text columns come coded (arrowcol's dictionary columns)
+// is written as the same file as the batch of plain strings: repeated values, nulls, empty texts, a column whose dictionary
+// outgrows its page (written plain), with statistics and without, over
+// several row groups.
+func TestCodedColumnsWriteTheSameFile(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	coded := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	plainFields := []arrow.Field{
+		{Name: "country", Type: arrow.BinaryTypes.String},
+		{Name: "note", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "big", Type: arrow.BinaryTypes.String},
+		{Name: "year", Type: arrow.PrimitiveTypes.Int32},
+	}
+	plainSchema := arrow.NewSchema(plainFields, nil)
+	codedFields := slices.Clone(plainFields)
+	for i := range 3 {
+		codedFields[i].Type = coded
+	}
+	codedSchema := arrow.NewSchema(codedFields, nil)
+	batch := func(schema *arrow.Schema, rows, from int) arrow.RecordBatch {
+		return arrowcol.NewBatch(mem, schema, rows, func(b *arrowcol.Builder, i int) {
+			i += from
+			b.Str([]string{"FRA", "DEU", "", "ITA"}[i%4])
+			b.OptStr([]string{"", "a note", "é", ""}[i%4])
+			b.Str(fmt.Sprintf("%d%s", i, strings.Repeat("x", 300)))
+			b.I32(2000 + i%25)
+		})
+	}
+	for _, stats := range []bool{true, false} {
+		write := func(schema *arrow.Schema) []byte {
+			var out bytes.Buffer
+			w, err := newWriter(&out, plainSchema, false, stats)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, rows := range []int{5000, 1, 300} {
+				b := batch(schema, rows, rows)
+				if err := w.Write(b); err != nil {
+					t.Fatal(err)
+				}
+				b.Release()
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			// Of the coded columns, only the one whose dictionary is too
+			// large for its page (big, in the batch of 5,000 rows) was
+			// written from its text.
+			if want := map[*arrow.Schema]int{plainSchema: 0, codedSchema: 1}[schema]; w.buf.decoded != want {
+				t.Errorf("stats %v: %d coded columns written from their text, want %d", stats, w.buf.decoded, want)
+			}
+			return out.Bytes()
+		}
+		// Compared by their chunks (encodings, sizes, statistics) and
+		// rows: where a dictionary outgrows its page arrow-go lists the
+		// page encodings in map order, so the bytes differ from write to
+		// write.
+		plain, fromCodes := write(plainSchema), write(codedSchema)
+		if diff := describeChunks(t, fromCodes, plain); diff != "" {
+			t.Errorf("stats %v: the file from coded columns differs:\n%s", stats, diff)
+		}
+		if a, b := rowsOf(t, mem, fromCodes), rowsOf(t, mem, plain); a != b || strings.Count(a, "\n") != 5301 {
+			t.Errorf("stats %v: the rows differ, or are not 5,301", stats)
+		}
 	}
 }

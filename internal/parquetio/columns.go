@@ -227,6 +227,9 @@ type columnBuffers struct {
 	dictValues        []string
 	indices           []int32
 	arrowDictionaries bool
+	// decoded counts the dictionary columns written as their text a row
+	// (the tests see which way a column went).
+	decoded int
 	// batchOf marks, for each dictionary index, the last write batch it
 	// was seen in: a batch's statistics are taken over its distinct
 	// values.
@@ -283,11 +286,30 @@ func compact[T any](dst []T, col arrow.Array, values []T) []T {
 	return dst
 }
 
-// writeColumn writes one Arrow array to its column chunk writer.
+// writeColumn writes one Arrow array to its column chunk writer. A
+// dictionary of text (arrowcol's coded columns) is written as the text it
+// stands for: its codes and values as the chunk's dictionary when the
+// chunk is dictionary-encoded, else its text a row.
 func writeColumn(cw file.ColumnChunkWriter, col arrow.Array, nullable bool, b *columnBuffers) error {
 	defs, err := b.definitions(col, nullable)
 	if err != nil {
 		return err
+	}
+	if d, ok := col.(*array.Dictionary); ok {
+		w, ok := cw.(*file.ByteArrayColumnChunkWriter)
+		if !ok {
+			return fmt.Errorf("a dictionary column written as %s", cw.Type())
+		}
+		if done, err := b.writeDictionary(w, d, defs); done || err != nil {
+			return err
+		}
+		text, err := decodeText(d)
+		if err != nil {
+			return err
+		}
+		b.decoded++
+		defer text.Release()
+		col = text
 	}
 	switch c := col.(type) {
 	case *array.String:
@@ -379,12 +401,24 @@ type dictionaryEncoder interface {
 // not dictionary encoded, the array is a slice, or its dictionary would
 // reach the size at which arrow-go falls back to plain encoding, which
 // this path does not do.
-func (b *columnBuffers) writeDictionary(w *file.ByteArrayColumnChunkWriter, c *array.String, defs []int16) (done bool, err error) {
+//
+// c is a string array, or a dictionary of strings whose values are in
+// order of first appearance (as arrowcol builds them), whose dictionary
+// is then the chunk's as it is.
+func (b *columnBuffers) writeDictionary(w *file.ByteArrayColumnChunkWriter, c arrow.Array, defs []int16) (done bool, err error) {
 	enc, ok := w.CurrentEncoder().(dictionaryEncoder)
 	if b.arrowDictionaries || !ok || w.CurrentEncoder().Encoding() != parquet.Encodings.PlainDict || enc.NumEntries() != 0 || c.Data().Offset() != 0 {
 		return false, nil
 	}
-	dict, ok := b.dictionaryOf(c)
+	var dict *array.String
+	switch c := c.(type) {
+	case *array.String:
+		dict, ok = b.dictionaryOf(c)
+	case *array.Dictionary:
+		dict, ok = b.codedDictionary(c)
+	default:
+		ok = false
+	}
 	if !ok {
 		return false, nil
 	}
@@ -452,6 +486,45 @@ func (b *columnBuffers) writeDictionary(w *file.ByteArrayColumnChunkWriter, c *a
 		}
 	}
 	return true, nil
+}
+
+// codedDictionary is dictionaryOf for a dictionary array whose values are
+// in order of first appearance: they are the dictionary, and its codes
+// each row's index (b.indices).
+func (b *columnBuffers) codedDictionary(c *array.Dictionary) (dict *array.String, ok bool) {
+	values, ok1 := c.Dictionary().(*array.String)
+	codes, ok2 := c.Indices().(*array.Int32)
+	if !ok1 || !ok2 || c.Data().Offset() != 0 || values.Data().Offset() != 0 {
+		return nil, false
+	}
+	size := len(values.ValueBytes()) + values.Len()*arrow.Uint32SizeBytes
+	if size >= int(parquet.DefaultDictionaryPageSizeLimit) {
+		return nil, false
+	}
+	// A null row's code is not written: the validity says it is null.
+	b.indices = append(b.indices[:0], codes.Int32Values()...)
+	values.Retain()
+	return values, true
+}
+
+// decodeText is a dictionary of text as a string array of its rows.
+func decodeText(d *array.Dictionary) (*array.String, error) {
+	values, ok1 := d.Dictionary().(*array.String)
+	codes, ok2 := d.Indices().(*array.Int32)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("a dictionary of %s by %s is not text", d.Dictionary().DataType(), d.Indices().DataType())
+	}
+	sb := array.NewStringBuilder(memory.DefaultAllocator)
+	defer sb.Release()
+	sb.Reserve(d.Len())
+	for i := range d.Len() {
+		if d.IsNull(i) {
+			sb.AppendNull()
+			continue
+		}
+		sb.Append(values.Value(int(codes.Value(i))))
+	}
+	return sb.NewStringArray(), nil
 }
 
 // dictionaryOf finds c's dictionary, its distinct values in order of

@@ -142,7 +142,9 @@ func (w *Writer) Write(b arrow.RecordBatch) error {
 	if b.NumRows() == 0 {
 		return nil
 	}
-	if !SameColumns(b.Schema(), w.schema) {
+	// A column of text may come as a dictionary (arrowcol's coded
+	// columns): the file holds the text.
+	if !SameValues(b.Schema(), w.schema) {
 		return fmt.Errorf("parquet write: batch schema %s, file schema %s", b.Schema(), w.schema)
 	}
 	rg, err := w.fw.AppendRowGroupChecked()
