@@ -3,7 +3,7 @@
 # by side in one run, each pair alternated, and BENCHMARKS.md written with
 # the medians, spreads and ratios.
 #
-#   bench/run.sh              # 5 alternating pairs (3 for the slow ones)
+#   bench/run.sh              # 5 alternating pairs
 #   PAIRS=3 bench/run.sh
 #
 # It installs the peers from the registries this machine reaches: Debian's
@@ -83,7 +83,9 @@ pair T1 "ingest of 200k-row XLSX vs openpyxl read-only" "$pairs" \
   "fresh $work/ws $d/w1.xlsx" "$ps -w $work/ws ingest" "/usr/bin/python3 bench/peers/openpyxl_read.py $d/w1.xlsx"
 pair T2 "ingest of 200k-row XLSX vs a bare excelize Rows() loop" "$pairs" \
   "fresh $work/ws $d/w1.xlsx" "$ps -w $work/ws ingest" "$work/excelizerows $d/w1.xlsx"
-pair T4 "run on 600 small XLSX vs SheetJS reading them in one node process" 3 \
+# T4's pairs take about 2 s: as many as the others, for a steadier median
+# (its peer's moved by a fifth between runs of 3).
+pair T4 "run on 600 small XLSX vs SheetJS reading them in one node process" "$pairs" \
   "rm -rf $work/ws; $ps init $work/ws >/dev/null; cp $d/w2/* $work/ws/inbox/" "$ps -w $work/ws run" "node bench/peers/sheetjs_read.js $d/w2"
 pair T5 "ingest of the 200k rows as CSV vs DuckDB CSV→Parquet" "$pairs" \
   "fresh $work/ws $d/w1.csv; rm -f $work/duck.parquet" "$ps -w $work/ws ingest" "node bench/peers/duckdb_csv.js $d/w1.csv $work/duck.parquet"
@@ -154,7 +156,7 @@ imem=$(/usr/bin/time -f "%M" "$ps" -w "$w3" ingest 2>&1 >/dev/null | tail -1)
   thp=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || true)
   echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), transparent huge pages ${thp:-unknown}, $(go version | cut -d' ' -f3)."
   echo "Peers: openpyxl $(/usr/bin/python3 -c 'import openpyxl; print(openpyxl.__version__)'), SheetJS $(node -p 'require("xlsx").version'), DuckDB node-api $(node -p 'require("@duckdb/node-api/package.json").version')."
-  echo "Each pair alternates our command and the peer's; times are wall clock, median (min–max); the ratio is ours / peer's."
+  echo "Each pair alternates our command and the peer's, $pairs pairs a comparison; times are wall clock, median (min–max); the ratio is ours / peer's."
   echo
   echo "| id | what | ours | peer | ours: median (spread) | peer: median (spread) | ratio |"
   echo "| --- | --- | --- | --- | --- | --- | --- |"
