@@ -17,6 +17,7 @@ import (
 type agreementReader struct {
 	rows                    []pendingAgreement
 	signed, inForce, ending values.DateColumn
+	flags                   []string // records.ProvisionFlags, asked once, not a row
 }
 
 type pendingAgreement struct {
@@ -28,7 +29,9 @@ type pendingAgreement struct {
 	statusF                 field
 }
 
-func newAgreementReader() *agreementReader { return &agreementReader{} }
+func newAgreementReader() *agreementReader {
+	return &agreementReader{flags: records.ProvisionFlags()}
+}
 
 func (ar *agreementReader) read(t *table, row workbook.Row) {
 	p := pendingAgreement{row: row.Num, ok: true}
@@ -136,9 +139,9 @@ func (ar *agreementReader) read(t *table, row workbook.Row) {
 		}
 		*d.out = v
 	}
-	for i, flag := range records.ProvisionFlags() {
+	for i, flag := range ar.flags {
 		if p.rec.Provisions == nil {
-			p.rec.Provisions = make([]string, len(records.ProvisionFlags()))
+			p.rec.Provisions = make([]string, len(ar.flags))
 		}
 		p.rec.Provisions[i] = records.FlagUnknown
 		f := t.field(row, flag)

@@ -200,8 +200,8 @@ func NewAgreementBatch(mem memory.Allocator, as []Agreement, name NameFunc) arro
 		}
 		b.OptStr(a.Status)
 		b.OptStr(a.Sectors)
-		for _, f := range provisionFlags {
-			b.Str(a.Provision(f))
+		for i := range provisionFlags {
+			b.Str(a.provisionAt(i))
 		}
 		provenance(b, a.Source)
 	})

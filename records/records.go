@@ -268,9 +268,19 @@ func (a Agreement) Key() string {
 // Provision returns the value of a provision flag.
 func (a Agreement) Provision(flag string) string {
 	for i, f := range provisionFlags {
-		if f == flag && i < len(a.Provisions) {
-			return a.Provisions[i]
+		if f == flag {
+			return a.provisionAt(i)
 		}
+	}
+	return FlagUnknown
+}
+
+// provisionAt is the value of the provision flag of index i of
+// ProvisionFlags: the tables' columns are built by index, not by looking
+// each flag's name up among twelve for every agreement.
+func (a Agreement) provisionAt(i int) string {
+	if i < len(a.Provisions) {
+		return a.Provisions[i]
 	}
 	return FlagUnknown
 }
