@@ -45,8 +45,9 @@ const (
 // independent, and compressing them is most of a build's time.
 const outputWorkers = 2
 
-// build computes every indicator from the store (never from archived
-// files) and publishes a new run.
+// build computes the indicators from the store (never from archived
+// files), taking from the latest run those of the domains whose records
+// it computed them from (reuse.go), and publishes a new run.
 func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store, previous *previousRun, opts Options, res *Result) error {
 	p.progress(0, 3, "computing indicators")
 	log.Debug("building")
@@ -329,9 +330,9 @@ func withColumns(columns, more []string) []string {
 }
 
 // previousRun is the latest published run as a build compares with it,
-// read on a goroutine of its own from the start of a run: it depends on
-// nothing the run does before it publishes, and the ingest that comes
-// first leaves the other core idle.
+// read on a goroutine of its own while the files are ingested: it depends
+// on nothing the run does before it publishes, and ingesting a few files
+// leaves the other core idle.
 type previousRun struct {
 	summarised chan struct{} // closed once id, inputState and submissions are set
 	done       chan struct{} // closed once everything is read
