@@ -31,7 +31,7 @@ import (
 // 170,000 agreements of a large store and count them again. The rows are
 // taken only from a file whose SHA-256 is the one its manifest gives; any
 // doubt (another window, a file that does not check out, a table out of
-// order) and the build computes the domain, as --recompute always does.
+// order) and the build computes every indicator, as --recompute does.
 
 // domainStates fingerprints, per domain, what its indicators depend on
 // besides the window: the tool, the catalog, the reference data and the
