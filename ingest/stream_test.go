@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ilo-pledge/pledgestat/ingest/report"
+	"github.com/ilo-pledge/pledgestat/records"
 )
 
 // Repeats are checked a few observations at a time (settle): a repeat is
@@ -56,5 +57,36 @@ func TestRepeatsFoundAcrossPendingChecks(t *testing.T) {
 				t.Errorf("repeats reported at\n%s\nwant\n%s", strings.Join(repeats, "; "), strings.Join(wantRepeats, "; "))
 			}
 		})
+	}
+}
+
+// Two observations have the same key bytes only when they have the same
+// key: texts that run into each other, empty texts and years apart.
+func TestObservationKeysAreDistinct(t *testing.T) {
+	obs := func(area string, year int, series, sex, pop string) records.CoverageObservation {
+		return records.CoverageObservation{Area: area, Year: year, Series: series, Sex: sex, Population: pop,
+			Value: 1, Note: "not in the key"}
+	}
+	keys := []records.CoverageObservation{
+		obs("X1", 2020, "0SOC", "T", "total"),
+		obs("X10", 2020, "SOC", "T", "total"),
+		obs("X10", 2020, "SOC", "", "Ttotal"),
+		obs("X10", 2020, "SOCT", "", "total"),
+		obs("X10", 2021, "SOC", "T", "total"),
+		obs("", 2020, "X10SOC", "T", "total"),
+		obs("X10", 2020, "SOC", "Tt", "otal"),
+	}
+	seen := map[string]int{}
+	for i, o := range keys {
+		k := string(appendKey(nil, o))
+		if j, dup := seen[k]; dup {
+			t.Errorf("observations %d and %d have the same key bytes", j, i)
+		}
+		seen[k] = i
+	}
+	same := obs("X10", 2020, "SOC", "T", "total")
+	same.Value, same.Note = 2, "another"
+	if string(appendKey(nil, same)) != string(appendKey(nil, keys[1])) {
+		t.Error("the same key gives other bytes when the value or the note differ")
 	}
 }
