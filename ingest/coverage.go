@@ -16,8 +16,10 @@ import (
 // coverageReader reads a social-protection table: long (year and value
 // columns), wide (one column per year) or with the year in the sheet name.
 type coverageReader struct {
-	// regions remembers which texts name a region ("" for none).
-	regions memo[string]
+	// areas remembers the area (a region's code, a country's ISO3 code)
+	// each text found so far names: a row's country is then one lookup,
+	// not three and a copy of the country's record.
+	areas memo[string]
 	// scale tracks, per value column, whether every value is within 0..1
 	// (suspect_scale).
 	scale map[int]*scaleCheck
@@ -165,15 +167,12 @@ func (cr *coverageReader) read(t *table, row workbook.Row) {
 // ILO regions (income groups, sub-regions of an ILOSTAT download) are skipped
 // with a note: pledgestat does not publish them.
 func (cr *coverageReader) area(t *table, row int, f field) (string, bool) {
-	region, known := cr.regions.get(f.text)
-	if !known {
-		if reg, ok := t.r.ref.Countries().LookupRegion(f.text); ok && f.text != "" {
-			region = reg.Code
-		}
-		cr.regions.put(f.text, region) // "" too: most texts are countries
+	if area, known := cr.areas.get(f.text); known {
+		return area, true
 	}
-	if region != "" {
-		return region, true
+	if reg, ok := t.r.ref.Countries().LookupRegion(f.text); ok && f.text != "" {
+		cr.areas.put(f.text, reg.Code)
+		return reg.Code, true
 	}
 	if ilostatAggregate(f.text) {
 		t.rep.Infof(report.RowSkipped, t.sheet, f.col, row, "%s is an ILOSTAT aggregate that is neither the world nor an ILO region (X01, X06, X21, X36, X40, X60); row skipped", report.Quote(f.text))
@@ -181,8 +180,9 @@ func (cr *coverageReader) area(t *table, row int, f field) (string, bool) {
 	}
 	c, ok := t.country(row, f)
 	if !ok {
-		return "", false
+		return "", false // not remembered: each row's error is reported
 	}
+	cr.areas.put(f.text, c.ISO3)
 	return c.ISO3, true
 }
 

@@ -90,3 +90,18 @@ func TestObservationKeysAreDistinct(t *testing.T) {
 		t.Error("the same key gives other bytes when the value or the note differ")
 	}
 }
+
+// A country that is not one is reported on every row that gives it, not
+// only the first: what the reader remembers of a text is the areas found.
+func TestUnknownCountryReportedOnEveryRow(t *testing.T) {
+	sub := readBytes(t, "c.csv", []byte("country,year,value\nAtlantis,2020,50\nFRA,2020,60\nAtlantis,2021,51\n,2021,40\n,2022,41\nFRA,2021,61\n"))
+	var cells []string
+	for _, e := range sub.Report.Entries {
+		if e.Code == report.UnknownCountry || e.Code == report.MissingValue {
+			cells = append(cells, e.Cell)
+		}
+	}
+	if strings.Join(cells, ",") != "A2,A4,A5,A6" {
+		t.Errorf("countries reported at %v, want A2, A4, A5 and A6", cells)
+	}
+}
