@@ -416,11 +416,12 @@ func (p *Pipeline) previousIndicators(ctx context.Context, mem memory.Allocator)
 // inputState fingerprints what a build's outputs depend on, from the
 // ledger and the configuration alone (no record is read): the accepted,
 // not withdrawn submissions, the report window, the catalog and reference
-// data, the tool's version and the current year (the default last year
-// stops at it).
+// data, the tool's version and its executable's build ID (another build of
+// the same release may compute otherwise: the first run after it builds),
+// and the current year (the default last year stops at it).
 func (p *Pipeline) inputState(st *store.Store) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "tool %s\ncatalog %s\nyear %d\nwindow %d-%d\n", version.String(), p.Ref.Catalog().Version, p.Now().UTC().Year(),
+	fmt.Fprintf(h, "tool %s\nbuild %s\ncatalog %s\nyear %d\nwindow %d-%d\n", version.String(), p.executableBuild(), p.Ref.Catalog().Version, p.Now().UTC().Year(),
 		p.WS.Config.Report.FirstYear, p.WS.Config.Report.LastYear)
 	p.writeReferences(h)
 	for _, e := range st.Accepted() {

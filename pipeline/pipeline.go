@@ -57,6 +57,9 @@ type Pipeline struct {
 	// openInbox opens an inbox file without following links; tests
 	// replace it to make a file unreadable (as root, permissions cannot).
 	openInbox func(path string) (*os.File, fs.FileInfo, error)
+	// buildID names the executable's code (version.BuildID when nil);
+	// tests replace it to be another binary.
+	buildID func() string
 }
 
 func (p *Pipeline) openInboxFile(path string) (*os.File, fs.FileInfo, error) {

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -34,15 +35,22 @@ import (
 // order) and the build computes every indicator, as --recompute does.
 
 // domainStates fingerprints, per domain, what its indicators depend on
-// besides the window: the tool, the catalog, the reference data and the
-// accepted submissions holding records of the domain (a submission
-// without any cannot change them).
+// besides the window: the tool (its release, and its executable's build
+// ID, which changes with any change to its code or embedded data, whatever
+// the release says), the catalog, the reference data and the accepted
+// submissions holding records of the domain (a submission without any
+// cannot change them). Without a build ID the states are this process's
+// own, and no later build takes anything from the run that records them.
 func (p *Pipeline) domainStates(st *store.Store) map[records.Domain]string {
+	build := p.executableBuild()
+	if build == "" {
+		build = "unknown " + rand.Text()
+	}
 	accepted := st.Accepted()
 	out := map[records.Domain]string{}
 	for _, d := range records.Domains() {
 		h := sha256.New()
-		fmt.Fprintf(h, "tool %s\ncatalog %s\ndomain %s\n", version.String(), p.Ref.Catalog().Version, d)
+		fmt.Fprintf(h, "tool %s\nbuild %s\ncatalog %s\ndomain %s\n", version.String(), build, p.Ref.Catalog().Version, d)
 		p.writeReferences(h)
 		for _, e := range accepted {
 			if e.Rows[string(d)] > 0 {
@@ -52,6 +60,15 @@ func (p *Pipeline) domainStates(st *store.Store) map[records.Domain]string {
 		out[d] = hex.EncodeToString(h.Sum(nil))
 	}
 	return out
+}
+
+// executableBuild is the running executable's build ID ("" when it cannot
+// be read).
+func (p *Pipeline) executableBuild() string {
+	if p.buildID != nil {
+		return p.buildID()
+	}
+	return version.BuildID()
 }
 
 // manifestStates is domainStates as a manifest records them.

@@ -234,3 +234,40 @@ func TestTakenIndicatorsOverRandomHistories(t *testing.T) {
 		})
 	}
 }
+
+// Indicators are taken only from a run the same executable built: another
+// build of the code (whose release number may be the same) computes them
+// again, and so does an executable whose build ID cannot be read.
+func TestIndicatorsTakenOnlyFromTheSameBuild(t *testing.T) {
+	ctx := context.Background()
+	ws, p := faultWorkspace(t)
+	drop(t, ws, "cov.csv", "country,year,value\nFRA,2020,50\n")
+	drop(t, ws, "rat.csv", "country,instrument,ratification_date\nFRA,C097,1954-03-29\n")
+	// A nightly run with nothing new builds after another build of the
+	// tool (its outputs may differ), and then takes nothing from the run
+	// before; the next one finds nothing new.
+	for _, step := range []struct {
+		build      string
+		taken      int
+		nothingNew bool
+	}{{"A", 0, false}, {"A", 0, true}, {"B", 0, false}, {"B", 0, true}, {"", 0, false}, {"", 0, true}} {
+		p.buildID = func() string { return step.build }
+		res, err := p.Execute(ctx, CommandRun, Options{})
+		if err != nil || (res.UpToDate != "") != step.nothingNew || (!step.nothingNew && !res.Published) {
+			t.Fatalf("run, build %q: %v, %+v", step.build, err, res)
+		}
+		if len(res.Taken) != step.taken {
+			t.Errorf("run, build %q: took %v from the latest run, want %d domains", step.build, res.Taken, step.taken)
+		}
+		// build always builds: from the run the same build made, it takes
+		// every domain, unless the build ID is unknown.
+		want := 3
+		if step.build == "" {
+			want = 0
+		}
+		res, err = p.Execute(ctx, CommandBuild, Options{})
+		if err != nil || !res.Published || len(res.Taken) != want {
+			t.Fatalf("build %q: %v, took %v, want %d domains", step.build, err, res.Taken, want)
+		}
+	}
+}
