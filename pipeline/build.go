@@ -22,6 +22,7 @@ import (
 
 	"github.com/ilo-pledge/pledgestat/export"
 	"github.com/ilo-pledge/pledgestat/gates"
+	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/internal/parquetio"
 	"github.com/ilo-pledge/pledgestat/internal/safego"
@@ -131,7 +132,7 @@ func (p *Pipeline) build(ctx context.Context, log *slog.Logger, st *store.Store,
 	if err != nil {
 		return err
 	}
-	var earlierRows map[string][]segment
+	var earlierRows map[string][]arrowcol.Rows
 	if len(skip) > 0 {
 		// The earlier rows stand for this build's only over the same
 		// years, and from a table that checks out.

@@ -150,17 +150,11 @@ func (r *reusable) release() {
 	r.batches = nil
 }
 
-// segment is rows [from, to) of a batch.
-type segment struct {
-	b        arrow.RecordBatch
-	from, to int
-}
-
 // indicatorRows finds each indicator's rows in a table ordered by
 // indicator, as the indicators tables are: an indicator whose rows are
 // not together, or out of order, is an error.
-func indicatorRows(batches []arrow.RecordBatch) (map[string][]segment, error) {
-	out := map[string][]segment{}
+func indicatorRows(batches []arrow.RecordBatch) (map[string][]arrowcol.Rows, error) {
+	out := map[string][]arrowcol.Rows{}
 	last := ""
 	for _, b := range batches {
 		ids, err := arrowcol.Get[*array.String](b, "indicator_id")
@@ -179,7 +173,7 @@ func indicatorRows(batches []arrow.RecordBatch) (map[string][]segment, error) {
 			if id < last {
 				return nil, fmt.Errorf("indicator %s comes after %s: the table is not in indicator order", id, last)
 			}
-			out[id] = append(out[id], segment{b, i, j})
+			out[id] = append(out[id], arrowcol.RowsOf(b, i, j))
 			last = id
 			i = j
 		}
@@ -193,49 +187,18 @@ func indicatorRows(batches []arrow.RecordBatch) (map[string][]segment, error) {
 // rows computed (fresh). Both tables are in the order of outputs.md, by
 // indicator first, so each indicator's rows are in one place of each.
 // earlierRows are the earlier run's rows by indicator (indicatorRows).
-func spliceIndicators(mem memory.Allocator, fresh arrow.RecordBatch, earlierRows map[string][]segment, ids []string, taken func(id string) bool) (arrow.RecordBatch, error) {
+func spliceIndicators(mem memory.Allocator, fresh arrow.RecordBatch, earlierRows map[string][]arrowcol.Rows, ids []string, taken func(id string) bool) (arrow.RecordBatch, error) {
 	freshRows, err := indicatorRows([]arrow.RecordBatch{fresh})
 	if err != nil {
 		return nil, fmt.Errorf("the indicators computed: %w", err)
 	}
-	ids = slices.Sorted(slices.Values(ids))
-	var segs []segment
-	for _, id := range ids {
+	var rows []arrowcol.Rows
+	for _, id := range slices.Sorted(slices.Values(ids)) {
 		if taken(id) {
-			segs = append(segs, earlierRows[id]...)
+			rows = append(rows, earlierRows[id]...)
 		} else {
-			segs = append(segs, freshRows[id]...)
+			rows = append(rows, freshRows[id]...)
 		}
 	}
-	n := 0
-	for _, s := range segs {
-		n += s.to - s.from
-	}
-	schema := fresh.Schema()
-	cols := make([]arrow.Array, schema.NumFields())
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	for c := range cols {
-		if len(segs) == 0 {
-			cols[c] = array.MakeArrayOfNull(mem, schema.Field(c).Type, 0)
-			continue
-		}
-		parts := make([]arrow.Array, len(segs))
-		for i, s := range segs {
-			parts[i] = array.NewSlice(s.b.Column(c), int64(s.from), int64(s.to))
-		}
-		cols[c], err = array.Concatenate(parts, mem)
-		for _, p := range parts {
-			p.Release()
-		}
-		if err != nil {
-			return nil, fmt.Errorf("column %s: %w", schema.Field(c).Name, err)
-		}
-	}
-	return array.NewRecordBatch(schema, cols, int64(n)), nil
+	return arrowcol.Join(mem, fresh.Schema(), rows)
 }

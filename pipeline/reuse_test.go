@@ -156,7 +156,7 @@ func TestIndicatorRowsMustBeInOrder(t *testing.T) {
 			n := 0
 			for _, segs := range rows {
 				for _, s := range segs {
-					n += s.to - s.from
+					n += s.To - s.From
 				}
 			}
 			if want := len(slices.Concat(tc.batches...)); n != want {

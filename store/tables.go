@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
 	"github.com/ilo-pledge/pledgestat/internal/fsx"
 	"github.com/ilo-pledge/pledgestat/internal/parquetio"
 	"github.com/ilo-pledge/pledgestat/records"
@@ -175,10 +176,10 @@ func (s *Store) applyDelta(ctx context.Context, snap *snapshot, d records.Domain
 			break
 		}
 	}
-	var segs []segment
+	var segs []arrowcol.Rows
 	if !superseding {
-		segs = []segment{{base, 0, int(base.NumRows())}, {added, 0, int(added.NumRows())}}
-		return concatSegments(base.Schema(), segs, mem)
+		segs = []arrowcol.Rows{arrowcol.RowsOf(base, 0, int(base.NumRows())), arrowcol.RowsOf(added, 0, int(added.NumRows()))}
+		return arrowcol.Join(mem, base.Schema(), segs)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -198,66 +199,17 @@ func (s *Store) applyDelta(ctx context.Context, snap *snapshot, d records.Domain
 		if !ok {
 			continue
 		}
-		segs = append(segs, segment{base, from, i}, segment{added, j, j + 1})
+		segs = append(segs, arrowcol.RowsOf(base, from, i), arrowcol.RowsOf(added, j, j+1))
 		used[j] = true
 		from = i + 1
 	}
-	segs = append(segs, segment{base, from, len(baseKeys)})
+	segs = append(segs, arrowcol.RowsOf(base, from, len(baseKeys)))
 	for j := range keys {
 		if !used[j] {
-			segs = append(segs, segment{added, j, j + 1})
+			segs = append(segs, arrowcol.RowsOf(added, j, j+1))
 		}
 	}
-	return concatSegments(base.Schema(), segs, mem)
-}
-
-// segment is rows [from, to) of a table.
-type segment struct {
-	b        arrow.RecordBatch
-	from, to int
-}
-
-// concatSegments builds one table of the segments' rows, in order.
-func concatSegments(schema *arrow.Schema, segs []segment, mem memory.Allocator) (arrow.RecordBatch, error) {
-	n := 0
-	for _, s := range segs {
-		n += s.to - s.from
-	}
-	if len(segs) == 1 && segs[0].from == 0 && segs[0].to == int(segs[0].b.NumRows()) {
-		// The table is one batch already (a snapshot of one row group):
-		// joining would only copy it.
-		return array.NewRecordBatch(schema, segs[0].b.Columns(), int64(n)), nil
-	}
-	cols := make([]arrow.Array, schema.NumFields())
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	parts := make([]arrow.Array, 0, len(segs))
-	for c := range cols {
-		parts = parts[:0]
-		for _, s := range segs {
-			if s.to > s.from {
-				parts = append(parts, array.NewSlice(s.b.Column(c), int64(s.from), int64(s.to)))
-			}
-		}
-		var err error
-		if len(parts) == 0 {
-			cols[c] = array.MakeArrayOfNull(mem, schema.Field(c).Type, 0)
-		} else {
-			cols[c], err = array.Concatenate(parts, mem)
-		}
-		for _, p := range parts {
-			p.Release()
-		}
-		if err != nil {
-			return nil, fmt.Errorf("column %s: %w", schema.Field(c).Name, err)
-		}
-	}
-	return array.NewRecordBatch(schema, cols, int64(n)), nil
+	return arrowcol.Join(mem, base.Schema(), segs)
 }
 
 // readTable reads a table of the schema from a Parquet file, only the
@@ -303,11 +255,11 @@ func readTable(ctx context.Context, path string, mem memory.Allocator, schema *a
 		// The schema the batch has, which says which columns are coded.
 		schema = chunks[0].Schema()
 	}
-	var segs []segment
+	var segs []arrowcol.Rows
 	for _, b := range chunks {
-		segs = append(segs, segment{b, 0, int(b.NumRows())})
+		segs = append(segs, arrowcol.RowsOf(b, 0, int(b.NumRows())))
 	}
-	return concatSegments(schema, segs, mem)
+	return arrowcol.Join(mem, schema, segs)
 }
 
 func emptyColumns(mem memory.Allocator, schema *arrow.Schema) []arrow.Array {

@@ -1,4 +1,4 @@
-package store
+package arrowcol
 
 import (
 	"testing"
@@ -8,9 +8,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// Joining segments gives exactly their rows, in order: a whole table as
-// it is, part of one as that part, several as their concatenation.
-func TestConcatSegments(t *testing.T) {
+// Joining rows gives exactly them, in order: a whole table as it is,
+// part of one as that part, several as their concatenation.
+func TestJoinGivesTheRowsInOrder(t *testing.T) {
 	mem := memory.NewGoAllocator()
 	schema := arrow.NewSchema([]arrow.Field{{Name: "v", Type: arrow.PrimitiveTypes.Int32}}, nil)
 	b := array.NewInt32Builder(mem)
@@ -20,15 +20,15 @@ func TestConcatSegments(t *testing.T) {
 	defer table.Release()
 	for _, tc := range []struct {
 		name string
-		segs []segment
+		segs []Rows
 		want []int32
 	}{
-		{"whole", []segment{{table, 0, 6}}, []int32{0, 1, 2, 3, 4, 5}},
-		{"a part", []segment{{table, 1, 4}}, []int32{1, 2, 3}},
-		{"parts", []segment{{table, 4, 6}, {table, 0, 1}, {table, 2, 2}}, []int32{4, 5, 0}},
+		{"whole", []Rows{RowsOf(table, 0, 6)}, []int32{0, 1, 2, 3, 4, 5}},
+		{"a part", []Rows{RowsOf(table, 1, 4)}, []int32{1, 2, 3}},
+		{"parts", []Rows{RowsOf(table, 4, 6), RowsOf(table, 0, 1), RowsOf(table, 2, 2)}, []int32{4, 5, 0}},
 		{"none", nil, nil},
 	} {
-		got, err := concatSegments(schema, tc.segs, mem)
+		got, err := Join(mem, schema, tc.segs)
 		if err != nil {
 			t.Fatal(err)
 		}
