@@ -120,39 +120,39 @@ func Compute(ctx context.Context, ref *refdata.Reference, in Inputs, opts Option
 		ratErr, covErr, agrErr error
 		wg                     sync.WaitGroup
 	)
-	// The three tables are independent: each is read on its own core. Of
-	// a table skipped, only its latest year.
-	skip := func(d records.Domain) bool { return slices.Contains(opts.Skip, d) }
+	// The three tables are independent: each is read on its own core. A
+	// table skipped is read as empty, and only its latest year counts,
+	// for the window.
+	skip := func(d records.Domain, b arrow.RecordBatch) arrow.RecordBatch {
+		if slices.Contains(opts.Skip, d) {
+			return nil
+		}
+		return b
+	}
 	wg.Go(func() {
 		defer safego.Catch(&ratErr)
-		if skip(records.DomainRatification) {
-			rat = &ratificationTable{}
-			rat.latest, ratErr = latestYear(in.Ratification, records.DomainRatification)
-			return
-		}
-		rat, ratErr = readRatifications(in.Ratification)
+		rat, ratErr = readRatifications(skip(records.DomainRatification, in.Ratification))
 	})
 	wg.Go(func() {
 		defer safego.Catch(&covErr)
-		if skip(records.DomainSocialProtection) {
-			cov = &coverageTable{}
-			cov.latest, covErr = latestYear(in.SocialProtection, records.DomainSocialProtection)
-			return
-		}
-		cov, covErr = readCoverage(ctx, in.SocialProtection)
+		cov, covErr = readCoverage(ctx, skip(records.DomainSocialProtection, in.SocialProtection))
 	})
-	wg.Go(func() {
-		defer safego.Catch(&agrErr)
-		if skip(records.DomainBLMA) {
-			agr = &agreementTable{}
-			agr.latest, agrErr = latestYear(in.BLMA, records.DomainBLMA)
-			return
-		}
-		agr, agrErr = readAgreements(in.BLMA)
-	})
+	wg.Go(func() { defer safego.Catch(&agrErr); agr, agrErr = readAgreements(skip(records.DomainBLMA, in.BLMA)) })
 	wg.Wait()
 	if err := errors.Join(ratErr, covErr, agrErr); err != nil {
 		return nil, err
+	}
+	skippedLatest := 0
+	for d, b := range map[records.Domain]arrow.RecordBatch{
+		records.DomainRatification: in.Ratification, records.DomainSocialProtection: in.SocialProtection, records.DomainBLMA: in.BLMA,
+	} {
+		if slices.Contains(opts.Skip, d) {
+			y, err := latestYear(b, d)
+			if err != nil {
+				return nil, err
+			}
+			skippedLatest = max(skippedLatest, y)
+		}
 	}
 	first := opts.FirstYear
 	if first == 0 {
@@ -160,7 +160,7 @@ func Compute(ctx context.Context, ref *refdata.Reference, in Inputs, opts Option
 	}
 	last := opts.LastYear
 	if last == 0 {
-		last = max(rat.latestYear(), cov.latestYear(), agr.latestYear())
+		last = max(rat.latestYear(), cov.latestYear(), agr.latestYear(), skippedLatest)
 		if opts.MaxYear > 0 {
 			last = min(last, opts.MaxYear)
 		}
@@ -171,7 +171,7 @@ func Compute(ctx context.Context, ref *refdata.Reference, in Inputs, opts Option
 	base.agreementAreas()
 	var indicators []refdata.Indicator
 	for _, ind := range ref.Catalog().Indicators {
-		if !skip(IndicatorDomain(ind)) {
+		if !slices.Contains(opts.Skip, IndicatorDomain(ind)) {
 			indicators = append(indicators, ind)
 		}
 	}
