@@ -335,17 +335,13 @@ func withColumns(columns, more []string) []string {
 // on nothing the run does before it publishes, and ingesting a few files
 // leaves the other core idle.
 type previousRun struct {
-	summarised chan struct{} // closed once id, inputState and submissions are set
+	summarised chan struct{} // closed once id and manifest are set
 	done       chan struct{} // closed once everything is read
 	cancel     context.CancelFunc
 	id         string // its run ID, "" when none is published
-	// inputState is its manifest's input state, "" when it cannot be read.
-	inputState string
-	// manifest is what a run reads of its manifest (readManifestSummary).
+	// manifest is what a run reads of its manifest (readManifestSummary),
+	// empty when it cannot be read.
 	manifest manifestSummary
-	// submissions are the submission numbers its manifest lists, nil
-	// when it cannot be read.
-	submissions []int
 	// indicators are the columns of its indicators that the changes and
 	// the gates read: nil when none is published or err says why not.
 	indicators []arrow.RecordBatch
@@ -364,8 +360,7 @@ func (p *Pipeline) readPrevious(ctx context.Context, mem memory.Allocator) *prev
 		defer safego.Catch(&r.err)
 		r.id, _ = publish.Latest(p.WS.Out())
 		if r.id != "" {
-			m := p.readManifestSummary(r.id)
-			r.inputState, r.submissions, r.manifest = m.InputState, m.submissions(), m
+			r.manifest = p.readManifestSummary(r.id)
 		}
 		summarise()
 		r.indicators, r.err = p.previousIndicators(ctx, mem)
@@ -456,7 +451,8 @@ func (p *Pipeline) upToDate(st *store.Store, previous *previousRun) (string, boo
 	if latest.id == "" {
 		return "", false
 	}
-	return latest.id, latest.inputState != "" && latest.inputState == p.inputState(st)
+	state := latest.manifest.InputState
+	return latest.id, state != "" && state == p.inputState(st)
 }
 
 // manifestSummary is what a run reads of a published run's manifest: its

@@ -32,7 +32,7 @@ func (p *Pipeline) checkGates(st *store.Store, previous *previousRun, indicators
 	}
 	return gates.Evaluate(previous.indicators, indicators, changes, cfg, p.Ref, gates.Build{
 		PreviousRun: previous.id, CurrentYear: p.Now().UTC().Year(),
-		Withdrawn: withdrawnSince(previous.submissions, st), Denunciations: denunciations,
+		Withdrawn: withdrawnSince(previous.manifest.submissions(), st), Denunciations: denunciations,
 	})
 }
 
