@@ -122,7 +122,7 @@ var socialProtectionCoded = func() *arrow.Schema {
 	fields := SocialProtectionSchema.Fields()
 	for i, f := range fields {
 		if coded[f.Name] {
-			fields[i].Type = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String} // Fields is a copy
+			fields[i].Type = arrowcol.CodedText() // Fields is a copy
 		}
 	}
 	return arrow.NewSchema(fields, nil)

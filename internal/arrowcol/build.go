@@ -172,8 +172,12 @@ type colBuilder struct {
 	lastCode int32
 }
 
-// codedText is the one dictionary type NewBatch builds.
-var codedText = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+// CodedText is the type of a column of text held as a dictionary: Int32
+// codes into its distinct values. NewBatch builds columns of it,
+// TextColumn reads them, parquetio reads and writes them as text.
+func CodedText() *arrow.DictionaryType {
+	return &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+}
 
 // newColumn starts a column of n values, text bytes of text and, for a
 // list, items strings.
@@ -186,7 +190,7 @@ func newColumn(mem memory.Allocator, typ arrow.DataType, n, text, items int) *co
 	c := &colBuilder{typ: typ, valid: growable{mem: mem}, offsets: growable{mem: mem}, data: growable{mem: mem}}
 	switch t := typ.(type) {
 	case *arrow.DictionaryType:
-		if !arrow.TypeEqual(t, codedText) {
+		if !arrow.TypeEqual(t, CodedText()) {
 			panic(fmt.Sprintf("arrowcol: no column builder for %s", typ))
 		}
 		// The codes; the values grow as they come, being few.

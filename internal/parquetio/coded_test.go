@@ -207,3 +207,35 @@ func TestCodedColumnsWriteTheSameFile(t *testing.T) {
 		}
 	}
 }
+
+// Two schemas have the same columns only with the same names, types and
+// nullability, in the same order; the same values also when a column is
+// a dictionary of the other's type.
+func TestSameColumnsAndValues(t *testing.T) {
+	str := arrow.Field{Name: "a", Type: arrow.BinaryTypes.String}
+	schema := func(fields ...arrow.Field) *arrow.Schema { return arrow.NewSchema(fields, nil) }
+	coded, nullable, renamed, retyped := str, str, str, str
+	coded.Type = arrowcol.CodedText()
+	nullable.Nullable = true
+	renamed.Name = "b"
+	retyped.Type = arrow.PrimitiveTypes.Int32
+	for _, tc := range []struct {
+		name          string
+		a, b          *arrow.Schema
+		columns, vals bool
+	}{
+		{"same", schema(str), schema(str), true, true},
+		{"coded", schema(coded), schema(str), false, true},
+		{"nullable", schema(nullable), schema(str), false, false},
+		{"renamed", schema(renamed), schema(str), false, false},
+		{"retyped", schema(retyped), schema(str), false, false},
+		{"one more", schema(str, renamed), schema(str), false, false},
+	} {
+		if got := SameColumns(tc.a, tc.b); got != tc.columns {
+			t.Errorf("%s: SameColumns = %v", tc.name, got)
+		}
+		if got := SameValues(tc.a, tc.b); got != tc.vals {
+			t.Errorf("%s: SameValues = %v", tc.name, got)
+		}
+	}
+}

@@ -15,6 +15,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/schema"
+
+	"github.com/ilo-pledge/pledgestat/internal/arrowcol"
 )
 
 // parquetSchema maps a flat Arrow schema to Parquet's, as pqarrow does: a
@@ -185,33 +187,29 @@ func isNone(l schema.LogicalType) bool {
 // SameColumns reports whether two schemas have the same columns in the
 // same order: names, types and nullability, metadata aside.
 func SameColumns(a, b *arrow.Schema) bool {
-	if a.NumFields() != b.NumFields() {
-		return false
-	}
-	for i := range a.NumFields() {
-		fa, fb := a.Field(i), b.Field(i)
-		if fa.Name != fb.Name || fa.Nullable != fb.Nullable || !arrow.TypeEqual(fa.Type, fb.Type) {
-			return false
-		}
-	}
-	return true
+	return sameFields(a, b, func(t arrow.DataType) arrow.DataType { return t })
 }
 
 // SameValues is SameColumns taking a dictionary column (as
 // ReadCodedColumns gives) for a column of its values.
 func SameValues(a, b *arrow.Schema) bool {
-	if a.NumFields() != b.NumFields() {
-		return false
-	}
-	values := func(t arrow.DataType) arrow.DataType {
+	return sameFields(a, b, func(t arrow.DataType) arrow.DataType {
 		if d, ok := t.(*arrow.DictionaryType); ok {
 			return d.ValueType
 		}
 		return t
+	})
+}
+
+// sameFields reports whether two schemas have the same columns in the
+// same order, their types compared as as gives them, metadata aside.
+func sameFields(a, b *arrow.Schema, as func(arrow.DataType) arrow.DataType) bool {
+	if a.NumFields() != b.NumFields() {
+		return false
 	}
 	for i := range a.NumFields() {
 		fa, fb := a.Field(i), b.Field(i)
-		if fa.Name != fb.Name || fa.Nullable != fb.Nullable || !arrow.TypeEqual(values(fa.Type), values(fb.Type)) {
+		if fa.Name != fb.Name || fa.Nullable != fb.Nullable || !arrow.TypeEqual(as(fa.Type), as(fb.Type)) {
 			return false
 		}
 	}
@@ -509,20 +507,19 @@ func (b *columnBuffers) codedDictionary(c *array.Dictionary) (dict *array.String
 
 // decodeText is a dictionary of text as a string array of its rows.
 func decodeText(d *array.Dictionary) (*array.String, error) {
-	values, ok1 := d.Dictionary().(*array.String)
-	codes, ok2 := d.Indices().(*array.Int32)
-	if !ok1 || !ok2 {
-		return nil, fmt.Errorf("a dictionary of %s by %s is not text", d.Dictionary().DataType(), d.Indices().DataType())
+	text, err := arrowcol.TextOf(d)
+	if err != nil {
+		return nil, err
 	}
 	sb := array.NewStringBuilder(memory.DefaultAllocator)
 	defer sb.Release()
-	sb.Reserve(d.Len())
-	for i := range d.Len() {
-		if d.IsNull(i) {
+	sb.Reserve(text.Len())
+	for i := range text.Len() {
+		if text.IsNull(i) {
 			sb.AppendNull()
 			continue
 		}
-		sb.Append(values.Value(int(codes.Value(i))))
+		sb.Append(text.Value(i))
 	}
 	return sb.NewStringArray(), nil
 }
@@ -664,7 +661,7 @@ func readRowGroup(ctx context.Context, rg *file.RowGroupReader, sc *arrow.Schema
 			f := sc.Field(i)
 			if md, err := rg.MetaData().ColumnChunk(columns[i]); err == nil && f.Type.ID() == arrow.STRING && dictionaryEncoded(md) {
 				coded[i] = true
-				f.Type = codedText
+				f.Type = arrowcol.CodedText()
 			}
 			fields = append(fields, f)
 		}
@@ -768,9 +765,6 @@ func readRowGroup(ctx context.Context, rg *file.RowGroupReader, sc *arrow.Schema
 	return nil
 }
 
-// codedText is the type of a string column read as a dictionary.
-var codedText = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
-
 // dictionaryEncoded reports whether every data page of a column chunk is
 // dictionary-encoded: a dictionary that grew too large for the writer
 // leaves the pages after it plain.
@@ -808,7 +802,7 @@ func (d *dictionaryReader) read(rg *file.RowGroupReader, col int, f arrow.Field,
 	if f.Nullable {
 		level.DefLevel = 1
 	}
-	rr := file.NewRecordReader(d.file.MetaData().Schema.Column(col), level, codedText, d.mem, d.file.BufferPool())
+	rr := file.NewRecordReader(d.file.MetaData().Schema.Column(col), level, arrowcol.CodedText(), d.mem, d.file.BufferPool())
 	defer rr.Release()
 	set, ok := rr.(file.RecordReaderWithError)
 	binary, ok2 := rr.(file.BinaryRecordReader)
